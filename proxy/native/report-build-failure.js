@@ -1,0 +1,1 @@
+console.error("kube-dlp: native Vectorscan addon not built yet");

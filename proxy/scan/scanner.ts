@@ -1,0 +1,62 @@
+// The Scanner contract shared by both engines (Vectorscan via our addon, RE2
+// as fallback) and every caller (proxy, CLI, operator validation).
+import type { Action, Category, DetectorSpec, Finding, Severity } from './types';
+
+export type EngineName = 'vectorscan' | 're2';
+
+/** Which library detectors run, plus the user's own. */
+export interface DetectorSelection {
+  /** Categories or detector ids to enable; default: every non-opt-in library detector. */
+  enable?: string[];
+  /** Categories or detector ids to disable (applied after enable). */
+  disable?: string[];
+  /** Custom detectors compiled alongside the library. */
+  custom?: CustomDetector[];
+  /** Per-severity action overrides (Protect mode semantics are the caller's). */
+  actions?: Partial<Record<Severity, Action>>;
+}
+
+export interface CustomDetector {
+  id: string;
+  pattern: string;
+  severity?: Severity;
+  action?: Action;
+  category?: Category;
+  caseInsensitive?: boolean;
+  validator?: string;
+  minEntropy?: number;
+  contextWords?: string[];
+}
+
+export interface ScannerConfig extends DetectorSelection {
+  /** `auto` (default): Vectorscan if the addon loaded, else RE2. */
+  engine?: 'auto' | EngineName;
+}
+
+/** A compiled detector set. Immutable; safe to share across requests. */
+export interface Scanner {
+  readonly engine: EngineName;
+  /** Why the fallback engine runs, when it does (addon missing, build failed). */
+  readonly fallbackReason?: string;
+  readonly detectors: readonly DetectorSpec[];
+  /** Bytes of trailing context a stream keeps: bounded by the detector set. */
+  readonly maxMatchWidth: number;
+  /** Scan one complete buffer. */
+  scan(data: Buffer): Finding[];
+  /** Scan a body chunk by chunk; findings carry whole-stream offsets. */
+  openStream(): ScanStream;
+  /**
+   * The one explicit way to change sensitive bytes: returns a copy of `data`
+   * with every finding's span replaced by `mask` bytes of the same length.
+   */
+  redact(data: Buffer, findings: readonly Finding[], mask?: string): Buffer;
+}
+
+export interface ScanStream {
+  /** Feed the next chunk; returns findings decided so far. */
+  write(chunk: Buffer): Finding[];
+  /** No more data: returns the remaining findings and releases engine state. */
+  end(): Finding[];
+  /** Total bytes written. */
+  readonly bytes: number;
+}

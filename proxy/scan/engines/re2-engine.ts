@@ -1,0 +1,114 @@
+// The fallback engine: RE2.Set tells which patterns occur at all, then each
+// of those patterns enumerates its matches. Slower than Vectorscan but has no
+// native dependency of ours, and the same detector semantics.
+import RE2 from 're2';
+import type { Finding } from '../types';
+import type { CompiledPattern } from '../detector-set';
+import type { ScanStream } from '../scanner';
+import { dedupeOverlaps, evaluateCandidate } from '../candidates';
+import { ScanOverflowError, StreamClosedError } from '../errors';
+
+export interface Re2EngineOptions {
+  /** Trailing bytes a stream re-scans: must exceed the widest pattern. */
+  carryBytes: number;
+  maxCandidatesPerCall: number;
+}
+
+export class Re2Engine {
+  private readonly set: InstanceType<typeof RE2.Set>;
+
+  constructor(
+    private readonly patterns: readonly CompiledPattern[],
+    private readonly options: Re2EngineOptions,
+  ) {
+    // The Set takes one flag set for all patterns, so case-insensitivity is
+    // carried per pattern as an inline group.
+    this.set = new RE2.Set(
+      patterns.map((p) => (p.detector.caseInsensitive ? `(?i:${p.source})` : p.source)),
+      { anchor: 'unanchored' },
+    );
+  }
+
+  scan(data: Buffer): Finding[] {
+    return dedupeOverlaps(this.collect(data, 0, 0, data.length));
+  }
+
+  /**
+   * Findings in `data` (whose first byte is at absolute offset `base`) that
+   * end after `acceptAfter` and no later than `acceptUpTo` (relative to data).
+   */
+  collect(data: Buffer, base: number, acceptAfter: number, acceptUpTo: number): Finding[] {
+    const out: Finding[] = [];
+    if (this.patterns.length === 0 || data.length === 0) return out;
+    let candidates = 0;
+    for (const index of this.set.match(data)) {
+      const pattern = this.patterns[index];
+      const re = pattern.global;
+      re.lastIndex = 0;
+      for (;;) {
+        const m = re.exec(data);
+        if (m === null) break;
+        const start = m.index;
+        const end = start + (m[0] as Buffer).length;
+        if (end === start) {
+          re.lastIndex = start + 1;
+          continue;
+        }
+        if (++candidates > this.options.maxCandidatesPerCall) {
+          throw new ScanOverflowError(this.options.maxCandidatesPerCall);
+        }
+        if (end <= acceptAfter || end > acceptUpTo) continue;
+        const f = evaluateCandidate(pattern, data, start, end, base);
+        if (f) out.push(f);
+      }
+    }
+    return out;
+  }
+
+  openStream(): ScanStream {
+    return new Re2Stream(this, this.options.carryBytes);
+  }
+}
+
+/**
+ * Streams keep the last `carry` bytes and re-scan them with the next chunk,
+ * so a value split across chunks is seen whole. A match touching the end of
+ * the data seen so far is deferred (more bytes could change it); a match
+ * already reported in the previous window is skipped.
+ */
+class Re2Stream implements ScanStream {
+  private carry = Buffer.alloc(0);
+  private carryBase = 0;
+  private total = 0;
+  private decidedUpTo = 0;
+  private ended = false;
+
+  constructor(private readonly engine: Re2Engine, private readonly carryBytes: number) {}
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  write(chunk: Buffer): Finding[] {
+    if (this.ended) throw new StreamClosedError();
+    if (chunk.length === 0) return [];
+    const window = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    const base = this.carryBase;
+    this.total += chunk.length;
+    const found = this.engine.collect(window, base, this.decidedUpTo - base, window.length - 1);
+    this.decidedUpTo = this.total - 1;
+    const keep = Math.min(this.carryBytes, window.length);
+    this.carry = Buffer.from(window.subarray(window.length - keep));
+    this.carryBase = this.total - keep;
+    return dedupeOverlaps(found);
+  }
+
+  end(): Finding[] {
+    if (this.ended) throw new StreamClosedError();
+    this.ended = true;
+    const window = this.carry;
+    const found = this.engine.collect(window, this.carryBase, this.decidedUpTo - this.carryBase, window.length);
+    this.carry = Buffer.alloc(0);
+    return dedupeOverlaps(found);
+  }
+}

@@ -1,0 +1,208 @@
+// The default engine: one Vectorscan database holds every pattern of the
+// detector set. Vectorscan reports only where a match ends (start-of-match
+// tracking halves its throughput), so the start is recovered by running the
+// same pattern, anchored at that end, over a window as wide as the pattern's
+// maximum width. Candidates are rare next to the bytes scanned, so that cost
+// is paid per candidate, not per byte.
+import type { Finding } from '../types';
+import type { CompiledPattern } from '../detector-set';
+import type { ScanStream } from '../scanner';
+import { dedupeOverlaps, evaluateCandidate } from '../candidates';
+import { DetectorCompileError, ScanOverflowError, StreamClosedError } from '../errors';
+import {
+  HS_FLAGS,
+  HsCompileError,
+  compileDatabase,
+  type NativeBinding,
+  type NativeDatabase,
+  type NativeScratch,
+  type NativeStream,
+} from '../../native';
+
+export interface VectorscanEngineOptions {
+  maxCandidatesPerCall: number;
+}
+
+export class VectorscanEngine {
+  private readonly blockDb: NativeDatabase;
+  private readonly blockScratch: NativeScratch;
+  private streamDb?: NativeDatabase;
+  private streamScratch?: NativeScratch;
+  /** Widest possible match of each pattern, from the compiler's own analysis. */
+  readonly widths: number[];
+  readonly maxWidth: number;
+
+  constructor(
+    private readonly binding: NativeBinding,
+    private readonly patterns: readonly CompiledPattern[],
+    private readonly options: VectorscanEngineOptions,
+  ) {
+    this.widths = patterns.map((p) => this.widthOf(p));
+    this.maxWidth = this.widths.reduce((a, b) => Math.max(a, b), 0);
+    this.blockDb = this.compile('block');
+    this.blockScratch = this.blockDb.allocScratch();
+  }
+
+  private flagsOf(p: CompiledPattern): number {
+    return p.detector.caseInsensitive ? HS_FLAGS.CASELESS : 0;
+  }
+
+  private widthOf(p: CompiledPattern): number {
+    let info;
+    try {
+      info = this.binding.expressionInfo(p.source, this.flagsOf(p));
+    } catch (err) {
+      throw new DetectorCompileError(p.detector.id, `Vectorscan rejects the pattern: ${(err as Error).message}`);
+    }
+    if (info.maxWidth < 0) {
+      throw new DetectorCompileError(p.detector.id, 'pattern has no maximum match width; bound every repeat with {n,m}');
+    }
+    if (info.minWidth === 0) {
+      throw new DetectorCompileError(p.detector.id, 'pattern can match the empty string');
+    }
+    return info.maxWidth;
+  }
+
+  private compile(mode: 'block' | 'stream'): NativeDatabase {
+    try {
+      return compileDatabase(
+        this.patterns.map((p) => ({ expression: p.source, flags: this.flagsOf(p), id: p.index })),
+        mode,
+      );
+    } catch (err) {
+      if (err instanceof HsCompileError && err.patternId >= 0) {
+        const p = this.patterns[err.patternId];
+        throw new DetectorCompileError(p.detector.id, `Vectorscan rejects the pattern: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  get streamStateBytes(): number {
+    return this.ensureStreamDb().streamSize();
+  }
+
+  get scratchBytes(): number {
+    return this.blockScratch.size();
+  }
+
+  scan(data: Buffer): Finding[] {
+    if (this.patterns.length === 0 || data.length === 0) return [];
+    const matches = this.blockDb.scanBlock(data, this.blockScratch, this.options.maxCandidatesPerCall);
+    if (matches.overflow) throw new ScanOverflowError(this.options.maxCandidatesPerCall);
+    return dedupeOverlaps(this.resolve(matches, data, 0));
+  }
+
+  /**
+   * Turn match ends into findings. `data[0]` is at absolute offset `base`;
+   * every reported end must fall within data.
+   */
+  resolve(matches: Float64Array, data: Buffer, base: number): Finding[] {
+    const out: Finding[] = [];
+    for (let i = 0; i < matches.length; i += 3) {
+      const pattern = this.patterns[matches[i]];
+      const end = matches[i + 2] - base;
+      const windowStart = Math.max(0, end - this.widths[pattern.index] - 1);
+      const m = pattern.endAnchored.exec(data.subarray(windowStart, end));
+      if (m === null) continue;
+      const start = windowStart + m.index;
+      const f = evaluateCandidate(pattern, data, start, end, base);
+      if (f) out.push(f);
+    }
+    return out;
+  }
+
+  private ensureStreamDb(): NativeDatabase {
+    if (!this.streamDb) {
+      this.streamDb = this.compile('stream');
+      this.streamScratch = this.streamDb.allocScratch();
+    }
+    return this.streamDb;
+  }
+
+  openStream(): ScanStream {
+    const db = this.ensureStreamDb();
+    return new VectorscanStream(this, db.openStream(), this.streamScratch!, this.maxWidth + 1, this.options.maxCandidatesPerCall);
+  }
+}
+
+/**
+ * Vectorscan carries match state across chunks itself; we only keep the last
+ * `historyBytes` so a match that ends in this chunk but began in an earlier
+ * one can still be cut out and validated. Memory: stream state plus history,
+ * both bounded by the detector set.
+ */
+class VectorscanStream implements ScanStream {
+  private history = Buffer.alloc(0);
+  private total = 0;
+  private ended = false;
+
+  constructor(
+    private readonly engine: VectorscanEngine,
+    private readonly stream: NativeStream,
+    private readonly scratch: NativeScratch,
+    private readonly historyBytes: number,
+    private readonly maxCandidates: number,
+  ) {}
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  write(chunk: Buffer): Finding[] {
+    if (this.ended) throw new StreamClosedError();
+    if (chunk.length === 0) return [];
+    const chunkBase = this.total;
+    const matches = this.stream.scan(chunk, this.scratch, this.maxCandidates);
+    this.total += chunk.length;
+    if (matches.overflow) {
+      this.close();
+      throw new ScanOverflowError(this.maxCandidates);
+    }
+    let found: Finding[] = [];
+    if (matches.length > 0) {
+      if (this.needsHistory(matches, chunkBase)) {
+        const joined = Buffer.concat([this.history, chunk]);
+        found = this.engine.resolve(matches, joined, chunkBase - this.history.length);
+      } else {
+        found = this.engine.resolve(matches, chunk, chunkBase);
+      }
+    }
+    this.remember(chunk);
+    return dedupeOverlaps(found);
+  }
+
+  end(): Finding[] {
+    if (this.ended) throw new StreamClosedError();
+    const matches = this.close();
+    const base = this.total - this.history.length;
+    const found = matches.length > 0 ? this.engine.resolve(matches, this.history, base) : [];
+    this.history = Buffer.alloc(0);
+    return dedupeOverlaps(found);
+  }
+
+  private close(): Float64Array {
+    this.ended = true;
+    return this.stream.close(this.scratch);
+  }
+
+  /** Whether any match's window reaches back before this chunk. */
+  private needsHistory(matches: Float64Array, chunkBase: number): boolean {
+    if (this.history.length === 0) return false;
+    const reach = this.historyBytes;
+    for (let i = 0; i < matches.length; i += 3) {
+      if (matches[i + 2] - reach < chunkBase) return true;
+    }
+    return false;
+  }
+
+  private remember(chunk: Buffer): void {
+    const keep = this.historyBytes;
+    if (chunk.length >= keep) {
+      this.history = Buffer.from(chunk.subarray(chunk.length - keep));
+    } else {
+      const joined = Buffer.concat([this.history, chunk]);
+      this.history = Buffer.from(joined.subarray(Math.max(0, joined.length - keep)));
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// Module entry: registers the classes and free functions of kube_dlp_hs.node.
+// The addon is deliberately thin; defaults, option validation and friendly
+// errors live in proxy/native/index.ts.
+#include <hs.h>
+#include <napi.h>
+
+#include "addon_data.h"
+#include "compile.h"
+#include "database.h"
+#include "original_dst.h"
+#include "scratch.h"
+#include "stream.h"
+
+namespace kdlp {
+
+namespace {
+
+// Its address is the token; JS can never obtain an External pointing at it.
+char constructTokenTarget = 0;
+
+Napi::Value Version(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), hs_version());
+}
+
+Napi::Value PlatformValid(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), hs_valid_platform() == HS_SUCCESS);
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);
+  data->databaseConstructor = Napi::Persistent(Database::DefineClass(env, data));
+  data->scratchConstructor = Napi::Persistent(Scratch::DefineClass(env, data));
+  data->streamConstructor = Napi::Persistent(Stream::DefineClass(env, data));
+
+  exports.Set("compile", Napi::Function::New(env, Compile, "compile"));
+  exports.Set("expressionInfo", Napi::Function::New(env, ExpressionInfo, "expressionInfo"));
+  exports.Set("getOriginalDst", Napi::Function::New(env, GetOriginalDst, "getOriginalDst"));
+  exports.Set("version", Napi::Function::New(env, Version, "version"));
+  exports.Set("platformValid", Napi::Function::New(env, PlatformValid, "platformValid"));
+  return exports;
+}
+
+bool IsConstructToken(const Napi::CallbackInfo& info) {
+  return info.Length() == 1 && info[0].IsExternal() &&
+         info[0].As<Napi::External<char>>().Data() == &constructTokenTarget;
+}
+
+Napi::Value MakeConstructToken(Napi::Env env) {
+  return Napi::External<char>::New(env, &constructTokenTarget);
+}
+
+}  // namespace kdlp
+
+static Napi::Object InitKubeDlpHs(Napi::Env env, Napi::Object exports) {
+  return kdlp::Init(env, exports);
+}
+
+NODE_API_MODULE(kube_dlp_hs, InitKubeDlpHs)

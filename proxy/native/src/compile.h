@@ -1,0 +1,14 @@
+// compile() and expressionInfo(): the pattern-compiler entry points.
+#pragma once
+
+#include <napi.h>
+
+namespace kdlp {
+
+// compile(expressions: string[], flags: number[], ids: number[], mode: 'block'|'stream') -> Database
+Napi::Value Compile(const Napi::CallbackInfo& info);
+
+// expressionInfo(expression: string, flags: number) -> { minWidth, maxWidth, ... }
+Napi::Value ExpressionInfo(const Napi::CallbackInfo& info);
+
+}  // namespace kdlp

@@ -16,8 +16,10 @@ export type Action = 'monitor' | 'block' | 'redact';
  * (Luhn for cards, mod-97 for IBANs, ...). It receives the candidate's
  * bytes as a latin1 string (one char per byte, so lengths equal byte
  * lengths) and must be pure and fast: it runs on every candidate.
+ * `spec` is the detector being evaluated, for validators whose threshold
+ * is per-detector data (e.g. `minEntropy`).
  */
-export type Validator = (candidate: string) => boolean;
+export type Validator = (candidate: string, spec?: DetectorSpec) => boolean;
 
 export interface DetectorExamples {
   /** Strings that must produce at least one finding of this detector. */

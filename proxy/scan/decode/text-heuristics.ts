@@ -1,0 +1,22 @@
+// Deciding whether decoded bytes are worth a view: base64 decoding of an
+// ordinary identifier yields random bytes, decoding of real base64 text yields
+// text (or another encoding, which is text too).
+import { isUtf8 } from 'node:buffer';
+
+/** Share of printable ASCII (plus tab/CR/LF) above which bytes count as text. */
+const ASCII_TEXT_SHARE = 0.85;
+/** For valid UTF-8 with non-ASCII letters: share of control bytes tolerated. */
+const UTF8_CONTROL_SHARE = 0.05;
+
+export function looksLikeText(data: Uint8Array): boolean {
+  if (data.length === 0) return false;
+  let printable = 0;
+  let control = 0;
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i];
+    if ((b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d) printable++;
+    else if (b < 0x20 || b === 0x7f) control++;
+  }
+  if (printable >= data.length * ASCII_TEXT_SHARE) return true;
+  return control <= data.length * UTF8_CONTROL_SHARE && isUtf8(data);
+}

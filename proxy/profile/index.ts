@@ -1,0 +1,30 @@
+// Public surface of the profile module: what a SecurityProfile says (schema),
+// how it is read and validated (parseProfile, loadProfileFile) and how the
+// proxy follows changes to it without restarting (ProfileWatcher).
+export type {
+  SecurityProfileSpec,
+  EgressSpec,
+  EgressRule,
+  CustomDetectorSpec,
+  Mode,
+} from './schema';
+export {
+  SecurityProfileSpecSchema,
+  ManifestEnvelopeSchema,
+  RenderedEnvelopeSchema,
+  API_VERSION,
+  MANIFEST_KINDS,
+  RENDERED_KIND,
+} from './schema';
+export { ProfileError, type ProfileErrorCode, type ProfileIssue } from './errors';
+export type { ProfileKind } from './document';
+export {
+  parseProfile,
+  loadProfileFile,
+  readProfileText,
+  scannerConfigOf,
+  type RuntimeConfig,
+  type ParseOptions,
+} from './runtime-config';
+export { ProfileWatcher, type ProfileWatcherOptions, type CheckResult } from './watcher';
+export type { EgressPolicy, EgressDecision, Destination } from '../policy/egress';

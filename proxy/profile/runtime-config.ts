@@ -1,0 +1,183 @@
+// From profile text to the RuntimeConfig the proxy runs with: parse, apply
+// defaults, validate everything (reporting all issues at once), compile the
+// detectors and the egress policy. A RuntimeConfig is immutable, so a request
+// that captured one keeps a consistent view while a reload swaps in another.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { Value } from '@sinclair/typebox/value';
+import { createScanner, DetectorCompileError, type Scanner, type ScannerConfig } from '../scan';
+import { compileEgressPolicy, type EgressPolicy } from '../policy/egress';
+import { detectorCatalog } from './catalog';
+import { readProfileDocument, type ProfileKind } from './document';
+import { ProfileError, type ProfileIssue } from './errors';
+import { SecurityProfileSpecSchema, type SecurityProfileSpec } from './schema';
+import { effectiveCustomId, schemaIssues, semanticIssues, unknownFieldIssues } from './validate';
+
+export interface RuntimeConfig {
+  /** Content hash of what the profile means (identity + spec with defaults); stable across reformatting. */
+  version: string;
+  /** metadata.name, or profile.name of a rendered profile. */
+  profileName: string;
+  kind: ProfileKind;
+  namespace?: string;
+  tenant?: string;
+  /** A rendered profile's profile.version, as the operator set it. */
+  sourceVersion?: string;
+  /** Where the profile was read from (file path), for logs. */
+  source?: string;
+  /** Defaults applied, custom detector references canonical; deeply frozen. */
+  spec: SecurityProfileSpec;
+  scanner: Scanner;
+  egress: EgressPolicy;
+}
+
+export interface ParseOptions {
+  /** Scan engine to compile with; `auto` (default) prefers Vectorscan. */
+  engine?: ScannerConfig['engine'];
+}
+
+const SPEC_PATH = 'spec';
+
+export function parseProfile(text: string, source?: string, opts: ParseOptions = {}): RuntimeConfig {
+  const doc = readProfileDocument(text, source);
+  const spec = applyDefaults(doc.spec);
+
+  const catalog = detectorCatalog();
+  const issues: ProfileIssue[] = [
+    ...schemaIssues(SecurityProfileSpecSchema, spec, SPEC_PATH),
+    ...unknownFieldIssues(SecurityProfileSpecSchema, spec, SPEC_PATH),
+    ...semanticIssues(spec, catalog, SPEC_PATH),
+  ];
+  if (issues.length > 0) throw new ProfileError('KDLP_PROFILE_INVALID', issues, source);
+
+  const valid = canonicalize(spec as SecurityProfileSpec);
+  const scanner = compileScanner(valid, opts, source);
+  const egress = compileEgressPolicy(valid.egress);
+  const identity = { kind: doc.kind, name: doc.name, namespace: doc.namespace, tenant: doc.tenant };
+
+  return Object.freeze({
+    version: contentVersion({ ...identity, spec: valid }),
+    profileName: doc.name,
+    kind: doc.kind,
+    namespace: doc.namespace,
+    tenant: doc.tenant,
+    sourceVersion: doc.sourceVersion,
+    source,
+    spec: deepFreeze(valid),
+    scanner,
+    egress,
+  });
+}
+
+export async function loadProfileFile(path: string, opts: ParseOptions = {}): Promise<RuntimeConfig> {
+  return parseProfile(await readProfileText(path), path, opts);
+}
+
+/** Reads a profile file; IO failures become KDLP_PROFILE_UNREADABLE. */
+export async function readProfileText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new ProfileError('KDLP_PROFILE_UNREADABLE', [{ path: '', message: `cannot read file (${code})` }], path);
+  }
+}
+
+/** The detector selection a spec asks for; the CLI uses it to scan exactly as the proxy would. */
+export function scannerConfigOf(spec: SecurityProfileSpec, engine?: ScannerConfig['engine']): ScannerConfig {
+  return {
+    enable: spec.detectors.enable ? [...spec.detectors.enable] : undefined,
+    disable: [...spec.detectors.disable],
+    custom: spec.detectors.custom.map((c) => ({ ...c, contextWords: c.contextWords ? [...c.contextWords] : undefined })),
+    actions: spec.actions ? { ...spec.actions } : undefined,
+    engine,
+  };
+}
+
+function applyDefaults(rawSpec: unknown): unknown {
+  // Value.Default fills missing fields in place; the parsed document is ours to mutate.
+  return Value.Default(SecurityProfileSpecSchema, rawSpec);
+}
+
+/**
+ * Fills in what depends on other fields and cannot be a schema default:
+ * - egress.uninspectable: Allow in Monitor, Deny in Protect (an unscanned
+ *   tunnel would otherwise be a trivial way around Protect);
+ * - enable/disable may name a custom detector by its short id; the engine
+ *   knows it as `custom.<id>`.
+ */
+function canonicalize(spec: SecurityProfileSpec): SecurityProfileSpec {
+  const customIds = new Set(spec.detectors.custom.map((c) => effectiveCustomId(c.id)));
+  const isCategory = (ref: string) => ['pci', 'pii', 'secret', 'custom'].includes(ref);
+  const canonicalRef = (ref: string) =>
+    !isCategory(ref) && !customIds.has(ref) && customIds.has(effectiveCustomId(ref)) ? effectiveCustomId(ref) : ref;
+  return {
+    ...spec,
+    detectors: {
+      ...spec.detectors,
+      enable: spec.detectors.enable?.map(canonicalRef),
+      disable: spec.detectors.disable.map(canonicalRef),
+    },
+    egress: {
+      ...spec.egress,
+      uninspectable: spec.egress.uninspectable ?? (spec.mode === 'Protect' ? 'Deny' : 'Allow'),
+    },
+  };
+}
+
+function compileScanner(spec: SecurityProfileSpec, opts: ParseOptions, source?: string): Scanner {
+  try {
+    return createScanner(scannerConfigOf(spec, opts.engine));
+  } catch (err) {
+    if (!(err instanceof DetectorCompileError)) throw err;
+    throw new ProfileError('KDLP_DETECTOR_INVALID', diagnoseDetectors(spec, opts, err), source);
+  }
+}
+
+/**
+ * The engine stops at the first bad detector; compile each custom detector on
+ * its own to report every bad one with its path.
+ */
+function diagnoseDetectors(spec: SecurityProfileSpec, opts: ParseOptions, first: DetectorCompileError): ProfileIssue[] {
+  const issues: ProfileIssue[] = [];
+  spec.detectors.custom.forEach((c, i) => {
+    try {
+      createScanner({ enable: [], custom: [c], engine: opts.engine });
+    } catch (err) {
+      if (!(err instanceof DetectorCompileError)) throw err;
+      issues.push({
+        path: `${SPEC_PATH}.detectors.custom[${i}].pattern`,
+        message: `detector "${effectiveCustomId(c.id)}": ${err.reason}`,
+      });
+    }
+  });
+  // A library detector or the combined set failed: still name the detector.
+  if (issues.length === 0) {
+    issues.push({ path: `${SPEC_PATH}.detectors`, message: `detector "${first.detectorId}": ${first.reason}` });
+  }
+  return issues;
+}
+
+function contentVersion(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
+}
+
+/** JSON with sorted keys and no undefined, so equal meaning gives equal bytes. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}

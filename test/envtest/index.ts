@@ -1,0 +1,13 @@
+// The integration-test toolkit: import from 'test/envtest' (relative path).
+export { getControlPlane, startControlPlane, attachControlPlane, KUBECONFIG_ENV } from './control-plane';
+export type { ControlPlane, StartOptions } from './control-plane';
+export { installCRDs, readCRDs, describeApiError, ENVTEST_FIELD_MANAGER } from './crds';
+export { newNamespace } from './namespaces';
+export { registerMutatingWebhook, registerValidatingWebhook } from './webhooks';
+export type { WebhookRegistration, RegisteredWebhook } from './webhooks';
+export { createWebhookServingCert } from './pki';
+export type { WebhookServingCert } from './pki';
+export { waitFor } from './wait';
+export type { WaitOptions } from './wait';
+export { EnvtestError } from './errors';
+export type { EnvtestErrorCode } from './errors';

@@ -1,0 +1,38 @@
+import { EnvtestError } from './errors';
+
+export interface WaitOptions {
+  /** Give up after this long. Not a test assertion: a bound on a hang. */
+  timeoutMs?: number;
+  intervalMs?: number;
+  /** Named in the timeout error, e.g. 'CRD widgets.example.com Established'. */
+  what: string;
+}
+
+/**
+ * Polls `condition` until it returns a value other than undefined/false and
+ * returns that value. Errors thrown by `condition` count as "not yet"; the
+ * last one is attached to the timeout error.
+ */
+export async function waitFor<T>(
+  condition: () => Promise<T | undefined | false>,
+  options: WaitOptions,
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const interval = options.intervalMs ?? 100;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await condition();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const detail = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
+      throw new EnvtestError('KDLP_ENVTEST_TIMEOUT', `timed out waiting for ${options.what}${detail}`, {
+        cause: lastError,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}

@@ -26,6 +26,12 @@ export interface ProfileDocument {
   sourceVersion?: string;
   /** The spec as written (nulls removed, no defaults yet); undefined when absent. */
   spec: unknown;
+  /**
+   * Envelope problems. Returned rather than thrown so that they are reported
+   * together with the spec's; only a document that is not a profile at all
+   * (not a mapping, unknown kind, YAML errors) throws straight away.
+   */
+  issues: ProfileIssue[];
 }
 
 // `status` is written by the operator; everything else under metadata is
@@ -33,7 +39,7 @@ export interface ProfileDocument {
 const MANIFEST_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 const RENDERED_FIELDS = ['apiVersion', 'kind', 'profile', 'spec'];
 
-/** Parses YAML (JSON is a subset) into a ProfileDocument, or throws ProfileError listing every envelope issue. */
+/** Parses YAML (JSON is a subset) into a ProfileDocument; throws ProfileError if it is not a profile document at all. */
 export function readProfileDocument(text: string, source?: string): ProfileDocument {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -86,9 +92,8 @@ function readEnvelope(value: unknown, source?: string): ProfileDocument {
   }
   // Keep the apiVersion message only once if TypeBox also flagged it.
   const unique = issues.filter((i, n) => issues.findIndex((j) => j.path === i.path) === n);
-  if (unique.length > 0) throw new ProfileError('KDLP_PROFILE_INVALID', unique, source);
 
-  const ident = (rendered ? doc.profile : doc.metadata) as {
+  const ident = ((rendered ? doc.profile : doc.metadata) ?? {}) as {
     name: string;
     namespace?: string;
     tenant?: string;
@@ -100,7 +105,8 @@ function readEnvelope(value: unknown, source?: string): ProfileDocument {
     namespace: ident.namespace,
     tenant: rendered ? ident.tenant : undefined,
     sourceVersion: rendered ? ident.version : undefined,
-    spec: dropNulls(doc.spec),
+    spec: isRecord(doc.spec) ? dropNulls(doc.spec) : undefined,
+    issues: unique,
   };
 }
 

@@ -44,6 +44,7 @@ export function parseProfile(text: string, source?: string, opts: ParseOptions =
 
   const catalog = detectorCatalog();
   const issues: ProfileIssue[] = [
+    ...doc.issues,
     ...schemaIssues(SecurityProfileSpecSchema, spec, SPEC_PATH),
     ...unknownFieldIssues(SecurityProfileSpecSchema, spec, SPEC_PATH),
     ...semanticIssues(spec, catalog, SPEC_PATH),

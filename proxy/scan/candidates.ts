@@ -31,7 +31,7 @@ export function evaluateCandidate(
     if (!span) return undefined;
     [valueStart, valueEnd] = span;
   }
-  value = data.latin1Slice(valueStart, valueEnd);
+  value = data.toString('latin1', valueStart, valueEnd);
   if (d.validator !== undefined) {
     const validate = VALIDATORS[d.validator];
     if (!validate(value, d)) return undefined;
@@ -75,7 +75,7 @@ function groupSpan(
 function hasContext(data: Buffer, start: number, end: number, words: readonly string[]): boolean {
   const from = Math.max(0, start - CONTEXT_RADIUS);
   const to = Math.min(data.length, end + CONTEXT_RADIUS);
-  const around = data.latin1Slice(from, to).toLowerCase();
+  const around = data.toString('latin1', from, to).toLowerCase();
   for (const w of words) if (around.includes(w.toLowerCase())) return true;
   return false;
 }

@@ -65,6 +65,7 @@ function customToSpec(c: CustomDetector, libraryIds: Set<string>): DetectorSpec 
     action: c.action ?? 'block',
     patterns: [c.pattern],
     caseInsensitive: c.caseInsensitive,
+    valueGroup: c.valueGroup,
     validator: c.validator,
     minEntropy: c.minEntropy,
     contextWords: c.contextWords,

@@ -1,7 +1,7 @@
 // createScanner: the one entry point that turns a detector selection into a
 // compiled, immutable Scanner on the best engine available.
 import type { DetectorSpec, Finding } from './types';
-import type { EngineName, ScanStream, Scanner, ScannerConfig } from './scanner';
+import type { EngineInfo, EngineName, ScanStream, Scanner, ScannerConfig } from './scanner';
 import { compilePatterns, resolveDetectors } from './detector-set';
 import { EngineUnavailableError } from './errors';
 import { redactionBytes } from './mask';
@@ -9,7 +9,7 @@ import { Re2Engine } from './engines/re2-engine';
 import { VectorscanEngine } from './engines/vectorscan-engine';
 import { loadNativeBinding } from '../native';
 
-export type { Scanner, ScanStream, ScannerConfig, EngineName, DetectorSelection, CustomDetector } from './scanner';
+export type { EngineInfo, Scanner, ScanStream, ScannerConfig, EngineName, DetectorSelection, CustomDetector } from './scanner';
 export type { DetectorSpec, Finding, Category, Severity, Action } from './types';
 export { DetectorCompileError, EngineUnavailableError, ScanOverflowError, StreamClosedError } from './errors';
 
@@ -40,6 +40,7 @@ export function createScanner(config: ScannerConfig = {}): Scanner {
 interface Engine {
   scan(data: Buffer): Finding[];
   openStream(): ScanStream;
+  info(): Omit<EngineInfo, 'engine'>;
 }
 
 class CompiledScanner implements Scanner {
@@ -57,6 +58,10 @@ class CompiledScanner implements Scanner {
 
   openStream(): ScanStream {
     return this.impl.openStream();
+  }
+
+  engineInfo(): EngineInfo {
+    return { engine: this.engine, ...this.impl.info() };
   }
 
   redact(data: Buffer, findings: readonly Finding[], mask = '*'): Buffer {

@@ -23,6 +23,8 @@ export interface CustomDetector {
   action?: Action;
   category?: Category;
   caseInsensitive?: boolean;
+  /** 1-based capture group holding the sensitive value (the rest is context). */
+  valueGroup?: number;
   validator?: string;
   minEntropy?: number;
   contextWords?: string[];
@@ -41,6 +43,8 @@ export interface Scanner {
   readonly detectors: readonly DetectorSpec[];
   /** Bytes of trailing context a stream keeps: bounded by the detector set. */
   readonly maxMatchWidth: number;
+  /** Engine internals worth reporting (benchmarks, metrics, `detectors list`). */
+  engineInfo(): EngineInfo;
   /** Scan one complete buffer. */
   scan(data: Buffer): Finding[];
   /** Scan a body chunk by chunk; findings carry whole-stream offsets. */
@@ -50,6 +54,15 @@ export interface Scanner {
    * with every finding's span replaced by `mask` bytes of the same length.
    */
   redact(data: Buffer, findings: readonly Finding[], mask?: string): Buffer;
+}
+
+export interface EngineInfo {
+  engine: EngineName;
+  version?: string;
+  /** Per-stream state Vectorscan keeps between chunks. */
+  streamStateBytes?: number;
+  scratchBytes?: number;
+  patterns: number;
 }
 
 export interface ScanStream {

@@ -65,6 +65,10 @@ export class Re2Engine {
     return out;
   }
 
+  info(): { patterns: number } {
+    return { patterns: this.patterns.length };
+  }
+
   openStream(): ScanStream {
     return new Re2Stream(this, this.options.carryBytes);
   }

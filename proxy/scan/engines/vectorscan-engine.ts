@@ -78,12 +78,13 @@ export class VectorscanEngine {
     }
   }
 
-  get streamStateBytes(): number {
-    return this.ensureStreamDb().streamSize();
-  }
-
-  get scratchBytes(): number {
-    return this.blockScratch.size();
+  info(): { version: string; streamStateBytes: number; scratchBytes: number; patterns: number } {
+    return {
+      version: this.binding.version(),
+      streamStateBytes: this.ensureStreamDb().streamSize(),
+      scratchBytes: this.blockScratch.size(),
+      patterns: this.patterns.length,
+    };
   }
 
   scan(data: Buffer): Finding[] {

@@ -1,0 +1,55 @@
+// `kube-dlp detectors list|import`: inspect the library, translate rule sets.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { stringify as toYaml } from 'yaml';
+import { DEFAULT_DETECTORS } from '../proxy/scan/detectors';
+import { UsageError } from './exit-codes';
+import { translateGitleaks } from './gitleaks-import';
+
+export function registerDetectorsCommand(program: Command): void {
+  const detectors = program.command('detectors').description('list the detector library or import rules');
+  detectors
+    .command('list')
+    .description('list the default detector library')
+    .option('--format <format>', 'text or json', 'text')
+    .action((opts: { format: string }) => {
+      if (opts.format !== 'text' && opts.format !== 'json') throw new UsageError('--format must be text or json');
+      if (opts.format === 'json') {
+        const list = DEFAULT_DETECTORS.map((d) => ({
+          id: d.id,
+          name: d.name,
+          category: d.category,
+          severity: d.severity,
+          action: d.action,
+          optIn: d.optIn ?? false,
+          validator: d.validator ?? null,
+          patterns: d.patterns,
+          contextWords: d.contextWords ?? [],
+          description: d.description ?? '',
+        }));
+        process.stdout.write(JSON.stringify({ detectors: list }, null, 2) + '\n');
+        return;
+      }
+      for (const d of DEFAULT_DETECTORS) {
+        const opt = d.optIn ? ' (opt-in)' : '';
+        process.stdout.write(`${d.id.padEnd(36)} ${d.category.padEnd(7)} ${d.severity.padEnd(9)} ${d.action.padEnd(8)} ${d.name}${opt}\n`);
+      }
+      process.stdout.write(`${DEFAULT_DETECTORS.length} detectors\n`);
+    });
+  detectors
+    .command('import')
+    .description('translate a gitleaks TOML rule file into custom detectors (YAML for spec.detectors.custom)')
+    .requiredOption('--gitleaks <file>', 'gitleaks configuration (TOML)')
+    .action(async (opts: { gitleaks: string }) => {
+      let text: string;
+      try {
+        text = await readFile(opts.gitleaks, 'utf8');
+      } catch (err) {
+        throw new UsageError(`cannot read ${opts.gitleaks}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      const result = translateGitleaks(text);
+      process.stdout.write(toYaml({ custom: result.detectors }));
+      for (const s of result.skipped) process.stderr.write(`skipped ${s.id}: ${s.reason}\n`);
+      process.stderr.write(`translated ${result.detectors.length} rule(s), skipped ${result.skipped.length}\n`);
+    });
+}

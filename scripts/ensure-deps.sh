@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what kube-dlp needs on a fresh Debian/Ubuntu machine, and nothing
+# when it is already there: Debian packages (the Vectorscan library for the
+# native engine, tools the tests drive for real) and the npm dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_debs=()
+want() { dpkg -s "$1" >/dev/null 2>&1 || need_debs+=("$1"); }
+want libvectorscan-dev   # libhs: the native scan engine
+want pkg-config          # finds libhs for node-gyp
+want g++
+want make
+want python3             # node-gyp
+want curl                # demo and tests use a real HTTP client
+want openssl             # test certificates
+want iptables            # transparent capture tests
+want iproute2            # network namespaces as test pods
+want wrk                 # proxy benchmark
+want prometheus          # dashboard and alert tests against a real Prometheus
+if [ "${#need_debs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+    echo "kube-dlp: missing Debian packages: ${need_debs[*]} (run as root or install them)" >&2
+    exit 1
+  fi
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  echo "kube-dlp: installing Debian packages: ${need_debs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
+  # The Debian prometheus package may start a system service on :9090; the
+  # tests run their own instance on a free port, so it is left alone.
+fi
+
+# npm dependencies: reinstall when package.json or the lock file changed.
+stamp=node_modules/.kube-dlp-install-stamp
+if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || { [ -f package-lock.json ] && [ package-lock.json -nt "$stamp" ]; }; then
+  echo "kube-dlp: installing npm dependencies"
+  npm install --no-audit --no-fund
+  touch "$stamp"
+fi
+
+# npm 11 may skip install scripts it was not told to allow: check the native
+# pieces really built instead of trusting the exit code.
+if [ ! -f node_modules/re2/build/Release/re2.node ]; then
+  echo "kube-dlp: building re2"
+  (cd node_modules/re2 && npx --no-install node-gyp rebuild -j 2 >/dev/null)
+fi
+if [ ! -f proxy/native/build/Release/kube_dlp_hs.node ] || [ -n "$(find proxy/native/src proxy/native/binding.gyp -newer proxy/native/build/Release/kube_dlp_hs.node 2>/dev/null)" ]; then
+  echo "kube-dlp: building the Vectorscan addon"
+  (cd proxy/native && npx --no-install node-gyp rebuild -j 2 >/dev/null) || node proxy/native/report-build-failure.js
+fi

@@ -1,0 +1,80 @@
+// A value split across any chunk boundary must be found, with offsets
+// relative to the whole stream: plant every default detector's examples
+// across every split point and compare with a one-shot scan.
+import t from 'tap';
+import { createScanner, type Scanner } from '../../proxy/scan';
+import { DEFAULT_DETECTORS } from '../../proxy/scan/detectors';
+import { loadNativeBinding } from '../../proxy/native';
+import type { Finding } from '../../proxy/scan/types';
+
+const native = loadNativeBinding();
+const everything = { enable: DEFAULT_DETECTORS.map((d) => d.id) };
+const engines: Scanner[] = [createScanner({ ...everything, engine: 're2' })];
+if (native.ok) engines.unshift(createScanner({ ...everything, engine: 'vectorscan' }));
+else t.fail(`Vectorscan addon not loaded: ${native.reason}`);
+
+const key = (f: Finding) => `${f.detector}@${f.start}-${f.end}`;
+
+function streamScan(s: Scanner, chunks: Buffer[]): Finding[] {
+  const st = s.openStream();
+  const out: Finding[] = [];
+  for (const c of chunks) out.push(...st.write(c));
+  out.push(...st.end());
+  return out;
+}
+
+for (const scanner of engines) {
+  t.test(`${scanner.engine}: every example split at every point is found with whole-stream offsets`, async (t) => {
+    let cases = 0;
+    for (const d of DEFAULT_DETECTORS) {
+      for (const example of d.examples.positive) {
+        const prefix = 'lorem ipsum dolor {"k": 1}\n'.repeat(3) + ' ';
+        const data = Buffer.from(`${prefix}${example} tail text\n`, 'latin1');
+        const expected = scanner.scan(data).filter((f) => f.detector === d.id).map(key);
+        t.ok(expected.length > 0, `${d.id}: found in one piece`);
+        const from = prefix.length;
+        const to = prefix.length + example.length;
+        const bad: number[] = [];
+        for (let cut = from; cut <= to; cut++) {
+          const got = streamScan(scanner, [data.subarray(0, cut), data.subarray(cut)])
+            .filter((f) => f.detector === d.id)
+            .map(key);
+          cases++;
+          if (expected.some((e) => !got.includes(e))) bad.push(cut - from);
+        }
+        t.same(bad, [], `${d.id}: found at every split point`);
+      }
+    }
+    t.comment(`${cases} split cases`);
+  });
+
+  t.test(`${scanner.engine}: three-way and byte-by-byte splits`, async (t) => {
+    const data = Buffer.from('card=4111 1111 1111 1111; key=AKIAIOSFODNN7EXAMPLE; iban GB82WEST12345698765432 end', 'latin1');
+    const expected = scanner.scan(data).map(key).sort();
+    t.ok(expected.length >= 1, 'one-shot scan finds something');
+    const bytes = [...data].map((b) => Buffer.from([b]));
+    t.same(streamScan(scanner, bytes).map(key).sort(), expected, 'one byte per chunk');
+    t.same(
+      streamScan(scanner, [data.subarray(0, 10), data.subarray(10, 11), data.subarray(11, 40), data.subarray(40)]).map(key).sort(),
+      expected,
+      'uneven chunks',
+    );
+  });
+
+  t.test(`${scanner.engine}: stream memory is bounded by the detector set, not the body`, async (t) => {
+    const st = scanner.openStream();
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    const before = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < 256; i++) st.write(chunk); // 16 MiB through one stream
+    const grown = process.memoryUsage().arrayBuffers - before;
+    st.end();
+    t.ok(grown < 8 * 1024 * 1024, `array-buffer memory grew by ${grown} bytes over 16 MiB streamed`);
+    t.equal(st.bytes, 256 * 64 * 1024, 'counts bytes');
+  });
+
+  t.test(`${scanner.engine}: a stream cannot be used after end()`, async (t) => {
+    const st = scanner.openStream();
+    st.end();
+    t.throws(() => st.write(Buffer.from('x')), { code: 'KDLP_STREAM_CLOSED' });
+  });
+}

@@ -15,6 +15,9 @@
 // result is incomplete, so callers must fail closed (block / report) rather
 // than trust it. A stream stopped this way throws KDLP_HS_STREAM_TERMINATED
 // on its next scan() until reset(); its close() result is marked overflow too.
+// A complete result with no match is one shared, frozen, zero-length array
+// (allocating an ArrayBuffer per call would cost more than scanning a small
+// buffer): treat results as read-only.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -56,7 +59,10 @@ export const NATIVE_ERROR_CODES = {
 
 export type HsMode = 'block' | 'stream';
 
-/** Flat [id, from, to] triplets; `overflow` is set only when the match cap cut the scan short. */
+/**
+ * Flat [id, from, to] triplets; `overflow` is set only when the match cap cut
+ * the scan short. Read-only by contract (empty results are shared and frozen).
+ */
 export type MatchTriplets = Float64Array & { overflow?: true };
 
 /** Per-thread working memory of a scan. One scratch serves one scan at a time. */

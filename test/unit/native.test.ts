@@ -231,6 +231,25 @@ function run(hs: NativeBinding): void {
     t.throws(() => stream.scanBlock(Buffer.from('a'), stream.allocScratch()), { code: NATIVE_ERROR_CODES.HS, message: /block-mode/ });
   });
 
+  t.test('empty complete results are one shared frozen array', async (t) => {
+    const db = compileDatabase([{ expression: 'zz', flags: 0, id: 1 }], 'block');
+    const scratch = db.allocScratch();
+    const a = db.scanBlock(Buffer.from('abc'), scratch);
+    const b = db.scanBlock(Buffer.from('def'), scratch);
+    t.equal(a.length, 0);
+    t.equal(a, b);
+    t.ok(Object.isFrozen(a));
+    t.throws(() => {
+      'use strict';
+      (a as { overflow?: boolean }).overflow = true;
+    }, TypeError);
+    // Non-empty results are fresh arrays owned by the caller.
+    const c = db.scanBlock(Buffer.from('zz'), scratch);
+    const d = db.scanBlock(Buffer.from('zz'), scratch);
+    t.not(c, d);
+    t.notOk(Object.isFrozen(c));
+  });
+
   t.test('the match cap stops the scan and marks the result', async (t) => {
     const db = compileDatabase([{ expression: 'x', flags: 0, id: 9 }], 'block');
     const scratch = db.allocScratch();
@@ -245,7 +264,10 @@ function run(hs: NativeBinding): void {
     const exact = db.scanBlock(input, scratch, 5);
     t.equal(exact.length, 15);
     t.equal(exact.overflow, undefined);
-    t.equal(db.scanBlock(input, scratch, 0).overflow, true);
+    const none = db.scanBlock(input, scratch, 0);
+    t.equal(none.length, 0);
+    t.equal(none.overflow, true, 'an empty but incomplete result is flagged, not the shared empty array');
+    t.equal(db.scanBlock(Buffer.from('y'), scratch).overflow, undefined);
     t.equal(db.scanBlock(input, scratch).length, 15);
   });
 

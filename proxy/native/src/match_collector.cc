@@ -44,7 +44,9 @@ Napi::Value MatchCollector::Finish(Napi::Env env, bool forceOverflow) {
     triplets_.shrink_to_fit();
     throw CodedError(env, kCodeAlloc, "out of memory while collecting matches");
   }
+  const bool incomplete = overflow_ || forceOverflow;
   const size_t count = triplets_.size();
+  if (count == 0 && !incomplete) return SharedEmpty(env);
   const size_t bytes = count * sizeof(double);
   void* data = nullptr;
   napi_value arrayBuffer;
@@ -59,10 +61,20 @@ Napi::Value MatchCollector::Finish(Napi::Env env, bool forceOverflow) {
     std::vector<double>().swap(triplets_);
   }
   Napi::Value result(env, typedArray);
-  if (overflow_ || forceOverflow) {
+  if (incomplete) {
     result.As<Napi::Object>().Set("overflow", Napi::Boolean::New(env, true));
   }
   return result;
+}
+
+Napi::Value MatchCollector::SharedEmpty(Napi::Env env) {
+  if (sharedEmpty_.IsEmpty()) {
+    Napi::Object empty = Napi::Float64Array::New(env, 0);
+    // Frozen so that no caller can attach properties that others would see.
+    empty.Freeze();
+    sharedEmpty_ = Napi::Persistent(empty);
+  }
+  return sharedEmpty_.Value();
 }
 
 }  // namespace kdlp

@@ -24,7 +24,9 @@ class MatchCollector {
                      unsigned int flags, void* context);
 
   // Matches of this call as a Float64Array; sets `overflow = true` on it when
-  // the cap stopped the scan. `forceOverflow` marks a result that is known to
+  // the cap stopped the scan. A complete empty result is one shared, frozen
+  // zero-length array: no match is the common case, and allocating an
+  // ArrayBuffer costs more than the scan of a small buffer itself. `forceOverflow` marks a result that is known to
   // be incomplete for another reason (a stream terminated earlier). Throws if
   // the collector ran out of memory.
   Napi::Value Finish(Napi::Env env, bool forceOverflow = false);
@@ -32,7 +34,10 @@ class MatchCollector {
   bool overflowed() const { return overflow_; }
 
  private:
+  Napi::Value SharedEmpty(Napi::Env env);
+
   std::vector<double> triplets_;
+  Napi::ObjectReference sharedEmpty_;
   size_t maxValues_ = 0;
   bool overflow_ = false;
   bool outOfMemory_ = false;

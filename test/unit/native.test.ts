@@ -8,11 +8,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import { Worker } from 'node:worker_threads';
 import {
   HS_FLAGS,
   HsCompileError,
   NATIVE_ERROR_CODES,
   compileDatabase,
+  defaultAddonCandidates,
   loadNativeBinding,
   type NativeBinding,
   type MatchTriplets,
@@ -343,6 +345,37 @@ function run(hs: NativeBinding): void {
     }
     t.same(triplets(stream.scan(Buffer.from('a needle'), scratch)), [[3, 0, 8]]);
     stream.close(scratch);
+  });
+
+  t.test('the addon works in worker threads, each with its own state', async (t) => {
+    const addon = defaultAddonCandidates().find((f) => fs.existsSync(f))!;
+    // Worker code is plain JS: it loads the addon directly and leaves a
+    // database, scratch and open stream behind for env teardown to free.
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const hs = require(workerData.addon);
+      const db = hs.compile(['needle'], [0], [8], 'block');
+      const m = db.scanBlock(Buffer.from('a needle'), db.allocScratch());
+      const sdb = hs.compile(['x'], [0], [1], 'stream');
+      globalThis.leftOpen = sdb.openStream();
+      parentPort.postMessage(Array.from(m));
+    `;
+    const runWorker = () =>
+      new Promise<number[]>((resolve, reject) => {
+        const worker = new Worker(source, { eval: true, workerData: { addon } });
+        worker.once('message', (m: number[]) => {
+          resolve(m);
+          void worker.terminate();
+        });
+        worker.once('error', reject);
+      });
+    const results = await Promise.all([runWorker(), runWorker()]);
+    t.same(results, [
+      [8, 0, 8],
+      [8, 0, 8],
+    ]);
+    const db = compileDatabase([{ expression: 'needle', flags: 0, id: 2 }], 'block');
+    t.same(triplets(db.scanBlock(Buffer.from('needle'), db.allocScratch())), [[2, 0, 6]]);
   });
 
   t.test('getOriginalDst on a socket that was not redirected fails cleanly', async (t) => {

@@ -1,0 +1,22 @@
+// International phone numbers (+country code, E.164: at most 15 digits).
+// Separators are allowed as people write them; what the validator rejects
+// is digit counts no plan uses and filler such as +1 111 111 1111.
+import type { Validator } from '../types';
+import { longestAscendingRun, longestRepeatRun } from './placeholders';
+
+export const phoneE164: Validator = (candidate) => {
+  if (candidate.charCodeAt(0) !== 0x2b /* + */) return false;
+  let digits = '';
+  let openParens = 0;
+  for (let i = 1; i < candidate.length; i++) {
+    const c = candidate.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) digits += candidate[i];
+    else if (c === 0x28) openParens++;
+    else if (c === 0x29) openParens--;
+    else if (c !== 0x20 && c !== 0x2d && c !== 0x2e) return false;
+    if (openParens < 0 || openParens > 1) return false;
+  }
+  if (openParens !== 0) return false;
+  if (digits.length < 8 || digits.length > 15 || digits[0] === '0') return false;
+  return longestRepeatRun(digits) < 7 && longestAscendingRun(digits) < 7;
+};

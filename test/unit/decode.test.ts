@@ -120,6 +120,30 @@ t.test('base64 that decodes to binary is not a view', async (t) => {
   t.same(decodeViews(raw).views, []);
 });
 
+/** Deterministic noise (xorshift32), so these tests are reproducible. */
+function noise(length: number, seed: number): Buffer {
+  const out = Buffer.alloc(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+t.test('noise is not decoded: base64 of binary, binary bodies, fake zlib headers', async (t) => {
+  const upload = Buffer.from(JSON.stringify({ image: noise(3 * 1024 * 1024, 7).toString('base64') }));
+  t.same(decodeViews(upload), { views: [], truncated: false, depthLimited: false }, 'a base64 image upload');
+  const binary = Buffer.concat([noise(1024 * 1024, 11), Buffer.from('%41 \\n [{"a":"\\u0041"}]'), noise(1024, 13)]);
+  t.same(decodeViews(binary).views, [], 'percent and JSON escapes in binary are coincidences');
+  const fakeZlib = Buffer.concat([Buffer.from([0x78, 0x9c]), noise(120, 17)]).toString('base64');
+  t.same(decodeViews(Buffer.from(`x=${fakeZlib}`)).views, [], 'a zlib header followed by noise is not compressed data');
+  t.equal(only(t, decodeViews(Buffer.from(`auth ${Buffer.from('alice:s3cr3t-passw0rd').toString('base64')}`)), 'base64').data.toString(), 'alice:s3cr3t-passw0rd', 'a short credential still is');
+});
+
 t.test('a base64url token glued to a URL path is still found', async (t) => {
   const token = Buffer.from(TEXT).toString('base64url');
   const raw = Buffer.from(`/v1/tokens/${token}?x=1`);

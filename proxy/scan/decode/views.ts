@@ -11,7 +11,6 @@ import { OffsetMapBuilder, type Decoded } from './offset-map';
 import { decodePercent, type PlusRule } from './percent';
 import { decodeQuotedPrintable } from './quoted-printable';
 import { looksLikeText } from './text-heuristics';
-import { hasGzipMagic, hasZlibHeader } from './zlib-format';
 
 export interface DecodedView {
   /** How it was obtained, outermost first: `percent`, `json`, `base64`, `multipart>base64`, `json>base64>gzip`, ... */
@@ -214,12 +213,17 @@ function* decodings(node: Node, seenRuns: ReadonlySet<string>, budget: number, p
     }
   }
 
-  const percent = decodePercent(data, node.plus);
-  if (percent) yield { kind: node.plus === 'all' ? 'form' : 'percent', decoded: percent };
+  // Percent and JSON escapes are text encodings: in binary (an image, a
+  // zip) a `%41` or `\n` is a coincidence, and a whole-body view of it would
+  // only double the scanning work.
+  if (looksLikeText(data)) {
+    const percent = decodePercent(data, node.plus);
+    if (percent) yield { kind: node.plus === 'all' ? 'form' : 'percent', decoded: percent };
 
-  if (looksLikeJson(data, node.contentType)) {
-    const json = decodeJsonEscapes(data);
-    if (json) yield { kind: 'json', decoded: json, contentType: node.contentType };
+    if (looksLikeJson(data, node.contentType)) {
+      const json = decodeJsonEscapes(data);
+      if (json) yield { kind: 'json', decoded: json, contentType: node.contentType };
+    }
   }
 
   for (const run of findBase64Runs(data)) {
@@ -244,8 +248,22 @@ function decodeRun(node: Node, run: Base64Run, seenRuns: ReadonlySet<string>): '
   if (seenRuns.has(runKey)) return 'seen';
   const decoded = decodeBase64(node.data, run.start, run.end);
   // Text, or a compressed stream the next level will open.
-  const useful = looksLikeText(decoded.data) || hasGzipMagic(decoded.data) || hasZlibHeader(decoded.data);
+  const useful = looksLikeText(decoded.data) || isCompressedStream(decoded.data);
   return { decoded: useful ? decoded : null, runKey };
+}
+
+/** Output a random stream must produce before failing for us to believe it is compressed data. */
+const COMPRESSED_EVIDENCE_BYTES = 4096;
+
+/**
+ * Random bytes carry a valid zlib header about once in a thousand, so the
+ * signature alone would turn every long run of base64 noise (an uploaded
+ * image) into views. Real compressed data inflates completely, or at least
+ * for a few KiB; noise fails within a few dozen bytes.
+ */
+function isCompressedStream(data: Buffer): boolean {
+  const kind = embeddedCompression(data);
+  return kind !== null && inflateEmbedded(data, kind, COMPRESSED_EVIDENCE_BYTES) !== null;
 }
 
 function viewIdentity(data: Buffer, toRaw: (start: number, end: number) => [number, number]): string {

@@ -31,6 +31,13 @@ if [ "${#need_debs[@]}" -gt 0 ]; then
   # tests run their own instance on a free port, so it is left alone.
 fi
 
+# Native builds (re2, our addon) need Node's headers. node-gyp downloads them
+# by default, which fails offline; point it at the ones installed with node.
+node_prefix=$(dirname "$(dirname "$(command -v node)")")
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node_api.h" ]; then
+  export npm_config_nodedir="$node_prefix"
+fi
+
 # npm dependencies: reinstall when package.json or the lock file changed.
 stamp=node_modules/.kube-dlp-install-stamp
 if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || { [ -f package-lock.json ] && [ package-lock.json -nt "$stamp" ]; }; then

@@ -24,8 +24,9 @@ export interface VectorscanEngineOptions {
 }
 
 export class VectorscanEngine {
-  private readonly blockDb: NativeDatabase;
-  private readonly blockScratch: NativeScratch;
+  // Undefined when the detector set is empty: libhs refuses empty databases.
+  private readonly blockDb?: NativeDatabase;
+  private readonly blockScratch?: NativeScratch;
   private streamDb?: NativeDatabase;
   private streamScratch?: NativeScratch;
   /** Widest possible match of each pattern, from the compiler's own analysis. */
@@ -39,8 +40,10 @@ export class VectorscanEngine {
   ) {
     this.widths = patterns.map((p) => this.widthOf(p));
     this.maxWidth = this.widths.reduce((a, b) => Math.max(a, b), 0);
-    this.blockDb = this.compile('block');
-    this.blockScratch = this.blockDb.allocScratch();
+    if (patterns.length > 0) {
+      this.blockDb = this.compile('block');
+      this.blockScratch = this.blockDb.allocScratch();
+    }
   }
 
   private flagsOf(p: CompiledPattern): number {
@@ -81,14 +84,14 @@ export class VectorscanEngine {
   info(): { version: string; streamStateBytes: number; scratchBytes: number; patterns: number } {
     return {
       version: this.binding.version(),
-      streamStateBytes: this.ensureStreamDb().streamSize(),
-      scratchBytes: this.blockScratch.size(),
+      streamStateBytes: this.patterns.length > 0 ? this.ensureStreamDb().streamSize() : 0,
+      scratchBytes: this.blockScratch?.size() ?? 0,
       patterns: this.patterns.length,
     };
   }
 
   scan(data: Buffer): Finding[] {
-    if (this.patterns.length === 0 || data.length === 0) return [];
+    if (!this.blockDb || !this.blockScratch || data.length === 0) return [];
     const matches = this.blockDb.scanBlock(data, this.blockScratch, this.options.maxCandidatesPerCall);
     if (matches.overflow) throw new ScanOverflowError(this.options.maxCandidatesPerCall);
     return dedupeOverlaps(this.resolve(matches, data, 0));
@@ -122,6 +125,7 @@ export class VectorscanEngine {
   }
 
   openStream(): ScanStream {
+    if (this.patterns.length === 0) return new EmptyStream();
     const db = this.ensureStreamDb();
     return new VectorscanStream(this, db.openStream(), this.streamScratch!, this.maxWidth + 1, this.options.maxCandidatesPerCall);
   }
@@ -176,6 +180,7 @@ class VectorscanStream implements ScanStream {
   end(): Finding[] {
     if (this.ended) throw new StreamClosedError();
     const matches = this.close();
+    if (matches.overflow) throw new ScanOverflowError(this.maxCandidates);
     const base = this.total - this.history.length;
     const found = matches.length > 0 ? this.engine.resolve(matches, this.history, base) : [];
     this.history = Buffer.alloc(0);
@@ -205,5 +210,24 @@ class VectorscanStream implements ScanStream {
       const joined = Buffer.concat([this.history, chunk]);
       this.history = Buffer.from(joined.subarray(Math.max(0, joined.length - keep)));
     }
+  }
+}
+
+/** A stream over no detectors: counts bytes, finds nothing. */
+class EmptyStream implements ScanStream {
+  private total = 0;
+  private ended = false;
+  get bytes(): number {
+    return this.total;
+  }
+  write(chunk: Buffer): Finding[] {
+    if (this.ended) throw new StreamClosedError();
+    this.total += chunk.length;
+    return [];
+  }
+  end(): Finding[] {
+    if (this.ended) throw new StreamClosedError();
+    this.ended = true;
+    return [];
   }
 }

@@ -125,6 +125,8 @@ t.test('deflate (zlib and raw) and brotli bombs', async (t) => {
     t.equal((run.error as DecodeError).code, 'KDLP_DECODE_BOMB', `${header} (${bomb.length} bytes) is a bomb`);
     t.ok(run.decodedBytes <= 32 * MiB, `${header}: output capped (${run.decodedBytes})`);
     t.ok(run.rssGrowth < 256 * MiB, `${header}: RSS growth bounded (${(run.rssGrowth / MiB).toFixed(1)} MiB)`);
+    const byRatio = await detonate(splitInto(bomb, 16 * 1024), header, { maxOutputBytes: GiB, maxRatio: 50 });
+    t.match(byRatio.error, { code: 'KDLP_DECODE_BOMB', message: /maxRatio 50/ }, `${header}: ratio cap, streaming`);
     t.throws(() => decodeContentSync(bomb, header, { maxOutputBytes: 32 * MiB, maxRatio: 1e9 }), { code: 'KDLP_DECODE_BOMB' }, `${header} sync`);
     t.throws(() => decodeContentSync(bomb, header, { maxOutputBytes: GiB, maxRatio: 50 }), { code: 'KDLP_DECODE_BOMB', message: /maxRatio 50/ }, `${header} sync ratio`);
   }

@@ -139,6 +139,7 @@ t.test('corrupt data: KDLP_DECODE_CORRUPT, without payload in the message', asyn
     ['truncated gzip', truncated, 'gzip'],
     ['gzip with a bad CRC', badCrc, 'gzip'],
     ['garbage under a valid outer layer', zlib.brotliCompressSync(secret), 'gzip, br'],
+    ['a single byte as deflate', Buffer.from([0x78]), 'deflate'],
   ];
   for (const [name, body, header] of cases) {
     const err = await decodeStream(body, header).then(

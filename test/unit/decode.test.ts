@@ -1,5 +1,5 @@
 // Decoded views and their maps back to raw offsets.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import * as zlib from 'node:zlib';
 import { decodeViews, type DecodedView, type DecodeViewsResult } from '../../proxy/scan/decode';
 import { OffsetMapBuilder } from '../../proxy/scan/decode/offset-map';
@@ -12,13 +12,11 @@ function names(result: DecodeViewsResult): string[] {
   return result.views.map((v) => v.view);
 }
 
-function only(t: Tap, result: DecodeViewsResult, name: string): DecodedView {
+function only(t: Test, result: DecodeViewsResult, name: string): DecodedView {
   const found = result.views.filter((v) => v.view === name);
   t.equal(found.length, 1, `exactly one ${name} view (have: ${names(result).join(', ')})`);
   return found[0];
 }
-
-type Tap = typeof t;
 
 /** Raw span of the base64 groups that hold decoded bytes [m, m+len) of a run starting at runStart. */
 function groupSpan(runStart: number, m: number, len: number): [number, number] {

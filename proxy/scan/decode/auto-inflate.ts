@@ -19,7 +19,7 @@ export class AutoInflate extends RelayTransform {
     return this.inflater?.bytesWritten ?? 0;
   }
 
-  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.inflater === null) {
       const start = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
       if (start.length < 2) {
@@ -31,7 +31,7 @@ export class AutoInflate extends RelayTransform {
       this.begin(hasZlibHeader(start));
       chunk = start;
     }
-    super._transform(chunk, encoding, callback);
+    this.relay(chunk, callback);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -41,7 +41,7 @@ export class AutoInflate extends RelayTransform {
       const start = this.pending;
       this.pending = null;
       this.begin(false);
-      super._transform(start, 'binary' as BufferEncoding, (err) => (err ? callback(err) : super._flush(callback)));
+      this.relay(start, (err) => (err ? callback(err) : super._flush(callback)));
       return;
     }
     super._flush(callback);

@@ -58,6 +58,11 @@ export abstract class RelayTransform extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.relay(chunk, callback);
+  }
+
+  /** Hand `chunk` to the chain; `callback` runs once the chain can take more. */
+  protected relay(chunk: Buffer, callback: TransformCallback): void {
     const head = this.chain[0];
     // Accept the next input only once the head has room: the head in turn
     // only consumes when its output is read, which closes the loop.

@@ -18,10 +18,9 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { resolveAssets, type Assets } from './assets';
 import { EnvtestError } from './errors';
 import { renderKubeconfig } from './kubeconfig';
-import { createCertificateAuthority, createPrivateKey } from './pki';
+import { createCertificateAuthority, createSigningKeyPair } from './pki';
 import { freeLoopbackPorts } from './ports';
 import { ProcessGroupRun, reapStaleRuns, type StartedProcess } from './process-groups';
-import { waitFor } from './wait';
 
 /** Names a kubeconfig of a running control plane to reuse. */
 export const KUBECONFIG_ENV = 'KDLP_ENVTEST_KUBECONFIG';
@@ -84,7 +83,7 @@ function httpGet(url: string, tls?: { ca: string; cert: string; key: string }): 
   });
 }
 
-/** Resolves when `url` answers 200, rejects as soon as `process` exits. */
+/** Resolves when `url` answers 200; rejects as soon as `proc` exits, or at `deadline`. */
 async function waitReady(
   proc: StartedProcess,
   name: string,
@@ -94,24 +93,23 @@ async function waitReady(
 ): Promise<void> {
   let exitedWith: string | undefined;
   void proc.exited.then((how) => (exitedWith = how));
-  await waitFor(
-    async () => {
-      if (exitedWith !== undefined) {
-        throw new EnvtestError('KDLP_ENVTEST_START', `${name} exited (${exitedWith}) before it was ready`);
-      }
-      const res = await httpGet(url, tls);
-      return res.status === 200;
-    },
-    { what: `${name} ready at ${url}`, timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 100 },
-  ).catch((err: unknown) => {
-    // A crashed process is the real cause, not the timeout that follows it.
+  let last = 'no answer yet';
+  for (;;) {
     if (exitedWith !== undefined) {
-      throw new EnvtestError('KDLP_ENVTEST_START', `${name} exited (${exitedWith}) before it was ready`, {
-        cause: err,
-      });
+      throw new EnvtestError('KDLP_ENVTEST_START', `${name} exited (${exitedWith}) before it was ready`);
     }
-    throw err;
-  });
+    try {
+      const res = await httpGet(url, tls);
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}: ${res.body.slice(0, 2000)}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() >= deadline) {
+      throw new EnvtestError('KDLP_ENVTEST_START', `${name} not ready at ${url} in time; last answer: ${last}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function etcdArgs(dataDir: string, clientPort: number, peerPort: number): string[] {
@@ -139,13 +137,17 @@ function apiserverArgs(dir: string, port: number, etcdClientPort: number): strin
     // Secure port only, on loopback; the serving cert names 127.0.0.1 and localhost.
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
+    // Publishing the kubernetes Service endpoints is for in-cluster clients,
+    // of which there are none; and since v1.37 a loopback advertise address
+    // is refused by the reconcilers that would publish it.
+    '--endpoint-reconciler-type=none',
     `--secure-port=${port}`,
     `--cert-dir=${f('apiserver-certs')}`,
     `--tls-cert-file=${f('serving.crt')}`,
     `--tls-private-key-file=${f('serving.key')}`,
     `--client-ca-file=${f('ca.crt')}`,
     `--service-account-issuer=https://127.0.0.1:${port}`,
-    `--service-account-key-file=${f('sa.key')}`,
+    `--service-account-key-file=${f('sa.pub')}`,
     `--service-account-signing-key-file=${f('sa.key')}`,
     '--authorization-mode=RBAC',
     '--service-cluster-ip-range=10.0.0.0/24',
@@ -200,17 +202,18 @@ async function startOnce(assets: Assets, options: StartOptions): Promise<Control
   const apiserverLog = join(dir, 'kube-apiserver.log');
   try {
     const ca = await createCertificateAuthority('kube-dlp-envtest-ca');
-    const [serving, admin, saKey] = await Promise.all([
+    const saKeys = createSigningKeyPair();
+    const [serving, admin] = await Promise.all([
       ca.issue({ commonName: '127.0.0.1', altNames: ['IP:127.0.0.1', 'DNS:localhost'], usage: 'server' }),
       // system:masters bypasses RBAC: the tests act as cluster admin.
       ca.issue({ commonName: 'kube-dlp-envtest-admin', organization: 'system:masters', usage: 'client' }),
-      createPrivateKey(),
     ]);
     await Promise.all([
       writeFile(join(dir, 'ca.crt'), ca.certPem),
       writeFile(join(dir, 'serving.crt'), serving.certPem),
       writeFile(join(dir, 'serving.key'), serving.keyPem, { mode: 0o600 }),
-      writeFile(join(dir, 'sa.key'), saKey, { mode: 0o600 }),
+      writeFile(join(dir, 'sa.key'), saKeys.privateKeyPem, { mode: 0o600 }),
+      writeFile(join(dir, 'sa.pub'), saKeys.publicKeyPem),
       mkdir(join(dir, 'apiserver-certs')),
     ]);
 

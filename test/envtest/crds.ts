@@ -12,6 +12,7 @@ import {
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { describeApiError } from './api-errors';
 import { EnvtestError } from './errors';
 import { waitFor } from './wait';
 
@@ -84,23 +85,4 @@ export async function installCRDs(
       ),
     ),
   );
-}
-
-/** The apiserver's message from a client-node ApiException, else the error text. */
-export function describeApiError(err: unknown): string {
-  const e = err as { code?: number; body?: unknown; message?: string };
-  if (typeof e.code === 'number' && e.body !== undefined) {
-    const body = typeof e.body === 'string' ? safeParse(e.body) : e.body;
-    const message = (body as { message?: string } | undefined)?.message;
-    return `HTTP ${e.code}: ${message ?? String(e.body)}`;
-  }
-  return e.message ?? String(err);
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,9 +1,11 @@
-// Throwaway PKI for the test control plane and for webhook servers, made with
-// the openssl CLI (node:crypto can make keys but not certificates). EC P-256
+// Throwaway PKI for the test control plane and for webhook servers. X.509
+// certificates are made with the openssl CLI (node:crypto can make keys but
+// not certificates). EC P-256
 // keys because they are generated in milliseconds, unlike RSA, and every
 // component involved (kube-apiserver, etcd client, Node's TLS) accepts them.
 
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,18 +115,18 @@ async function issueLeaf(ca: KeyPair, request: LeafRequest): Promise<KeyPair> {
   }
 }
 
-/** A private key in PEM, e.g. for service-account token signing. */
-export async function createPrivateKey(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kdlp-pki-'));
-  try {
-    await openssl(
-      ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'sa.key'],
-      dir,
-    );
-    return await readFile(join(dir, 'sa.key'), 'utf8');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/**
+ * A key pair for service-account token signing: kube-apiserver signs with the
+ * private key (SEC1 PEM) and verifies with the public one (SPKI PEM); its
+ * --service-account-key-file does not read PKCS#8 private keys.
+ */
+export function createSigningKeyPair(): { privateKeyPem: string; publicKeyPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', {
+    namedCurve: 'prime256v1',
+    privateKeyEncoding: { type: 'sec1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return { privateKeyPem: privateKey, publicKeyPem: publicKey };
 }
 
 export interface WebhookServingCert extends KeyPair {

@@ -6,6 +6,7 @@ export type {
   EgressSpec,
   EgressRule,
   CustomDetectorSpec,
+  DetectorOverride,
   Mode,
 } from './schema';
 export {
@@ -23,6 +24,7 @@ export {
   loadProfileFile,
   readProfileText,
   scannerConfigOf,
+  createProfileScanner,
   type RuntimeConfig,
   type ParseOptions,
 } from './runtime-config';

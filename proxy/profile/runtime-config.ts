@@ -7,11 +7,19 @@ import { readFile } from 'node:fs/promises';
 import { Value } from '@sinclair/typebox/value';
 import { createScanner, DetectorCompileError, type Scanner, type ScannerConfig } from '../scan';
 import { compileEgressPolicy, type EgressPolicy } from '../policy/egress';
+import { withActionOverrides } from './action-overrides';
 import { detectorCatalog } from './catalog';
 import { readProfileDocument, type ProfileKind } from './document';
 import { ProfileError, type ProfileIssue } from './errors';
 import { SecurityProfileSpecSchema, type SecurityProfileSpec } from './schema';
-import { effectiveCustomId, schemaIssues, semanticIssues, unknownFieldIssues } from './validate';
+import { CATEGORIES } from '../scan/types';
+import {
+  effectiveCustomId,
+  schemaIssues,
+  semanticIssues,
+  unknownFieldIssues,
+  type DetectorCatalog,
+} from './validate';
 
 export interface RuntimeConfig {
   /** Content hash of what the profile means (identity + spec with defaults); stable across reformatting. */
@@ -51,7 +59,7 @@ export function parseProfile(text: string, source?: string, opts: ParseOptions =
   ];
   if (issues.length > 0) throw new ProfileError('KDLP_PROFILE_INVALID', issues, source);
 
-  const valid = canonicalize(spec as SecurityProfileSpec);
+  const valid = canonicalize(spec as SecurityProfileSpec, catalog);
   const scanner = compileScanner(valid, opts, source);
   const egress = compileEgressPolicy(valid.egress);
   const identity = { kind: doc.kind, name: doc.name, namespace: doc.namespace, tenant: doc.tenant };
@@ -84,7 +92,7 @@ export async function readProfileText(path: string): Promise<string> {
   }
 }
 
-/** The detector selection a spec asks for; the CLI uses it to scan exactly as the proxy would. */
+/** The engine's part of a spec's detector selection (per-detector overrides are applied by createProfileScanner). */
 export function scannerConfigOf(spec: SecurityProfileSpec, engine?: ScannerConfig['engine']): ScannerConfig {
   return {
     enable: spec.detectors.enable ? [...spec.detectors.enable] : undefined,
@@ -104,20 +112,22 @@ function applyDefaults(rawSpec: unknown): unknown {
  * Fills in what depends on other fields and cannot be a schema default:
  * - egress.uninspectable: Allow in Monitor, Deny in Protect (an unscanned
  *   tunnel would otherwise be a trivial way around Protect);
- * - enable/disable may name a custom detector by its short id; the engine
- *   knows it as `custom.<id>`.
+ * - enable/disable/overrides may name a custom detector by its short id;
+ *   the engine knows it as `custom.<id>`.
  */
-function canonicalize(spec: SecurityProfileSpec): SecurityProfileSpec {
+function canonicalize(spec: SecurityProfileSpec, catalog: DetectorCatalog): SecurityProfileSpec {
   const customIds = new Set(spec.detectors.custom.map((c) => effectiveCustomId(c.id)));
-  const isCategory = (ref: string) => ['pci', 'pii', 'secret', 'custom'].includes(ref);
-  const canonicalRef = (ref: string) =>
-    !isCategory(ref) && !customIds.has(ref) && customIds.has(effectiveCustomId(ref)) ? effectiveCustomId(ref) : ref;
+  // Categories and library ids win over a custom detector's short id, as in validation.
+  const isShortCustomRef = (ref: string) =>
+    !(CATEGORIES as readonly string[]).includes(ref) && !catalog.ids.has(ref) && customIds.has(effectiveCustomId(ref));
+  const canonicalRef = (ref: string) => (isShortCustomRef(ref) ? effectiveCustomId(ref) : ref);
   return {
     ...spec,
     detectors: {
       ...spec.detectors,
       enable: spec.detectors.enable?.map(canonicalRef),
       disable: spec.detectors.disable.map(canonicalRef),
+      overrides: spec.detectors.overrides.map((o) => ({ ...o, id: canonicalRef(o.id) })),
     },
     egress: {
       ...spec.egress,
@@ -126,9 +136,18 @@ function canonicalize(spec: SecurityProfileSpec): SecurityProfileSpec {
   };
 }
 
+/**
+ * The scanner a valid spec asks for, per-detector overrides included. The
+ * CLI uses it to scan exactly as the proxy would. Throws DetectorCompileError.
+ */
+export function createProfileScanner(spec: SecurityProfileSpec, engine?: ScannerConfig['engine']): Scanner {
+  const overrides = new Map(spec.detectors.overrides.map((o) => [o.id, o.action] as const));
+  return withActionOverrides(createScanner(scannerConfigOf(spec, engine)), overrides);
+}
+
 function compileScanner(spec: SecurityProfileSpec, opts: ParseOptions, source?: string): Scanner {
   try {
-    return createScanner(scannerConfigOf(spec, opts.engine));
+    return createProfileScanner(spec, opts.engine);
   } catch (err) {
     if (!(err instanceof DetectorCompileError)) throw err;
     throw new ProfileError('KDLP_DETECTOR_INVALID', diagnoseDetectors(spec, opts, err), source);

@@ -154,6 +154,17 @@ export const CustomDetectorSchema = Type.Object(
   { description: 'A detector defined by the profile.' },
 );
 
+export const DetectorOverrideSchema = Type.Object(
+  {
+    id: Type.String({
+      minLength: 1,
+      description: 'Library detector id (e.g. pii.email) or custom detector id.',
+    }),
+    action: Action('Action for this detector in Protect mode.'),
+  },
+  { description: "Override of one detector's action." },
+);
+
 export const DetectorsSchema = Type.Object(
   {
     enable: Type.Optional(
@@ -171,6 +182,14 @@ export const DetectorsSchema = Type.Object(
     }),
     custom: Type.Array(CustomDetectorSchema, {
       description: 'Detectors defined by this profile, compiled alongside the library.',
+      default: [],
+    }),
+    overrides: Type.Array(DetectorOverrideSchema, {
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['id'],
+      description:
+        'Per-detector action, e.g. redact emails while other low-severity findings are only monitored. ' +
+        'Beats spec.actions, which applies by severity.',
       default: [],
     }),
   },
@@ -291,6 +310,7 @@ export type SecurityProfileSpec = Static<typeof SecurityProfileSpecSchema>;
 export type EgressSpec = Static<typeof EgressSchema>;
 export type EgressRule = Static<typeof EgressRuleSchema>;
 export type CustomDetectorSpec = Static<typeof CustomDetectorSchema>;
+export type DetectorOverride = Static<typeof DetectorOverrideSchema>;
 export type Mode = SecurityProfileSpec['mode'];
 
 export const API_VERSION = 'kubedlp.io/v1alpha1';

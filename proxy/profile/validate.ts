@@ -195,6 +195,21 @@ export function semanticIssues(spec: unknown, catalog: DetectorCatalog, basePath
         }
       });
     }
+    if (Array.isArray(d.overrides)) {
+      const seen = new Map<string, number>();
+      d.overrides.forEach((o, i) => {
+        if (!isRecord(o) || typeof o.id !== 'string') return;
+        const isCustom = !catalog.ids.has(o.id) && customIds.has(effectiveCustomId(o.id));
+        if (!catalog.ids.has(o.id) && !isCustom) {
+          issues.push({ path: at('detectors', 'overrides', i, 'id'), message: 'unknown detector id (categories are set with spec.actions)' });
+          return;
+        }
+        const id = isCustom ? effectiveCustomId(o.id) : o.id;
+        const first = seen.get(id);
+        if (first !== undefined) issues.push({ path: at('detectors', 'overrides', i, 'id'), message: `duplicate of overrides[${first}]` });
+        else seen.set(id, i);
+      });
+    }
     for (const list of ['enable', 'disable'] as const) {
       const refs = d[list];
       if (!Array.isArray(refs)) continue;

@@ -43,7 +43,7 @@ t.test('defaults are applied', async (t) => {
     maxDecompressionRatio: 100,
   });
   t.same(cfg.spec.egress, { default: 'Allow', allow: [], deny: [], uninspectable: 'Allow' });
-  t.same(cfg.spec.detectors, { enable: undefined, disable: [], custom: [] });
+  t.same(cfg.spec.detectors, { enable: undefined, disable: [], custom: [], overrides: [] });
   t.same(cfg.spec.tenancy, { denyCrossTenant: false, exceptions: [] });
   t.same(cfg.spec.tlsOrigination, { hosts: [] });
   t.equal(cfg.spec.actions, undefined);
@@ -284,6 +284,40 @@ t.test('per-severity action overrides reach the scanner', async (t) => {
   const cfg = parseProfile(manifest('  actions: {high: redact}\n  detectors:\n    custom: [{id: x, pattern: "XX-[0-9]{4}", severity: high, action: block}]\n'));
   t.equal(cfg.scanner.scan(Buffer.from('XX-1234'))[0].action, 'redact');
   t.same(scannerConfigOf(cfg.spec).actions, { high: 'redact' });
+});
+
+t.test('per-detector overrides beat per-severity actions', async (t) => {
+  const cfg = parseProfile(
+    manifest(`  actions: {high: block}
+  detectors:
+    custom:
+      - {id: a, pattern: "AA-[0-9]{4}", severity: high}
+      - {id: b, pattern: "BB-[0-9]{4}", severity: high}
+    overrides:
+      - {id: a, action: redact}
+`),
+  );
+  t.same(cfg.spec.detectors.overrides, [{ id: 'custom.a', action: 'redact' }], 'short id made canonical');
+  const byDetector = Object.fromEntries(cfg.scanner.scan(Buffer.from('AA-1234 BB-5678')).map((f) => [f.detector, f.action]));
+  t.same(byDetector, { 'custom.a': 'redact', 'custom.b': 'block' });
+  const stream = cfg.scanner.openStream();
+  const streamed = [...stream.write(Buffer.from('xx AA-12')), ...stream.write(Buffer.from('34 yy')), ...stream.end()];
+  t.same(streamed.map((f) => f.action), ['redact'], 'streams too');
+  t.equal(cfg.scanner.detectors.find((d) => d.id === 'custom.a')?.action, 'redact', 'listing shows the effective action');
+
+  const err = issuesOf(() =>
+    parseProfile(manifest('  detectors:\n    overrides: [{id: pci, action: redact}, {id: nope.nope, action: block}]\n')),
+  );
+  t.same(err.issues.map((i) => i.path), ['spec.detectors.overrides[0].id', 'spec.detectors.overrides[1].id']);
+  const libraryId = [...detectorCatalog().ids][0];
+  const dup = issuesOf(() =>
+    parseProfile(manifest(`  detectors:\n    overrides: [{id: ${libraryId}, action: redact}, {id: ${libraryId}, action: block}, {id: x}]\n`)),
+  );
+  t.same(dup.issues.map((i) => [i.path, i.message]), [
+    ['spec.detectors.overrides[2].action', 'is required'],
+    ['spec.detectors.overrides[1].id', 'duplicate of overrides[0]'],
+    ['spec.detectors.overrides[2].id', 'unknown detector id (categories are set with spec.actions)'],
+  ]);
 });
 
 t.test('version: content identity, stable across formatting', async (t) => {

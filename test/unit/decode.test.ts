@@ -270,6 +270,10 @@ t.test('compressed data inside base64 is opened', async (t) => {
   const runStart = raw.indexOf(encoded);
   t.same(markerSpan(text), [runStart, runStart + encoded.length], 'decompressed bytes map to the whole run');
 
+  const shallow = decodeViews(raw, { maxDepth: 1 });
+  t.same(names(shallow), ['base64']);
+  t.equal(shallow.depthLimited, true, 'at the depth limit, the unopened stream is reported');
+
   const z = zlib.deflateSync(Buffer.from(TEXT)).toString('base64');
   t.equal(only(t, decodeViews(Buffer.from(`x=${z}`)), 'base64>deflate').data.toString(), TEXT);
 

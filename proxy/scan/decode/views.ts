@@ -88,7 +88,7 @@ export function decodeViews(raw: Buffer, opts: ViewOptions = {}): DecodeViewsRes
     } else if (node.depth < maxDepth) {
       found = decodings(node, seenRuns, maxTotalBytes - totalBytes, false);
     } else {
-      if (!result.depthLimited && !decodings(node, seenRuns, 1, true).next().done) result.depthLimited = true;
+      if (!result.depthLimited && !decodings(node, seenRuns, 0, true).next().done) result.depthLimited = true;
       continue;
     }
     for (const candidate of found) {
@@ -179,7 +179,7 @@ function multipartParts(node: Node): Candidate[] | null {
 /**
  * Every decoding of `node` that changes something, lazily. `budget` bounds
  * decompression output. A probe only asks whether anything is decodable, so
- * it decompresses at most one byte.
+ * it decompresses no more than it takes to tell a real stream from noise.
  */
 function* decodings(node: Node, seenRuns: ReadonlySet<string>, budget: number, probe: boolean): Generator<Candidate> {
   const { data } = node;
@@ -198,7 +198,7 @@ function* decodings(node: Node, seenRuns: ReadonlySet<string>, budget: number, p
 
   const compression = embeddedCompression(data);
   if (compression !== null) {
-    const inflated = inflateEmbedded(data, compression, probe ? 1 : budget);
+    const inflated = inflateEmbedded(data, compression, probe ? COMPRESSED_EVIDENCE_BYTES : budget);
     if (inflated !== null) {
       if (inflated === 'too-large') {
         yield { kind: compression, decoded: 'too-large' };

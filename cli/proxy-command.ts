@@ -1,0 +1,113 @@
+// `kube-dlp proxy`: the DLP egress proxy, standalone or as the sidecar the
+// operator injects. Identity (pod, namespace, tenant) defaults to what the
+// downward API provides as environment variables.
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { ProfileError } from '../proxy/profile';
+import type { ListenAddress } from '../proxy/http/loop-guard';
+import { startProxy, type RunningProxy } from '../proxy/server/start-proxy';
+import { UsageError } from './exit-codes';
+
+export interface ProxyCommandOptions {
+  profile: string;
+  listen: string;
+  admin: string;
+  namespace?: string;
+  tenant?: string;
+  pod?: string;
+  auditLog?: string;
+  drainTimeout: string;
+  upstreamTimeout: string;
+  headersTimeout: string;
+  keepAliveTimeout: string;
+  maxSockets: string;
+}
+
+export function registerProxyCommand(program: Command): void {
+  program
+    .command('proxy')
+    .description('run the DLP egress proxy (explicit HTTP forward proxy: set HTTP_PROXY/HTTPS_PROXY to --listen)')
+    .requiredOption('--profile <file>', 'SecurityProfile or rendered profile; reloaded when the file changes')
+    .option('--listen <host:port>', 'proxy address', '127.0.0.1:15001')
+    .option('--admin <host:port>', 'admin address for /metrics, /healthz, /readyz ("off" to disable)', '127.0.0.1:15090')
+    .option('--namespace <name>', 'namespace of the workload (default: $POD_NAMESPACE)')
+    .option('--tenant <name>', 'tenant of the workload (default: $KUBEDLP_TENANT)')
+    .option('--pod <name>', 'pod name (default: $POD_NAME, else the host name)')
+    .option('--audit-log <file>', 'write audit JSON lines to this file instead of stdout')
+    .option('--drain-timeout <seconds>', 'on SIGTERM, how long in-flight requests may finish', '10')
+    .option('--upstream-timeout <seconds>', 'upstream inactivity before 504', '30')
+    .option('--headers-timeout <seconds>', 'time a client has to send request headers before 408', '30')
+    .option('--keep-alive-timeout <seconds>', 'idle client keep-alive connections are closed after this', '5')
+    .option('--max-sockets <n>', 'concurrent upstream connections per destination', '256')
+    .action(async (opts: ProxyCommandOptions) => {
+      process.exitCode = await runProxy(opts, process.env);
+    });
+}
+
+export async function runProxy(opts: ProxyCommandOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  const listen = parseAddress('--listen', opts.listen);
+  const admin = opts.admin === 'off' ? undefined : parseAddress('--admin', opts.admin);
+  const drainMs = seconds('--drain-timeout', opts.drainTimeout);
+  let running: RunningProxy;
+  try {
+    running = await startProxy({
+      profilePath: opts.profile,
+      listen,
+      admin,
+      identity: {
+        namespace: opts.namespace ?? nonEmpty(env.POD_NAMESPACE) ?? 'default',
+        tenant: opts.tenant ?? nonEmpty(env.KUBEDLP_TENANT) ?? 'default',
+        pod: opts.pod ?? nonEmpty(env.POD_NAME) ?? hostname(),
+      },
+      audit: opts.auditLog ? { file: opts.auditLog } : 'stdout',
+      timeouts: {
+        upstreamMs: seconds('--upstream-timeout', opts.upstreamTimeout),
+        headersMs: seconds('--headers-timeout', opts.headersTimeout),
+        keepAliveMs: seconds('--keep-alive-timeout', opts.keepAliveTimeout),
+      },
+      upstream: { maxSockets: positiveInt('--max-sockets', opts.maxSockets) },
+    });
+  } catch (err) {
+    if (err instanceof ProfileError) throw new UsageError(err.message);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new UsageError(`cannot listen (${code}); check --listen and --admin`);
+    }
+    throw err;
+  }
+
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', shutdown);
+      process.off('SIGINT', shutdown);
+      process.stderr.write(`kube-dlp proxy: ${signal}, draining for up to ${drainMs / 1000}s\n`);
+      running.stop(drainMs).then(resolve, resolve);
+    };
+    process.on('SIGTERM', shutdown);
+    process.on('SIGINT', shutdown);
+  });
+  return 0;
+}
+
+export function parseAddress(flag: string, value: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`${flag} must be host:port (got ${JSON.stringify(value)})`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+function seconds(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number of seconds`);
+  return Math.round(n * 1000);
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer`);
+  return n;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== '' ? value.trim() : undefined;
+}

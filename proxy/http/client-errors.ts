@@ -1,0 +1,32 @@
+// Node's HTTP parser rejects malformed requests before any handler runs and
+// reports them as `clientError`. This maps its codes to a proper status and
+// a bounded metric reason, so garbage on the wire gets a clear 4xx instead of
+// a silently dropped connection.
+import type { BadRequestReason } from '../server/decision';
+
+export interface ClientErrorClass {
+  status: 400 | 408 | 413 | 431;
+  reason: BadRequestReason;
+}
+
+const BY_CODE: Readonly<Record<string, ClientErrorClass>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, reason: 'header_too_large' },
+  HPE_INVALID_CHUNK_SIZE: { status: 400, reason: 'invalid_chunked' },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 400, reason: 'invalid_chunked' },
+  HPE_STRICT: { status: 400, reason: 'malformed' },
+  HPE_INVALID_CONTENT_LENGTH: { status: 400, reason: 'invalid_content_length' },
+  HPE_UNEXPECTED_CONTENT_LENGTH: { status: 400, reason: 'conflicting_length' },
+  HPE_INVALID_TRANSFER_ENCODING: { status: 400, reason: 'invalid_transfer_encoding' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'timeout' },
+};
+
+/** Undefined for errors that are not the client's fault to report (resets, aborted sockets). */
+export function classifyClientError(err: NodeJS.ErrnoException & { reason?: string }): ClientErrorClass | undefined {
+  const code = err.code ?? '';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') return undefined;
+  // llhttp reports CL+TE together as an invalid Content-Length; the message tells them apart.
+  if (code === 'HPE_INVALID_CONTENT_LENGTH' && /Transfer-Encoding/i.test(err.message)) {
+    return { status: 400, reason: 'conflicting_length' };
+  }
+  return BY_CODE[code] ?? { status: 400, reason: 'malformed' };
+}

@@ -1,0 +1,242 @@
+// The proxy's listening socket and its lifecycle: wiring Node's HTTP server
+// events to the exchanges, answering parser errors with proper 4xx, bounding
+// every wait (headers, whole request, idle keep-alive, upstream), counting
+// connections, and draining gracefully on shutdown.
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type pino from 'pino';
+import type { RuntimeConfig } from '../profile';
+import { classifyClientError } from '../http/client-errors';
+import { createForwarder, type Forwarder, type ForwarderOptions } from '../http/forwarder';
+import { LoopGuard, type ListenAddress } from '../http/loop-guard';
+import { sendJson, writeRawJson } from '../http/responses';
+import type { Tunnel } from '../http/tunnel';
+import type { ProxyMetrics } from '../metrics/proxy-metrics';
+import { handleConnectExchange, type ConnectExchangeDeps } from './connect-exchange';
+import { handleHttpExchange, type HttpExchangeDeps } from './http-exchange';
+import type { OutcomeReporter } from './outcome-reporter';
+import { RequestContext, requestIdGenerator } from './request-context';
+
+/** Anything that hands out the current profile; ProfileWatcher is one. */
+export interface ConfigSource {
+  current(): RuntimeConfig;
+}
+
+export interface ProxyTimeouts {
+  /** Time allowed for a client to send the request headers (Node's headersTimeout); 408 after. */
+  headersMs: number;
+  /** Time allowed for a whole request, body included (Node's requestTimeout); 408 after. 0 disables. */
+  requestMs: number;
+  /** Idle time before a client keep-alive connection is closed. */
+  keepAliveMs: number;
+  /** Upstream inactivity (connect, response headers, body) before 504. */
+  upstreamMs: number;
+  /** Idle CONNECT tunnels are closed after this long. 0 disables. */
+  tunnelIdleMs: number;
+  /** How often Node checks header/request timeouts. */
+  timeoutCheckIntervalMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ProxyTimeouts = {
+  headersMs: 30_000,
+  requestMs: 300_000,
+  keepAliveMs: 5_000,
+  upstreamMs: 30_000,
+  tunnelIdleMs: 600_000,
+  timeoutCheckIntervalMs: 1_000,
+};
+
+export interface ProxyServerOptions {
+  profiles: ConfigSource;
+  metrics: ProxyMetrics;
+  reporter: OutcomeReporter;
+  logger: pino.Logger;
+  timeouts?: Partial<ProxyTimeouts>;
+  upstream?: ForwarderOptions;
+  /** Largest request head accepted (Node's maxHeaderSize); 431 beyond. Default 16 KiB. */
+  maxHeaderBytes?: number;
+  loopGuard?: LoopGuard;
+}
+
+export class ProxyServer {
+  readonly loopGuard: LoopGuard;
+  private readonly server: http.Server;
+  private readonly forwarder: Forwarder;
+  private readonly timeouts: ProxyTimeouts;
+  private readonly nextId = requestIdGenerator();
+  /** Responses in progress per client socket, to tell a parser error before a response from one during it. */
+  private readonly responding = new WeakMap<Duplex, ServerResponse>();
+  private readonly tunnels = new Set<Tunnel>();
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private draining = false;
+  private readonly httpDeps: HttpExchangeDeps;
+  private readonly connectDeps: ConnectExchangeDeps;
+
+  constructor(private readonly opts: ProxyServerOptions) {
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    this.loopGuard = opts.loopGuard ?? new LoopGuard();
+    this.forwarder = createForwarder(opts.upstream);
+    this.httpDeps = {
+      forwarder: this.forwarder,
+      loopGuard: this.loopGuard,
+      reporter: opts.reporter,
+      metrics: opts.metrics,
+      upstreamTimeoutMs: this.timeouts.upstreamMs,
+    };
+    this.connectDeps = {
+      loopGuard: this.loopGuard,
+      reporter: opts.reporter,
+      metrics: opts.metrics,
+      connectTimeoutMs: this.timeouts.upstreamMs,
+      tunnelIdleTimeoutMs: this.timeouts.tunnelIdleMs,
+    };
+    this.server = http.createServer({
+      headersTimeout: this.timeouts.headersMs,
+      requestTimeout: this.timeouts.requestMs,
+      keepAliveTimeout: this.timeouts.keepAliveMs,
+      connectionsCheckingInterval: this.timeouts.timeoutCheckIntervalMs,
+      maxHeaderSize: opts.maxHeaderBytes ?? 16 * 1024,
+      // Strict parsing: lenient mode is how request smuggling gets in.
+      insecureHTTPParser: false,
+    });
+    this.server.on('request', (req, res) => this.onRequest(req, res, false));
+    this.server.on('checkContinue', (req, res) => this.onRequest(req, res, true));
+    this.server.on('connect', (req, socket, head) => this.onConnect(req, socket, head));
+    this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException, socket));
+    this.server.on('connection', (socket: Socket) => {
+      this.opts.metrics.connectionOpened();
+      socket.once('close', () => this.opts.metrics.connectionClosed());
+    });
+  }
+
+  async listen(address: ListenAddress): Promise<ListenAddress> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(address.port, address.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = this.server.address() as AddressInfo;
+    const actual = { host: address.host, port: bound.port };
+    this.loopGuard.addListenAddress(actual);
+    return actual;
+  }
+
+  /** Requests and tunnels currently being served. */
+  get activeExchanges(): number {
+    return this.inFlight;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Stop accepting, let in-flight requests finish for up to `deadlineMs`,
+   * then cut whatever is left. Resolves with how many exchanges were cut.
+   */
+  async drain(deadlineMs: number): Promise<{ cut: number }> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    // Keep-alive connections become idle between requests: close them as they do.
+    const sweeper = setInterval(() => this.server.closeIdleConnections(), 50);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), deadlineMs);
+    });
+    const outcome = await Promise.race([this.whenIdle().then(() => 'idle' as const), deadline]);
+    clearTimeout(timer);
+    clearInterval(sweeper);
+    const cut = outcome === 'deadline' ? this.inFlight : 0;
+    if (outcome === 'deadline') {
+      this.opts.logger.warn({ inFlight: this.inFlight }, 'drain deadline reached: closing remaining connections');
+    }
+    for (const tunnel of this.tunnels) tunnel.destroy();
+    this.server.closeAllConnections();
+    this.forwarder.close();
+    await closed;
+    return { cut };
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    const ctx = new RequestContext(this.nextId(), this.opts.profiles.current(), 'http', req.method ?? 'GET');
+    this.begin();
+    this.responding.set(req.socket, res);
+    res.once('close', () => {
+      if (this.responding.get(req.socket) === res) this.responding.delete(req.socket);
+      this.end();
+    });
+    if (this.draining) res.shouldKeepAlive = false;
+    handleHttpExchange(ctx, req, res, this.httpDeps, expectsContinue).catch((err: unknown) => {
+      // A bug, not a client problem: log it without request content and fail this request only.
+      this.opts.logger.error({ err: describeError(err), requestId: ctx.id }, 'request handling failed');
+      ctx.settle('error', 'internal error');
+      if (!sendJson(res, 500, { error: 'internal_error', requestId: ctx.id }, { requestId: ctx.id, close: true })) res.destroy();
+    });
+  }
+
+  private onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const ctx = new RequestContext(this.nextId(), this.opts.profiles.current(), 'connect', 'CONNECT');
+    this.begin();
+    let finished = false;
+    const done = (): void => {
+      if (finished) return;
+      finished = true;
+      if (tunnel) this.tunnels.delete(tunnel);
+      this.end();
+    };
+    socket.on('error', () => socket.destroy());
+    let tunnel: Tunnel | undefined;
+    if (this.draining) {
+      writeRawJson(socket, 503, { error: 'draining', requestId: ctx.id }, { requestId: ctx.id });
+      done();
+      return;
+    }
+    tunnel = handleConnectExchange(ctx, req, socket, head, this.connectDeps, done);
+    if (tunnel && !finished) this.tunnels.add(tunnel);
+  }
+
+  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const kind = classifyClientError(err);
+    if (kind === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.opts.metrics.badRequest(kind.reason);
+    const inProgress = this.responding.get(socket);
+    if (inProgress?.headersSent) {
+      // Half a response is already out: a status line now would corrupt it.
+      socket.destroy();
+      return;
+    }
+    writeRawJson(socket, kind.status, { error: kind.reason, reason: err.code ?? 'malformed request' });
+  }
+
+  private begin(): void {
+    this.inFlight++;
+  }
+
+  private end(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}
+
+function describeError(err: unknown): { name?: string; code?: string; message?: string; stack?: string } {
+  if (!(err instanceof Error)) return { message: 'non-error thrown' };
+  return { name: err.name, code: (err as NodeJS.ErrnoException).code, message: err.message, stack: err.stack };
+}

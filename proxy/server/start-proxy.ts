@@ -1,0 +1,124 @@
+// Assembles a running proxy from a profile file: metrics, audit log, profile
+// watcher (hot reload), the proxy port and the admin port. The CLI, the
+// integration tests, the bench and the demo all start the proxy through
+// here, so they exercise the same wiring.
+import pino from 'pino';
+import { ProfileWatcher, type ProfileWatcherOptions, type RuntimeConfig } from '../profile';
+import { AdminServer } from '../admin/admin-server';
+import { AuditLog, type AuditSink } from '../audit/audit-log';
+import type { ListenAddress } from '../http/loop-guard';
+import { ProxyMetrics } from '../metrics/proxy-metrics';
+import { OutcomeReporter } from './outcome-reporter';
+import { ProxyServer, type ProxyTimeouts } from './proxy-server';
+import type { ProxyIdentity } from './request-context';
+import type { ForwarderOptions } from '../http/forwarder';
+
+export interface StartProxyOptions {
+  profilePath: string;
+  listen: ListenAddress;
+  /** Admin port (/metrics, /healthz, /readyz); omit to run without one. */
+  admin?: ListenAddress;
+  identity: ProxyIdentity;
+  /** Where audit lines go. Default stdout. */
+  audit?: AuditSink;
+  /** Folding window for repeated identical audit events. Default 10 s. */
+  auditRepeatWindowMs?: number;
+  /** Operational log (startup, reloads, engine fallback). Default: JSON lines on stderr. */
+  logger?: pino.Logger;
+  timeouts?: Partial<ProxyTimeouts>;
+  upstream?: ForwarderOptions;
+  maxHeaderBytes?: number;
+  watcher?: ProfileWatcherOptions;
+}
+
+export interface RunningProxy {
+  proxyAddress: ListenAddress;
+  adminAddress?: ListenAddress;
+  metrics: ProxyMetrics;
+  /** The profile new requests get right now. */
+  currentProfile(): RuntimeConfig;
+  /** Stop accepting, finish in-flight work for up to `deadlineMs`, then release everything. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy> {
+  const logger = opts.logger ?? pino({ base: { component: 'kube-dlp-proxy' } }, pino.destination({ dest: 2, sync: true }));
+  const metrics = new ProxyMetrics({ namespace: opts.identity.namespace, tenant: opts.identity.tenant });
+  let ready = false;
+
+  // Admin first: liveness answers while the profile compiles; readiness waits for it.
+  const admin = opts.admin ? new AdminServer({ metrics, ready: () => ready && !proxy.isDraining }) : undefined;
+  const adminAddress = admin && opts.admin ? await admin.listen(opts.admin) : undefined;
+
+  const watcher = new ProfileWatcher(opts.profilePath, opts.watcher);
+  let first: RuntimeConfig;
+  try {
+    first = await watcher.start();
+  } catch (err) {
+    await admin?.close();
+    throw err;
+  }
+  const announce = (cfg: RuntimeConfig): void => {
+    metrics.configLoaded(cfg.version, cfg.profileName);
+    metrics.engine(cfg.scanner.engine);
+    if (cfg.scanner.fallbackReason) {
+      logger.warn({ engine: cfg.scanner.engine, reason: cfg.scanner.fallbackReason }, 'scan engine fallback in use');
+    }
+  };
+  announce(first);
+  logger.info({ profile: first.profileName, version: first.version, mode: first.spec.mode, engine: first.scanner.engine }, 'profile loaded');
+  watcher.on('reload', (cfg) => {
+    announce(cfg);
+    logger.info({ profile: cfg.profileName, version: cfg.version, mode: cfg.spec.mode }, 'profile reloaded');
+  });
+  watcher.on('reloadError', (err) => {
+    metrics.configReloadFailed();
+    logger.error({ code: err.code, issues: err.issues, source: opts.profilePath }, 'profile reload rejected; keeping the previous profile');
+  });
+
+  const audit = new AuditLog({
+    sink: opts.audit ?? 'stdout',
+    identity: opts.identity,
+    repeatWindowMs: opts.auditRepeatWindowMs,
+    onSuppressed: (n) => metrics.auditEventsSuppressed(n),
+  });
+  const proxy = new ProxyServer({
+    profiles: watcher,
+    metrics,
+    reporter: new OutcomeReporter(metrics, audit),
+    logger,
+    timeouts: opts.timeouts,
+    upstream: opts.upstream,
+    maxHeaderBytes: opts.maxHeaderBytes,
+  });
+  if (adminAddress) proxy.loopGuard.addListenAddress(adminAddress);
+  let proxyAddress: ListenAddress;
+  try {
+    proxyAddress = await proxy.listen(opts.listen);
+  } catch (err) {
+    watcher.stop();
+    audit.close();
+    await admin?.close();
+    throw err;
+  }
+  ready = true;
+  logger.info({ listen: proxyAddress, admin: adminAddress }, 'proxy listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    proxyAddress,
+    adminAddress,
+    metrics,
+    currentProfile: () => watcher.current(),
+    stop(deadlineMs = 10_000) {
+      stopping ??= (async () => {
+        const { cut } = await proxy.drain(deadlineMs);
+        watcher.stop();
+        audit.close();
+        await admin?.close();
+        logger.info({ cut }, 'proxy stopped');
+      })();
+      return stopping;
+    },
+  };
+}

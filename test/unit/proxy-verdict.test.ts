@@ -1,0 +1,91 @@
+// Every mode/action combination of the verdict, without sockets.
+import t from 'tap';
+import { decide, detectorIds, type LocatedFinding, type PolicyView } from '../../proxy/inspect-pipeline/verdict';
+import type { Action, Finding } from '../../proxy/scan/types';
+
+const finding = (detector: string, action: Action, over: Partial<Finding> = {}): Finding => ({
+  detector,
+  category: 'pci',
+  severity: 'high',
+  action,
+  confidence: 0.9,
+  start: 0,
+  end: 16,
+  masked: '4111********1111',
+  ...over,
+});
+const at = (f: Finding, over: Partial<LocatedFinding> = {}): LocatedFinding => ({ finding: f, place: 'body', ...over });
+
+const protect: PolicyView = { mode: 'Protect', actionFor: (f) => f.action, blocking: true };
+const protectNonBlocking: PolicyView = { mode: 'Protect', actionFor: (f) => f.action, blocking: false };
+const monitor: PolicyView = { mode: 'Monitor', actionFor: (f) => f.action, blocking: false };
+
+t.test('Monitor records everything and changes nothing', async (t) => {
+  const v = decide(monitor, [at(finding('pci.card-number', 'block')), at(finding('pii.email', 'redact'))]);
+  t.equal(v.outcome, 'forward');
+  t.equal(v.decision, 'allowed');
+  t.same(v.findings.map((f) => f.applied), ['monitor', 'monitor']);
+  t.match(v.reason, /Monitor mode/);
+  const u = decide(monitor, [], { code: 'KDLP_DECODE_BOMB', reason: 'bomb' });
+  t.equal(u.outcome, 'forward');
+  t.equal(u.decision, 'uninspected');
+});
+
+t.test('Protect: block wins over redact and monitor', async (t) => {
+  const v = decide(protect, [
+    at(finding('pii.email', 'redact')),
+    at(finding('pci.card-number', 'block')),
+    at(finding('pii.phone', 'monitor')),
+  ]);
+  t.equal(v.outcome, 'block');
+  t.equal(v.decision, 'blocked');
+  t.same(v.findings.map((f) => f.applied), ['block', 'block', 'monitor']);
+  t.match(v.reason, /pci\.card-number in body \(action block\)/);
+  t.notMatch(v.reason, /4111/);
+});
+
+t.test('Protect: redact when every redaction is safe', async (t) => {
+  const v = decide(protect, [at(finding('pii.email', 'redact')), at(finding('pii.phone', 'monitor'))]);
+  t.equal(v.outcome, 'redact');
+  t.equal(v.decision, 'redacted');
+  t.equal(v.toRedact.length, 1);
+  t.same(v.findings.map((f) => f.applied), ['redact', 'monitor']);
+});
+
+t.test('Protect: an unsafe redaction becomes a block that says why', async (t) => {
+  const decoded = decide(protect, [at(finding('pii.email', 'redact'), { unredactable: 'only visible in a decoded view (base64)' })]);
+  t.equal(decoded.outcome, 'block');
+  t.equal(decoded.decision, 'blocked');
+  t.match(decoded.reason, /cannot be redacted safely \(only visible in a decoded view \(base64\)\); blocked instead/);
+  t.same(decoded.findings.map((f) => f.applied), ['block']);
+
+  const late = decide(protect, [at(finding('pii.email', 'redact'), { late: true })]);
+  t.equal(late.outcome, 'block');
+  t.equal(late.decision, 'blocked_late');
+  t.match(late.reason, /found after forwarding began/);
+});
+
+t.test('Protect: late block findings are blocked_late', async (t) => {
+  const v = decide(protect, [at(finding('pci.card-number', 'block'), { late: true })]);
+  t.equal(v.decision, 'blocked_late');
+  t.match(v.reason, /upstream request aborted/);
+});
+
+t.test('uninspectable content: blocked by a blocking profile only', async (t) => {
+  const problem = { code: 'KDLP_DECODE_UNSUPPORTED', reason: 'unsupported content-encoding "zstd"' };
+  const blocked = decide(protect, [], problem);
+  t.equal(blocked.outcome, 'block');
+  t.match(blocked.reason, /uninspectable content blocked by a blocking profile: unsupported content-encoding/);
+  const passed = decide(protectNonBlocking, [], problem);
+  t.equal(passed.outcome, 'forward');
+  t.equal(passed.decision, 'uninspected');
+});
+
+t.test('nothing found: allowed', async (t) => {
+  const v = decide(protect, []);
+  t.same({ outcome: v.outcome, decision: v.decision, reason: v.reason }, { outcome: 'forward', decision: 'allowed', reason: '' });
+});
+
+t.test('detectorIds is unique and ordered', async (t) => {
+  t.same(detectorIds([at(finding('b', 'block')), at(finding('a', 'block')), at(finding('b', 'block'))]), ['b', 'a']);
+});

@@ -16,8 +16,11 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** How long other signal listeners get to end the process themselves. */
+const SIGNAL_GRACE_MS = 2000;
 
 /** Where each live control plane records its process groups. */
 export const RUNS_DIR = join(tmpdir(), 'kube-dlp-envtest-runs');
@@ -116,13 +119,17 @@ export class ProcessGroupRun {
     if (process.listenerCount('uncaughtException') === 0) this.killNow();
   };
   private readonly onSignal = (signal: NodeJS.Signals): void => {
-    this.killNow();
-    // Re-raise like the default handler would, unless somebody else (e.g. the
-    // test runner) also listens and decides how to end the process.
-    process.removeListener('SIGINT', this.onSignal);
-    process.removeListener('SIGTERM', this.onSignal);
-    process.removeListener('SIGHUP', this.onSignal);
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    this.killNow(); // also removes this listener
+    // Listening to a signal cancels Node's default of dying from it. When
+    // nobody else listens, re-raise it for that default. Other listeners (the
+    // test runner ending a test on timeout, or signal-exit, which only
+    // observes and expects someone else to end the process) get a moment to
+    // act; after that the process ends as the signal asked.
+    if (process.listenerCount(signal) === 0) {
+      process.kill(process.pid, signal);
+    } else {
+      setTimeout(() => process.exit(128 + (osConstants.signals[signal] ?? 15)), SIGNAL_GRACE_MS).unref();
+    }
   };
 
   constructor(readonly runId: string) {
@@ -183,7 +190,12 @@ export class ProcessGroupRun {
     if (this.cleaned) return;
     for (const p of [...this.started].reverse()) {
       if (p.pgid > 0) killGroup(p.pgid, 'SIGTERM');
-      await Promise.race([p.exited, new Promise((r) => setTimeout(r, graceMs).unref())]);
+      // Children are unref'd; without a ref'd handle the event loop could
+      // empty while we wait, ending the process in the middle of stop().
+      p.child.ref();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([p.exited, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
     }
     this.killNow();
   }

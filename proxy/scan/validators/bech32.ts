@@ -79,3 +79,36 @@ export function fiveToEightBits(values: readonly number[], from: number): Uint8A
   if (bits >= 5 || ((acc << (8 - bits)) & 0xff) !== 0) return undefined;
   return out;
 }
+
+/** Encode 5-bit values with a checksum (used to build examples and test vectors). */
+export function bech32Encode(hrp: string, data: readonly number[], encoding: Bech32Encoding): string {
+  const lower = hrp.toLowerCase();
+  let chk = 1;
+  for (let i = 0; i < lower.length; i++) chk = polymodStep(chk, lower.charCodeAt(i) >>> 5);
+  chk = polymodStep(chk, 0);
+  for (let i = 0; i < lower.length; i++) chk = polymodStep(chk, lower.charCodeAt(i) & 31);
+  for (const v of data) chk = polymodStep(chk, v);
+  for (let i = 0; i < 6; i++) chk = polymodStep(chk, 0);
+  chk = (chk ^ (encoding === 'bech32' ? BECH32_CONST : BECH32M_CONST)) >>> 0;
+  let out = lower + '1';
+  for (const v of data) out += CHARSET[v];
+  for (let i = 0; i < 6; i++) out += CHARSET[(chk >>> (5 * (5 - i))) & 31];
+  return out;
+}
+
+/** Regroup bytes into 5-bit values, zero-padding the last group. */
+export function eightToFiveBits(bytes: Uint8Array): number[] {
+  const out: number[] = [];
+  let acc = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    acc = ((acc << 8) | b) & 0xffff;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out.push((acc >>> bits) & 31);
+    }
+  }
+  if (bits > 0) out.push((acc << (5 - bits)) & 31);
+  return out;
+}

@@ -174,11 +174,16 @@ interface Owner {
   exited: Promise<void>;
 }
 
-function startOwner(mode: string): Promise<Owner> {
+function startOwner(t: Test, mode: string): Promise<Owner> {
   return new Promise((resolve, reject) => {
     // execArgv carries tap's TypeScript loader to the child.
     const child = spawn(process.execPath, [...process.execArgv, OWNER_FIXTURE, mode], {
       stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    // If an assertion fails first, do not leave the owner (and its sleep) behind.
+    t.teardown(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      reapStaleRuns();
     });
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     let out = '';
@@ -198,7 +203,7 @@ const dies = (pgid: number) => waitFor(async () => !isRunning(pgid), { what: `pr
 
 for (const mode of ['exit', 'throw', 'reject']) {
   t.test(`owned process groups die when the owner ends by ${mode}`, async (t) => {
-    const owner = await startOwner(mode);
+    const owner = await startOwner(t, mode);
     t.ok(owner.pgid > 0);
     await owner.exited;
     await dies(owner.pgid);
@@ -208,7 +213,7 @@ for (const mode of ['exit', 'throw', 'reject']) {
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   t.test(`owned process groups die when the owner gets ${signal}`, async (t) => {
-    const owner = await startOwner('wait');
+    const owner = await startOwner(t, 'wait');
     t.ok(isRunning(owner.pgid), 'child runs while the owner lives');
     process.kill(owner.pid, signal);
     // Bounded so a process that ignores the signal fails here, not at tap's timeout.
@@ -221,7 +226,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 t.test('a SIGKILLed owner is cleaned up by the next reapStaleRuns()', async (t) => {
-  const owner = await startOwner('sigkill');
+  const owner = await startOwner(t, 'sigkill');
   await owner.exited;
   t.ok(isRunning(owner.pgid), 'nothing could clean up on SIGKILL');
   const record = join(RUNS_DIR, `owner-fixture-${owner.pid}.json`);

@@ -1,0 +1,244 @@
+// The tenant directory: which tenant owns each namespace, and which
+// namespace owns each in-cluster address (Service ClusterIPs, Pod IPs, Pod
+// CIDRs). The operator renders it as `tenants.yaml` (mounted next to the
+// profile); the proxy reads it to deny traffic to another tenant's workloads
+// whether addressed by name or by IP. Example:
+//
+//   apiVersion: kubedlp.io/v1alpha1
+//   kind: TenantDirectory
+//   version: "1842"                      # operator's rendering version, logged on reload
+//   clusterDomains: [cluster.local]      # optional, added to the proxy's --cluster-domain
+//   clusterNetworks: [10.96.0.0/12, 10.244.0.0/16]
+//   namespaces:
+//     - {name: team-a, tenant: acme}
+//     - {name: team-b, tenant: globex}
+//     - {name: monitoring, shared: true} # reachable from every tenant
+//   addresses:
+//     - {cidr: 10.96.12.7, namespace: team-a, kind: Service, name: api}
+//     - {cidr: 10.244.3.0/24, namespace: team-b, kind: Pod}
+//
+// Lookups are per request, so the file is compiled once into maps and
+// prefix-length buckets; an address matches its longest prefix.
+import { createHash } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { parseCidr, stripBrackets, type Cidr } from '../policy/egress-syntax';
+import { TenantDirectoryError, type DirectoryIssue } from './errors';
+
+export const TENANT_DIRECTORY_KIND = 'TenantDirectory';
+const API_VERSION = 'kubedlp.io/v1alpha1';
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
+const DOMAIN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$';
+
+export const TenantDirectorySchema = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION, { description: API_VERSION }),
+    kind: Type.Literal(TENANT_DIRECTORY_KIND, { description: TENANT_DIRECTORY_KIND }),
+    version: Type.Optional(Type.String({ description: "The operator's version of this rendering, for logs." })),
+    clusterDomains: Type.Optional(
+      Type.Array(Type.String({ pattern: DOMAIN }), { description: 'Cluster DNS domains (default cluster.local).' }),
+    ),
+    clusterNetworks: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'In-cluster address ranges (Service and Pod CIDRs). An address inside them that no entry of ' +
+          '`addresses` maps is treated as belonging to an unknown tenant.',
+      }),
+    ),
+    namespaces: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ pattern: DNS_LABEL, description: 'Namespace name.' }),
+          tenant: Type.Optional(Type.String({ minLength: 1, description: 'Tenant owning the namespace.' })),
+          shared: Type.Optional(
+            Type.Boolean({ description: 'Cluster-wide services every tenant may reach (DNS, monitoring).' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
+    addresses: Type.Array(
+      Type.Object(
+        {
+          cidr: Type.String({ description: 'An IPv4/IPv6 address or network.' }),
+          namespace: Type.String({ pattern: DNS_LABEL, description: 'Namespace the address belongs to.' }),
+          kind: Type.Optional(Type.String({ description: 'Service, Pod, ... (for logs only).' })),
+          name: Type.Optional(Type.String({ description: 'Object name (for logs only).' })),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type TenantDirectorySpec = Static<typeof TenantDirectorySchema>;
+
+export interface NamespaceInfo {
+  name: string;
+  tenant?: string;
+  shared: boolean;
+}
+
+export interface AddressOwner {
+  namespace: string;
+  /** The directory entry that matched, e.g. `Service/api 10.96.12.7/32`, for audit reasons. */
+  entry: string;
+}
+
+export interface TenantDirectory {
+  readonly version?: string;
+  /** Content hash, to tell a real change from a rewrite. */
+  readonly contentVersion: string;
+  readonly clusterDomains: readonly string[];
+  namespace(name: string): NamespaceInfo | undefined;
+  /** The namespace owning this address (longest prefix), `unknown` inside clusterNetworks, else undefined. */
+  ownerOf(address: string): AddressOwner | 'unknown' | undefined;
+}
+
+/** An empty directory: only the proxy's own namespace is known. */
+export function emptyTenantDirectory(): TenantDirectory {
+  return compileTenantDirectory({ apiVersion: API_VERSION, kind: TENANT_DIRECTORY_KIND, namespaces: [], addresses: [] }, 'empty');
+}
+
+export function parseTenantDirectory(text: string, source?: string): TenantDirectory {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new TenantDirectoryError('KDLP_TENANTS_INVALID', [{ path: '', message: `not YAML: ${(err as Error).message.split('\n')[0]}` }], source);
+  }
+  const withDefaults = Value.Default(TenantDirectorySchema, doc ?? {});
+  const issues: DirectoryIssue[] = [...Value.Errors(TenantDirectorySchema, withDefaults)].map((e) => ({
+    path: e.path.replace(/^\//, '').replace(/\//g, '.') || '',
+    message: e.message,
+  }));
+  if (issues.length > 0) throw new TenantDirectoryError('KDLP_TENANTS_INVALID', dedupe(issues), source);
+  const spec = withDefaults as TenantDirectorySpec;
+  issues.push(...semanticIssues(spec));
+  if (issues.length > 0) throw new TenantDirectoryError('KDLP_TENANTS_INVALID', issues, source);
+  return compileTenantDirectory(spec, contentHash(text));
+}
+
+function semanticIssues(spec: TenantDirectorySpec): DirectoryIssue[] {
+  const issues: DirectoryIssue[] = [];
+  const seen = new Set<string>();
+  spec.namespaces.forEach((ns, i) => {
+    if (seen.has(ns.name)) issues.push({ path: `namespaces.${i}.name`, message: `namespace "${ns.name}" is listed twice` });
+    seen.add(ns.name);
+    if (ns.tenant === undefined && ns.shared !== true) issues.push({ path: `namespaces.${i}`, message: 'needs a tenant or shared: true' });
+  });
+  spec.addresses.forEach((a, i) => {
+    const c = parseCidr(a.cidr);
+    if (!c.ok) issues.push({ path: `addresses.${i}.cidr`, message: c.error });
+  });
+  (spec.clusterNetworks ?? []).forEach((n, i) => {
+    const c = parseCidr(n);
+    if (!c.ok) issues.push({ path: `clusterNetworks.${i}`, message: c.error });
+  });
+  return issues;
+}
+
+interface PrefixBucket {
+  prefix: number;
+  /** Exact-host buckets (/32, /128) are a map; wider prefixes scan a short list. */
+  hosts?: Map<string, AddressOwner>;
+  networks?: Array<{ net: BlockList; owner: AddressOwner }>;
+}
+
+function compileTenantDirectory(spec: TenantDirectorySpec, contentVersion: string): TenantDirectory {
+  const namespaces = new Map<string, NamespaceInfo>(
+    spec.namespaces.map((n) => [n.name, { name: n.name, tenant: n.tenant, shared: n.shared === true }]),
+  );
+  const buckets: Record<'ipv4' | 'ipv6', Map<number, PrefixBucket>> = { ipv4: new Map(), ipv6: new Map() };
+  for (const a of spec.addresses) {
+    const c = parseCidr(a.cidr);
+    if (!c.ok) continue; // reported by semanticIssues
+    const cidr = canonical(c.value);
+    const owner: AddressOwner = {
+      namespace: a.namespace,
+      entry: `${a.kind ?? 'address'}${a.name ? `/${a.name}` : ''} ${cidr.address}/${cidr.prefix}`,
+    };
+    const familyBuckets = buckets[cidr.family];
+    let bucket = familyBuckets.get(cidr.prefix);
+    if (!bucket) {
+      bucket = { prefix: cidr.prefix };
+      familyBuckets.set(cidr.prefix, bucket);
+    }
+    if (cidr.prefix === (cidr.family === 'ipv4' ? 32 : 128)) {
+      bucket.hosts ??= new Map();
+      // First entry wins for duplicates: the operator lists Services before Pods.
+      if (!bucket.hosts.has(cidr.address)) bucket.hosts.set(cidr.address, owner);
+    } else {
+      const net = new BlockList();
+      net.addSubnet(cidr.address, cidr.prefix, cidr.family);
+      (bucket.networks ??= []).push({ net, owner });
+    }
+  }
+  const ordered = {
+    ipv4: [...buckets.ipv4.values()].sort((a, b) => b.prefix - a.prefix),
+    ipv6: [...buckets.ipv6.values()].sort((a, b) => b.prefix - a.prefix),
+  };
+  const clusterNets = new BlockList();
+  for (const n of spec.clusterNetworks ?? []) {
+    const c = parseCidr(n);
+    if (c.ok) clusterNets.addSubnet(c.value.address, c.value.prefix, c.value.family);
+  }
+
+  return Object.freeze({
+    version: spec.version,
+    contentVersion,
+    clusterDomains: Object.freeze([...(spec.clusterDomains ?? [])]),
+    namespace: (name: string) => namespaces.get(name),
+    ownerOf(address: string): AddressOwner | 'unknown' | undefined {
+      const parsed = normalizeAddress(address);
+      if (!parsed) return undefined;
+      for (const bucket of ordered[parsed.family]) {
+        const hit = bucket.hosts?.get(parsed.address) ?? bucket.networks?.find((n) => n.net.check(parsed.address, parsed.family))?.owner;
+        if (hit) return hit;
+      }
+      return clusterNets.check(parsed.address, parsed.family) ? 'unknown' : undefined;
+    },
+  });
+}
+
+/** The address as BlockList and the host map see it: v4-mapped IPv6 becomes IPv4, IPv6 in canonical form. */
+export function normalizeAddress(raw: string): { address: string; family: 'ipv4' | 'ipv6' } | undefined {
+  let a = stripBrackets(raw.trim()).toLowerCase();
+  const zone = a.indexOf('%');
+  if (zone >= 0) a = a.slice(0, zone);
+  const family = isIP(a);
+  if (family === 4) return { address: a, family: 'ipv4' };
+  if (family !== 6) return undefined;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (mapped) return { address: mapped[1]!, family: 'ipv4' };
+  return { address: canonicalIpv6(a), family: 'ipv6' };
+}
+
+function canonical(c: Cidr): Cidr {
+  return c.family === 'ipv6' ? { ...c, address: canonicalIpv6(c.address) } : c;
+}
+
+/** One spelling per IPv6 address, so "fd00:0::1" and "fd00::1" hit the same map key. */
+function canonicalIpv6(a: string): string {
+  // The URL parser compresses and lower-cases IPv6 literals per RFC 5952.
+  return new URL(`http://[${a}]/`).hostname.slice(1, -1);
+}
+
+function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+function dedupe(issues: DirectoryIssue[]): DirectoryIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.path}\u0000${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,25 @@
+// Tenant isolation for the sidecar: the operator's tenant directory (format
+// and hot reload), in-cluster DNS names, and the guard that decides.
+export {
+  TenantDirectorySchema,
+  TENANT_DIRECTORY_KIND,
+  parseTenantDirectory,
+  emptyTenantDirectory,
+  normalizeAddress,
+  type TenantDirectory,
+  type TenantDirectorySpec,
+  type NamespaceInfo,
+  type AddressOwner,
+} from './directory';
+export { TenantDirectoryWatcher, type DirectoryWatcherOptions, type DirectoryCheckResult } from './directory-watcher';
+export { clusterNameOf, parseClusterDomains, DEFAULT_CLUSTER_DOMAIN, type ClusterName } from './cluster-names';
+export {
+  TenancyGuard,
+  type TenancyDecision,
+  type TenancyGuardOptions,
+  type TenancyIdentity,
+  type TenancyPolicy,
+  type TenancyReason,
+  type TenancyTarget,
+} from './tenancy-guard';
+export { TenantDirectoryError, TenancyConfigError, type DirectoryIssue } from './errors';

@@ -20,10 +20,13 @@ demo: build
 
 # The whole suite; prints "N passed, N failed" last (see scripts/run-tests.sh).
 test: build
-	@bash scripts/run-tests.sh
+	@bash test/envtest/with-control-plane.sh bash scripts/run-tests.sh
 
 test-unit: build
 	@bash scripts/run-tests.sh test/unit
+
+test-integration: build
+	@bash test/envtest/with-control-plane.sh bash scripts/run-tests.sh test/integration
 
 bench-scan: build
 	@node dist/bench/scan-bench.js

@@ -120,6 +120,8 @@ export interface OriginalDst {
 export interface NativeBinding {
   /** hs_compile_multi; throws an Error with code KDLP_HS_COMPILE and expressionIndex. Prefer compileDatabase(). */
   compile(expressions: string[], flags: number[], ids: number[], mode: HsMode): NativeDatabase;
+  /** Same as compile, on the libuv thread pool: large sets take seconds and must not stall the event loop. */
+  compileAsync(expressions: string[], flags: number[], ids: number[], mode: HsMode): Promise<NativeDatabase>;
   expressionInfo(expression: string, flags: number): ExpressionInfo;
   /** Throws an Error with code KDLP_ORIGINAL_DST, `errno` (positive) and `syscall` when the fd has no redirect record. */
   getOriginalDst(fd: number): OriginalDst;
@@ -168,6 +170,7 @@ export const INSTALL_HINT =
 
 const REQUIRED_EXPORTS: readonly (keyof NativeBinding)[] = [
   'compile',
+  'compileAsync',
   'expressionInfo',
   'getOriginalDst',
   'version',
@@ -273,13 +276,37 @@ export function compileDatabase(patterns: readonly HsPattern[], mode: HsMode, bi
       mode,
     );
   } catch (err) {
-    const e = err as { code?: unknown; expressionIndex?: unknown; message?: unknown };
-    if (e?.code !== NATIVE_ERROR_CODES.COMPILE) throw err;
-    const index = typeof e.expressionIndex === 'number' && e.expressionIndex >= 0 && e.expressionIndex < patterns.length
-      ? e.expressionIndex
-      : -1;
-    const patternId = index >= 0 ? patterns[index].id : -1;
-    const where = index >= 0 ? `pattern ${index} (id ${patternId})` : 'pattern set';
-    throw new HsCompileError(`${where}: ${String(e.message)}`, index, patternId, { cause: err });
+    throw mapCompileError(err, patterns);
   }
+}
+
+/** compileDatabase on the libuv thread pool; same errors, as a rejected promise. */
+export async function compileDatabaseAsync(
+  patterns: readonly HsPattern[],
+  mode: HsMode,
+  binding?: NativeBinding,
+): Promise<NativeDatabase> {
+  validatePatterns(patterns, mode);
+  const native = requireBinding(binding);
+  try {
+    return await native.compileAsync(
+      patterns.map((p) => p.expression),
+      patterns.map((p) => p.flags),
+      patterns.map((p) => p.id),
+      mode,
+    );
+  } catch (err) {
+    throw mapCompileError(err, patterns);
+  }
+}
+
+function mapCompileError(err: unknown, patterns: readonly HsPattern[]): unknown {
+  const e = err as { code?: unknown; expressionIndex?: unknown; message?: unknown };
+  if (e?.code !== NATIVE_ERROR_CODES.COMPILE) return err;
+  const index = typeof e.expressionIndex === 'number' && e.expressionIndex >= 0 && e.expressionIndex < patterns.length
+    ? e.expressionIndex
+    : -1;
+  const patternId = index >= 0 ? patterns[index].id : -1;
+  const where = index >= 0 ? `pattern ${index} (id ${patternId})` : 'pattern set';
+  return new HsCompileError(`${where}: ${String(e.message)}`, index, patternId, { cause: err });
 }

@@ -2,12 +2,12 @@
 // compiled, immutable Scanner on the best engine available.
 import type { DetectorSpec, Finding } from './types';
 import type { EngineInfo, EngineName, ScanStream, Scanner, ScannerConfig } from './scanner';
-import { compilePatterns, resolveDetectors } from './detector-set';
+import { compilePatterns, resolveDetectors, type CompiledPattern } from './detector-set';
 import { EngineUnavailableError } from './errors';
 import { redactionBytes } from './mask';
 import { Re2Engine } from './engines/re2-engine';
 import { VectorscanEngine } from './engines/vectorscan-engine';
-import { loadNativeBinding } from '../native';
+import { loadNativeBinding, type NativeBinding } from '../native';
 
 export type { EngineInfo, Scanner, ScanStream, ScannerConfig, EngineName, DetectorSelection, CustomDetector } from './scanner';
 export type { DetectorSpec, Finding, Category, Severity, Action } from './types';
@@ -18,23 +18,51 @@ const RE2_CARRY_BYTES = 8192;
 const MAX_CANDIDATES_PER_CALL = 1_000_000;
 
 export function createScanner(config: ScannerConfig = {}): Scanner {
+  const plan = planScanner(config);
+  if (plan.native) {
+    const engine = VectorscanEngine.create(plan.native, plan.patterns, { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL });
+    return new CompiledScanner('vectorscan', plan.detectors, engine.maxWidth, engine, undefined);
+  }
+  return re2Scanner(plan);
+}
+
+/**
+ * Same as createScanner, but Vectorscan compiles on the thread pool: a proxy
+ * reloading its profile, or the operator validating one, keeps serving
+ * while a large detector set compiles (seconds, not milliseconds).
+ */
+export async function createScannerAsync(config: ScannerConfig = {}): Promise<Scanner> {
+  const plan = planScanner(config);
+  if (plan.native) {
+    const engine = await VectorscanEngine.createAsync(plan.native, plan.patterns, { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL });
+    return new CompiledScanner('vectorscan', plan.detectors, engine.maxWidth, engine, undefined);
+  }
+  return re2Scanner(plan);
+}
+
+interface ScannerPlan {
+  detectors: DetectorSpec[];
+  patterns: CompiledPattern[];
+  native?: NativeBinding;
+  fallbackReason?: string;
+}
+
+function planScanner(config: ScannerConfig): ScannerPlan {
   const detectors = resolveDetectors(config);
   const patterns = compilePatterns(detectors);
   const wanted = config.engine ?? 'auto';
   const native = loadNativeBinding();
+  if (wanted !== 're2' && native.ok) return { detectors, patterns, native: native.binding };
+  if (wanted === 'vectorscan' && !native.ok) throw new EngineUnavailableError('vectorscan', native.reason);
+  const fallbackReason = wanted === 're2' ? 'RE2 engine requested' : native.ok ? undefined : native.reason;
+  return { detectors, patterns, fallbackReason };
+}
 
-  if (wanted !== 're2' && native.ok) {
-    const engine = new VectorscanEngine(native.binding, patterns, { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL });
-    return new CompiledScanner('vectorscan', detectors, engine.maxWidth, engine, undefined);
-  }
-  if (wanted === 'vectorscan' && !native.ok) {
-    throw new EngineUnavailableError('vectorscan', native.reason);
-  }
-  // Even without the addon, validate the set as Vectorscan would not be able
-  // to: the pattern lint already guarantees bounded widths.
-  const engine = new Re2Engine(patterns, { carryBytes: RE2_CARRY_BYTES, maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL });
-  const reason = wanted === 're2' ? 'RE2 engine requested' : native.ok ? undefined : native.reason;
-  return new CompiledScanner('re2', detectors, RE2_CARRY_BYTES - 1, engine, reason);
+function re2Scanner(plan: ScannerPlan): Scanner {
+  // The pattern lint guarantees bounded widths; without the compiler's
+  // analysis the carry is a fixed bound above the lint's ceiling.
+  const engine = new Re2Engine(plan.patterns, { carryBytes: RE2_CARRY_BYTES, maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL });
+  return new CompiledScanner('re2', plan.detectors, RE2_CARRY_BYTES - 1, engine, plan.fallbackReason);
 }
 
 interface Engine {

@@ -36,6 +36,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->streamConstructor = Napi::Persistent(Stream::DefineClass(env, data));
 
   exports.Set("compile", Napi::Function::New(env, Compile, "compile"));
+  exports.Set("compileAsync", Napi::Function::New(env, CompileAsync, "compileAsync"));
   exports.Set("expressionInfo", Napi::Function::New(env, ExpressionInfo, "expressionInfo"));
   exports.Set("getOriginalDst", Napi::Function::New(env, GetOriginalDst, "getOriginalDst"));
   exports.Set("version", Napi::Function::New(env, Version, "version"));

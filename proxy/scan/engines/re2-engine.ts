@@ -15,18 +15,14 @@ export interface Re2EngineOptions {
 }
 
 export class Re2Engine {
-  private readonly set: InstanceType<typeof RE2.Set>;
+  /** Several sets: RE2 caps each program's memory, and wide bounded repeats are large. */
+  private readonly sets: { set: InstanceType<typeof RE2.Set>; indexes: number[] }[];
 
   constructor(
     private readonly patterns: readonly CompiledPattern[],
     private readonly options: Re2EngineOptions,
   ) {
-    // The Set takes one flag set for all patterns, so case-insensitivity is
-    // carried per pattern as an inline group.
-    this.set = new RE2.Set(
-      patterns.map((p) => (p.detector.caseInsensitive ? `(?i:${p.source})` : p.source)),
-      { anchor: 'unanchored' },
-    );
+    this.sets = buildSets(patterns);
   }
 
   scan(data: Buffer): Finding[] {
@@ -41,8 +37,9 @@ export class Re2Engine {
     const out: Finding[] = [];
     if (this.patterns.length === 0 || data.length === 0) return out;
     let candidates = 0;
-    for (const index of this.set.match(data)) {
-      const pattern = this.patterns[index];
+    for (const { set, indexes } of this.sets)
+    for (const setIndex of set.match(data)) {
+      const pattern = this.patterns[indexes[setIndex]];
       const re = pattern.global;
       re.lastIndex = 0;
       for (;;) {
@@ -72,6 +69,32 @@ export class Re2Engine {
   openStream(): ScanStream {
     return new Re2Stream(this, this.options.carryBytes);
   }
+}
+
+/**
+ * Split patterns into as few RE2.Sets as fit RE2's per-program memory budget
+ * (a set that is too large fails to build): try the whole list, halve what
+ * does not fit. O(n log n) builds instead of growing sets one by one.
+ */
+function buildSets(patterns: readonly CompiledPattern[]): { set: InstanceType<typeof RE2.Set>; indexes: number[] }[] {
+  // The Set takes one flag set for all patterns, so case-insensitivity is
+  // carried per pattern as an inline group.
+  const source = (p: CompiledPattern) => (p.detector.caseInsensitive ? `(?i:${p.source})` : p.source);
+  const out: { set: InstanceType<typeof RE2.Set>; indexes: number[] }[] = [];
+  const place = (group: readonly CompiledPattern[]): void => {
+    if (group.length === 0) return;
+    try {
+      out.push({ set: new RE2.Set(group.map(source), { anchor: 'unanchored' }), indexes: group.map((p) => p.index) });
+    } catch (err) {
+      // A single pattern always fits: compilePatterns already built it with RE2.
+      if (group.length === 1) throw err;
+      const half = group.length >> 1;
+      place(group.slice(0, half));
+      place(group.slice(half));
+    }
+  };
+  place(patterns);
+  return out;
 }
 
 /**

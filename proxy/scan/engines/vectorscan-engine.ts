@@ -9,51 +9,67 @@ import type { CompiledPattern } from '../detector-set';
 import type { ScanStream } from '../scanner';
 import { dedupeOverlaps, evaluateCandidate } from '../candidates';
 import { DetectorCompileError, ScanOverflowError, StreamClosedError } from '../errors';
+import { createHash } from 'node:crypto';
 import {
   HS_FLAGS,
   HsCompileError,
   compileDatabase,
+  compileDatabaseAsync,
   type NativeBinding,
   type NativeDatabase,
   type NativeScratch,
   type NativeStream,
+  type MatchTriplets,
 } from '../../native';
 
 export interface VectorscanEngineOptions {
   maxCandidatesPerCall: number;
 }
 
-export class VectorscanEngine {
-  // Undefined when the detector set is empty: libhs refuses empty databases.
-  private readonly blockDb?: NativeDatabase;
-  private readonly blockScratch?: NativeScratch;
-  private streamDb?: NativeDatabase;
-  private streamScratch?: NativeScratch;
-  /** Widest possible match of each pattern, from the compiler's own analysis. */
-  readonly widths: number[];
-  readonly maxWidth: number;
+/**
+ * Compiled databases by pattern set: a profile reload that leaves the
+ * detectors alone (most change egress rules) reuses them instead of spending
+ * seconds in the compiler. Databases are immutable and safe to share.
+ */
+const DATABASE_CACHE = new Map<string, NativeDatabase>();
+const DATABASE_CACHE_LIMIT = 8;
 
-  constructor(
-    private readonly binding: NativeBinding,
-    private readonly patterns: readonly CompiledPattern[],
-    private readonly options: VectorscanEngineOptions,
-  ) {
-    this.widths = patterns.map((p) => this.widthOf(p));
-    this.maxWidth = this.widths.reduce((a, b) => Math.max(a, b), 0);
-    if (patterns.length > 0) {
-      this.blockDb = this.compile('block');
-      this.blockScratch = this.blockDb.allocScratch();
-    }
+function cacheKey(patterns: readonly CompiledPattern[], mode: string): string {
+  const h = createHash('sha256');
+  h.update(mode);
+  for (const p of patterns) h.update(`\0${p.index}\0${flagsOf(p)}\0${p.source}`);
+  return h.digest('hex');
+}
+
+function remember(key: string, db: NativeDatabase): NativeDatabase {
+  DATABASE_CACHE.delete(key);
+  DATABASE_CACHE.set(key, db);
+  while (DATABASE_CACHE.size > DATABASE_CACHE_LIMIT) DATABASE_CACHE.delete(DATABASE_CACHE.keys().next().value as string);
+  return db;
+}
+
+function flagsOf(p: CompiledPattern): number {
+  return p.detector.caseInsensitive ? HS_FLAGS.CASELESS : 0;
+}
+
+function toHsPatterns(patterns: readonly CompiledPattern[]) {
+  return patterns.map((p) => ({ expression: p.source, flags: flagsOf(p), id: p.index }));
+}
+
+function mapCompileError(err: unknown, patterns: readonly CompiledPattern[]): unknown {
+  if (err instanceof HsCompileError && err.patternId >= 0) {
+    const p = patterns[err.patternId];
+    return new DetectorCompileError(p.detector.id, `Vectorscan rejects the pattern: ${err.message}`);
   }
+  return err;
+}
 
-  private flagsOf(p: CompiledPattern): number {
-    return p.detector.caseInsensitive ? HS_FLAGS.CASELESS : 0;
-  }
-
-  private widthOf(p: CompiledPattern): number {
+/** Widest possible match of each pattern, from the compiler's own analysis. */
+function widthsOf(binding: NativeBinding, patterns: readonly CompiledPattern[]): number[] {
+  return patterns.map((p) => {
     let info;
     try {
-      info = this.binding.expressionInfo(p.source, this.flagsOf(p));
+      info = binding.expressionInfo(p.source, flagsOf(p));
     } catch (err) {
       throw new DetectorCompileError(p.detector.id, `Vectorscan rejects the pattern: ${(err as Error).message}`);
     }
@@ -64,21 +80,67 @@ export class VectorscanEngine {
       throw new DetectorCompileError(p.detector.id, 'pattern can match the empty string');
     }
     return info.maxWidth;
+  });
+}
+
+function compileSync(patterns: readonly CompiledPattern[], mode: 'block' | 'stream'): NativeDatabase {
+  const key = cacheKey(patterns, mode);
+  const cached = DATABASE_CACHE.get(key);
+  if (cached) return remember(key, cached);
+  try {
+    return remember(key, compileDatabase(toHsPatterns(patterns), mode));
+  } catch (err) {
+    throw mapCompileError(err, patterns);
+  }
+}
+
+async function compileAsync(patterns: readonly CompiledPattern[], mode: 'block' | 'stream'): Promise<NativeDatabase> {
+  const key = cacheKey(patterns, mode);
+  const cached = DATABASE_CACHE.get(key);
+  if (cached) return remember(key, cached);
+  try {
+    return remember(key, await compileDatabaseAsync(toHsPatterns(patterns), mode));
+  } catch (err) {
+    throw mapCompileError(err, patterns);
+  }
+}
+
+export class VectorscanEngine {
+  // Undefined when the detector set is empty: libhs refuses empty databases.
+  private readonly blockScratch?: NativeScratch;
+  private streamScratch?: NativeScratch;
+  readonly maxWidth: number;
+
+  private constructor(
+    private readonly binding: NativeBinding,
+    private readonly patterns: readonly CompiledPattern[],
+    private readonly options: VectorscanEngineOptions,
+    readonly widths: number[],
+    private readonly blockDb: NativeDatabase | undefined,
+    private streamDb: NativeDatabase | undefined,
+  ) {
+    this.maxWidth = widths.reduce((a, b) => Math.max(a, b), 0);
+    this.blockScratch = blockDb?.allocScratch();
+    this.streamScratch = streamDb?.allocScratch();
   }
 
-  private compile(mode: 'block' | 'stream'): NativeDatabase {
-    try {
-      return compileDatabase(
-        this.patterns.map((p) => ({ expression: p.source, flags: this.flagsOf(p), id: p.index })),
-        mode,
-      );
-    } catch (err) {
-      if (err instanceof HsCompileError && err.patternId >= 0) {
-        const p = this.patterns[err.patternId];
-        throw new DetectorCompileError(p.detector.id, `Vectorscan rejects the pattern: ${err.message}`);
-      }
-      throw err;
-    }
+  /** Compiles on the calling thread; the stream database waits for the first stream. */
+  static create(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): VectorscanEngine {
+    const widths = widthsOf(binding, patterns);
+    const block = patterns.length > 0 ? compileSync(patterns, 'block') : undefined;
+    return new VectorscanEngine(binding, patterns, options, widths, block, undefined);
+  }
+
+  /** Compiles both databases on the thread pool, so a serving process keeps serving. */
+  static async createAsync(
+    binding: NativeBinding,
+    patterns: readonly CompiledPattern[],
+    options: VectorscanEngineOptions,
+  ): Promise<VectorscanEngine> {
+    const widths = widthsOf(binding, patterns);
+    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined, undefined);
+    const [block, stream] = await Promise.all([compileAsync(patterns, 'block'), compileAsync(patterns, 'stream')]);
+    return new VectorscanEngine(binding, patterns, options, widths, block, stream);
   }
 
   info(): { version: string; streamStateBytes: number; scratchBytes: number; patterns: number } {
@@ -118,7 +180,7 @@ export class VectorscanEngine {
 
   private ensureStreamDb(): NativeDatabase {
     if (!this.streamDb) {
-      this.streamDb = this.compile('stream');
+      this.streamDb = compileSync(this.patterns, 'stream');
       this.streamScratch = this.streamDb.allocScratch();
     }
     return this.streamDb;
@@ -187,7 +249,7 @@ class VectorscanStream implements ScanStream {
     return dedupeOverlaps(found);
   }
 
-  private close(): Float64Array {
+  private close(): MatchTriplets {
     this.ended = true;
     return this.stream.close(this.scratch);
   }

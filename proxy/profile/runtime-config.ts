@@ -145,9 +145,27 @@ export function createProfileScanner(spec: SecurityProfileSpec, engine?: Scanner
   return withActionOverrides(createScanner(scannerConfigOf(spec, engine)), overrides);
 }
 
+// Compiling the full library takes seconds with Vectorscan and blocks the
+// event loop, so a reload that leaves the detector selection alone (an
+// egress or inspection edit) reuses the scanner it already has. Scanners are
+// immutable, so sharing one between configs is safe. A few entries cover
+// flipping between recent profiles without holding many databases.
+const SCANNER_CACHE_SIZE = 4;
+const scannerCache = new Map<string, Scanner>();
+
 function compileScanner(spec: SecurityProfileSpec, opts: ParseOptions, source?: string): Scanner {
+  const key = canonicalJson({ config: scannerConfigOf(spec, opts.engine), overrides: spec.detectors.overrides });
+  const cached = scannerCache.get(key);
+  if (cached) {
+    scannerCache.delete(key);
+    scannerCache.set(key, cached);
+    return cached;
+  }
   try {
-    return createProfileScanner(spec, opts.engine);
+    const scanner = createProfileScanner(spec, opts.engine);
+    scannerCache.set(key, scanner);
+    if (scannerCache.size > SCANNER_CACHE_SIZE) scannerCache.delete(scannerCache.keys().next().value as string);
+    return scanner;
   } catch (err) {
     if (!(err instanceof DetectorCompileError)) throw err;
     throw new ProfileError('KDLP_DETECTOR_INVALID', diagnoseDetectors(spec, opts, err), source);

@@ -229,7 +229,9 @@ export function semanticIssues(spec: unknown, catalog: DetectorCatalog, basePath
 
   if (isRecord(spec.inspection)) {
     const ins = spec.inspection;
-    if (typeof ins.holdBackBytes === 'number' && typeof ins.maxBodyBytes === 'number' && ins.holdBackBytes > ins.maxBodyBytes) {
+    // Only between two valid sizes: a bad maxBodyBytes is already reported.
+    const validSize = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+    if (validSize(ins.holdBackBytes) && validSize(ins.maxBodyBytes) && ins.holdBackBytes > ins.maxBodyBytes) {
       issues.push({ path: at('inspection', 'holdBackBytes'), message: 'must not exceed inspection.maxBodyBytes' });
     }
     if (Array.isArray(ins.decoders)) issues.push(...duplicateIssues(ins.decoders, (i) => at('inspection', 'decoders', i)));

@@ -28,6 +28,7 @@ export interface ProfileWatcherOptions extends ParseOptions {
   watchFs?: boolean;
 }
 
+/** 'invalid': the file (still) fails to load and current() is the last good config. */
 export type CheckResult = 'reloaded' | 'unchanged' | 'invalid';
 
 export interface ProfileWatcher {
@@ -50,11 +51,13 @@ export class ProfileWatcher extends EventEmitter {
   /** Hash of the last content processed, good or bad; or `unreadable:<code>`. */
   private lastContentKey?: string;
   private lastStatKey?: string;
+  /** The file's current content failed to load (current() is an older, good one). */
+  private fileInvalid = false;
   private dirWatcher?: FSWatcher;
   private debounceTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private running?: Promise<CheckResult>;
-  private rerun = false;
+  private queued?: Promise<CheckResult>;
   private stopped = false;
 
   constructor(path: string, opts: ProfileWatcherOptions = {}) {
@@ -76,8 +79,8 @@ export class ProfileWatcher extends EventEmitter {
     this.stopped = false;
     if (this.watchFs) this.watchDirectory();
     if (this.pollIntervalMs > 0) {
+      // Ref'd like fs.watch's default: a running watcher keeps the process alive until stop().
       this.pollTimer = setInterval(() => void this.poll(), this.pollIntervalMs);
-      this.pollTimer.unref();
     }
     return this.config;
   }
@@ -90,25 +93,27 @@ export class ProfileWatcher extends EventEmitter {
 
   /**
    * Re-reads the file now (e.g. on SIGHUP) and resolves once done. Checks
-   * are serialised: a call during a running check waits for a fresh one.
+   * never overlap: a call during a running check gets a fresh check queued
+   * behind it (one, shared by every caller that asked meanwhile), so its
+   * result reflects the file as it was when the call was made, or later.
    */
   checkNow(): Promise<CheckResult> {
-    if (this.running) {
-      this.rerun = true;
-      return this.running;
-    }
-    const run = async (): Promise<CheckResult> => {
-      let result: CheckResult;
-      do {
-        this.rerun = false;
-        result = await this.checkOnce();
-      } while (this.rerun && !this.stopped);
-      return result;
+    if (this.queued) return this.queued;
+    if (!this.running) return this.launch();
+    const next = () => {
+      this.queued = undefined;
+      return this.launch();
     };
-    this.running = run().finally(() => {
-      this.running = undefined;
+    this.queued = this.running.then(next, next);
+    return this.queued;
+  }
+
+  private launch(): Promise<CheckResult> {
+    const run: Promise<CheckResult> = this.checkOnce().finally(() => {
+      if (this.running === run) this.running = undefined;
     });
-    return this.running;
+    this.running = run;
+    return run;
   }
 
   stop(): void {
@@ -133,7 +138,8 @@ export class ProfileWatcher extends EventEmitter {
       );
     }
     const key = contentHash(text);
-    if (key === this.lastContentKey) return 'unchanged';
+    // Nothing new; still say 'invalid' if the file is still the bad one.
+    if (key === this.lastContentKey) return this.fileInvalid ? 'invalid' : 'unchanged';
 
     let next: RuntimeConfig;
     try {
@@ -146,6 +152,7 @@ export class ProfileWatcher extends EventEmitter {
       return this.reportError(key, error);
     }
     this.lastContentKey = key;
+    this.fileInvalid = false;
     if (this.stopped) return 'unchanged';
     // Same meaning (comments, formatting, key order): keep the compiled config.
     if (next.version === this.config.version) return 'unchanged';
@@ -157,6 +164,7 @@ export class ProfileWatcher extends EventEmitter {
 
   /** Emits once per distinct bad state, so a broken file is not re-reported on every poll. */
   private reportError(key: string, error: ProfileError): CheckResult {
+    this.fileInvalid = true;
     if (key !== this.lastContentKey) {
       this.lastContentKey = key;
       if (!this.stopped) this.emit('reloadError', error);
@@ -168,7 +176,7 @@ export class ProfileWatcher extends EventEmitter {
     try {
       // Any entry of the directory may matter (`..data`, `..2026_...`, an
       // editor's temp file renamed over ours); the content hash filters noise.
-      this.dirWatcher = watch(dirname(this.path), { persistent: false }, () => this.schedule());
+      this.dirWatcher = watch(dirname(this.path), () => this.schedule());
       this.dirWatcher.on('error', () => {
         // The directory went away or the watch broke; polling re-establishes it.
         this.dirWatcher?.close();
@@ -184,7 +192,6 @@ export class ProfileWatcher extends EventEmitter {
     if (this.stopped) return;
     clearTimeout(this.debounceTimer);
     this.debounceTimer = setTimeout(() => void this.checkNow(), this.debounceMs);
-    this.debounceTimer.unref();
   }
 
   private async poll(): Promise<void> {

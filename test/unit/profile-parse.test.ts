@@ -69,7 +69,8 @@ t.test('uninspectable defaults by mode', async (t) => {
 });
 
 t.test('custom detector defaults', async (t) => {
-  const cfg = parseProfile(manifest('  detectors:\n    custom:\n      - id: employee-id\n        pattern: "EMP-[0-9]{6}"\n'));
+  // enable: [custom] leaves the library out: a small, fast compile.
+  const cfg = parseProfile(manifest('  detectors:\n    enable: [custom]\n    custom:\n      - id: employee-id\n        pattern: "EMP-[0-9]{6}"\n'));
   t.same(cfg.spec.detectors.custom[0], {
     id: 'employee-id',
     pattern: 'EMP-[0-9]{6}',
@@ -157,6 +158,8 @@ t.test('schema and semantic errors: every issue at once, each with its path', as
       - host: "foo.*.com"
   tenancy:
     exceptions: [{tenant: a, namespace: b}]
+  tlsOrigination:
+    hosts: [{host: "*.example.com"}, {host: api.example.com}, {host: API.example.com.}]
 `),
     ),
   );
@@ -178,15 +181,22 @@ t.test('schema and semantic errors: every issue at once, each with its path', as
     'spec.egress.allow[3]': /at least one of host, cidr or ports/,
     'spec.egress.deny[0].host': /wildcard/,
     'spec.tenancy.exceptions[0]': /exactly one of tenant or namespace/,
+    'spec.tlsOrigination.hosts[0].host': /exact host name/,
+    'spec.tlsOrigination.hosts[2]': /duplicate of hosts\[1\]/,
   };
   for (const [path, message] of Object.entries(expected)) {
     const issue = err.issues.find((i) => i.path === path);
     t.ok(issue, `issue reported for ${path}`);
     if (issue) t.match(issue.message, message, path);
   }
-  t.equal(err.issues.length, Object.keys(expected).length, 'one issue per problem');
+  t.same(pathsOf(err).sort(), Object.keys(expected).sort(), 'one issue per problem');
   t.match(err.message, /spec\.egress\.allow\[1\]\.cidr: prefix length/);
   t.notMatch(err.message, /Protct|70000|10\.0\.0\.0\/33/, 'offending values are not echoed');
+});
+
+t.test('holdBackBytes cannot exceed maxBodyBytes', async (t) => {
+  const err = issuesOf(() => parseProfile(manifest('  inspection: {maxBodyBytes: 1024, holdBackBytes: 4096}\n')));
+  t.same(err.issues, [{ path: 'spec.inspection.holdBackBytes', message: 'must not exceed inspection.maxBodyBytes' }]);
 });
 
 t.test('envelope errors', async (t) => {
@@ -207,7 +217,7 @@ t.test('envelope errors', async (t) => {
 t.test('YAML errors name the line, never quote the file', async (t) => {
   const err = issuesOf(() => parseProfile(manifest('  mode: Monitor\n  mode: Protect\n'), 'p.yaml'));
   t.equal(err.code, 'KDLP_PROFILE_INVALID');
-  t.match(err.issues[0].message, /unique.*line 7/);
+  t.match(err.issues[0].message, /unique.*line 8/);
   t.match(err.message, /\(p\.yaml\)/);
   const broken = issuesOf(() => parseProfile('spec: [1,\n  token: "ghp_secretsecret'));
   t.notMatch(broken.message, /ghp_/);
@@ -266,22 +276,22 @@ t.test('custom detector ids: unique, not a library id, short references', async 
 
   const cfg = parseProfile(
     manifest(`  detectors:
-    enable: [secret, token]
+    enable: [pci, token]
     disable: [custom.other]
     custom:
       - {id: token, pattern: "TKN-[A-Z]{8}"}
       - {id: other, pattern: "OTH-[A-Z]{8}"}
 `),
   );
-  t.same(cfg.spec.detectors.enable, ['secret', 'custom.token'], 'short custom references become engine ids');
+  t.same(cfg.spec.detectors.enable, ['pci', 'custom.token'], 'short custom references become engine ids');
   const ids = cfg.scanner.detectors.map((d) => d.id);
   t.ok(ids.includes('custom.token'));
   t.notOk(ids.includes('custom.other'), 'disabled custom detector is not compiled in');
-  t.ok(cfg.scanner.detectors.every((d) => d.category === 'secret' || d.id === 'custom.token'));
+  t.ok(cfg.scanner.detectors.every((d) => d.category === 'pci' || d.id === 'custom.token'));
 });
 
 t.test('per-severity action overrides reach the scanner', async (t) => {
-  const cfg = parseProfile(manifest('  actions: {high: redact}\n  detectors:\n    custom: [{id: x, pattern: "XX-[0-9]{4}", severity: high, action: block}]\n'));
+  const cfg = parseProfile(manifest('  actions: {high: redact}\n  detectors:\n    enable: [custom]\n    custom: [{id: x, pattern: "XX-[0-9]{4}", severity: high, action: block}]\n'));
   t.equal(cfg.scanner.scan(Buffer.from('XX-1234'))[0].action, 'redact');
   t.same(scannerConfigOf(cfg.spec).actions, { high: 'redact' });
 });
@@ -290,6 +300,7 @@ t.test('per-detector overrides beat per-severity actions', async (t) => {
   const cfg = parseProfile(
     manifest(`  actions: {high: block}
   detectors:
+    enable: [custom]
     custom:
       - {id: a, pattern: "AA-[0-9]{4}", severity: high}
       - {id: b, pattern: "BB-[0-9]{4}", severity: high}
@@ -328,6 +339,15 @@ t.test('version: content identity, stable across formatting', async (t) => {
   t.equal(a.version, b.version);
   t.equal(a.version, defaultsSpelledOut.version, 'writing a default explicitly changes nothing');
   t.not(a.version, c.version);
+});
+
+t.test('a reload that keeps the detector selection reuses the compiled scanner', async (t) => {
+  const a = parseProfile(manifest('  mode: Protect\n  detectors: {enable: [pci]}\n  egress: {default: Allow}\n'));
+  const b = parseProfile(manifest('  mode: Protect\n  detectors: {enable: [pci]}\n  egress: {default: Deny}\n'));
+  const c = parseProfile(manifest('  mode: Protect\n  detectors: {enable: [pci], overrides: [{id: pci.card-number, action: redact}]}\n'));
+  t.not(a.version, b.version);
+  t.equal(a.scanner, b.scanner);
+  t.not(a.scanner, c.scanner, 'an override is a different scanner');
 });
 
 t.test('runtime config is immutable', async (t) => {

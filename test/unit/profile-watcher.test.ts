@@ -7,8 +7,10 @@ import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { ProfileWatcher, type ProfileError, type RuntimeConfig } from '../../proxy/profile';
 
+// A small detector selection keeps each compile fast; what is under test is
+// the file handling, and parse tests cover the full library.
 const profile = (mode: string, extra = '') =>
-  `apiVersion: kubedlp.io/v1alpha1\nkind: RenderedProfile\nprofile: {name: web}\nspec:\n  mode: ${mode}\n${extra}`;
+  `apiVersion: kubedlp.io/v1alpha1\nkind: RenderedProfile\nprofile: {name: web}\nspec:\n  mode: ${mode}\n${extra.includes('detectors:') ? '' : '  detectors: {enable: [pci]}\n'}${extra}`;
 
 function startWatcher(t: { teardown(fn: () => void): void }, path: string, opts: ConstructorParameters<typeof ProfileWatcher>[1] = {}) {
   const w = new ProfileWatcher(path, { debounceMs: 10, ...opts });
@@ -59,7 +61,7 @@ t.test('an invalid change keeps the last good config and reports once', async (t
   t.equal(errors, 1, 'the same bad content is not reported again');
 
   const badRegex = nextError(w);
-  writeFileSync(path, profile('Protect', '  detectors: {custom: [{id: x, pattern: "(a"}]}\n'));
+  writeFileSync(path, profile('Protect', '  detectors: {enable: [pci], custom: [{id: x, pattern: "(a"}]}\n'));
   t.equal((await badRegex)[0].code, 'KDLP_DETECTOR_INVALID');
   t.equal(w.current(), good);
 

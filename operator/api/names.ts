@@ -62,9 +62,6 @@ export const TENANTS_CONFIGMAP_KEY = 'tenants.yaml';
 /** NetworkPolicy admitting ingress from the namespace's own tenant only. */
 export const TENANT_NETWORK_POLICY = 'kube-dlp-tenant-isolation';
 
-/** Kind of the tenant directory document (tenants.yaml). */
-export const TENANT_DIRECTORY_KIND = 'TenantDirectory';
-
 /** Default name of the operator's leader-election Lease. */
 export const LEADER_LEASE_NAME = 'kube-dlp-operator';
 

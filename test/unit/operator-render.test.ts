@@ -1,0 +1,140 @@
+// Rendering: what the operator writes into each opted-in namespace.
+import t from 'tap';
+import { parse } from 'yaml';
+import { readProfileDocument } from '../../proxy/profile/document';
+import { parseTenantDirectory } from '../../proxy/tenancy/directory';
+import { renderProfile } from '../../operator/decide/render-profile';
+import { buildTenantDirectory, renderTenantDirectory } from '../../operator/decide/tenant-directory';
+import {
+  desiredNamespaceLabels,
+  desiredNetworkPolicy,
+  desiredProfileConfigMap,
+  desiredTenantsConfigMap,
+} from '../../operator/decide/owned-objects';
+import type { ProfileView } from '../../operator/model/views';
+
+const spec = {
+  mode: 'Protect',
+  egress: { default: 'Allow', deny: [{ host: 'pastebin.com' }], allow: [] },
+  detectors: { enable: ['pci'], custom: [{ id: 'order-id', pattern: 'ORD-[0-9]{8}', severity: 'high', action: 'block' }] },
+};
+const clusterProfile: ProfileView = { kind: 'ClusterSecurityProfile', name: 'default', uid: 'u1', generation: 7, spec };
+const nsProfile: ProfileView = { ...clusterProfile, kind: 'SecurityProfile', namespace: 'shop', name: 'strict' };
+
+t.test('the rendered profile is a RenderedProfile document the proxy reads', async (t) => {
+  const text = renderProfile(clusterProfile, { namespace: 'shop', tenant: 'acme' });
+  const doc = readProfileDocument(text, 'rendered');
+  t.same(doc.issues, []);
+  t.equal(doc.kind, 'RenderedProfile');
+  t.equal(doc.name, 'default');
+  t.equal(doc.namespace, undefined, 'a cluster profile has no namespace');
+  t.equal(doc.tenant, 'acme');
+  t.equal(doc.sourceVersion, '7', 'the generation: changes with the spec, not the status');
+  t.same(doc.spec, spec);
+  t.match(text, /^# Rendered by kube-dlp-operator from ClusterSecurityProfile default \(generation 7\)/);
+
+  const namespaced = readProfileDocument(renderProfile(nsProfile, { namespace: 'shop', tenant: 'acme' }));
+  t.equal(namespaced.namespace, 'shop');
+  t.equal(namespaced.name, 'strict');
+});
+
+t.test('rendering is deterministic: key order of the stored spec does not matter', async (t) => {
+  const reordered = { ...clusterProfile, spec: { detectors: spec.detectors, egress: { allow: [], deny: spec.egress.deny, default: 'Allow' }, mode: 'Protect', zzz: 1, aaa: 2 } };
+  const a = renderProfile(clusterProfile, { namespace: 'shop', tenant: 'acme' });
+  const b = renderProfile(reordered, { namespace: 'shop', tenant: 'acme' });
+  const body = (s: string) => s.split('\n').filter((l) => !/zzz|aaa/.test(l)).join('\n');
+  t.equal(body(b), a);
+  t.ok(b.indexOf('\n  aaa: 2\n  zzz: 1\n') > b.indexOf('\n  egress:'), 'unknown keys sorted, after the known ones');
+  t.ok(a.indexOf('mode:') < a.indexOf('detectors:') && a.indexOf('detectors:') < a.indexOf('egress:'), 'schema order');
+});
+
+t.test('profile ConfigMap: key profile.yaml, owned by the profile, labelled as managed', async (t) => {
+  const cm = desiredProfileConfigMap('shop', 'text', clusterProfile);
+  t.same(cm.metadata, {
+    name: 'kube-dlp-profile',
+    namespace: 'shop',
+    labels: { 'app.kubernetes.io/managed-by': 'kube-dlp-operator', 'app.kubernetes.io/part-of': 'kube-dlp' },
+    ownerReferences: [{ apiVersion: 'kubedlp.io/v1alpha1', kind: 'ClusterSecurityProfile', name: 'default', uid: 'u1', controller: true }],
+  });
+  t.same(cm.data, { 'profile.yaml': 'text' });
+  const tenants = desiredTenantsConfigMap('shop', 'dir');
+  t.equal(tenants.metadata.name, 'kube-dlp-tenants');
+  t.same(tenants.data, { 'tenants.yaml': 'dir' });
+  t.equal(tenants.metadata.ownerReferences, undefined);
+});
+
+t.test('NetworkPolicy: ingress only from the same tenant, kube-system and the operator', async (t) => {
+  const np = desiredNetworkPolicy('shop', 'acme', 'kube-dlp-system');
+  t.equal(np.metadata.name, 'kube-dlp-tenant-isolation');
+  t.same(np.spec, {
+    podSelector: {},
+    policyTypes: ['Ingress'],
+    ingress: [
+      {
+        from: [
+          { namespaceSelector: { matchLabels: { 'kubedlp.io/tenant': 'acme' } } },
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } },
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-dlp-system' } } },
+        ],
+      },
+    ],
+  });
+  const inKubeSystem = desiredNetworkPolicy('shop', 'acme', 'kube-system');
+  t.equal(((inKubeSystem.spec as { ingress: { from: unknown[] }[] }).ingress[0].from).length, 2, 'no duplicate peer');
+});
+
+t.test('namespace labels mirror the decision', async (t) => {
+  t.same(desiredNamespaceLabels({ tenant: 'acme' }), { 'kubedlp.io/injection': 'enabled', 'kubedlp.io/tenant': 'acme' });
+  t.same(desiredNamespaceLabels(undefined), {});
+});
+
+const inputs = () => ({
+  tenants: new Map([['web', 'acme'], ['shop', 'acme'], ['ops', 'globex']]),
+  sharedNamespaces: ['kube-system'],
+  services: [
+    { namespace: 'shop', name: 'api', clusterIPs: ['10.0.0.12', 'fd00::12'] },
+    { namespace: 'other', name: 'x', clusterIPs: ['10.0.0.99'] },
+    { namespace: 'kube-system', name: 'kube-dns', clusterIPs: ['10.0.0.10'] },
+  ],
+  pods: [
+    { namespace: 'web', name: 'web-1', ips: ['10.244.0.5'], injected: true },
+    { namespace: 'other', name: 'o', ips: ['10.244.0.9'], injected: false },
+  ],
+  clusterNetworks: ['10.0.0.0/24'],
+});
+
+t.test('tenant directory: opted-in and shared namespaces, Services before Pods, loadable by the proxy', async (t) => {
+  const dir = buildTenantDirectory(inputs());
+  t.same(dir.namespaces, [
+    { name: 'kube-system', shared: true },
+    { name: 'ops', tenant: 'globex' },
+    { name: 'shop', tenant: 'acme' },
+    { name: 'web', tenant: 'acme' },
+  ]);
+  t.same(dir.addresses.map((a) => `${a.kind} ${a.namespace}/${a.name} ${a.cidr}`), [
+    'Service kube-system/kube-dns 10.0.0.10',
+    'Service shop/api 10.0.0.12',
+    'Service shop/api fd00::12',
+    'Pod web/web-1 10.244.0.5',
+  ]);
+  t.same(dir.clusterNetworks, ['10.0.0.0/24']);
+  const loaded = parseTenantDirectory(renderTenantDirectory(dir), 'tenants.yaml');
+  t.equal(loaded.namespace('shop')?.tenant, 'acme');
+  t.equal(loaded.namespace('kube-system')?.shared, true);
+  t.equal(loaded.namespace('other'), undefined, 'not opted in: not listed');
+  t.same(loaded.ownerOf('10.0.0.12'), { namespace: 'shop', entry: 'Service/api 10.0.0.12/32' });
+  t.equal(loaded.ownerOf('10.0.0.99'), 'unknown', 'a Service of a namespace that is not opted in');
+  t.equal(loaded.version, dir.version);
+});
+
+t.test('tenant directory: deterministic, and its version follows its content', async (t) => {
+  const a = renderTenantDirectory(buildTenantDirectory(inputs()));
+  const shuffled = inputs();
+  shuffled.tenants = new Map([...shuffled.tenants].reverse());
+  shuffled.services.reverse();
+  t.equal(renderTenantDirectory(buildTenantDirectory(shuffled)), a);
+  const moved = inputs();
+  moved.tenants.set('ops', 'acme');
+  const b = buildTenantDirectory(moved);
+  t.not(b.version, (parse(a) as { version: string }).version);
+});

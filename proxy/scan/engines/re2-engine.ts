@@ -57,6 +57,10 @@ export class Re2Engine {
         if (end <= acceptAfter || end > acceptUpTo) continue;
         const f = evaluateCandidate(pattern, data, start, end, base);
         if (f) out.push(f);
+        // A rejected candidate must not hide an overlapping one that would
+        // validate (Vectorscan reports every end, so it would see it): retry
+        // from the next byte.
+        else re.lastIndex = start + 1;
       }
     }
     return out;

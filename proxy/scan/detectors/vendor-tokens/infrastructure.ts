@@ -173,7 +173,8 @@ export const INFRASTRUCTURE_DETECTORS: readonly DetectorSpec[] = [
     name: 'Cloudflare API token or key',
     caseInsensitive: true,
     patterns: [
-      String.raw`(?:cloudflare|cf)[A-Za-z0-9_.-]{0,24}(?:token|key)${ASSIGN}([A-Za-z0-9_-]{40}|[0-9a-f]{37})${notFollowedBy('A-Za-z0-9_-')}`,
+      // `cf` alone is too common a pair of letters to anchor on.
+      String.raw`(?:cloudflare|cf[_-]api|x-auth)[A-Za-z0-9_.-]{0,24}(?:token|key)${ASSIGN}([A-Za-z0-9_-]{40}|[0-9a-f]{37})${notFollowedBy('A-Za-z0-9_-')}`,
       // Origin CA keys carry their own prefix.
       String.raw`\b(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})\b`,
     ],

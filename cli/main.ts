@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerScanCommand } from './scan-command';
 import { registerDetectorsCommand } from './detectors-command';
 import { registerProxyCommand } from './proxy-command';
+import { registerInitIptablesCommand } from './init-iptables-command';
 import { EXIT_USAGE, UsageError } from './exit-codes';
 import { DetectorCompileError } from '../proxy/scan/errors';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerScanCommand(program, VERSION);
   registerDetectorsCommand(program);
   registerProxyCommand(program);
+  registerInitIptablesCommand(program);
   return program;
 }
 

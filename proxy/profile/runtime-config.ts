@@ -11,7 +11,7 @@ import { withActionOverrides } from './action-overrides';
 import { detectorCatalog } from './catalog';
 import { readProfileDocument, type ProfileKind } from './document';
 import { ProfileError, type ProfileIssue } from './errors';
-import { SecurityProfileSpecSchema, type SecurityProfileSpec } from './schema';
+import { SecurityProfileSpecSchema, type CustomDetectorSpec, type SecurityProfileSpec } from './schema';
 import { CATEGORIES } from '../scan/types';
 import {
   effectiveCustomId,
@@ -57,12 +57,25 @@ export function parseProfile(text: string, source?: string, opts: ParseOptions =
     ...unknownFieldIssues(SecurityProfileSpecSchema, spec, SPEC_PATH),
     ...semanticIssues(spec, catalog, SPEC_PATH),
   ];
-  if (issues.length > 0) throw new ProfileError('KDLP_PROFILE_INVALID', issues, source);
+  if (issues.length > 0) {
+    // Bad patterns too, so one round of edits can fix everything.
+    issues.push(...customPatternIssues(spec, opts));
+    throw new ProfileError('KDLP_PROFILE_INVALID', issues, source);
+  }
 
   const valid = canonicalize(spec as SecurityProfileSpec, catalog);
   const scanner = compileScanner(valid, opts, source);
   const egress = compileEgressPolicy(valid.egress);
-  const identity = { kind: doc.kind, name: doc.name, namespace: doc.namespace, tenant: doc.tenant };
+  // The operator's rendering version is part of the identity: a new rendering
+  // is a reload even when the effective spec is unchanged (and cheap then,
+  // the scanner comes from the cache), so current() reports what was rolled out.
+  const identity = {
+    kind: doc.kind,
+    name: doc.name,
+    namespace: doc.namespace,
+    tenant: doc.tenant,
+    sourceVersion: doc.sourceVersion,
+  };
 
   return Object.freeze({
     version: contentVersion({ ...identity, spec: valid }),
@@ -177,22 +190,32 @@ function compileScanner(spec: SecurityProfileSpec, opts: ParseOptions, source?: 
  * its own to report every bad one with its path.
  */
 function diagnoseDetectors(spec: SecurityProfileSpec, opts: ParseOptions, first: DetectorCompileError): ProfileIssue[] {
-  const issues: ProfileIssue[] = [];
-  spec.detectors.custom.forEach((c, i) => {
-    try {
-      createScanner({ enable: [], custom: [c], engine: opts.engine });
-    } catch (err) {
-      if (!(err instanceof DetectorCompileError)) throw err;
-      issues.push({
-        path: `${SPEC_PATH}.detectors.custom[${i}].pattern`,
-        message: `detector "${effectiveCustomId(c.id)}": ${err.reason}`,
-      });
-    }
-  });
+  const issues = customPatternIssues(spec, opts);
   // A library detector or the combined set failed: still name the detector.
   if (issues.length === 0) {
     issues.push({ path: `${SPEC_PATH}.detectors`, message: `detector "${first.detectorId}": ${first.reason}` });
   }
+  return issues;
+}
+
+/** Compiles each well-formed custom detector alone (no library: milliseconds each). */
+function customPatternIssues(spec: unknown, opts: ParseOptions): ProfileIssue[] {
+  const custom = (spec as { detectors?: { custom?: unknown } } | undefined)?.detectors?.custom;
+  if (!Array.isArray(custom)) return [];
+  const issues: ProfileIssue[] = [];
+  custom.forEach((c: unknown, i) => {
+    const d = c as CustomDetectorSpec;
+    if (typeof d !== 'object' || d === null || typeof d.pattern !== 'string') return;
+    // A fixed id: only the pattern is under test here (ids are checked elsewhere).
+    const probe = { id: 'pattern-probe', pattern: d.pattern, caseInsensitive: d.caseInsensitive === true };
+    try {
+      createScanner({ enable: [], custom: [probe], engine: opts.engine });
+    } catch (err) {
+      if (!(err instanceof DetectorCompileError)) throw err;
+      const name = typeof d.id === 'string' ? effectiveCustomId(d.id) : `custom[${i}]`;
+      issues.push({ path: `${SPEC_PATH}.detectors.custom[${i}].pattern`, message: `detector "${name}": ${err.reason}` });
+    }
+  });
   return issues;
 }
 

@@ -252,6 +252,21 @@ t.test('invalid custom regexes: KDLP_DETECTOR_INVALID naming each detector', asy
   t.match(err.issues[2].message, /custom\.unbalanced/);
 });
 
+t.test('bad patterns are reported along with other issues', async (t) => {
+  const err = issuesOf(() =>
+    parseProfile(manifest('  egress: {deny: [{cidr: nope}]}\n  detectors:\n    custom: [{id: a, pattern: "(?<=x)y"}, {pattern: "z{2,1}"}]\n')),
+  );
+  t.equal(err.code, 'KDLP_PROFILE_INVALID', 'mixed issues: the general code');
+  t.same(pathsOf(err), [
+    'spec.detectors.custom[1].id',
+    'spec.egress.deny[0].cidr',
+    'spec.detectors.custom[0].pattern',
+    'spec.detectors.custom[1].pattern',
+  ]);
+  t.match(err.issues[2].message, /custom\.a.*lookbehind/);
+  t.match(err.issues[3].message, /custom\[1\]/);
+});
+
 t.test('custom detector ids: unique, not a library id, short references', async (t) => {
   const libraryId = [...detectorCatalog().ids][0];
   const err = issuesOf(() =>
@@ -337,6 +352,9 @@ t.test('version: content identity, stable across formatting', async (t) => {
   const c = parseProfile(manifest('  mode: Protect\n  egress: {default: Allow}\n'));
   const defaultsSpelledOut = parseProfile(manifest('  mode: Protect\n  egress: {default: Deny, allow: [], deny: []}\n'));
   t.equal(a.version, b.version);
+  const rendered = (v: string) =>
+    parseProfile(`apiVersion: kubedlp.io/v1alpha1\nkind: RenderedProfile\nprofile: {name: p, version: "${v}"}\nspec: {mode: Protect}\n`);
+  t.not(rendered('1').version, rendered('2').version, "a new rendering by the operator is a new version");
   t.equal(a.version, defaultsSpelledOut.version, 'writing a default explicitly changes nothing');
   t.not(a.version, c.version);
 });

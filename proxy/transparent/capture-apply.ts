@@ -42,6 +42,8 @@ export const systemRunner: CommandRunner = (command, args, input) =>
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A command that exits without reading its input closes the pipe; its exit code tells what happened.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 

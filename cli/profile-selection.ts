@@ -1,29 +1,18 @@
-// The CLI scans with the same detector selection a SecurityProfile gives the
-// proxy, so a pipeline and the cluster agree on what is sensitive.
-import { readFile } from 'node:fs/promises';
-import type { ScannerConfig } from '../proxy/scan';
-import { parseProfile, ProfileError } from '../proxy/profile';
+// The CLI scans with exactly the scanner a SecurityProfile gives the proxy
+// (detector selection, per-severity actions, per-detector overrides), so a
+// pipeline and the cluster agree on what is sensitive.
+import type { Scanner, ScannerConfig } from '../proxy/scan';
+import { loadProfileFile, ProfileError } from '../proxy/profile';
 import { UsageError } from './exit-codes';
 
-export async function loadScannerConfigFromProfile(path: string): Promise<ScannerConfig> {
-  let text: string;
+export async function loadScannerFromProfile(path: string, engine: ScannerConfig['engine']): Promise<Scanner> {
   try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read profile ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
-    const { spec } = parseProfile(text, path);
-    return {
-      enable: spec.detectors?.enable,
-      disable: spec.detectors?.disable,
-      custom: spec.detectors?.custom,
-      actions: spec.actions,
-    };
+    return (await loadProfileFile(path, { engine })).scanner;
   } catch (err) {
     if (err instanceof ProfileError) {
-      const details = err.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
-      throw new UsageError(`invalid profile ${path}: ${err.message}${details ? `\n${details}` : ''}`);
+      const details = err.issues.map((i) => `  ${i.path || '(document)'}: ${i.message}`).join('\n');
+      const what = err.code === 'KDLP_PROFILE_UNREADABLE' ? 'cannot read profile' : 'invalid profile';
+      throw new UsageError(`${what} ${path}:\n${details}`);
     }
     throw err;
   }

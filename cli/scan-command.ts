@@ -2,7 +2,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createScanner, type Scanner, type ScannerConfig } from '../proxy/scan';
+import { createScannerAsync, type Scanner } from '../proxy/scan';
 import { inspectBuffer } from '../proxy/scan/inspect';
 import { SEVERITIES, type Severity } from '../proxy/scan/types';
 import type { FileFinding, ScanReport } from './report/types';
@@ -11,7 +11,7 @@ import { renderSarif } from './report/sarif';
 import { renderText } from './report/text';
 import { EXIT_FINDINGS, EXIT_OK, UsageError } from './exit-codes';
 import { locate } from './text-position';
-import { loadScannerConfigFromProfile } from './profile-selection';
+import { loadScannerFromProfile } from './profile-selection';
 
 const FORMATS = ['text', 'json', 'sarif'] as const;
 type Format = (typeof FORMATS)[number];
@@ -45,8 +45,7 @@ export async function runScan(inputs: string[], opts: ScanOptions, version: stri
   const format = parseChoice<Format>('--format', opts.format, FORMATS);
   const failOn = parseChoice<Severity>('--fail-on', opts.failOn, SEVERITIES);
   const engine = parseChoice('--engine', opts.engine, ['auto', 'vectorscan', 're2'] as const);
-  const config: ScannerConfig = opts.profile ? await loadScannerConfigFromProfile(opts.profile) : {};
-  const scanner = createScanner({ ...config, engine });
+  const scanner = opts.profile ? await loadScannerFromProfile(opts.profile, engine) : await createScannerAsync({ engine });
 
   const report: ScanReport = { engine: scanner.engine, fallbackReason: scanner.fallbackReason, findings: [], uninspected: [] };
   for (const file of await expandInputs(inputs)) {

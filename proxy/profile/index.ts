@@ -21,6 +21,8 @@ export { ProfileError, type ProfileErrorCode, type ProfileIssue } from './errors
 export type { ProfileKind } from './document';
 export {
   parseProfile,
+  parseProfileAsync,
+  createProfileScannerAsync,
   loadProfileFile,
   readProfileText,
   scannerConfigOf,

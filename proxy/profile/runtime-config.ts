@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Value } from '@sinclair/typebox/value';
-import { createScanner, DetectorCompileError, type Scanner, type ScannerConfig } from '../scan';
+import { createScanner, createScannerAsync, DetectorCompileError, type Scanner, type ScannerConfig } from '../scan';
 import { compileEgressPolicy, type EgressPolicy } from '../policy/egress';
 import { withActionOverrides } from './action-overrides';
 import { detectorCatalog } from './catalog';
@@ -47,6 +47,27 @@ export interface ParseOptions {
 const SPEC_PATH = 'spec';
 
 export function parseProfile(text: string, source?: string, opts: ParseOptions = {}): RuntimeConfig {
+  const checked = checkProfile(text, source, opts);
+  return assemble(checked, compileScanner(checked.valid, opts, source));
+}
+
+/**
+ * parseProfile with the detectors compiled on the thread pool, so a serving
+ * proxy keeps serving while a reload compiles (seconds for the full library).
+ */
+export async function parseProfileAsync(text: string, source?: string, opts: ParseOptions = {}): Promise<RuntimeConfig> {
+  const checked = checkProfile(text, source, opts);
+  return assemble(checked, await compileScannerAsync(checked.valid, opts, source));
+}
+
+interface CheckedProfile {
+  doc: ReturnType<typeof readProfileDocument>;
+  valid: SecurityProfileSpec;
+  source?: string;
+}
+
+/** Everything but compiling the detectors: parse, defaults, every validation issue at once. */
+function checkProfile(text: string, source: string | undefined, opts: ParseOptions): CheckedProfile {
   const doc = readProfileDocument(text, source);
   const spec = applyDefaults(doc.spec);
 
@@ -62,9 +83,10 @@ export function parseProfile(text: string, source?: string, opts: ParseOptions =
     issues.push(...customPatternIssues(spec, opts));
     throw new ProfileError('KDLP_PROFILE_INVALID', issues, source);
   }
+  return { doc, valid: canonicalize(spec as SecurityProfileSpec, catalog), source };
+}
 
-  const valid = canonicalize(spec as SecurityProfileSpec, catalog);
-  const scanner = compileScanner(valid, opts, source);
+function assemble({ doc, valid, source }: CheckedProfile, scanner: Scanner): RuntimeConfig {
   const egress = compileEgressPolicy(valid.egress);
   // The operator's rendering version is part of the identity: a new rendering
   // is a reload even when the effective spec is unchanged (and cheap then,
@@ -92,7 +114,7 @@ export function parseProfile(text: string, source?: string, opts: ParseOptions =
 }
 
 export async function loadProfileFile(path: string, opts: ParseOptions = {}): Promise<RuntimeConfig> {
-  return parseProfile(await readProfileText(path), path, opts);
+  return parseProfileAsync(await readProfileText(path), path, opts);
 }
 
 /** Reads a profile file; IO failures become KDLP_PROFILE_UNREADABLE. */
@@ -158,6 +180,12 @@ export function createProfileScanner(spec: SecurityProfileSpec, engine?: Scanner
   return withActionOverrides(createScanner(scannerConfigOf(spec, engine)), overrides);
 }
 
+/** createProfileScanner, compiling on the thread pool. */
+export async function createProfileScannerAsync(spec: SecurityProfileSpec, engine?: ScannerConfig['engine']): Promise<Scanner> {
+  const overrides = new Map(spec.detectors.overrides.map((o) => [o.id, o.action] as const));
+  return withActionOverrides(await createScannerAsync(scannerConfigOf(spec, engine)), overrides);
+}
+
 // Compiling the full library takes seconds with Vectorscan and blocks the
 // event loop, so a reload that leaves the detector selection alone (an
 // egress or inspection edit) reuses the scanner it already has. Scanners are
@@ -176,6 +204,25 @@ function compileScanner(spec: SecurityProfileSpec, opts: ParseOptions, source?: 
   }
   try {
     const scanner = createProfileScanner(spec, opts.engine);
+    scannerCache.set(key, scanner);
+    if (scannerCache.size > SCANNER_CACHE_SIZE) scannerCache.delete(scannerCache.keys().next().value as string);
+    return scanner;
+  } catch (err) {
+    if (!(err instanceof DetectorCompileError)) throw err;
+    throw new ProfileError('KDLP_DETECTOR_INVALID', diagnoseDetectors(spec, opts, err), source);
+  }
+}
+
+async function compileScannerAsync(spec: SecurityProfileSpec, opts: ParseOptions, source?: string): Promise<Scanner> {
+  const key = canonicalJson({ config: scannerConfigOf(spec, opts.engine), overrides: spec.detectors.overrides });
+  const cached = scannerCache.get(key);
+  if (cached) {
+    scannerCache.delete(key);
+    scannerCache.set(key, cached);
+    return cached;
+  }
+  try {
+    const scanner = await createProfileScannerAsync(spec, opts.engine);
     scannerCache.set(key, scanner);
     if (scannerCache.size > SCANNER_CACHE_SIZE) scannerCache.delete(scannerCache.keys().next().value as string);
     return scanner;

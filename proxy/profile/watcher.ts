@@ -17,7 +17,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ProfileError } from './errors';
-import { parseProfile, readProfileText, type ParseOptions, type RuntimeConfig } from './runtime-config';
+import { parseProfileAsync, readProfileText, type ParseOptions, type RuntimeConfig } from './runtime-config';
 
 export interface ProfileWatcherOptions extends ParseOptions {
   /** Quiet time after the last fs event before re-reading (editors and ConfigMap swaps emit bursts). Default 200. */
@@ -73,7 +73,7 @@ export class ProfileWatcher extends EventEmitter {
   async start(): Promise<RuntimeConfig> {
     if (this.config) throw new Error('ProfileWatcher already started');
     const text = await readProfileText(this.path);
-    this.config = parseProfile(text, this.path, this.parseOptions);
+    this.config = await parseProfileAsync(text, this.path, this.parseOptions);
     this.lastContentKey = contentHash(text);
     this.lastStatKey = await this.statKey();
     this.stopped = false;
@@ -143,7 +143,7 @@ export class ProfileWatcher extends EventEmitter {
 
     let next: RuntimeConfig;
     try {
-      next = parseProfile(text, this.path, this.parseOptions);
+      next = await parseProfileAsync(text, this.path, this.parseOptions);
     } catch (err) {
       const error =
         err instanceof ProfileError

@@ -24,8 +24,9 @@ const BY_CODE: Readonly<Record<string, ClientErrorClass>> = {
 export function classifyClientError(err: NodeJS.ErrnoException & { reason?: string }): ClientErrorClass | undefined {
   const code = err.code ?? '';
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') return undefined;
-  // llhttp reports CL+TE together as an invalid Content-Length; the message tells them apart.
-  if (code === 'HPE_INVALID_CONTENT_LENGTH' && /Transfer-Encoding/i.test(err.message)) {
+  // llhttp reports CL+TE together as an invalid Content-Length or Transfer-Encoding
+  // (whichever header came second); the message names both.
+  if (/Content-Length/i.test(err.message) && /Transfer-Encoding/i.test(err.message)) {
     return { status: 400, reason: 'conflicting_length' };
   }
   return BY_CODE[code] ?? { status: 400, reason: 'malformed' };

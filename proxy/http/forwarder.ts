@@ -121,6 +121,12 @@ export function createForwarder(opts: ForwarderOptions = {}): Forwarder {
         },
       };
 
+      // pipe() does not forward errors: a failed body (client gone, decoder
+      // error) must still end the upstream request, and must not go unhandled.
+      exchange.body.on('error', () => {
+        upstreamReq?.destroy();
+      });
+
       res.once('close', () => {
         // The client left before its response finished: nobody is waiting upstream either.
         if (!res.writableFinished) upstreamReq?.destroy();

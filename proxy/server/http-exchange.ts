@@ -282,7 +282,7 @@ function relayResponse(ctx: RequestContext, req: IncomingMessage, res: ServerRes
     ctx.settle('error', 'upstream response aborted');
     res.destroy();
   });
-  upstreamRes.once('error', () => {
+  upstreamRes.on('error', () => {
     ctx.settle('error', 'upstream response failed');
     res.destroy();
   });
@@ -373,6 +373,7 @@ async function relayInspectedResponse(
     tailBytes: Math.min(cfg.scanner.maxMatchWidth, MAX_TAIL_BYTES),
     onInspection: onLate,
   });
+  body.on('error', () => res.destroy());
   res.writeHead(status, upstreamRes.statusMessage, headers);
   body.pipe(res);
 }

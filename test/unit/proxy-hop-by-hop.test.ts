@@ -41,6 +41,10 @@ t.test('parser errors map to a status and a bounded reason', async (t) => {
     status: 400,
     reason: 'conflicting_length',
   });
+  t.same(classifyClientError(err('HPE_INVALID_TRANSFER_ENCODING', "Transfer-Encoding can't be present with Content-Length")), {
+    status: 400,
+    reason: 'conflicting_length',
+  });
   t.same(classifyClientError(err('HPE_INVALID_CONTENT_LENGTH', 'Invalid character in Content-Length')), {
     status: 400,
     reason: 'invalid_content_length',

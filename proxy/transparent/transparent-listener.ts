@@ -1,0 +1,185 @@
+// The proxy port in transparent mode. Connections arrive here because the
+// pod's iptables REDIRECT sent them (see capture-rules.ts). For each one:
+//   original destination (SO_ORIGINAL_DST) → sniff the first bytes →
+//     HTTP: handed to the explicit proxy's HTTP server, tagged with its
+//           origin, so it gets the very same inspection, allowlist, actions,
+//           metrics and audit (http-exchange reads the tag);
+//     TLS / other TCP: decided by destination and relayed opaquely.
+// A connection that was not redirected (made straight to the proxy port)
+// from loopback is served as an explicit proxy connection, so HTTP_PROXY
+// keeps working in the pod; from anywhere else it is closed, so the proxy
+// port is never an open proxy for other pods.
+import net, { type AddressInfo, type Socket } from 'node:net';
+import type pino from 'pino';
+import type { LoopGuard, ListenAddress } from '../http/loop-guard';
+import type { OutcomeReporter } from '../server/outcome-reporter';
+import { RequestContext } from '../server/request-context';
+import type { RuntimeConfig } from '../profile';
+import type { TenancyGuard } from '../tenancy/tenancy-guard';
+import { normalizeAddress } from '../tenancy/directory';
+import { DEFAULT_MAX_CLIENT_HELLO_BYTES } from '../tls/client-hello';
+import { handleOpaqueExchange } from './opaque-exchange';
+import { setTransparentOrigin } from './origin';
+import { isDirectConnection, type OriginalDestination, type OriginalDestinationReader } from './original-destination';
+import { sniffProtocol } from './protocol-sniff';
+import type { Relay } from './tcp-relay';
+import type { TransparentMetrics } from './transparent-metrics';
+
+export interface TransparentTimeouts {
+  /** Silence after which a connection is treated as server-speaks-first TCP. Default 1000. */
+  sniffMs: number;
+  /** Connecting to the original destination. */
+  connectMs: number;
+  /** Idle opaque relays are closed after this long; 0 disables. */
+  idleMs: number;
+}
+
+export const DEFAULT_TRANSPARENT_TIMEOUTS: TransparentTimeouts = { sniffMs: 1000, connectMs: 30_000, idleMs: 600_000 };
+
+export interface TransparentListenerOptions {
+  profiles: { current(): RuntimeConfig };
+  reporter: OutcomeReporter;
+  metrics: TransparentMetrics;
+  logger: pino.Logger;
+  loopGuard: LoopGuard;
+  nextId: () => string;
+  readOriginal: OriginalDestinationReader;
+  /** Serve this socket as HTTP (the explicit proxy's server); it is paused, with sniffed bytes unshifted. */
+  handOffHttp(socket: Socket): void;
+  tenancy?: TenancyGuard;
+  timeouts?: Partial<TransparentTimeouts>;
+  maxClientHelloBytes?: number;
+  /** Exchange accounting shared with the HTTP side, for draining. */
+  onExchangeStart?(): void;
+  onExchangeEnd?(): void;
+}
+
+export class TransparentListener {
+  private readonly server: net.Server;
+  private readonly timeouts: TransparentTimeouts;
+  private readonly relays = new Set<Relay>();
+  private readonly sniffing = new Set<Socket>();
+  private closing = false;
+
+  constructor(private readonly opts: TransparentListenerOptions) {
+    this.timeouts = { ...DEFAULT_TRANSPARENT_TIMEOUTS, ...opts.timeouts };
+    // allowHalfOpen: a client that shuts down its sending side still gets the answer (raw TCP relays, HTTP alike).
+    // pauseOnConnect: no byte is read before the sniffer is listening.
+    this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => void this.onConnection(socket));
+  }
+
+  async listen(address: ListenAddress): Promise<ListenAddress> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ port: address.port, host: address.host, ipv6Only: false }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = this.server.address() as AddressInfo;
+    const actual = { host: address.host, port: bound.port };
+    this.opts.loopGuard.addListenAddress(actual);
+    return actual;
+  }
+
+  /** Stop accepting; sockets still being sniffed are closed. Relays are cut by destroyRelays(). */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const s of this.sniffing) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  destroyRelays(): number {
+    const n = this.relays.size;
+    for (const r of this.relays) r.destroy();
+    return n;
+  }
+
+  private async onConnection(socket: Socket): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    let original: OriginalDestination;
+    try {
+      original = this.opts.readOriginal(socket);
+    } catch (err) {
+      this.opts.metrics.rejected('original_dst_failed');
+      this.opts.logger.warn({ code: (err as { code?: string }).code, errno: (err as { errno?: number }).errno }, 'captured connection without an original destination; closed');
+      socket.destroy();
+      return;
+    }
+
+    if (isDirectConnection(socket, original)) {
+      const remote = socket.remoteAddress === undefined ? undefined : normalizeAddress(socket.remoteAddress);
+      if (remote === undefined || !isLoopback(remote.address)) {
+        this.opts.metrics.rejected('direct_from_network');
+        socket.destroy();
+        return;
+      }
+      this.opts.metrics.connection('explicit');
+      this.opts.handOffHttp(socket);
+      socket.resume();
+      return;
+    }
+    if (this.opts.loopGuard.isSelf({ host: original.address, port: original.port })) {
+      this.opts.metrics.rejected('loop');
+      socket.destroy();
+      return;
+    }
+
+    this.sniffing.add(socket);
+    const sniffed = await sniffProtocol(socket, {
+      timeoutMs: this.timeouts.sniffMs,
+      maxClientHelloBytes: this.opts.maxClientHelloBytes ?? DEFAULT_MAX_CLIENT_HELLO_BYTES,
+    });
+    this.sniffing.delete(socket);
+    if (sniffed.clientGone && sniffed.head.length === 0) {
+      this.opts.metrics.rejected('client_gone');
+      socket.destroy();
+      return;
+    }
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.opts.metrics.connection(sniffed.protocol);
+
+    if (sniffed.protocol === 'http') {
+      setTransparentOrigin(socket, original);
+      if (sniffed.head.length > 0) socket.unshift(sniffed.head);
+      this.opts.handOffHttp(socket);
+      socket.resume();
+      return;
+    }
+
+    const ctx = new RequestContext(this.opts.nextId(), this.opts.profiles.current(), 'connect', sniffed.protocol === 'tls' ? 'TLS' : 'TCP');
+    this.opts.onExchangeStart?.();
+    let finished = false;
+    let relay: Relay | undefined;
+    const done = (): void => {
+      if (finished) return;
+      finished = true;
+      if (relay) this.relays.delete(relay);
+      this.opts.onExchangeEnd?.();
+    };
+    relay = handleOpaqueExchange(
+      ctx,
+      socket,
+      original,
+      sniffed,
+      {
+        reporter: this.opts.reporter,
+        tenancy: this.opts.tenancy,
+        relay: { connectTimeoutMs: this.timeouts.connectMs, idleTimeoutMs: this.timeouts.idleMs },
+      },
+      done,
+    );
+    if (relay && !finished) this.relays.add(relay);
+  }
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || /^127\./.test(address);
+}

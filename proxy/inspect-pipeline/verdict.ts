@@ -14,10 +14,12 @@
 //   * `monitor` → forwarded and recorded.
 // - A blocking profile (Protect with any block action) also blocks what it
 //   cannot inspect: a DLP control that lets unreadable data through is a
-//   bypass, not a control.
+//   bypass, not a control. So does egress.uninspectable: Deny, except for
+//   destinations an allow rule marks allowUninspectable.
 import type { Action, Finding } from '../scan/types';
 import type { RuntimeConfig } from '../profile';
 import type { Decision } from '../server/decision';
+import type { Destination } from '../http/destination';
 
 /** Where in the exchange a finding was made. */
 export type FindingPlace = 'url' | 'header' | 'body' | 'response';
@@ -81,7 +83,34 @@ export function policyOf(cfg: RuntimeConfig): PolicyView {
   return view;
 }
 
-export function decide(policy: PolicyView, findings: readonly LocatedFinding[], uninspectable?: Uninspectable): Verdict {
+/** Whether content the proxy cannot inspect may go to this destination, and why not. */
+export interface UninspectableRule {
+  block: boolean;
+  because: string;
+}
+
+/**
+ * Protect mode refuses uninspectable content when the profile blocks
+ * anything (a bypass otherwise) or when egress.uninspectable is Deny, except
+ * for destinations an allow rule exempts with allowUninspectable.
+ */
+export function uninspectableRule(cfg: RuntimeConfig, policy: PolicyView, dest: Destination): UninspectableRule {
+  if (policy.mode !== 'Protect') return { block: false, because: '' };
+  const denyByEgress = cfg.spec.egress.uninspectable === 'Deny';
+  if (denyByEgress && cfg.egress.decide(dest, { inspectable: false }).allowed) {
+    return { block: false, because: '' };
+  }
+  if (policy.blocking) return { block: true, because: 'blocked by a blocking profile' };
+  if (denyByEgress) return { block: true, because: 'denied by egress.uninspectable' };
+  return { block: false, because: '' };
+}
+
+export function decide(
+  policy: PolicyView,
+  findings: readonly LocatedFinding[],
+  uninspectable?: Uninspectable,
+  rule: UninspectableRule = { block: policy.blocking, because: 'blocked by a blocking profile' },
+): Verdict {
   const late = findings.some((f) => f.late);
   if (policy.mode === 'Monitor') {
     return {
@@ -111,11 +140,11 @@ export function decide(policy: PolicyView, findings: readonly LocatedFinding[], 
       toRedact: [],
     };
   }
-  if (uninspectable && policy.blocking) {
+  if (uninspectable && rule.block) {
     return {
       outcome: 'block',
       decision: late ? 'blocked_late' : 'blocked',
-      reason: `uninspectable content blocked by a blocking profile: ${uninspectable.reason}`,
+      reason: `uninspectable content ${rule.because}: ${uninspectable.reason}`,
       findings: findings.map(blockedAs),
       toRedact: [],
     };

@@ -24,10 +24,12 @@ import {
   decide,
   detectorIds,
   policyOf,
+  uninspectableRule,
   type FindingPlace,
   type LocatedFinding,
   type PolicyView,
   type Uninspectable,
+  type UninspectableRule,
   type Verdict,
 } from '../inspect-pipeline/verdict';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
@@ -112,7 +114,8 @@ export async function handleHttpExchange(
   if (hasBody && inspection.requestBody && declaredLength !== undefined && declaredLength > inspection.maxBodyBytes) {
     uninspectable ??= { code: 'KDLP_BODY_TOO_LARGE', reason: `body of ${declaredLength} bytes exceeds maxBodyBytes (${inspection.maxBodyBytes})` };
   }
-  const before = decide(policy, meta?.findings ?? [], uninspectable);
+  const unreadable = uninspectableRule(cfg, policy, dest);
+  const before = decide(policy, meta?.findings ?? [], uninspectable, unreadable);
   if (before.outcome === 'block') {
     // Decided on URL/headers alone: the body is never read, let alone forwarded.
     block(res, ctx, before, hasBody);
@@ -172,7 +175,7 @@ export async function handleHttpExchange(
       }
     }
     uninspectable ??= bodyProblem;
-    verdict = decide(policy, [...(meta?.findings ?? []), ...bodyFindings], uninspectable);
+    verdict = decide(policy, [...(meta?.findings ?? []), ...bodyFindings], uninspectable, unreadable);
     if (verdict.outcome === 'block') {
       scan?.destroy();
       block(res, ctx, verdict, !window.complete);
@@ -219,7 +222,7 @@ export async function handleHttpExchange(
     if (stoppedLate) return true;
     lateFindings.push(...result.findings);
     lateProblem ??= result.uninspectable;
-    const now = decide(policy, [...verdict.findings, ...lateFindings], uninspectable ?? lateProblem);
+    const now = decide(policy, [...verdict.findings, ...lateFindings], uninspectable ?? lateProblem, unreadable);
     ctx.findings = now.findings;
     ctx.uninspectable = uninspectable ?? lateProblem;
     if (now.outcome !== 'block') {
@@ -244,7 +247,7 @@ export async function handleHttpExchange(
     timeoutMs: deps.upstreamTimeoutMs,
     onResponse: (upstreamRes) => {
       deps.metrics.upstreamLatency((performance.now() - upstreamStarted) / 1000);
-      relayResponse(ctx, req, res, upstreamRes, policy);
+      relayResponse(ctx, req, res, upstreamRes, policy, unreadable);
     },
     onError: (err: UpstreamError, side) => {
       if (stoppedLate) return;
@@ -275,7 +278,14 @@ function refuse(res: ServerResponse, ctx: RequestContext, deps: HttpExchangeDeps
 }
 
 /** Upstream answered: relay it, scanning the body when the profile asks for response inspection. */
-function relayResponse(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, upstreamRes: IncomingMessage, policy: PolicyView): void {
+function relayResponse(
+  ctx: RequestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  upstreamRes: IncomingMessage,
+  policy: PolicyView,
+  unreadable: UninspectableRule,
+): void {
   const status = upstreamRes.statusCode ?? 502;
   const headers = endToEndResponseHeaders(upstreamRes.headers);
   upstreamRes.once('aborted', () => {
@@ -291,7 +301,7 @@ function relayResponse(ctx: RequestContext, req: IncomingMessage, res: ServerRes
     upstreamRes.pipe(res);
     return;
   }
-  void relayInspectedResponse(ctx, res, upstreamRes, status, headers, policy);
+  void relayInspectedResponse(ctx, res, upstreamRes, status, headers, policy, unreadable);
 }
 
 async function relayInspectedResponse(
@@ -301,6 +311,7 @@ async function relayInspectedResponse(
   status: number,
   headers: OutgoingHttpHeaders,
   policy: PolicyView,
+  unreadable: UninspectableRule,
 ): Promise<void> {
   const cfg: RuntimeConfig = ctx.config;
   const inspection = cfg.spec.inspection;
@@ -327,7 +338,7 @@ async function relayInspectedResponse(
     if (stopped) return true;
     late.push(...r.findings);
     lateProblem ??= r.uninspectable;
-    const now = decide(policy, [...first.findings, ...late], first.uninspectable ?? lateProblem);
+    const now = decide(policy, [...first.findings, ...late], first.uninspectable ?? lateProblem, unreadable);
     ctx.findings = [...requestFindings, ...now.findings];
     if (now.outcome !== 'block') return false;
     stopped = true;
@@ -345,7 +356,7 @@ async function relayInspectedResponse(
     scan = new StreamingBodyScan(cfg, ctx.meter, bodyHeaders, { place, decidedPrefixBytes: window.bytes, onAsync: (r) => void onLate(r) });
     first = scan.write(prefix);
   }
-  const verdict = decide(policy, first.findings, first.uninspectable);
+  const verdict = decide(policy, first.findings, first.uninspectable, unreadable);
   ctx.findings = [...requestFindings, ...verdict.findings];
   if (verdict.outcome === 'block') {
     scan?.destroy();

@@ -42,7 +42,16 @@ export interface RunningProxy {
 }
 
 export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy> {
-  const logger = opts.logger ?? pino({ base: { component: 'kube-dlp-proxy' } }, pino.destination({ dest: 2, sync: true }));
+  const logger =
+    opts.logger ??
+    pino(
+      {
+        base: { component: 'kube-dlp-proxy' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+      },
+      pino.destination({ dest: 2, sync: true }),
+    );
   const metrics = new ProxyMetrics({ namespace: opts.identity.namespace, tenant: opts.identity.tenant });
   let ready = false;
 

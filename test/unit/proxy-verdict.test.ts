@@ -89,3 +89,33 @@ t.test('nothing found: allowed', async (t) => {
 t.test('detectorIds is unique and ordered', async (t) => {
   t.same(detectorIds([at(finding('b', 'block')), at(finding('a', 'block')), at(finding('b', 'block'))]), ['b', 'a']);
 });
+
+t.test('uninspectableRule: blocking profiles, egress.uninspectable and its exceptions', async (t) => {
+  const { parseProfile } = await import('../../proxy/profile');
+  const { policyOf, uninspectableRule } = await import('../../proxy/inspect-pipeline/verdict');
+  const profile = (spec: string) =>
+    parseProfile(`apiVersion: kubedlp.io/v1alpha1
+kind: SecurityProfile
+metadata: { name: p, namespace: n }
+spec:
+${spec}`);
+  const dest = (host: string, port = 80) => ({ host, port, scheme: 'http' as const });
+
+  const blocking = profile(`  mode: Protect
+  detectors: { enable: [pci.card-number], overrides: [{ id: pci.card-number, action: block }] }
+  egress: { uninspectable: Allow }`);
+  t.same(uninspectableRule(blocking, policyOf(blocking), dest('a.example')), { block: true, because: 'blocked by a blocking profile' });
+
+  const monitorOnly = profile(`  mode: Protect
+  detectors: { enable: [pii.email], overrides: [{ id: pii.email, action: monitor }] }
+  egress:
+    uninspectable: Deny
+    allow: [{ host: vault.internal, ports: [8200], allowUninspectable: true }]`);
+  t.equal(policyOf(monitorOnly).blocking, false);
+  t.same(uninspectableRule(monitorOnly, policyOf(monitorOnly), dest('a.example')), { block: true, because: 'denied by egress.uninspectable' });
+  t.same(uninspectableRule(monitorOnly, policyOf(monitorOnly), dest('vault.internal', 8200)), { block: false, because: '' }, 'exception');
+
+  const monitorMode = profile(`  mode: Monitor
+  egress: { uninspectable: Deny }`);
+  t.same(uninspectableRule(monitorMode, policyOf(monitorMode), dest('a.example')), { block: false, because: '' }, 'Monitor enforces nothing');
+});

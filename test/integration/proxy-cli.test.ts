@@ -1,0 +1,87 @@
+// `kube-dlp proxy` as a process, from the compiled CLI (`make test` builds
+// first): identity from the downward-API environment, the sample Protect
+// profile, an audit file, and a clean exit on SIGTERM.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { curl, startUpstream } from './proxy-harness';
+
+const ROOT = join(__dirname, '..', '..');
+
+t.test('kube-dlp proxy runs, enforces the sample profile, and drains on SIGTERM', async (t) => {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+    t.fail('dist/ is missing: run `npm run build` (make test does) before this test');
+    return;
+  }
+  const upstream = await startUpstream();
+  t.teardown(() => upstream.close());
+  const dir = mkdtempSync(join(tmpdir(), 'kdlp-cli-'));
+  const auditFile = join(dir, 'audit.log');
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 'kube-dlp.js'),
+      'proxy',
+      '--profile',
+      join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml'),
+      '--listen',
+      '127.0.0.1:0',
+      '--admin',
+      '127.0.0.1:0',
+      '--audit-log',
+      auditFile,
+    ],
+    { env: { ...process.env, POD_NAME: 'checkout-7d9f', POD_NAMESPACE: 'payments', KUBEDLP_TENANT: 'acme' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const listening = await new Promise<{ listen: { port: number }; admin: { port: number } }>((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const line = stderr.split('\n').find((l) => l.includes('"proxy listening"'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.on('exit', () => reject(new Error(`exited early: ${stderr}`)));
+  });
+  const proxy = `http://127.0.0.1:${listening.listen.port}`;
+  const target = `http://127.0.0.1:${upstream.port}`;
+
+  const allowed = await curl(['-o', '/dev/null', '-w', '%{http_code}', '-x', proxy, `${target}/ok`]);
+  t.equal(allowed.stdout, '200');
+  const blocked = await curl(['-w', '\n%{http_code}', '-x', proxy, '-H', 'content-type: application/json', '--data', '{"card":"4111 1111 1111 1111"}', `${target}/pay`]);
+  const [body, code] = blocked.stdout.split('\n');
+  t.equal(code, '403');
+  t.match(JSON.parse(body), { error: 'blocked', detectors: ['pci.card-number'] });
+  const metrics = await curl([`http://127.0.0.1:${listening.admin.port}/metrics`]);
+  t.match(metrics.stdout, /kubedlp_proxy_requests_total\{namespace="payments",tenant="acme",profile="protect-payments",decision="blocked"\} 1/);
+
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'clean exit after draining');
+  const audit = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.match(audit[0], { pod: 'checkout-7d9f', namespace: 'payments', tenant: 'acme', decision: 'blocked', path: '/pay' });
+  t.notMatch(readFileSync(auditFile, 'utf8'), /4111 1111 1111 1111/);
+  t.match(stderr, /"msg":"proxy stopped"/);
+});
+
+t.test('bad flags and an invalid profile are usage errors (exit 2)', async (t) => {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+    t.fail('dist/ is missing: run `npm run build` first');
+    return;
+  }
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'kube-dlp.js'), 'proxy', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+  const badListen = await run(['--profile', join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml'), '--listen', 'nonsense']);
+  t.equal(badListen.code, 2);
+  t.match(badListen.stderr, /--listen must be host:port/);
+  const dir = mkdtempSync(join(tmpdir(), 'kdlp-cli-'));
+  const missing = await run(['--profile', join(dir, 'absent.yaml'), '--admin', 'off']);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /profile could not be read/);
+});

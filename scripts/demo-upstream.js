@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+'use strict';
+// The demo's stand-in for an external API: echoes back what it received, so
+// the demo can show that a redacted request arrived masked. Listens on a
+// free loopback port and prints {"port":N} once ready.
+const http = require('node:http');
+
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const payload = JSON.stringify({ upstream: 'demo-api', method: req.method, path: req.url, received: Buffer.concat(chunks).toString('utf8') });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+    res.end(payload);
+  });
+});
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -31,7 +31,5 @@ export const EVENT_REASONS = {
   profileNotFound: 'ProfileNotFound',
   /** A namespace's kubedlp.io annotations are invalid; nothing is changed until they are fixed. */
   invalidAnnotations: 'InvalidAnnotations',
-  /** A namespace's rendered profile ConfigMap was written. */
-  profileRendered: 'ProfileRendered',
 } as const;
 export type EventReason = (typeof EVENT_REASONS)[keyof typeof EVENT_REASONS];

@@ -1,0 +1,153 @@
+// Reconciles one namespace, level-based: read the caches, compute what the
+// operator should have there, change only what differs. Never asks which
+// event arrived. The same pass cleans up a namespace that opted out.
+import { EVENT_REASONS } from '../api/conditions';
+import {
+  LABEL_INJECTION,
+  LABEL_TENANT,
+  PROFILE_CONFIGMAP,
+  TENANT_NETWORK_POLICY,
+  TENANTS_CONFIGMAP,
+  FIELD_MANAGER,
+} from '../api/names';
+import { decideOptIn, type OptInContext } from '../decide/opt-in';
+import {
+  desiredNamespaceLabels,
+  desiredNetworkPolicy,
+  desiredProfileConfigMap,
+  desiredTenantsConfigMap,
+} from '../decide/owned-objects';
+import { renderProfile } from '../decide/render-profile';
+import { resolveProfile } from '../decide/resolve-profile';
+import type { KubeClient } from '../kube/client';
+import type { EventSink } from '../kube/events';
+import type { Logger } from '../kube/logger';
+import { CONFIG_MAPS, NAMESPACES, NETWORK_POLICIES } from '../kube/resources';
+import type { NamespaceView } from '../model/views';
+import type { ProfileValidator } from '../validation/profile-validator';
+import type { ClusterCaches } from './caches';
+import type { DirectoryPublisher } from './directory-publisher';
+import { OwnedWriter } from './owned-writer';
+
+export interface NamespaceReconcilerDeps {
+  client: KubeClient;
+  caches: ClusterCaches;
+  validator: ProfileValidator;
+  directory: DirectoryPublisher;
+  events: EventSink;
+  ctx: OptInContext;
+  log: Logger;
+}
+
+/** What a pass did, for logs and tests. */
+export interface NamespaceOutcome {
+  decision: ReturnType<typeof decideOptIn>['kind'] | 'gone';
+  reason?: string;
+  writes: string[];
+}
+
+export class NamespaceReconciler {
+  readonly configMaps: OwnedWriter;
+  readonly networkPolicies: OwnedWriter;
+
+  constructor(private readonly deps: NamespaceReconcilerDeps) {
+    this.configMaps = new OwnedWriter(deps.client, CONFIG_MAPS, deps.caches.configMaps);
+    this.networkPolicies = new OwnedWriter(deps.client, NETWORK_POLICIES, deps.caches.networkPolicies);
+  }
+
+  async reconcile(name: string): Promise<NamespaceOutcome> {
+    const { caches, ctx, events } = this.deps;
+    const ns = caches.namespaces.get(name);
+    // Deleted: everything the operator wrote there goes with the namespace.
+    if (!ns) return { decision: 'gone', writes: [] };
+    const decision = decideOptIn(ns, ctx);
+    const writes: string[] = [];
+    const note = (what: string, outcome: string) => {
+      if (outcome !== 'unchanged' && outcome !== 'absent') writes.push(`${outcome} ${what}`);
+    };
+
+    if (decision.kind === 'invalid') {
+      events.record(namespaceTarget(ns), {
+        type: 'Warning',
+        reason: EVENT_REASONS.invalidAnnotations,
+        note: decision.reason,
+        action: 'Validate',
+      });
+      return { decision: decision.kind, reason: decision.reason, writes };
+    }
+
+    if (decision.kind === 'not-opted-in') {
+      // A terminating namespace refuses new objects and deletes the old ones itself.
+      if (ns.terminating) return { decision: decision.kind, reason: decision.reason, writes };
+      note('namespace labels', await this.removeLabels(ns));
+      note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.remove(PROFILE_CONFIGMAP, name));
+      note(`ConfigMap ${TENANTS_CONFIGMAP}`, await this.configMaps.remove(TENANTS_CONFIGMAP, name));
+      note(`NetworkPolicy ${TENANT_NETWORK_POLICY}`, await this.networkPolicies.remove(TENANT_NETWORK_POLICY, name));
+      return { decision: decision.kind, reason: decision.reason, writes };
+    }
+
+    const { tenant, profileName } = decision;
+    note('namespace labels', await this.ensureLabels(ns, tenant));
+
+    const profile = resolveProfile(name, profileName, caches);
+    let reason: string | undefined;
+    if (!profile) {
+      reason = `profile "${profileName}" not found: no SecurityProfile ${profileName} in ${name} and no ClusterSecurityProfile ${profileName}`;
+      events.record(namespaceTarget(ns), {
+        type: 'Warning',
+        reason: EVENT_REASONS.profileNotFound,
+        note: `${reason}; the rendered profile is removed`,
+        action: 'Render',
+      });
+      note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.remove(PROFILE_CONFIGMAP, name));
+    } else {
+      const validation = await this.deps.validator.validate(profile);
+      if (validation.ok) {
+        const rendered = renderProfile(profile, { namespace: name, tenant });
+        note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.ensure(desiredProfileConfigMap(name, rendered, profile)));
+      } else {
+        // Terminal for this generation: the profile's status and Events say
+        // why; the namespace keeps its last good rendering.
+        reason = `profile ${profile.name} generation ${profile.generation} is not usable (${validation.reason}); last good rendering kept`;
+      }
+    }
+
+    const directory = this.deps.directory.current();
+    note(`ConfigMap ${TENANTS_CONFIGMAP}`, await this.configMaps.ensure(desiredTenantsConfigMap(name, directory.text)));
+    note(
+      `NetworkPolicy ${TENANT_NETWORK_POLICY}`,
+      await this.networkPolicies.ensure(desiredNetworkPolicy(name, tenant, ctx.operatorNamespace)),
+    );
+    return { decision: decision.kind, reason, writes };
+  }
+
+  private async ensureLabels(ns: NamespaceView, tenant: string): Promise<string> {
+    const wanted = desiredNamespaceLabels({ tenant });
+    if (Object.entries(wanted).every(([k, v]) => ns.labels[k] === v)) return 'unchanged';
+    await this.deps.client.apply(
+      NAMESPACES,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: wanted } },
+      { fieldManager: FIELD_MANAGER },
+    );
+    return 'applied';
+  }
+
+  /**
+   * Removes both labels whoever set them: a tenant label the operator did not
+   * grant would let a namespace into another tenant's NetworkPolicy. A merge
+   * patch rather than an empty apply, because apply only drops fields that
+   * this manager owns.
+   */
+  private async removeLabels(ns: NamespaceView): Promise<string> {
+    if (ns.labels[LABEL_INJECTION] === undefined && ns.labels[LABEL_TENANT] === undefined) return 'unchanged';
+    await this.deps.client.mergePatch(NAMESPACES, ns.name, undefined, {
+      metadata: { labels: { [LABEL_INJECTION]: null, [LABEL_TENANT]: null } },
+    });
+    return 'removed';
+  }
+}
+
+function namespaceTarget(ns: NamespaceView) {
+  return { apiVersion: 'v1', kind: 'Namespace', name: ns.name, uid: ns.uid };
+}
+

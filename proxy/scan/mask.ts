@@ -9,21 +9,22 @@ const MASK = '*';
 export function maskEvidence(value: string, category: string): string {
   const len = value.length;
   if (len === 0) return '';
-  if (category === 'pci') return maskKeeping(value, 4, 4);
+  if (category === 'pci') return maskKeeping(value, 4, 4, true);
   if (len <= 8) return MASK.repeat(len);
-  if (len <= 16) return maskKeeping(value, 2, 0);
-  return maskKeeping(value, 4, 4);
+  if (len <= 16) return maskKeeping(value, 2, 0, false);
+  return maskKeeping(value, 4, 4, false);
 }
 
-function maskKeeping(value: string, head: number, tail: number): string {
+function maskKeeping(value: string, head: number, tail: number, keepSeparators: boolean): string {
   const len = value.length;
   if (head + tail >= len) return MASK.repeat(len);
   const middle = len - head - tail;
-  // Separators stay visible so `4111 1111 1111 1111` reads as a card.
+  // Card separators stay visible so `4111 1111 1111 1111` reads as a card;
+  // elsewhere they could leak structure (an email's domain), so they go too.
   let out = value.slice(0, head);
   for (let i = head; i < head + middle; i++) {
     const ch = value[i];
-    out += ch === ' ' || ch === '-' ? ch : MASK;
+    out += keepSeparators && (ch === ' ' || ch === '-') ? ch : MASK;
   }
   return out + value.slice(len - tail);
 }

@@ -49,9 +49,8 @@ export interface TransparentListenerOptions {
   tenancy?: TenancyGuard;
   timeouts?: Partial<TransparentTimeouts>;
   maxClientHelloBytes?: number;
-  /** Exchange accounting shared with the HTTP side, for draining. */
-  onExchangeStart?(): void;
-  onExchangeEnd?(): void;
+  /** Exchange accounting shared with the HTTP side, for draining: called at the start, its result at the end. */
+  trackExchange?(): () => void;
 }
 
 export class TransparentListener {
@@ -155,14 +154,14 @@ export class TransparentListener {
     }
 
     const ctx = new RequestContext(this.opts.nextId(), this.opts.profiles.current(), 'connect', sniffed.protocol === 'tls' ? 'TLS' : 'TCP');
-    this.opts.onExchangeStart?.();
+    const ended = this.opts.trackExchange?.();
     let finished = false;
     let relay: Relay | undefined;
     const done = (): void => {
       if (finished) return;
       finished = true;
       if (relay) this.relays.delete(relay);
-      this.opts.onExchangeEnd?.();
+      ended?.();
     };
     relay = handleOpaqueExchange(
       ctx,

@@ -7,10 +7,16 @@ import { ProfileError } from '../proxy/profile';
 import type { ListenAddress } from '../proxy/http/loop-guard';
 import { startProxy, type RunningProxy } from '../proxy/server/start-proxy';
 import { UsageError } from './exit-codes';
+import { TenancyConfigError, TenantDirectoryError } from '../proxy/tenancy/errors';
+import { OriginalDestinationError } from '../proxy/transparent/errors';
 
 export interface ProxyCommandOptions {
   profile: string;
-  listen: string;
+  listen?: string;
+  mode: string;
+  tenantDirectory?: string;
+  clusterDomain?: string;
+  sniffTimeout: string;
   admin: string;
   namespace?: string;
   tenant?: string;
@@ -28,7 +34,11 @@ export function registerProxyCommand(program: Command): void {
     .command('proxy')
     .description('run the DLP egress proxy (explicit HTTP forward proxy: set HTTP_PROXY/HTTPS_PROXY to --listen)')
     .requiredOption('--profile <file>', 'SecurityProfile or rendered profile; reloaded when the file changes')
-    .option('--listen <host:port>', 'proxy address', '127.0.0.1:15001')
+    .option('--listen <host:port>', 'proxy address (default 127.0.0.1:15001; [::]:15001 in transparent mode)')
+    .option('--mode <mode>', 'explicit (HTTP_PROXY clients) or transparent (connections redirected by init-iptables)', 'explicit')
+    .option('--tenant-directory <file>', "operator's tenants.yaml for tenancy.denyCrossTenant (default: $KUBEDLP_TENANT_DIRECTORY); reloaded on change")
+    .option('--cluster-domain <list>', 'cluster DNS domains, comma-separated (default: $KUBEDLP_CLUSTER_DOMAIN, else cluster.local)')
+    .option('--sniff-timeout <seconds>', 'transparent mode: silence after which a captured connection is relayed as plain TCP', '1')
     .option('--admin <host:port>', 'admin address for /metrics, /healthz, /readyz ("off" to disable)', '127.0.0.1:15090')
     .option('--namespace <name>', 'namespace of the workload (default: $POD_NAMESPACE)')
     .option('--tenant <name>', 'tenant of the workload (default: $KUBEDLP_TENANT)')
@@ -45,7 +55,8 @@ export function registerProxyCommand(program: Command): void {
 }
 
 export async function runProxy(opts: ProxyCommandOptions, env: NodeJS.ProcessEnv): Promise<number> {
-  const listen = parseAddress('--listen', opts.listen);
+  if (opts.mode !== 'explicit' && opts.mode !== 'transparent') throw new UsageError('--mode must be explicit or transparent');
+  const listen = parseAddress('--listen', opts.listen ?? (opts.mode === 'transparent' ? '[::]:15001' : '127.0.0.1:15001'));
   const admin = opts.admin === 'off' ? undefined : parseAddress('--admin', opts.admin);
   const drainMs = seconds('--drain-timeout', opts.drainTimeout);
   let running: RunningProxy;
@@ -66,9 +77,19 @@ export async function runProxy(opts: ProxyCommandOptions, env: NodeJS.ProcessEnv
         keepAliveMs: seconds('--keep-alive-timeout', opts.keepAliveTimeout),
       },
       upstream: { maxSockets: positiveInt('--max-sockets', opts.maxSockets) },
+      mode: opts.mode,
+      transparent: { timeouts: { sniffMs: seconds('--sniff-timeout', opts.sniffTimeout) } },
+      tenancy: {
+        directoryPath: opts.tenantDirectory ?? nonEmpty(env.KUBEDLP_TENANT_DIRECTORY),
+        clusterDomains: [opts.clusterDomain ?? nonEmpty(env.KUBEDLP_CLUSTER_DOMAIN) ?? ''],
+      },
     });
   } catch (err) {
     if (err instanceof ProfileError) throw new UsageError(err.message);
+    // Tenant directory, cluster domains, transparent mode without the native addon: fixable by the user.
+    if (err instanceof TenantDirectoryError || err instanceof TenancyConfigError || err instanceof OriginalDestinationError) {
+      throw new UsageError(err.message);
+    }
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       throw new UsageError(`cannot listen (${code}); check --listen and --admin`);

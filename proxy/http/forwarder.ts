@@ -10,13 +10,15 @@
 // re-add headers we dropped), response handling (always self-handled), and
 // timeouts (classified so that the client gets 504, not a generic 502).
 import http from 'node:http';
+import type https from 'node:https';
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { UpstreamError, classifyUpstreamError } from './errors';
 
 export interface UpstreamExchange {
-  target: { host: string; port: number };
+  /** With `tls`, the proxy originates TLS through that agent (which carries servername and CA). */
+  target: { host: string; port: number; tls?: { agent: https.Agent } };
   method: string;
   /** Origin-form path and query, sent verbatim. */
   path: string;
@@ -136,7 +138,13 @@ export function createForwarder(opts: ForwarderOptions = {}): Forwarder {
         req,
         res,
         {
-          target: { protocol: 'http:', host: exchange.target.host, hostname: exchange.target.host, port: exchange.target.port },
+          target: {
+            protocol: exchange.target.tls ? 'https:' : 'http:',
+            host: exchange.target.host,
+            hostname: exchange.target.host,
+            port: exchange.target.port,
+          },
+          ...(exchange.target.tls ? { agent: exchange.target.tls.agent } : {}),
           method: exchange.method,
           buffer: bodyAdapter as unknown as NodeJS.ReadableStream & import('node:stream').Stream,
         },

@@ -13,6 +13,7 @@ import { policyOf } from '../inspect-pipeline/verdict';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { OutcomeReporter } from './outcome-reporter';
 import type { RequestContext } from './request-context';
+import type { TenancyGuard } from '../tenancy/tenancy-guard';
 
 export interface ConnectExchangeDeps {
   loopGuard: LoopGuard;
@@ -20,6 +21,8 @@ export interface ConnectExchangeDeps {
   metrics: ProxyMetrics;
   connectTimeoutMs: number;
   tunnelIdleTimeoutMs: number;
+  /** Tenant isolation (profile tenancy.denyCrossTenant). */
+  tenancy?: TenancyGuard;
 }
 
 /** Returns the tunnel when one was opened (for draining), and calls `done` once it is gone. */
@@ -45,6 +48,15 @@ export function handleConnectExchange(
   }
   ctx.destination = dest;
   ctx.auditDestination = formatHostPort(dest);
+
+  const tenancy = deps.tenancy?.decide({ host: dest.host }, cfg.spec.tenancy);
+  if (tenancy && !tenancy.allowed) {
+    ctx.settle('denied_cross_tenant', `CONNECT tunnel denied: ${tenancy.detail}`);
+    writeRawJson(client, 403, { error: 'denied_cross_tenant', requestId: ctx.id, destination: ctx.auditDestination, reason: ctx.reason }, { requestId: ctx.id });
+    deps.reporter.finish(ctx);
+    done();
+    return undefined;
+  }
 
   const egress = cfg.egress.decide(dest, { inspectable: false });
   if (!egress.allowed) {

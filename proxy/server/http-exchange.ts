@@ -35,6 +35,10 @@ import {
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { OutcomeReporter } from './outcome-reporter';
 import type { RequestContext } from './request-context';
+import type { TenancyGuard } from '../tenancy/tenancy-guard';
+import type { TlsOriginator } from '../tls/origination';
+import { transparentOriginOf } from '../transparent/origin';
+import { capturedHttpTarget, decideHttpEgress, upstreamTargetFor } from '../transparent/http-capture';
 
 export interface HttpExchangeDeps {
   forwarder: Forwarder;
@@ -42,6 +46,10 @@ export interface HttpExchangeDeps {
   reporter: OutcomeReporter;
   metrics: ProxyMetrics;
   upstreamTimeoutMs: number;
+  /** Tenant isolation (profile tenancy.denyCrossTenant). */
+  tenancy?: TenancyGuard;
+  /** TLS origination for hosts the profile lists under tlsOrigination. */
+  tlsOrigination?: TlsOriginator;
 }
 
 /** The stream engines report a finding within this many bytes; more tail than this only adds latency. */
@@ -65,9 +73,11 @@ export async function handleHttpExchange(
     deps.reporter.finish(ctx);
   });
 
+  // Captured by the transparent listener: origin-form, Host header, original destination.
+  const origin = transparentOriginOf(req.socket);
   let target: HttpTarget;
   try {
-    target = parseAbsoluteTarget(req.url ?? '');
+    target = origin ? capturedHttpTarget(origin, req) : parseAbsoluteTarget(req.url ?? '');
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     refuse(res, ctx, deps, err, hasBody);
@@ -82,6 +92,7 @@ export async function handleHttpExchange(
   }
 
   let outHeaders = outgoingHeaders(req, dest, deps.loopGuard);
+  if (origin && req.headers.host !== undefined) outHeaders.host = req.headers.host;
   const inspection = cfg.spec.inspection;
   let meta: MetadataScan | undefined;
   if (inspection.url || inspection.headers) {
@@ -92,7 +103,26 @@ export async function handleHttpExchange(
   // Without URL inspection the path is not scanned, so only the sanitized form is ever logged.
   ctx.auditPath ??= target.path;
 
-  const egress = cfg.egress.decide(dest, { inspectable: true });
+  const tenancy = deps.tenancy?.decide({ host: dest.host, address: origin?.address }, cfg.spec.tenancy);
+  if (tenancy && !tenancy.allowed) {
+    ctx.findings = decide(policy, meta?.findings ?? []).findings;
+    ctx.settle('denied_cross_tenant', tenancy.detail);
+    sendJson(
+      res,
+      403,
+      { error: 'denied_cross_tenant', requestId: ctx.id, destination: ctx.auditDestination, reason: tenancy.detail },
+      { requestId: ctx.id, close: hasBody },
+    );
+    return;
+  }
+  const upstream = upstreamTargetFor(cfg, dest, origin, deps.tlsOrigination);
+  if ('error' in upstream) {
+    ctx.settle('error', upstream.error.message);
+    sendJson(res, 502, { error: 'upstream_failed', requestId: ctx.id, reason: upstream.error.message }, { requestId: ctx.id, close: hasBody });
+    return;
+  }
+
+  const egress = decideHttpEgress(cfg, dest, origin);
   if (!egress.allowed) {
     const why = `egress ${egress.reason}${egress.rule ? ` (${egress.rule})` : ''}`;
     if (policy.mode === 'Protect') {
@@ -239,7 +269,7 @@ export async function handleHttpExchange(
 
   const upstreamStarted = performance.now();
   const handle = deps.forwarder.forward(req, res, {
-    target: { host: dest.host, port: dest.port },
+    target: upstream.target,
     method: req.method ?? 'GET',
     path,
     headers: outHeaders,

@@ -18,6 +18,8 @@ import { handleConnectExchange, type ConnectExchangeDeps } from './connect-excha
 import { handleHttpExchange, type HttpExchangeDeps } from './http-exchange';
 import type { OutcomeReporter } from './outcome-reporter';
 import { RequestContext, requestIdGenerator } from './request-context';
+import type { TenancyGuard } from '../tenancy/tenancy-guard';
+import type { TlsOriginator } from '../tls/origination';
 
 /** Anything that hands out the current profile; ProfileWatcher is one. */
 export interface ConfigSource {
@@ -58,6 +60,10 @@ export interface ProxyServerOptions {
   /** Largest request head accepted (Node's maxHeaderSize); 431 beyond. Default 16 KiB. */
   maxHeaderBytes?: number;
   loopGuard?: LoopGuard;
+  /** Tenant isolation, consulted by every exchange. */
+  tenancy?: TenancyGuard;
+  /** TLS origination for hosts the profile lists. */
+  tlsOrigination?: TlsOriginator;
 }
 
 export class ProxyServer {
@@ -85,6 +91,8 @@ export class ProxyServer {
       reporter: opts.reporter,
       metrics: opts.metrics,
       upstreamTimeoutMs: this.timeouts.upstreamMs,
+      tenancy: opts.tenancy,
+      tlsOrigination: opts.tlsOrigination,
     };
     this.connectDeps = {
       loopGuard: this.loopGuard,
@@ -92,6 +100,7 @@ export class ProxyServer {
       metrics: opts.metrics,
       connectTimeoutMs: this.timeouts.upstreamMs,
       tunnelIdleTimeoutMs: this.timeouts.tunnelIdleMs,
+      tenancy: opts.tenancy,
     };
     this.server = http.createServer({
       headersTimeout: this.timeouts.headersMs,
@@ -110,6 +119,22 @@ export class ProxyServer {
       this.opts.metrics.connectionOpened();
       socket.once('close', () => this.opts.metrics.connectionClosed());
     });
+  }
+
+  /** Serve a connection accepted elsewhere (transparent capture) exactly like one accepted on the proxy port. */
+  acceptConnection(socket: Socket): void {
+    this.server.emit('connection', socket);
+  }
+
+  /** Count an exchange served outside the HTTP server (captured opaque connections) for draining; call the result once it ends. */
+  exchangeStarted(): () => void {
+    this.begin();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.end();
+    };
   }
 
   async listen(address: ListenAddress): Promise<ListenAddress> {

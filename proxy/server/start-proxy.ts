@@ -12,6 +12,10 @@ import { OutcomeReporter } from './outcome-reporter';
 import { ProxyServer, type ProxyTimeouts } from './proxy-server';
 import type { ProxyIdentity } from './request-context';
 import type { ForwarderOptions } from '../http/forwarder';
+import { startTenancy, type TenancyRuntime, type TenancyRuntimeOptions } from '../tenancy/tenancy-runtime';
+import { TlsOriginator } from '../tls/origination';
+import { attachTransparentListener, type TransparentModeOptions } from '../transparent/attach';
+import type { TransparentListener } from '../transparent/transparent-listener';
 
 export interface StartProxyOptions {
   profilePath: string;
@@ -29,6 +33,11 @@ export interface StartProxyOptions {
   upstream?: ForwarderOptions;
   maxHeaderBytes?: number;
   watcher?: ProfileWatcherOptions;
+  /** explicit (default): clients use the proxy as HTTP_PROXY; transparent: connections redirected by `kube-dlp init-iptables`. */
+  mode?: 'explicit' | 'transparent';
+  transparent?: TransparentModeOptions;
+  /** Tenant directory and cluster domains, for the profile's tenancy.denyCrossTenant. */
+  tenancy?: TenancyRuntimeOptions;
 }
 
 export interface RunningProxy {
@@ -85,16 +94,29 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     logger.error({ code: err.code, issues: err.issues, source: opts.profilePath }, 'profile reload rejected; keeping the previous profile');
   });
 
+  let tenancy: TenancyRuntime;
+  try {
+    tenancy = await startTenancy(opts.identity, opts.tenancy ?? {}, logger, metrics.registry);
+  } catch (err) {
+    watcher.stop();
+    await admin?.close();
+    throw err;
+  }
+  const tlsOrigination = new TlsOriginator({ maxSockets: opts.upstream?.maxSockets });
+
   const audit = new AuditLog({
     sink: opts.audit ?? 'stdout',
     identity: opts.identity,
     repeatWindowMs: opts.auditRepeatWindowMs,
     onSuppressed: (n) => metrics.auditEventsSuppressed(n),
   });
+  const reporter = new OutcomeReporter(metrics, audit);
   const proxy = new ProxyServer({
     profiles: watcher,
     metrics,
-    reporter: new OutcomeReporter(metrics, audit),
+    reporter,
+    tenancy: tenancy.guard,
+    tlsOrigination,
     logger,
     timeouts: opts.timeouts,
     upstream: opts.upstream,
@@ -102,16 +124,23 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   });
   if (adminAddress) proxy.loopGuard.addListenAddress(adminAddress);
   let proxyAddress: ListenAddress;
+  let transparent: TransparentListener | undefined;
   try {
-    proxyAddress = await proxy.listen(opts.listen);
+    if (opts.mode === 'transparent') {
+      transparent = attachTransparentListener(proxy, { profiles: watcher, reporter, metrics, logger, tenancy: tenancy.guard }, opts.transparent);
+      proxyAddress = await transparent.listen(opts.listen);
+    } else {
+      proxyAddress = await proxy.listen(opts.listen);
+    }
   } catch (err) {
     watcher.stop();
+    tenancy.stop();
     audit.close();
     await admin?.close();
     throw err;
   }
   ready = true;
-  logger.info({ listen: proxyAddress, admin: adminAddress }, 'proxy listening');
+  logger.info({ listen: proxyAddress, admin: adminAddress, mode: opts.mode ?? 'explicit' }, 'proxy listening');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -121,7 +150,11 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     currentProfile: () => watcher.current(),
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {
+        await transparent?.close();
         const { cut } = await proxy.drain(deadlineMs);
+        transparent?.destroyRelays();
+        tlsOrigination.close();
+        tenancy.stop();
         watcher.stop();
         audit.close();
         await admin?.close();

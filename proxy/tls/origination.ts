@@ -103,13 +103,3 @@ export class TlsOriginator {
     }
   }
 }
-
-/** Upstream TLS failures, as the client is told about them (the code only; no certificate contents). */
-export function describeTlsFailure(code: string | undefined): string | undefined {
-  if (code === undefined) return undefined;
-  if (/^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|CERT_UNTRUSTED|CERT_REJECTED)$/.test(code)) {
-    return `upstream TLS certificate rejected (${code})`;
-  }
-  if (/^ERR_SSL_|^EPROTO$/.test(code)) return `upstream TLS handshake failed (${code})`;
-  return undefined;
-}

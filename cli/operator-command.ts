@@ -1,0 +1,113 @@
+// `kube-dlp operator`: the controller that renders SecurityProfiles into
+// opted-in namespaces. Out of cluster it uses --kubeconfig (or KUBECONFIG);
+// in a pod, its service account.
+import type { Command } from 'commander';
+import { OperatorOptionsError } from '../operator/errors';
+import { runOperator, type OperatorOptions } from '../operator/run';
+import { UsageError } from './exit-codes';
+
+export interface OperatorCommandOptions {
+  kubeconfig?: string;
+  namespace?: string;
+  admin: string;
+  leaderElect?: boolean;
+  leaseName?: string;
+  leaseDuration: string;
+  renewDeadline: string;
+  retryPeriod: string;
+  identity?: string;
+  concurrency: string;
+  clusterNetwork: string[];
+  logLevel: string;
+  skipPermissionCheck?: boolean;
+}
+
+export function registerOperatorCommand(program: Command): void {
+  program
+    .command('operator')
+    .description('run the operator: render SecurityProfiles into opted-in namespaces, mirror labels, isolate tenants')
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: in-cluster service account, else $KUBECONFIG or ~/.kube/config)')
+    .option('--namespace <name>', "the operator's namespace: Lease, never injected (default: $POD_NAMESPACE, else kube-dlp-system)")
+    .option('--admin <host:port>', 'admin address for /metrics, /healthz, /readyz', '127.0.0.1:15091')
+    .option('--leader-elect', 'campaign for a Lease before reconciling (run several replicas safely)')
+    .option('--lease-name <name>', 'name of the leader-election Lease (default kube-dlp-operator)')
+    .option('--lease-duration <duration>', 'how long a Lease is valid without renewal (e.g. 15s)', '15s')
+    .option('--renew-deadline <duration>', 'a leader that cannot renew for this long steps down', '10s')
+    .option('--retry-period <duration>', 'time between attempts to acquire or renew the Lease', '2s')
+    .option('--identity <id>', 'replica identity in the Lease (default: $POD_NAME, else hostname_pid)')
+    .option('--concurrency <n>', 'namespaces reconciled in parallel', '8')
+    .option('--cluster-network <cidr>', 'in-cluster range for the tenant directory, in addition to ServiceCIDR objects (repeatable)', collect, [])
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--skip-permission-check', 'do not verify the RBAC permissions at startup')
+    .action(async (o: OperatorCommandOptions) => {
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      try {
+        process.exitCode = await runOperator(toRunOptions(o), controller.signal);
+      } catch (err) {
+        if (err instanceof OperatorOptionsError) throw new UsageError(err.message);
+        throw err;
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function toRunOptions(o: OperatorCommandOptions): OperatorOptions {
+  const concurrency = Number(o.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a positive integer, got ${o.concurrency}`);
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(o.logLevel)) {
+    throw new UsageError(`--log-level must be trace, debug, info, warn or error, got ${o.logLevel}`);
+  }
+  return {
+    kubeconfig: o.kubeconfig,
+    namespace: o.namespace,
+    admin: o.admin,
+    leaderElect: o.leaderElect ?? false,
+    leaseName: o.leaseName,
+    leaseDurationMs: parseDuration('--lease-duration', o.leaseDuration),
+    renewDeadlineMs: parseDuration('--renew-deadline', o.renewDeadline),
+    retryPeriodMs: parseDuration('--retry-period', o.retryPeriod),
+    identity: o.identity,
+    concurrency,
+    clusterNetworks: o.clusterNetwork,
+    logLevel: o.logLevel,
+    skipPermissionCheck: o.skipPermissionCheck ?? false,
+  };
+}
+
+/** "15s", "500ms", "2m", or plain seconds ("15"). */
+export function parseDuration(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration like 15s, 500ms or 1m, got ${JSON.stringify(text)}`);
+  const n = Number(m[1]);
+  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  if (!(ms > 0)) throw new UsageError(`${flag} must be positive`);
+  return Math.round(ms);
+}
+
+/**
+ * Standalone entry (`node dist/cli/operator-command.js [flags]`), the same
+ * command without the rest of the CLI; `kube-dlp operator` is the usual way.
+ */
+if (require.main === module) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Command } = require('commander') as typeof import('commander');
+  const program = new Command('kube-dlp').exitOverride();
+  registerOperatorCommand(program);
+  program.parseAsync(['node', 'kube-dlp', 'operator', ...process.argv.slice(2)]).catch((err: Error) => {
+    if ((err as { code?: string }).code?.startsWith('commander.')) {
+      process.exitCode = (err as { exitCode?: number }).exitCode ?? 2;
+      return;
+    }
+    process.stderr.write(`kube-dlp operator: ${err.message}\n`);
+    process.exitCode = 2;
+  });
+}

@@ -1,0 +1,149 @@
+// The operator process: credentials, admin port, permission check, then
+// either reconcile right away or campaign for the Lease first. Shutdown on
+// SIGTERM/SIGINT (or the caller's signal) drains in-flight reconciles and
+// releases the Lease so a successor takes over at once; losing the Lease
+// stops reconciling and exits non-zero (the Deployment restarts the pod, which
+// then campaigns again from clean caches).
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import pino from 'pino';
+import { AdminServer, parseListenAddress, type ListenAddress } from './admin/admin-server';
+import { OperatorController } from './controller/controller';
+import { LEADER_LEASE_NAME } from './api/names';
+import { OperatorOptionsError } from './errors';
+import { KubeClient } from './kube/client';
+import { EventRecorder } from './kube/events';
+import { loadKubeConfig } from './kube/kube-config';
+import { LeaderElector } from './kube/leader-election';
+import type { Logger } from './kube/logger';
+import { OperatorMetrics } from './metrics/operator-metrics';
+import { checkPermissions } from './rbac/access-check';
+import { ProfileValidator } from './validation/profile-validator';
+
+export interface OperatorOptions {
+  kubeconfig?: string;
+  /** The operator's namespace (Lease, exemption from injection and isolation). */
+  namespace?: string;
+  /** Admin listen address; default 127.0.0.1:15091. */
+  admin?: string;
+  leaderElect?: boolean;
+  leaseName?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** Unique replica identity; default POD_NAME or hostname_pid. */
+  identity?: string;
+  concurrency?: number;
+  /** In-cluster ranges to add to those read from ServiceCIDR objects. */
+  clusterNetworks?: string[];
+  logLevel?: string;
+  /** Skip the startup permission check (it needs a SelfSubjectAccessReview per verb). */
+  skipPermissionCheck?: boolean;
+  /** Called once the admin server listens (tests use port 0). */
+  onAdminListening?(address: ListenAddress): void;
+  log?: Logger;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+/** Leadership lost: the replica must restart and campaign again. */
+export const EXIT_LEADERSHIP_LOST = 3;
+
+const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export function operatorNamespace(explicit?: string): string {
+  if (explicit) return explicit;
+  if (process.env.POD_NAMESPACE) return process.env.POD_NAMESPACE;
+  if (existsSync(IN_CLUSTER_NAMESPACE_FILE)) return readFileSync(IN_CLUSTER_NAMESPACE_FILE, 'utf8').trim();
+  return 'kube-dlp-system';
+}
+
+/** Runs until `signal` aborts (exit 0) or leadership is lost; returns the exit code. */
+export async function runOperator(opts: OperatorOptions, signal: AbortSignal): Promise<number> {
+  const log: Logger = opts.log ?? pino({ level: opts.logLevel ?? 'info', base: { component: 'kube-dlp-operator' } });
+  const namespace = operatorNamespace(opts.namespace);
+  const adminAddress = parseListenAddress(opts.admin ?? '127.0.0.1:15091');
+  const identity = opts.identity ?? process.env.POD_NAME ?? `${hostname()}_${process.pid}`;
+  if (opts.concurrency !== undefined && !(Number.isInteger(opts.concurrency) && opts.concurrency > 0)) {
+    throw new OperatorOptionsError(`--concurrency must be a positive integer, got ${opts.concurrency}`);
+  }
+
+  const kubeConfig = loadKubeConfig({ kubeconfig: opts.kubeconfig });
+  const client = await KubeClient.create(kubeConfig);
+  const metrics = new OperatorMetrics({ processMetrics: true });
+  const validator = new ProfileValidator();
+  const events = new EventRecorder(client, { instance: identity, log });
+  const controller = new OperatorController({
+    client,
+    validator,
+    events,
+    metrics,
+    log,
+    ctx: { operatorNamespace: namespace },
+    concurrency: opts.concurrency,
+    extraClusterNetworks: opts.clusterNetworks,
+  });
+  const elector = opts.leaderElect
+    ? new LeaderElector(client, {
+        namespace,
+        name: opts.leaseName ?? LEADER_LEASE_NAME,
+        identity,
+        leaseDurationMs: opts.leaseDurationMs,
+        renewDeadlineMs: opts.renewDeadlineMs,
+        retryPeriodMs: opts.retryPeriodMs,
+        log,
+      })
+    : undefined;
+
+  let state: 'starting' | 'standby' | 'syncing' | 'leading' | 'stopping' = 'starting';
+  const admin = new AdminServer({
+    metrics,
+    notReadyReason: () => {
+      if (state === 'standby') return undefined; // ready to take over
+      if (state === 'leading' && controller.ready) return undefined;
+      return state === 'leading' ? 'caches syncing' : state;
+    },
+  });
+  const listening = await admin.listen(adminAddress);
+  opts.onAdminListening?.(listening);
+  log.info({ admin: `${listening.host}:${listening.port}`, namespace, identity, leaderElect: !!elector }, 'operator starting');
+
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let exitCode = EXIT_OK;
+  try {
+    if (!opts.skipPermissionCheck) await checkPermissions(client, namespace);
+    if (elector) {
+      state = 'standby';
+      metrics.leader.set(0);
+      elector.on('new-leader', (holder) => log.info({ leader: holder }, 'leader observed'));
+      elector.on('stopped-leading', () => {
+        exitCode = EXIT_LEADERSHIP_LOST;
+        stop.abort();
+      });
+      if (!(await elector.acquire(stop.signal))) return EXIT_OK;
+    }
+    metrics.leader.set(1);
+    state = 'leading';
+    await controller.start();
+    log.info({}, 'reconciling');
+    await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+    return exitCode;
+  } catch (err) {
+    log.error({ err: err instanceof Error ? err.message : String(err), code: (err as { code?: string }).code }, 'operator failed');
+    exitCode = EXIT_FAILED;
+    return exitCode;
+  } finally {
+    state = 'stopping';
+    signal.removeEventListener('abort', onAbort);
+    await controller.stop();
+    metrics.leader.set(0);
+    // Released only after the last reconcile finished: a successor never overlaps with us.
+    if (exitCode !== EXIT_LEADERSHIP_LOST) await elector?.release();
+    validator.close();
+    await admin.close();
+    client.close();
+    log.info({ exitCode }, 'operator stopped');
+  }
+}

@@ -9,6 +9,7 @@ import RE2 from 're2';
 import { DEFAULT_DETECTORS, DETECTOR_FAMILIES, VENDOR_TOKEN_DETECTORS, findDetector } from '../../proxy/scan/detectors';
 import { VALIDATORS, shannonEntropy } from '../../proxy/scan/validators';
 import { CATEGORIES, SEVERITIES, type DetectorSpec } from '../../proxy/scan/types';
+import { ISSUER_RANGES } from '../../proxy/scan/validators/luhn-card';
 
 const MAX_WIDTH = 4096;
 const ID_SHAPE = /^(pci|pii|secret)\.[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -349,6 +350,36 @@ t.test('checksum detectors do not fire on each other\'s examples', async (t) => 
       const sb = findDetector(b)!;
       for (const example of sb.examples.positive) {
         t.same(leftmostFindings(ea, example), [], `${a} finds nothing in ${b}'s example`);
+      }
+    }
+  }
+});
+
+/** `prefix` padded with zeros to `length` digits, the last one a Luhn check digit. */
+function cardNumber(prefix: string, length: number): string {
+  const body = prefix.padEnd(length - 1, '0');
+  for (let check = 0; check < 10; check++) {
+    const n = body + check;
+    let sum = 0;
+    for (let i = 0; i < n.length; i++) {
+      let v = Number(n[n.length - 1 - i]);
+      if (i % 2 === 1) v = v * 2 > 9 ? v * 2 - 9 : v * 2;
+      sum += v;
+    }
+    if (sum % 10 === 0) return n;
+  }
+  throw new Error('unreachable');
+}
+
+t.test('every issuer range of the card validator is reachable through the card patterns', async (t) => {
+  // The patterns pre-filter on the first digit; a brand added to the table
+  // with a new first digit must widen the patterns too.
+  const entry = compiled.find((c) => c.spec.id === 'pci.card-number')!;
+  for (const r of ISSUER_RANGES) {
+    for (const length of r.lengths.filter((n) => n >= 13)) {
+      for (const prefix of [r.from, r.to]) {
+        const pan = cardNumber(String(prefix), length);
+        t.same(leftmostFindings(entry, `pan=${pan};`), [pan], `${r.brand} ${prefix}... length ${length}`);
       }
     }
   }

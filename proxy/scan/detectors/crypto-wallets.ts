@@ -57,10 +57,12 @@ export const CRYPTO_WALLET_DETECTORS: readonly DetectorSpec[] = [
     category: 'secret',
     severity: 'critical',
     action: 'block',
-    patterns: [String.raw`\b[5KLc9]${BASE58}{50,51}\b`],
+    // Mainnet only (5, K, L): testnet keys guard nothing, and each extra
+    // leading character measurably slows the whole Vectorscan database.
+    patterns: [String.raw`\b[5KL]${BASE58}{50,51}\b`],
     validator: 'btc-wif',
     contextWords: ['private', 'wif', 'key', 'wallet', 'bitcoin'],
-    description: 'Wallet Import Format private keys (compressed and uncompressed, mainnet and testnet).',
+    description: 'Wallet Import Format mainnet private keys, compressed and uncompressed.',
     examples: {
       positive: [
         'privkey=5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ',

@@ -58,10 +58,12 @@ export const NATIONAL_ID_DETECTORS: readonly DetectorSpec[] = [
     category: 'pii',
     severity: 'high',
     action: 'block',
-    patterns: [String.raw`\b[1-9][0-9] ?[0-9]{3} ?[0-9]{3} ?[0-9]{3}\b`],
+    optIn: true,
+    // Compact, or printed 2-3-3-3; mixed spacing would make every digit-heavy line a candidate.
+    patterns: [String.raw`\b[1-9][0-9]{10}\b`, String.raw`\b[1-9][0-9] [0-9]{3} [0-9]{3} [0-9]{3}\b`],
     validator: 'de-tax-id',
     contextWords: ['steuer', 'idnr', 'steuer-id', 'identifikationsnummer', 'tin'],
-    description: 'Steuerliche Identifikationsnummer: digit-repetition rule and ISO 7064 MOD 11,10 check digit.',
+    description: 'Steuerliche Identifikationsnummer: digit-repetition rule and ISO 7064 MOD 11,10 check digit. Opt-in: every 11-digit number (ids, phone numbers) is a candidate.',
     examples: {
       positive: ['Steuer-ID: 86095742719', 'IdNr 65 929 970 489'],
       negative: ['Steuer-ID: 86095742718', 'IdNr 12345678901', 'IdNr 01234567890'],

@@ -13,10 +13,13 @@ export const PCI_DETECTORS: readonly DetectorSpec[] = [
     category: 'pci',
     severity: 'critical',
     action: 'block',
+    // The first digit is limited to those the issuer table uses (2-6, 8): it
+    // keeps millisecond timestamps (13 digits starting with 1), ubiquitous in
+    // JSON, from becoming candidates.
     patterns: [
-      String.raw`\b[0-9]{13,19}\b`,
+      String.raw`\b[2-68][0-9]{12,18}\b`,
       // 4-4-4-4(-3), Amex 4-6-5, Diners 4-6-4: one separator kind, checked by the validator.
-      String.raw`\b[0-9]{4}[ -][0-9]{4,6}[ -][0-9]{4,5}(?:[ -][0-9]{1,4}){0,2}\b`,
+      String.raw`\b[2-68][0-9]{3}[ -][0-9]{4,6}[ -][0-9]{4,5}(?:[ -][0-9]{1,4}){0,2}\b`,
     ],
     validator: 'luhn-card',
     contextWords: CARD_CONTEXT,
@@ -32,7 +35,7 @@ export const PCI_DETECTORS: readonly DetectorSpec[] = [
         'card_number=4111111111111112', // Luhn fails
         'pan: 4111 1111-1111 1111', // mixed separators
         'order id 1234567890123456', // no issuer starts with 1
-        'ts=1700000000000000 zero=0000000000000000',
+        'ts=1700000000000 zero=0000000000000000',
         'isbn 9780306406157 phone 4155552671',
       ],
     },

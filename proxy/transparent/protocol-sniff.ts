@@ -30,7 +30,9 @@ export interface SniffOptions {
 
 // Longest method token we wait for before deciding "not HTTP" (e.g. "PROPPATCH", "MKCALENDAR").
 const MAX_METHOD = 16;
-const TOKEN_CHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
+// Methods are case-sensitive and every registered one is upper-case letters (with "-" or "_"):
+// anything else decides "not HTTP" at once instead of waiting for the sniff timeout.
+const METHOD_CHAR = /^[A-Z_-]$/;
 
 export function classifyHead(head: Buffer, maxClientHelloBytes: number): Omit<SniffResult, 'head'> | undefined {
   if (head.length === 0) return undefined;
@@ -44,7 +46,7 @@ export function classifyHead(head: Buffer, maxClientHelloBytes: number): Omit<Sn
   for (let i = 0; i < Math.min(head.length, MAX_METHOD + 1); i++) {
     const c = String.fromCharCode(head[i]!);
     if (c === ' ') return i > 0 ? { protocol: 'http' } : { protocol: 'tcp' };
-    if (!TOKEN_CHAR.test(c)) return { protocol: 'tcp' };
+    if (!METHOD_CHAR.test(c)) return { protocol: 'tcp' };
   }
   return head.length > MAX_METHOD ? { protocol: 'tcp' } : undefined;
 }

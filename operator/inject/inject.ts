@@ -1,0 +1,140 @@
+// Builds the injected pod from the pod as submitted and the rendered
+// template. Idempotent by construction: every piece is added only where it
+// is missing (matched by name), so injecting an injected pod returns it
+// unchanged, and a re-invocation after another webhook added a container
+// only gives that container the proxy environment.
+import {
+  ANNOTATION_SIDECAR_STATUS,
+  INIT_IPTABLES_CONTAINER,
+  PROXY_ADMIN_PORT,
+  PROXY_CONTAINER,
+  PROXY_PORT,
+  PROXY_UID,
+  type CaptureMode,
+} from './names';
+import type { PodOverrides } from './pod-annotations';
+import type { Container, EnvVar, Pod, Volume } from './pod';
+import { render, type Template, type TemplateValues } from './render-template';
+import { formatSidecarStatus, sidecarStatusOf } from './sidecar-status';
+
+/** Operator-wide injection settings (flags of `kube-dlp operator`). */
+export interface InjectionConfig {
+  image: string;
+  /** Left to the cluster's default when unset. */
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** The image's kube-dlp executable. */
+  command: readonly string[];
+  resources: Record<string, unknown>;
+  initResources: Record<string, unknown>;
+  /** Kubernetes >= 1.29: the proxy runs as a native sidecar (init container, restartPolicy Always). */
+  nativeSidecars: boolean;
+  /** Hosts explicit-mode clients reach directly (NO_PROXY). */
+  noProxy: string;
+  /** Address the proxy's admin port binds: the kubelet probes it and Prometheus scrapes it on the pod IP. */
+  adminHost: string;
+}
+
+export const DEFAULT_INJECTION_CONFIG: Omit<InjectionConfig, 'image' | 'nativeSidecars'> = {
+  command: ['kube-dlp'],
+  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+  initResources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
+  // In-cluster API calls (client libraries honour HTTPS_PROXY too) would
+  // otherwise become CONNECT tunnels the proxy cannot inspect. Kubernetes
+  // expands $(KUBERNETES_SERVICE_HOST) from the service environment.
+  noProxy: 'localhost,127.0.0.1,::1,$(KUBERNETES_SERVICE_HOST),kubernetes.default.svc',
+  adminHost: '0.0.0.0',
+};
+
+export interface InjectionTarget {
+  tenant: string;
+  overrides: PodOverrides;
+}
+
+/** The values the template is rendered with; every name the template uses is a key here. */
+export function templateValues(config: InjectionConfig, target: InjectionTarget): TemplateValues {
+  const mode = target.overrides.captureMode;
+  const listen = mode === 'explicit' ? `127.0.0.1:${PROXY_PORT}` : `[::]:${PROXY_PORT}`;
+  return {
+    image: config.image,
+    imagePullPolicy: config.imagePullPolicy,
+    command: [...config.command],
+    captureMode: mode,
+    listen,
+    adminListen: `${config.adminHost.includes(':') ? `[${config.adminHost}]` : config.adminHost}:${PROXY_ADMIN_PORT}`,
+    restartPolicy: config.nativeSidecars ? 'Always' : undefined,
+    tenant: target.tenant,
+    proxyPort: PROXY_PORT,
+    adminPort: PROXY_ADMIN_PORT,
+    proxyUid: PROXY_UID,
+    resources: config.resources,
+    initResources: config.initResources,
+    excludePorts: target.overrides.excludePortsText || undefined,
+    excludeCidrs: target.overrides.excludeCidrsText || undefined,
+    proxyUrl: `http://127.0.0.1:${PROXY_PORT}`,
+    noProxy: config.noProxy,
+  };
+}
+
+export function injectPod(submitted: Pod, template: Template, config: InjectionConfig, target: InjectionTarget): Pod {
+  const pod = structuredClone(submitted);
+  const values = templateValues(config, target);
+  const mode: CaptureMode = target.overrides.captureMode;
+  const proxy = render<Container>(template.proxy, values);
+  const init = mode === 'transparent' ? render<Container>(template.initIptables, values) : undefined;
+
+  const initContainers = pod.spec.initContainers ?? [];
+  // Capture first, then (native) the proxy: the pod's own init containers run
+  // after both, so their egress is captured and has a proxy to reach.
+  const leading = [init, config.nativeSidecars ? proxy : undefined].filter((c): c is Container => c !== undefined);
+  let at = 0;
+  for (const c of leading) {
+    const existing = initContainers.findIndex((x) => x.name === c.name);
+    if (existing >= 0) at = existing + 1;
+    else initContainers.splice(at++, 0, c);
+  }
+  if (initContainers.length > 0) pod.spec.initContainers = initContainers;
+  if (!config.nativeSidecars && !pod.spec.containers.some((c) => c.name === PROXY_CONTAINER)) {
+    pod.spec.containers.unshift(proxy);
+  }
+
+  const volumes: Volume[] = pod.spec.volumes ?? [];
+  for (const v of render<Volume[]>(template.volumes, values)) if (!volumes.some((x) => x.name === v.name)) volumes.push(v);
+  pod.spec.volumes = volumes;
+
+  if (mode === 'explicit') {
+    const env = render<EnvVar[]>(template.appEnv, values);
+    for (const c of appContainers(pod, config.nativeSidecars)) setEnv(c, env);
+  }
+
+  const meta = pod.metadata;
+  meta.annotations = { ...(meta.annotations ?? {}) };
+  for (const [k, v] of Object.entries(render<Record<string, unknown>>(template.podAnnotations, values))) {
+    if (meta.annotations[k] === undefined) meta.annotations[k] = String(v);
+  }
+  meta.labels = { ...(meta.labels ?? {}) };
+  for (const [k, v] of Object.entries(render<Record<string, unknown>>(template.podLabels, values))) meta.labels[k] = String(v);
+  meta.annotations[ANNOTATION_SIDECAR_STATUS] = formatSidecarStatus(sidecarStatusOf(pod, mode, config.nativeSidecars));
+  return pod;
+}
+
+/**
+ * Containers whose egress goes through the proxy by HTTP_PROXY: all but ours.
+ * The pod's own init containers only with a native sidecar: otherwise they
+ * run before any proxy exists and would fail to connect.
+ */
+function appContainers(pod: Pod, native: boolean): Container[] {
+  const ours = (c: Container) => c.name === PROXY_CONTAINER || c.name === INIT_IPTABLES_CONTAINER;
+  const inits = native ? (pod.spec.initContainers ?? []).filter((c) => !ours(c)) : [];
+  return [...inits, ...pod.spec.containers.filter((c) => !ours(c))];
+}
+
+/** Ours wins over a value the container set itself: the point of explicit mode is that egress goes through the proxy. */
+function setEnv(c: Container, wanted: readonly EnvVar[]): void {
+  const env = c.env ?? [];
+  for (const w of wanted) {
+    const i = env.findIndex((e) => e.name === w.name);
+    if (i < 0) env.push({ ...w });
+    else if (env[i]!.value !== w.value || env[i]!.valueFrom !== undefined) env[i] = { ...w };
+  }
+  c.env = env;
+}

@@ -72,41 +72,59 @@ export const POD_ANNOTATION_RULES: readonly Row[] = [
   },
   {
     key: ANNOTATION_EXCLUDE_OUTBOUND_PORTS,
-    apply: (v, out, ctx) => {
-      const problems: string[] = [];
-      const ports: PortRange[] = [];
-      for (const item of splitList(v)) {
-        const p = parsePortSpec(item);
-        if (!p.ok) problems.push(`"${item}" ${p.error}`);
-        else if (!ctx.allowances.uninspectableAllowed && !portCovered(p.value, ctx.allowances.uninspectablePorts)) {
-          problems.push(`port ${item} may not bypass the proxy: ${bypassNote(ctx)}`);
-        } else ports.push(p.value);
-      }
-      if (splitList(v).length === 0) problems.push('must list ports or ranges, e.g. "5432,9000-9100"');
-      out.excludePorts = ports;
-      out.excludePortsText = splitList(v).join(',');
-      return problems;
-    },
+    apply: (v, out, ctx) =>
+      exclusionList(v, out, ctx, {
+        example: '"5432,9000-9100"',
+        parse: parsePortSpec,
+        covered: (p, a) => portCovered(p, a.uninspectablePorts),
+        store: (items, text) => {
+          out.excludePorts = items;
+          out.excludePortsText = text;
+        },
+        what: 'port(s)',
+      }),
   },
   {
     key: ANNOTATION_EXCLUDE_OUTBOUND_CIDRS,
-    apply: (v, out, ctx) => {
-      const problems: string[] = [];
-      const cidrs: Cidr[] = [];
-      for (const item of splitList(v)) {
-        const c = parseCidr(item);
-        if (!c.ok) problems.push(`"${item}" ${c.error}`);
-        else if (!ctx.allowances.uninspectableAllowed && !cidrCovered(c.value, ctx.allowances.uninspectableCidrs)) {
-          problems.push(`${item} may not bypass the proxy: ${bypassNote(ctx)}`);
-        } else cidrs.push(c.value);
-      }
-      if (splitList(v).length === 0) problems.push('must list networks, e.g. "10.0.0.0/8,fd00::/8"');
-      out.excludeCidrs = cidrs;
-      out.excludeCidrsText = splitList(v).join(',');
-      return problems;
-    },
+    apply: (v, out, ctx) =>
+      exclusionList(v, out, ctx, {
+        example: '"10.0.0.0/8,fd00::/8"',
+        parse: parseCidr,
+        covered: (c, a) => cidrCovered(c, a.uninspectableCidrs),
+        store: (items, text) => {
+          out.excludeCidrs = items;
+          out.excludeCidrsText = text;
+        },
+        what: 'network(s)',
+      }),
   },
 ];
+
+interface ExclusionKind<T> {
+  example: string;
+  parse(item: string): { ok: true; value: T } | { ok: false; error: string };
+  covered(item: T, allowances: ProfileAllowances): boolean;
+  store(items: T[], text: string): void;
+  what: string;
+}
+
+/** A comma-separated exclusion list: every bad item, then every item the profile does not let bypass the proxy. */
+function exclusionList<T>(value: string, _out: PodOverrides, ctx: OverrideContext, kind: ExclusionKind<T>): string[] {
+  const items = splitList(value);
+  if (items.length === 0) return [`must list ${kind.what}, e.g. ${kind.example}`];
+  const problems: string[] = [];
+  const parsed: T[] = [];
+  const refused: string[] = [];
+  for (const item of items) {
+    const p = kind.parse(item);
+    if (!p.ok) problems.push(`"${item}" ${p.error}`);
+    else if (!ctx.allowances.uninspectableAllowed && !kind.covered(p.value, ctx.allowances)) refused.push(item);
+    else parsed.push(p.value);
+  }
+  if (refused.length > 0) problems.push(`${kind.what} ${refused.join(', ')} may not bypass the proxy: ${bypassNote(ctx)}`);
+  kind.store(parsed, items.join(','));
+  return problems;
+}
 
 export type OverridesResult = { ok: true; overrides: PodOverrides } | { ok: false; problems: AnnotationProblem[] };
 
@@ -114,13 +132,16 @@ export type OverridesResult = { ok: true; overrides: PodOverrides } | { ok: fals
 export function podOverrides(annotations: Readonly<Record<string, string>>, ctx: OverrideContext): OverridesResult {
   const out: PodOverrides = { captureMode: ctx.defaultCaptureMode, excludePorts: [], excludeCidrs: [] };
   const problems: AnnotationProblem[] = [];
+  const modeValue = annotations[ANNOTATION_CAPTURE_MODE];
   for (const row of POD_ANNOTATION_RULES) {
     const value = annotations[row.key];
     if (value === undefined) continue;
     for (const message of row.apply(value, out, ctx)) problems.push({ annotation: row.key, message });
   }
   // Exclusions are capture rules: without iptables there is nothing to exclude them from.
-  if (out.captureMode === 'explicit') {
+  // (Unless the mode itself is invalid: then that is the problem to fix.)
+  const modeValid = modeValue === undefined || (CAPTURE_MODES as readonly string[]).includes(modeValue);
+  if (out.captureMode === 'explicit' && modeValid) {
     for (const key of [ANNOTATION_EXCLUDE_OUTBOUND_PORTS, ANNOTATION_EXCLUDE_OUTBOUND_CIDRS]) {
       if (annotations[key] !== undefined) problems.push({ annotation: key, message: 'takes effect only with capture mode "transparent"' });
     }

@@ -1,0 +1,94 @@
+// Reading queries back out of generated dashboards and rule files, and
+// expanding Grafana's template variables the way Grafana would, so tests can
+// run every panel and alert against a real Prometheus and check every metric
+// name against what the code exports.
+import type { Json } from './grafana';
+
+export interface DashboardQuery {
+  dashboard: string;
+  panel: string;
+  refId: string;
+  expr: string;
+  datasource: 'prometheus' | 'loki';
+}
+
+export interface VariableQuery {
+  dashboard: string;
+  name: string;
+  /** `label_values(selector, label)` or `label_values(label)`. */
+  query: string;
+}
+
+/** Every target of every panel, rows' nested (collapsed) panels included. */
+export function dashboardQueries(dashboard: Json): DashboardQuery[] {
+  const out: DashboardQuery[] = [];
+  const visit = (panels: Json[]): void => {
+    for (const p of panels) {
+      if (Array.isArray(p.panels)) visit(p.panels as Json[]);
+      for (const t of (p.targets as Json[] | undefined) ?? []) {
+        const ds = (t.datasource as { type?: string } | undefined)?.type;
+        out.push({
+          dashboard: String(dashboard.uid),
+          panel: String(p.title),
+          refId: String(t.refId),
+          expr: String(t.expr),
+          datasource: ds === 'loki' ? 'loki' : 'prometheus',
+        });
+      }
+    }
+  };
+  visit(dashboard.panels as Json[]);
+  return out;
+}
+
+export function variableQueries(dashboard: Json): VariableQuery[] {
+  const list = ((dashboard.templating as Json).list as Json[]).filter((v) => v.type === 'query');
+  return list.map((v) => ({ dashboard: String(dashboard.uid), name: String(v.name), query: String(v.definition) }));
+}
+
+export interface LabelValuesQuery {
+  /** Series selector, absent for `label_values(label)`. */
+  match?: string;
+  label: string;
+}
+
+export function parseLabelValues(query: string): LabelValuesQuery {
+  const m = /^label_values\((?:(.+),\s*)?([a-zA-Z_][a-zA-Z0-9_]*)\)$/.exec(query.trim());
+  if (!m) throw new Error(`not a label_values() query: ${query}`);
+  return m[1] === undefined ? { label: m[2] } : { match: m[1].trim(), label: m[2] };
+}
+
+/**
+ * Substitutes `$name` and `${name}` with `values[name]`. A variable with no
+ * value is an error, so a misspelt variable in a panel fails the test
+ * instead of reaching Prometheus as literal text.
+ */
+export function expandTemplate(expr: string, values: Record<string, string>): string {
+  return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
+    const name = (braced ?? bare)!;
+    if (!(name in values)) throw new Error(`unknown template variable ${whole} in: ${expr}`);
+    return values[name];
+  });
+}
+
+/** Template variables an expression uses. */
+export function variablesIn(expr: string): Set<string> {
+  return new Set([...expr.matchAll(/\$\{(\w+)\}|\$(\w+)/g)].map((m) => m[1] ?? m[2]));
+}
+
+const KUBEDLP_NAME = /\bkubedlp_[a-zA-Z0-9_:]*/g;
+const HISTOGRAM_SERIES = /_(bucket|sum|count)$/;
+
+/**
+ * kube-dlp metric names an expression reads, as exported (a histogram's
+ * `_bucket`, `_sum` and `_count` series map to the histogram's name when
+ * that name is exported).
+ */
+export function kubedlpMetricNames(expr: string, exported: ReadonlySet<string>): string[] {
+  const names = new Set<string>();
+  for (const [name] of expr.matchAll(KUBEDLP_NAME)) {
+    const base = name.replace(HISTOGRAM_SERIES, '');
+    names.add(!exported.has(name) && base !== name && exported.has(base) ? base : name);
+  }
+  return [...names].sort();
+}

@@ -10,6 +10,7 @@
 import t from 'tap';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import {
   createTopology,
@@ -112,8 +113,7 @@ async function main(): Promise<void> {
   const init = await topo.run(topo.pod, ['node', join(NETNS, 'init-iptables.js'), '--proxy-port', '15001', '--proxy-uid', '1337', '--ipv6', 'on']);
   if (init.code !== 0) throw new Error(`init-iptables failed: ${init.stderr}`);
 
-  const proxy = watchJsonLines<Line>(
-    topo.spawn(topo.pod, [
+  const proxyProcess = topo.spawn(topo.pod, [
       'setpriv', '--reuid=1337', '--regid=1337', '--clear-groups',
       'node', join(ROOT, 'bin', 'kube-dlp.js'), 'proxy',
       '--mode', 'transparent',
@@ -121,8 +121,8 @@ async function main(): Promise<void> {
       '--tenant-directory', join(dir, 'tenants.yaml'),
       '--namespace', 'team-a', '--tenant', 'acme', '--pod', 'app-0',
       '--admin', '127.0.0.1:15090',
-    ]),
-  );
+  ]);
+  const proxy = watchJsonLines<Line>(proxyProcess);
   const app = (action: object) => runApp(topo, action);
   await waitReady(app, proxy);
 
@@ -259,6 +259,16 @@ async function main(): Promise<void> {
     t.ok(sampleValue(metrics, 'kubedlp_transparent_connections_total', { protocol: 'tls' }) >= 1);
     t.ok(sampleValue(metrics, 'kubedlp_transparent_connections_total', { protocol: 'tcp' }) >= 3);
     t.notMatch(JSON.stringify(proxy.lines) + proxy.stderr(), /4111 1111 1111 1111|4111111111111111/, 'the card number never appears in logs');
+  });
+
+  await t.test('when the proxy stops, the pod fails closed: egress is refused, not let through', async (t) => {
+    proxyProcess.kill('SIGTERM');
+    await once(proxyProcess, 'exit');
+    t.match(proxy.stderr(), /proxy stopped/, 'drained and stopped cleanly');
+    const before = upstream.lines.length;
+    t.equal((await app({ kind: 'http', host: INTERNET_V4, port: 8080, path: '/after-stop' })).error, 'ECONNREFUSED');
+    t.equal((await app({ kind: 'tcp', host: INTERNET_V4, port: 7000, send: 'ping' })).error, 'ECONNREFUSED');
+    t.equal(upstream.lines.length, before, 'nothing arrived');
   });
 }
 

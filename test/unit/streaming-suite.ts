@@ -1,17 +1,16 @@
 // A value split across any chunk boundary must be found, with offsets
 // relative to the whole stream: plant every default detector's examples
 // across every split point and compare with a one-shot scan.
-import t from 'tap';
+// Shared by engine-streaming-*.test.ts: one file per engine, so each has
+// its own time budget (every split point of every example is a lot of scans).
+import type { Test } from 'tap';
 import { createScanner, type Scanner } from '../../proxy/scan';
 import { DEFAULT_DETECTORS } from '../../proxy/scan/detectors';
-import { loadNativeBinding } from '../../proxy/native';
 import type { Finding } from '../../proxy/scan/types';
 
-const native = loadNativeBinding();
+export function streamingSuite(t: Test, engine: 'vectorscan' | 're2'): void {
 const everything = { enable: DEFAULT_DETECTORS.map((d) => d.id) };
-const engines: Scanner[] = [createScanner({ ...everything, engine: 're2' })];
-if (native.ok) engines.unshift(createScanner({ ...everything, engine: 'vectorscan' }));
-else t.fail(`Vectorscan addon not loaded: ${native.reason}`);
+const engines: Scanner[] = [createScanner({ ...everything, engine })];
 
 const key = (f: Finding) => `${f.detector}@${f.start}-${f.end}`;
 
@@ -77,4 +76,5 @@ for (const scanner of engines) {
     st.end();
     t.throws(() => st.write(Buffer.from('x')), { code: 'KDLP_STREAM_CLOSED' });
   });
+}
 }

@@ -1,0 +1,354 @@
+// The injection webhook against a real kube-apiserver: the apiserver calls the
+// webhook on https://127.0.0.1:PORT through the MutatingWebhookConfiguration
+// that operator/webhook/webhook-configuration.ts builds (with a URL instead of
+// the in-cluster Service, and one extra namespace label so that test files
+// sharing the control plane are never intercepted). No operator reconciler
+// runs here: the test labels and annotates namespaces the way it would.
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:tls';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { getControlPlane, newNamespace, waitFor } from '../envtest';
+import { KubeClient } from '../../operator/kube/client';
+import { KubeApiError } from '../../operator/errors';
+import { NAMESPACES, PODS, EVENTS } from '../../operator/kube/resources';
+import type { KubeObject } from '../../operator/model/kube-object';
+import { EventRecorder } from '../../operator/kube/events';
+import { splitPemBundle, certificateInfo } from '../../operator/certs/certificate-info';
+import { SelfManagedCertificates } from '../../operator/certs/self-managed';
+import { startInjection, type RunningInjection } from '../../operator/webhook/runtime';
+import { desiredWebhookConfiguration } from '../../operator/webhook/webhook-configuration';
+import { DEPLOYMENTS, MUTATING_WEBHOOK_CONFIGURATIONS, REPLICA_SETS, SECRETS } from '../../operator/webhook/resources';
+import type { Pod } from '../../operator/inject/pod';
+import { RESTARTED_AT_ANNOTATION } from '../../operator/rollout/missing-sidecar';
+
+const SUITE_LABEL = 'kube-dlp.test/webhook-suite';
+const suite = randomBytes(4).toString('hex');
+const CONFIG_NAME = `kube-dlp-injector-test-${suite}`;
+const PROPAGATION_MS = 1500;
+const log = pino({ level: process.env.KDLP_TEST_LOG ?? 'silent' });
+
+interface Setup {
+  client: KubeClient;
+  operatorNamespace: string;
+  injection: RunningInjection;
+  certs: SelfManagedCertificates;
+  registry: Registry;
+}
+
+const pod = (name: string, extra: Partial<Pod['metadata']> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, ...extra },
+  spec: { containers: [{ name: 'app', image: 'app:1' }] },
+});
+
+async function optIn(client: KubeClient, name: string, annotations: Record<string, string> = {}): Promise<void> {
+  await client.mergePatch(NAMESPACES, name, undefined, {
+    metadata: {
+      labels: { 'kubedlp.io/injection': 'enabled', [SUITE_LABEL]: suite },
+      annotations: { 'kubedlp.io/inject': 'enabled', ...annotations },
+    },
+  });
+}
+
+async function optedInNamespace(client: KubeClient, prefix: string, annotations: Record<string, string> = {}): Promise<string> {
+  const ns = await newNamespace((await getControlPlane()).kubeConfig, prefix);
+  await optIn(client, ns, annotations);
+  return ns;
+}
+
+/** Waits until the apiserver sends this namespace's pods to the webhook (it picks up configuration changes a moment later). */
+async function waitUntilInjecting(client: KubeClient, namespace: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const created = await client.request<Pod>('POST', `/api/v1/namespaces/${namespace}/pods`, { query: { dryRun: 'All' }, body: pod('probe') });
+      return created.metadata.labels?.['kubedlp.io/injected'] === 'true';
+    },
+    { what: `the webhook injecting pods in ${namespace}`, timeoutMs: 30_000 },
+  );
+}
+
+const setup: Promise<Setup> = (async () => {
+  const plane = await getControlPlane();
+  const client = await KubeClient.create(plane.kubeConfig);
+  const operatorNamespace = await newNamespace(plane.kubeConfig, 'kdlp-webhook-operator');
+  const registry = new Registry();
+  const injection = await startInjection({
+    client,
+    log,
+    registry,
+    events: new EventRecorder(client, { instance: 'webhook-test', log }),
+    operatorNamespace,
+    image: 'registry.example/kube-dlp:test',
+    listen: { host: '127.0.0.1', port: 0 },
+    webhookConfigurationName: CONFIG_NAME,
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    rotation: { propagationMs: PROPAGATION_MS },
+    // Ticks are driven by the test.
+    certCheckIntervalMs: 3_600_000,
+    rolloutIntervalMs: 3_600_000,
+    maxRestartsPerMinute: 5,
+  });
+  const certs = injection.certificates as SelfManagedCertificates;
+  const secret = await client.get<{ data: Record<string, string> }>(SECRETS, 'kube-dlp-webhook-tls', operatorNamespace);
+  const config = desiredWebhookConfiguration({
+    operatorNamespace,
+    failurePolicy: 'Fail',
+    url: `https://127.0.0.1:${injection.address.port}/inject`,
+    caBundlePem: Buffer.from(secret.data['ca.crt']!, 'base64').toString('utf8'),
+    name: CONFIG_NAME,
+  }) as KubeObject & { webhooks: { namespaceSelector: { matchExpressions: unknown[] } }[] };
+  config.webhooks[0]!.namespaceSelector.matchExpressions.push({ key: SUITE_LABEL, operator: 'In', values: [suite] });
+  await client.create(MUTATING_WEBHOOK_CONFIGURATIONS, config);
+  return { client, operatorNamespace, injection, certs, registry };
+})();
+setup.catch(() => {});
+
+t.teardown(async () => {
+  const s = await setup.catch(() => undefined);
+  if (!s) return;
+  await s.client.delete(MUTATING_WEBHOOK_CONFIGURATIONS, CONFIG_NAME);
+  await s.injection.close();
+  s.client.close();
+});
+
+t.test('the webhook configuration registered is the one generated: Fail, 5 s, IfNeeded, Equivalent, opt-in label, system namespaces excluded', async (t) => {
+  const { client, operatorNamespace } = await setup;
+  const stored = await client.get<{ webhooks: Record<string, unknown>[] }>(MUTATING_WEBHOOK_CONFIGURATIONS, CONFIG_NAME);
+  const w = stored.webhooks[0]!;
+  t.match(w, {
+    failurePolicy: 'Fail',
+    timeoutSeconds: 5,
+    sideEffects: 'None',
+    matchPolicy: 'Equivalent',
+    reinvocationPolicy: 'IfNeeded',
+    namespaceSelector: { matchLabels: { 'kubedlp.io/injection': 'enabled' } },
+    objectSelector: { matchExpressions: [{ key: 'kubedlp.io/inject', operator: 'NotIn', values: ['disabled'] }] },
+  });
+  const notIn = (w.namespaceSelector as { matchExpressions: { key: string; values: string[] }[] }).matchExpressions[0]!;
+  t.equal(notIn.key, 'kubernetes.io/metadata.name');
+  t.same(notIn.values.sort(), ['kube-node-lease', 'kube-public', 'kube-system', operatorNamespace].sort());
+});
+
+t.test('a pod in an opted-in namespace gets the native sidecar, volumes, env and tenant', async (t) => {
+  const { client, injection } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-inject', { 'kubedlp.io/tenant': 'acme' });
+  await waitUntilInjecting(client, ns);
+  t.ok(injection.nativeSidecars, 'the envtest apiserver (>= 1.29) gets native sidecars');
+  const created = await client.create<Pod>(PODS, pod('web'), ns);
+  const proxy = created.spec.initContainers?.[0];
+  t.equal(proxy?.name, 'kube-dlp-proxy');
+  t.equal(proxy?.restartPolicy, 'Always');
+  t.match(proxy, { startupProbe: { httpGet: { path: '/readyz', port: 15090 } }, securityContext: { runAsUser: 1337, runAsNonRoot: true, readOnlyRootFilesystem: true } });
+  t.same(proxy?.env?.find((e) => e.name === 'KUBEDLP_TENANT'), { name: 'KUBEDLP_TENANT', value: 'acme' });
+  t.same(created.spec.volumes?.map((v) => v.name).sort(), ['kube-dlp-profile', 'kube-dlp-tenants', 'kube-dlp-tmp', created.spec.volumes!.find((v) => v.name.startsWith('kube-api-access'))?.name].filter(Boolean).sort());
+  const app = created.spec.containers.find((c) => c.name === 'app')!;
+  t.same(app.env?.filter((e) => /proxy$/i.test(e.name)).map((e) => e.name), ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']);
+  t.equal(created.metadata.labels?.['kubedlp.io/injected'], 'true');
+  t.equal(created.metadata.annotations?.['prometheus.io/port'], '15090');
+});
+
+t.test('pods outside opted-in namespaces, and opted-out pods, are untouched', async (t) => {
+  const { client } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-optout');
+  await waitUntilInjecting(client, ns);
+  const byLabel = await client.create<Pod>(PODS, pod('by-label', { labels: { 'kubedlp.io/inject': 'disabled' } }), ns);
+  t.equal(byLabel.spec.initContainers, undefined, 'label opt-out: not sent to the webhook (objectSelector)');
+  const byAnnotation = await client.create<Pod>(PODS, pod('by-annotation', { annotations: { 'kubedlp.io/inject': 'disabled' } }), ns);
+  t.equal(byAnnotation.spec.initContainers, undefined, 'annotation opt-out: skipped by the decision');
+  t.equal(byAnnotation.metadata.labels?.['kubedlp.io/injected'], undefined);
+
+  const plain = await newNamespace((await getControlPlane()).kubeConfig, 'kdlp-plain');
+  const elsewhere = await client.create<Pod>(PODS, pod('elsewhere'), plain);
+  t.equal(elsewhere.spec.initContainers, undefined, 'a namespace without the label is never sent');
+});
+
+t.test("a Deployment's pod is injected (a Pod created from the Deployment's template, owned by its ReplicaSet)", async (t) => {
+  const { client } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-deploy');
+  await waitUntilInjecting(client, ns);
+  const template = { metadata: { labels: { app: 'shop' } }, spec: { containers: [{ name: 'shop', image: 'shop:1' }] } };
+  const deployment = await client.create<KubeObject>(DEPLOYMENTS, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'shop' },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'shop' } }, template },
+  }, ns);
+  t.equal((deployment.spec as { template: { spec: { initContainers?: unknown } } }).template.spec.initContainers, undefined, 'the Deployment itself is not changed');
+  const created = await client.create<Pod>(PODS, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: 'shop-5d4f8-',
+      labels: template.metadata.labels,
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-5d4f8', uid: deployment.metadata.uid!, controller: true }],
+    },
+    spec: template.spec,
+  }, ns);
+  t.equal(created.spec.initContainers?.[0]?.name, 'kube-dlp-proxy');
+  t.ok(created.spec.containers[0]!.env?.some((e) => e.name === 'HTTPS_PROXY'));
+});
+
+t.test('re-submitting an injected pod changes nothing', async (t) => {
+  const { client } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-idem');
+  await waitUntilInjecting(client, ns);
+  const first = await client.create<Pod>(PODS, pod('first'), ns);
+  const again: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'again', labels: first.metadata.labels, annotations: first.metadata.annotations }, spec: structuredClone(first.spec) };
+  const second = await client.create<Pod>(PODS, again as unknown as KubeObject, ns);
+  t.same(second.spec, first.spec, 'same spec: nothing added twice');
+  t.same(second.metadata.annotations, first.metadata.annotations);
+});
+
+t.test('transparent capture by annotation adds the iptables init container with NET_ADMIN and NET_RAW', async (t) => {
+  const { client } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-transparent');
+  await waitUntilInjecting(client, ns);
+  const created = await client.create<Pod>(PODS, pod('captured', { annotations: { 'kubedlp.io/capture-mode': 'transparent' } }), ns);
+  t.same(created.spec.initContainers?.map((c) => c.name), ['kube-dlp-init', 'kube-dlp-proxy']);
+  t.match(created.spec.initContainers?.[0], { securityContext: { runAsUser: 0, capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] } } });
+  t.notOk(created.spec.containers[0]!.env?.some((e) => e.name === 'HTTP_PROXY'), 'no proxy environment in transparent mode');
+});
+
+t.test('invalid pod annotations are refused with every problem in one message', async (t) => {
+  const { client } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-invalid');
+  await waitUntilInjecting(client, ns);
+  const err = await client.create(PODS, pod('typo', { annotations: { 'kubedlp.io/capture-mode': 'iptables', 'kubedlp.io/exclude-outbound-ports': '70000' } }), ns).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(err, KubeApiError);
+  t.match((err as KubeApiError).apiMessage, /kubedlp\.io\/capture-mode: must be one of explicit, transparent/);
+  t.match((err as KubeApiError).apiMessage, /kubedlp\.io\/exclude-outbound-ports: "70000"/);
+});
+
+/** The fingerprint of the certificate the webhook server presents to a new connection. */
+function servedFingerprint(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      const cert = socket.getPeerX509Certificate();
+      socket.end();
+      if (cert) resolve(cert.fingerprint256);
+      else reject(new Error('no certificate'));
+    });
+    socket.on('error', reject);
+  });
+}
+
+t.test('certificate rotation keeps admission working: new CA trusted, then served, then the old one dropped', async (t) => {
+  const { client, certs, injection } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-rotate');
+  await waitUntilInjecting(client, ns);
+  const bundle = async () => {
+    const c = await client.get<{ webhooks: { clientConfig: { caBundle: string } }[] }>(MUTATING_WEBHOOK_CONFIGURATIONS, CONFIG_NAME);
+    return splitPemBundle(Buffer.from(c.webhooks[0]!.clientConfig.caBundle, 'base64').toString('utf8')).map((p) => certificateInfo(p).fingerprint);
+  };
+  const admitted = async (name: string) => (await client.create<Pod>(PODS, pod(name), ns)).metadata.labels?.['kubedlp.io/injected'];
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  const [oldCa] = await bundle();
+  const oldServed = await servedFingerprint(injection.address.port);
+  t.equal(await admitted('before'), 'true', 'before rotation');
+
+  certs.requestCaRotation();
+  t.match(await certs.tick(), { step: { kind: 'add-next-ca' }, applied: true, published: 'patched' });
+  const both = await bundle();
+  t.equal(both.length, 2, 'the next CA joins the bundle');
+  t.equal(both[0], oldCa);
+  t.equal(await servedFingerprint(injection.address.port), oldServed, 'still serving the old certificate');
+  t.equal(await admitted('next-ca-trusted'), 'true', 'with both CAs trusted');
+
+  t.match(await certs.tick(), { step: { kind: 'wait' } }, 'the switch waits for propagation');
+  await sleep(PROPAGATION_MS + 100);
+  t.match(await certs.tick(), { step: { kind: 'switch-to-next-ca' }, applied: true });
+  t.not(await servedFingerprint(injection.address.port), oldServed, 'serving a certificate of the new CA');
+  t.same(await bundle(), both, 'the old CA is still trusted');
+  t.equal(await admitted('switched'), 'true', 'after the switch');
+
+  await sleep(PROPAGATION_MS + 100);
+  t.match(await certs.tick(), { step: { kind: 'drop-old-cas' }, applied: true, published: 'patched' });
+  t.same(await bundle(), [both[1]], 'only the new CA is trusted');
+  // The apiserver rebuilds its client for the changed configuration a moment later; admission must hold throughout.
+  for (let i = 0; i < 5; i++) {
+    t.equal(await admitted(`after-${i}`), 'true', `after the old CA left the bundle (${i})`);
+    await sleep(300);
+  }
+  t.match(await certs.tick(), { step: { kind: 'none' } }, 'nothing left to do');
+});
+
+t.test('running pods missing the sidecar are reported, and their Deployment restarted with kubedlp.io/rollout: auto', async (t) => {
+  const { client, injection, registry } = await setup;
+  const ns = await newNamespace((await getControlPlane()).kubeConfig, 'kdlp-rollout');
+  // Before opt-in: a Deployment, its ReplicaSet and a running pod without the sidecar.
+  const template = { metadata: { labels: { app: 'old' } }, spec: { containers: [{ name: 'old', image: 'old:1' }] } };
+  const deployment = await client.create<KubeObject>(DEPLOYMENTS, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'old' },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'old' } }, template },
+  }, ns);
+  const rs = await client.create<KubeObject>(REPLICA_SETS, {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'old-6b7c9', labels: template.metadata.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'old', uid: deployment.metadata.uid!, controller: true }] },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'old' } }, template },
+  }, ns);
+  await client.create(PODS, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'old-6b7c9-abcde', labels: template.metadata.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'old-6b7c9', uid: rs.metadata.uid!, controller: true }] },
+    spec: template.spec,
+  }, ns);
+  await client.create(PODS, pod('bare'), ns);
+  await optIn(client, ns, { 'kubedlp.io/rollout': 'auto' });
+
+  const rollout = await injection.startRollout();
+  const report = await waitFor(
+    async () => {
+      const r = await rollout.sweep();
+      return r.missing.get(ns) === 2 ? r : undefined;
+    },
+    { what: 'the rollout seeing both pods of the opted-in namespace' },
+  );
+  t.same(report.restarted, [`Deployment ${ns}/old`], 'the Deployment is restarted; the bare pod is only reported');
+  const restarted = await client.get<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>(DEPLOYMENTS, 'old', ns);
+  t.ok(Date.parse(restarted.spec.template.metadata.annotations?.[RESTARTED_AT_ANNOTATION] ?? ''), 'restartedAt is set on the pod template');
+
+  const metrics = await registry.getSingleMetricAsString('kubedlp_pods_missing_sidecar');
+  t.match(metrics, new RegExp(`kubedlp_pods_missing_sidecar\\{namespace="${ns}"\\} 2`));
+
+  const again = await rollout.sweep();
+  t.same(again.restarted, [], 'not restarted again while the old pods are still there (restartedAt is newer than them)');
+
+  const events = await waitFor(
+    async () => {
+      const list = await client.list<{ reason: string; regarding: { kind: string; name: string } }>(EVENTS, { namespace: ns });
+      const reasons = list.items.map((e) => `${e.reason} ${e.regarding.kind}/${e.regarding.name}`);
+      const wanted = ['SidecarRolloutRestarted Deployment/old', 'SidecarMissing Pod/bare', `PodsMissingSidecar Namespace/${ns}`];
+      return wanted.every((w) => reasons.includes(w)) ? reasons : undefined;
+    },
+    { what: 'the rollout Events: restart, missing pod, namespace summary' },
+  );
+  t.ok(events.includes('SidecarMissing Pod/old-6b7c9-abcde'), 'an Event on each pod missing the sidecar');
+  injection.stopRollout();
+});
+
+t.test('with the webhook server stopped and failurePolicy Fail, pod creation fails in opted-in namespaces and succeeds elsewhere', async (t) => {
+  const { client, injection } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-outage');
+  await waitUntilInjecting(client, ns);
+  await injection.close();
+  const err = await client.create(PODS, pod('during-outage'), ns).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(err, KubeApiError, 'refused in the opted-in namespace');
+  t.match((err as KubeApiError).apiMessage, /failed calling webhook "inject\.kubedlp\.io"/);
+  const plain = await newNamespace((await getControlPlane()).kubeConfig, 'kdlp-outage-plain');
+  const ok = await client.create<Pod>(PODS, pod('unaffected'), plain);
+  t.equal(ok.metadata.name, 'unaffected', 'admitted elsewhere');
+});

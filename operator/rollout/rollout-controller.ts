@@ -136,8 +136,12 @@ export class RolloutController {
       const ns = namespaces.get(nsName)!;
       const shown = list.slice(0, 10).map((p) => p.name).join(', ') + (list.length > 10 ? `, and ${list.length - 10} more` : '');
       const mode = ns.annotations[ANNOTATION_ROLLOUT];
+      // events.k8s.io/v1 accepts an Event about a cluster-scoped object only in
+      // "default" unless `regarding` names a namespace; naming the namespace
+      // itself keeps the Event where `kubectl get events -n NS` shows it.
+      const nsTarget = { apiVersion: 'v1', kind: 'Namespace', name: nsName, namespace: nsName, uid: ns.uid };
       events.record(
-        { apiVersion: 'v1', kind: 'Namespace', name: nsName, uid: ns.uid },
+        nsTarget,
         {
           type: 'Warning',
           reason: EVENT_PODS_MISSING_SIDECAR,
@@ -161,7 +165,7 @@ export class RolloutController {
       }
       if (mode !== undefined && mode !== ROLLOUT_AUTO && mode !== ROLLOUT_MANUAL) {
         events.record(
-          { apiVersion: 'v1', kind: 'Namespace', name: nsName, uid: ns.uid },
+          nsTarget,
           { type: 'Warning', reason: EVENT_INVALID_ROLLOUT, note: `${ANNOTATION_ROLLOUT} must be "${ROLLOUT_AUTO}" or "${ROLLOUT_MANUAL}"; treated as "${ROLLOUT_MANUAL}"`, action: 'Validate' },
         );
       }

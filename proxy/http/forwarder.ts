@@ -4,7 +4,7 @@
 //
 // What we use it for: building the outgoing request from the incoming one,
 // error plumbing, and aborting upstream when the client goes away. What we do
-// not leave to it: the body (always our inspected stream, passed through its
+// not leave to it: the body (always our inspected stream or buffer, passed through its
 // `buffer` option), the exact header set and path (re-applied before the
 // first byte, because its pass-through would collapse `//` in paths and
 // re-add headers we dropped), response handling (always self-handled), and
@@ -24,8 +24,12 @@ export interface UpstreamExchange {
   path: string;
   /** The complete header set to send (end-to-end headers, Host, Via, length). */
   headers: OutgoingHttpHeaders;
-  /** The inspected request body; the raw client request is never piped upstream. */
-  body: Readable;
+  /**
+   * The request body: a complete (inspected, possibly redacted) buffer, or a
+   * stream for bodies forwarded while they are still being scanned. A buffer
+   * skips all stream machinery, which is most requests.
+   */
+  body: Readable | Buffer;
   /** Inactivity limit on the upstream socket; 504 when hit before the response. */
   timeoutMs: number;
   /** Upstream answered: the caller writes the client response (status, headers, body). */
@@ -81,7 +85,7 @@ export function createForwarder(opts: ForwarderOptions = {}): Forwarder {
         abort() {
           if (abortedByUs) return;
           abortedByUs = true;
-          exchange.body.destroy();
+          if (!Buffer.isBuffer(exchange.body)) exchange.body.destroy();
           upstreamReq?.destroy();
         },
         get aborted() {
@@ -119,15 +123,21 @@ export function createForwarder(opts: ForwarderOptions = {}): Forwarder {
             outgoing.destroy();
             return dest;
           }
+          if (Buffer.isBuffer(exchange.body)) {
+            outgoing.end(exchange.body);
+            return dest;
+          }
           return exchange.body.pipe(dest);
         },
       };
 
       // pipe() does not forward errors: a failed body (client gone, decoder
       // error) must still end the upstream request, and must not go unhandled.
-      exchange.body.on('error', () => {
-        upstreamReq?.destroy();
-      });
+      if (!Buffer.isBuffer(exchange.body)) {
+        exchange.body.on('error', () => {
+          upstreamReq?.destroy();
+        });
+      }
 
       res.once('close', () => {
         // The client left before its response finished: nobody is waiting upstream either.

@@ -15,8 +15,8 @@ import type { ChunkInspection, StreamingBodyScan } from './streaming-scan';
 export interface InspectedBodyOptions {
   /** Already inspected (and redacted if needed) bytes to send first. */
   prefix: Buffer;
-  /** The rest of the body, paused; undefined when the prefix is the whole body. */
-  source?: Readable;
+  /** The rest of the body, paused. (A body that ended inside the window is forwarded as a plain buffer instead.) */
+  source: Readable;
   scan?: StreamingBodyScan;
   /** Bytes kept back at the end of what has been scanned. */
   tailBytes: number;
@@ -51,16 +51,12 @@ export class InspectedBody extends Readable {
     if (!this.prefixSent) {
       this.prefixSent = true;
       if (this.opts.prefix.length > 0) this.push(this.opts.prefix);
-      if (!this.opts.source) {
-        this.push(null);
-        return;
-      }
     }
-    if (!this.attached && this.opts.source) {
+    if (!this.attached) {
       this.attach(this.opts.source);
       return;
     }
-    if (this.sourcePaused && this.opts.source && !this.ending) {
+    if (this.sourcePaused && !this.ending) {
       this.sourcePaused = false;
       this.opts.source.resume();
     }
@@ -69,7 +65,7 @@ export class InspectedBody extends Readable {
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     this.opts.scan?.destroy();
     const source = this.opts.source;
-    if (source && !source.readableEnded) source.pause();
+    if (!source.readableEnded) source.pause();
     callback(err);
   }
 
@@ -160,7 +156,7 @@ export class InspectedBody extends Readable {
   }
 
   private pauseSource(): void {
-    if (this.sourcePaused || !this.opts.source) return;
+    if (this.sourcePaused) return;
     this.sourcePaused = true;
     this.opts.source.pause();
   }

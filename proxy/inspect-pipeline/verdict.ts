@@ -109,7 +109,8 @@ export function decide(
   policy: PolicyView,
   findings: readonly LocatedFinding[],
   uninspectable?: Uninspectable,
-  rule: UninspectableRule = { block: policy.blocking, because: 'blocked by a blocking profile' },
+  /** Consulted only when something is uninspectable (it may cost an egress lookup). */
+  rule: UninspectableRule | (() => UninspectableRule) = { block: policy.blocking, because: 'blocked by a blocking profile' },
 ): Verdict {
   const late = findings.some((f) => f.late);
   if (policy.mode === 'Monitor') {
@@ -140,11 +141,12 @@ export function decide(
       toRedact: [],
     };
   }
-  if (uninspectable && rule.block) {
+  const unreadable = uninspectable ? (typeof rule === 'function' ? rule() : rule) : undefined;
+  if (uninspectable && unreadable?.block) {
     return {
       outcome: 'block',
       decision: late ? 'blocked_late' : 'blocked',
-      reason: `uninspectable content ${rule.because}: ${uninspectable.reason}`,
+      reason: `uninspectable content ${unreadable.because}: ${uninspectable.reason}`,
       findings: findings.map(blockedAs),
       toRedact: [],
     };

@@ -52,6 +52,8 @@ export interface HttpExchangeDeps {
   tlsOrigination?: TlsOriginator;
 }
 
+const EMPTY_BODY = Buffer.alloc(0);
+
 /** The stream engines report a finding within this many bytes; more tail than this only adds latency. */
 const MAX_TAIL_BYTES = 64 * 1024;
 
@@ -65,11 +67,11 @@ export async function handleHttpExchange(
   const cfg = ctx.config;
   const policy = policyOf(cfg);
   const hasBody = requestHasBody(req.headers);
-  let forwarded: { handle: ForwardHandle; body: Readable } | undefined;
+  let forwarded: { handle: ForwardHandle; body: Readable | Buffer } | undefined;
 
   res.once('close', () => {
     // The client is gone or got its answer: an unfinished upload has nobody left to serve.
-    if (forwarded && !forwarded.body.readableEnded) forwarded.handle.abort();
+    if (forwarded && !Buffer.isBuffer(forwarded.body) && !forwarded.body.readableEnded) forwarded.handle.abort();
     deps.reporter.finish(ctx);
   });
 
@@ -144,7 +146,8 @@ export async function handleHttpExchange(
   if (hasBody && inspection.requestBody && declaredLength !== undefined && declaredLength > inspection.maxBodyBytes) {
     uninspectable ??= { code: 'KDLP_BODY_TOO_LARGE', reason: `body of ${declaredLength} bytes exceeds maxBodyBytes (${inspection.maxBodyBytes})` };
   }
-  const unreadable = uninspectableRule(cfg, policy, dest);
+  let unreadableRule: UninspectableRule | undefined;
+  const unreadable = (): UninspectableRule => (unreadableRule ??= uninspectableRule(cfg, policy, dest));
   const before = decide(policy, meta?.findings ?? [], uninspectable, unreadable);
   if (before.outcome === 'block') {
     // Decided on URL/headers alone: the body is never read, let alone forwarded.
@@ -154,8 +157,8 @@ export async function handleHttpExchange(
   if (expectsContinue) res.writeContinue();
 
   let verdict = before;
-  // Without a body (or without body inspection) the client request itself is the body.
-  let body: Readable = req;
+  // Without body inspection the client request itself is the body; without a body, nothing is.
+  let body: Readable | Buffer = hasBody ? req : EMPTY_BODY;
   let path = target.path;
   let scan: StreamingBodyScan | undefined;
   let held: { prefix: Buffer; complete: boolean } | undefined;
@@ -227,17 +230,21 @@ export async function handleHttpExchange(
     } else if (req.headers['transfer-encoding'] !== undefined) {
       outHeaders['transfer-encoding'] = 'chunked';
     }
-    const inspected = new InspectedBody({
-      prefix: held.prefix,
-      source: held.complete ? undefined : req,
-      scan,
-      tailBytes: Math.min(cfg.scanner.maxMatchWidth, MAX_TAIL_BYTES),
-      onInspection: (r) => lateInspection(r),
-    });
-    inspected.once('close', () => {
-      ctx.requestBytes += inspected.sourceBytes;
-    });
-    body = inspected;
+    if (held.complete) {
+      body = held.prefix;
+    } else {
+      const inspected = new InspectedBody({
+        prefix: held.prefix,
+        source: req,
+        scan,
+        tailBytes: Math.min(cfg.scanner.maxMatchWidth, MAX_TAIL_BYTES),
+        onInspection: (r) => lateInspection(r),
+      });
+      inspected.once('close', () => {
+        ctx.requestBytes += inspected.sourceBytes;
+      });
+      body = inspected;
+    }
   }
 
   ctx.findings = verdict.findings;
@@ -261,7 +268,7 @@ export async function handleHttpExchange(
     }
     stoppedLate = true;
     ctx.settle('blocked_late', `${now.reason}${now.reason.includes('upstream request aborted') ? '' : '; found after forwarding began, upstream request aborted'}`);
-    (body as InspectedBody).stop();
+    if (body instanceof InspectedBody) body.stop();
     forwarded?.handle.abort();
     if (!block(res, ctx, { ...now, decision: 'blocked_late', reason: ctx.reason }, true)) res.destroy();
     return true;
@@ -314,7 +321,7 @@ function relayResponse(
   res: ServerResponse,
   upstreamRes: IncomingMessage,
   policy: PolicyView,
-  unreadable: UninspectableRule,
+  unreadable: () => UninspectableRule,
 ): void {
   const status = upstreamRes.statusCode ?? 502;
   const headers = endToEndResponseHeaders(upstreamRes.headers);
@@ -341,7 +348,7 @@ async function relayInspectedResponse(
   status: number,
   headers: OutgoingHttpHeaders,
   policy: PolicyView,
-  unreadable: UninspectableRule,
+  unreadable: () => UninspectableRule,
 ): Promise<void> {
   const cfg: RuntimeConfig = ctx.config;
   const inspection = cfg.spec.inspection;
@@ -406,10 +413,13 @@ async function relayInspectedResponse(
   if (window.complete) {
     delete headers['transfer-encoding'];
     headers['content-length'] = String(out.length);
+    res.writeHead(status, upstreamRes.statusMessage, headers);
+    res.end(out);
+    return;
   }
   body = new InspectedBody({
     prefix: out,
-    source: window.complete ? undefined : upstreamRes,
+    source: upstreamRes,
     scan,
     tailBytes: Math.min(cfg.scanner.maxMatchWidth, MAX_TAIL_BYTES),
     onInspection: onLate,

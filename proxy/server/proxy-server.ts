@@ -110,6 +110,9 @@ export class ProxyServer {
       maxHeaderSize: opts.maxHeaderBytes ?? 16 * 1024,
       // Strict parsing: lenient mode is how request smuggling gets in.
       insecureHTTPParser: false,
+      // The absolute-form target names the destination; Node would otherwise
+      // answer a Host-less request with a bare 400 that no handler sees.
+      requireHostHeader: false,
     });
     this.server.on('request', (req, res) => this.onRequest(req, res, false));
     this.server.on('checkContinue', (req, res) => this.onRequest(req, res, true));

@@ -1,0 +1,411 @@
+// `npm run bench:proxy`: what the DLP proxy costs, on loopback.
+//
+// Three paths to the same upstream, each proxy in its own process so its CPU
+// and memory can be read from /proc:
+//   (a) direct to the upstream,
+//   (b) a plain forward proxy: http-proxy with a keep-alive agent, no scanning,
+//   (c) kube-dlp with the sample Protect profile.
+// Measured: wrk throughput and latency for 1 KiB and 64 KiB JSON POSTs, CPU
+// seconds per 1,000 requests, the p99 kube-dlp adds at a paced 1,000 req/s,
+// a 1 GiB streamed upload with card numbers planted across chunk boundaries
+// (every one must be found), and idle / peak RSS. The last line printed is
+// one JSON object with the headline numbers.
+import http from 'node:http';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { AddressInfo } from 'node:net';
+
+const ROOT = join(__dirname, '..', '..');
+const SAMPLE_PROFILE = join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml');
+const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
+const PACED_SECONDS = Number(process.env.BENCH_PACED_SECONDS ?? 8);
+const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? 1024 ** 3);
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+// ---------------------------------------------------------------- roles ----
+// The same file runs as each server process: `--role <name>`.
+
+async function runRole(role: string): Promise<void> {
+  if (role === 'upstream') {
+    const server = http.createServer((req, res) => {
+      let bytes = 0;
+      req.on('data', (c: Buffer) => (bytes += c.length));
+      req.on('end', () => {
+        const body = `{"ok":true,"received":${bytes}}`;
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+        res.end(body);
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    process.on('SIGTERM', () => process.exit(0));
+    server.listen(0, '127.0.0.1', () => announce({ port: (server.address() as AddressInfo).port }));
+    return;
+  }
+  if (role === 'plain-proxy') {
+    const { createForwarder } = await import('../proxy/http/forwarder');
+    const forwarder = createForwarder({ maxSockets: 256 });
+    const server = http.createServer((req, res) => {
+      const target = new URL(req.url ?? '');
+      const { connection: _c, 'proxy-connection': _p, ...headers } = req.headers;
+      forwarder.forward(req, res, {
+        target: { host: target.hostname, port: Number(target.port || 80) },
+        method: req.method ?? 'GET',
+        path: target.pathname + target.search,
+        headers,
+        body: req,
+        timeoutMs: 30_000,
+        onResponse: (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+        onError: (err) => {
+          res.writeHead(err.status);
+          res.end();
+        },
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    process.on('SIGTERM', () => process.exit(0));
+    server.listen(0, '127.0.0.1', () => announce({ port: (server.address() as AddressInfo).port }));
+    return;
+  }
+  if (role === 'kubedlp') {
+    const { startProxy } = await import('../proxy/server/start-proxy');
+    const pino = (await import('pino')).default;
+    const running = await startProxy({
+      profilePath: argValue('--profile'),
+      listen: { host: '127.0.0.1', port: 0 },
+      admin: { host: '127.0.0.1', port: 0 },
+      identity: { pod: 'bench', namespace: 'bench', tenant: 'bench' },
+      audit: { file: argValue('--audit') },
+      logger: pino({ level: 'warn' }, pino.destination(2)),
+      timeouts: { keepAliveMs: 60_000, requestMs: 0 },
+    });
+    process.on('SIGTERM', () => void running.stop(1000).then(() => process.exit(0)));
+    announce({ port: running.proxyAddress.port, admin: running.adminAddress!.port });
+    return;
+  }
+  throw new Error(`unknown role ${role}`);
+}
+
+function announce(info: object): void {
+  process.stdout.write(`${JSON.stringify(info)}\n`);
+}
+
+function argValue(flag: string): string {
+  const i = process.argv.indexOf(flag);
+  if (i < 0 || i + 1 >= process.argv.length) throw new Error(`missing ${flag}`);
+  return process.argv[i + 1];
+}
+
+// ------------------------------------------------------------ processes ----
+
+interface Server {
+  child: ChildProcess;
+  pid: number;
+  info: { port: number; admin?: number };
+}
+
+function startRole(role: string, extra: string[] = []): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [__filename, '--role', role, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve({ child, pid: child.pid!, info: JSON.parse(out.slice(0, nl)) });
+    });
+    child.on('exit', (code) => reject(new Error(`${role} exited (${code}) before announcing its port`)));
+  });
+}
+
+function stopRole(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (server.child.exitCode !== null) return resolve();
+    const timer = setTimeout(() => server.child.kill('SIGKILL'), 3000);
+    server.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.child.kill('SIGTERM');
+  });
+}
+
+function cpuSeconds(pid: number): number {
+  // /proc/<pid>/stat: fields 14 and 15 (utime, stime) after the parenthesised command.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+// ------------------------------------------------------------------ wrk ----
+
+interface WrkResult {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  requests: number;
+  errors: number;
+}
+
+function wrk(connectPort: number, requestTarget: string, body: Buffer, dir: string, seconds: number): WrkResult {
+  const bodyFile = join(dir, `body-${body.length}.json`);
+  writeFileSync(bodyFile, body);
+  const script = join(dir, 'post.lua');
+  // One pre-formatted request: for a proxy the request line carries the absolute URL.
+  writeFileSync(
+    script,
+    `local f = assert(io.open(${JSON.stringify(bodyFile)}, "rb"))
+local body = f:read("*all")
+f:close()
+local req = wrk.format("POST", ${JSON.stringify(requestTarget)}, { ["Content-Type"] = "application/json", ["Host"] = "bench.local" }, body)
+request = function() return req end
+`,
+  );
+  const out = execFileSync('wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${connectPort}`], {
+    encoding: 'utf8',
+  });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { rps, requests, errors, p50ms: latency(out, '50%'), p99ms: latency(out, '99%') };
+}
+
+function latency(out: string, pct: string): number {
+  const m = new RegExp(`^\\s+${pct.replace('%', '%')}\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+  if (!m) return NaN;
+  const v = Number(m[1]);
+  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+}
+
+// -------------------------------------------------------- paced client ----
+
+/** Fixed-rate open-loop client: latency counts from the scheduled send time, so stalls are not hidden. */
+async function paced(connectPort: number, requestTarget: string, body: Buffer, rate: number, seconds: number): Promise<{ p50ms: number; p99ms: number; sent: number; errors: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
+    for (; sent < due; sent++) {
+      const scheduled = start + (sent / rate) * 1000;
+      inflight.push(
+        new Promise<void>((resolve) => {
+          const req = http.request(
+            { host: '127.0.0.1', port: connectPort, method: 'POST', path: requestTarget, agent, headers: { 'content-type': 'application/json', 'content-length': body.length, host: 'bench.local' } },
+            (res) => {
+              res.resume();
+              res.on('end', () => {
+                if (res.statusCode !== 200) errors++;
+                latencies.push(performance.now() - scheduled);
+                resolve();
+              });
+            },
+          );
+          req.on('error', () => {
+            errors++;
+            resolve();
+          });
+          req.end(body);
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(inflight);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return { p50ms: pct(0.5), p99ms: pct(0.99), sent, errors };
+}
+
+// -------------------------------------------------------- 1 GiB stream ----
+
+const CARD = ' 4111 1111 1111 1111 ';
+
+/** Streams `total` bytes of JSON-ish filler with a card planted across every 16th chunk boundary. */
+async function streamUpload(connectPort: number, requestTarget: string, total: number): Promise<{ seconds: number; planted: number; status: number }> {
+  const chunkSize = 256 * 1024;
+  const filler = Buffer.alloc(chunkSize);
+  const line = Buffer.from('{"event":"page_view","path":"/catalog/items","ua":"bench"}\n');
+  for (let i = 0; i < chunkSize; i++) filler[i] = line[i % line.length];
+  const split = Math.floor(CARD.length / 2);
+  const head = Buffer.from(CARD.slice(0, split));
+  const tail = Buffer.from(CARD.slice(split));
+  const chunks = Math.floor(total / chunkSize);
+  let planted = 0;
+  const started = performance.now();
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: connectPort, method: 'POST', path: requestTarget, headers: { 'content-length': chunks * chunkSize, 'content-type': 'application/x-ndjson' }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    let i = 0;
+    const pump = (): void => {
+      while (i < chunks) {
+        let chunk = filler;
+        const endsWithHead = i % 16 === 0 && i + 1 < chunks;
+        const startsWithTail = i % 16 === 1;
+        if (endsWithHead || startsWithTail) {
+          chunk = Buffer.from(filler);
+          if (endsWithHead) head.copy(chunk, chunk.length - head.length);
+          if (startsWithTail) tail.copy(chunk, 0);
+          if (endsWithHead) planted++;
+        }
+        i++;
+        if (!req.write(chunk)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end();
+    };
+    pump();
+  });
+  return { seconds: (performance.now() - started) / 1000, planted, status };
+}
+
+async function metricValue(adminPort: number, name: string, labels: string): Promise<number> {
+  const text = await new Promise<string>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: adminPort, path: '/metrics' }, (res) => {
+      let s = '';
+      res.on('data', (d) => (s += d));
+      res.on('end', () => resolve(s));
+    }).on('error', reject);
+  });
+  let total = 0;
+  for (const l of text.split('\n')) if (l.startsWith(name) && l.includes(labels)) total += Number(l.split(' ').pop());
+  return total;
+}
+
+// ----------------------------------------------------------------- main ----
+
+/** A realistic order document of exactly `size` bytes, with nothing sensitive in it. */
+function jsonBody(size: number): Buffer {
+  const items: object[] = [];
+  const doc = (pad: string) => JSON.stringify({ order: 'ord-20261127-0042', customer: 'c-981', items, pad });
+  while (doc('').length + 80 < size) {
+    const i = items.length;
+    items.push({ sku: `SKU-${1000 + i}`, qty: (i % 7) + 1, note: 'standard shipping' });
+  }
+  return Buffer.from(doc('.'.repeat(size - doc('').length)));
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kdlp-bench-'));
+  const servers: Server[] = [];
+  const start = async (role: string, extra: string[] = []) => {
+    const s = await startRole(role, extra);
+    servers.push(s);
+    return s;
+  };
+  try {
+    const monitorYaml = readFileSync(SAMPLE_PROFILE, 'utf8')
+      .replace('mode: Protect', 'mode: Monitor')
+      .replace(/maxBodyBytes: \d+/, 'maxBodyBytes: 4294967296');
+    const monitorProfile = join(dir, 'monitor.yaml');
+    writeFileSync(monitorProfile, monitorYaml);
+
+    const upstream = await start('upstream');
+    const plain = await start('plain-proxy');
+    const kubedlp = await start('kubedlp', ['--profile', SAMPLE_PROFILE, '--audit', join(dir, 'audit.log')]);
+    await new Promise((r) => setTimeout(r, 500));
+    const idleRss = memoryMiB(kubedlp.pid, 'VmRSS');
+    const absolute = `http://127.0.0.1:${upstream.info.port}/v1/orders`;
+
+    const bodies = { '1KiB': jsonBody(1024), '64KiB': jsonBody(64 * 1024) };
+    const table: Record<string, Record<string, WrkResult & { cpuPer1k?: number }>> = {};
+    for (const [label, body] of Object.entries(bodies)) {
+      table[label] = {};
+      for (const [name, port, target, pid] of [
+        ['direct', upstream.info.port, '/v1/orders', undefined],
+        ['plain-proxy', plain.info.port, absolute, plain.pid],
+        ['kube-dlp', kubedlp.info.port, absolute, kubedlp.pid],
+      ] as const) {
+        wrk(port, target, body, dir, 1); // warm-up: JIT, pools, scratch space
+        const cpu0 = pid ? cpuSeconds(pid) : 0;
+        const r = wrk(port, target, body, dir, WRK_SECONDS);
+        const cpuPer1k = pid ? ((cpuSeconds(pid) - cpu0) / r.requests) * 1000 : undefined;
+        table[label][name] = { ...r, cpuPer1k };
+        process.stdout.write(
+          `${label.padEnd(6)} ${name.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms` +
+            `${cpuPer1k !== undefined ? `  cpu ${cpuPer1k.toFixed(3)} s/1k req` : ''}${r.errors ? `  errors ${r.errors}` : ''}\n`,
+        );
+      }
+    }
+
+    const pacedDirect = await paced(upstream.info.port, '/v1/orders', bodies['1KiB'], 1000, PACED_SECONDS);
+    const pacedDlp = await paced(kubedlp.info.port, absolute, bodies['1KiB'], 1000, PACED_SECONDS);
+    process.stdout.write(
+      `paced 1000 req/s, 1 KiB: direct p50 ${pacedDirect.p50ms.toFixed(2)} p99 ${pacedDirect.p99ms.toFixed(2)} ms; ` +
+        `kube-dlp p50 ${pacedDlp.p50ms.toFixed(2)} p99 ${pacedDlp.p99ms.toFixed(2)} ms (errors ${pacedDirect.errors + pacedDlp.errors})\n`,
+    );
+
+    // A separate kube-dlp in Monitor mode for the stream: planted cards must be
+    // counted, not block the upload, and its peak RSS is the stream's.
+    const streamProxy = await start('kubedlp', ['--profile', monitorProfile, '--audit', join(dir, 'audit-stream.log')]);
+    const stream = await streamUpload(streamProxy.info.port, absolute, STREAM_BYTES);
+    const found = await metricValue(streamProxy.info.admin!, 'kubedlp_findings_total', 'detector="pci.card-number"');
+    const streamPeak = memoryMiB(streamProxy.pid, 'VmHWM');
+    const mbPerSec = STREAM_BYTES / 1e6 / stream.seconds;
+    process.stdout.write(
+      `stream ${(STREAM_BYTES / 1024 ** 3).toFixed(2)} GiB: status ${stream.status}, ${mbPerSec.toFixed(0)} MB/s, ` +
+        `cards planted across chunk boundaries ${stream.planted}, found ${found}, peak RSS ${streamPeak.toFixed(0)} MiB\n`,
+    );
+    process.stdout.write(`idle RSS (kube-dlp after profile load) ${idleRss.toFixed(0)} MiB\n`);
+
+    const ratio = (l: string) => table[l]['kube-dlp'].rps / table[l]['plain-proxy'].rps;
+    const summary = {
+      rps_ratio_vs_plain_proxy: round(ratio('1KiB'), 3),
+      rps_ratio_vs_plain_proxy_64k: round(ratio('64KiB'), 3),
+      rps: Object.fromEntries(Object.entries(table).map(([l, row]) => [l, Object.fromEntries(Object.entries(row).map(([n, r]) => [n, round(r.rps, 0)]))])),
+      p99_ms: Object.fromEntries(Object.entries(table).map(([l, row]) => [l, Object.fromEntries(Object.entries(row).map(([n, r]) => [n, round(r.p99ms, 2)]))])),
+      cpu_s_per_1k_requests: Object.fromEntries(
+        Object.entries(table).map(([l, row]) => [l, { plain_proxy: round(row['plain-proxy'].cpuPer1k!, 4), kube_dlp: round(row['kube-dlp'].cpuPer1k!, 4) }]),
+      ),
+      added_p99_ms_at_1k: round(pacedDlp.p99ms - pacedDirect.p99ms, 3),
+      stream_mb_s: round(mbPerSec, 1),
+      stream_peak_rss_mib: round(streamPeak, 1),
+      stream_findings: { planted: stream.planted, found },
+      idle_rss_mib: round(idleRss, 1),
+      cpus: (await import('node:os')).cpus().length,
+    };
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } finally {
+    await Promise.all(servers.map(stopRole));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+const roleAt = process.argv.indexOf('--role');
+if (roleAt >= 0) {
+  runRole(process.argv[roleAt + 1]).catch((err) => {
+    process.stderr.write(`bench role failed: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+} else {
+  main().catch((err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  });
+}

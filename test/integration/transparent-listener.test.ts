@@ -5,7 +5,7 @@
 // keep-alive; server-speaks-first TCP; half-close; direct connections served
 // as explicit proxy requests; unreadable original destinations; the
 // name-and-address egress rules; Monitor mode.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import http from 'node:http';
 import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
@@ -41,7 +41,7 @@ profile: {name: listener-test}
 spec:
 ${spec}`;
 
-async function transparentProxy(t: Tap.Test, spec: string) {
+async function transparentProxy(t: Test, spec: string) {
   const original = fakeOriginal();
   const proxy: TestProxy = await startTestProxy(profile(spec), {
     mode: 'transparent',

@@ -1,7 +1,7 @@
 // The ClientHello parser against hellos from Node's own TLS client (real
 // wire bytes) and against hand-built ones for every edge the parser guards:
 // fragmentation over records and over reads, limits, and malformed lengths.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
@@ -82,7 +82,7 @@ function records(hs: Buffer, fragment = 16384, contentType = 22): Buffer {
 
 const hello = (extensions?: Buffer, fragment?: number) => records(handshake(helloBody(extensions)), fragment);
 
-function expectHello(t: Tap.Test, r: ClientHelloResult) {
+function expectHello(t: Test, r: ClientHelloResult) {
   if (r.kind !== 'client-hello') {
     t.fail(`expected a client hello, got ${JSON.stringify(r)}`);
     throw new Error('not a hello');

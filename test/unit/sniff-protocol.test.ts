@@ -1,7 +1,7 @@
 // Protocol sniffing of captured connections: the classification of first
 // bytes, and the socket-level sniffer (bytes kept for replay, TLS hellos
 // split across writes, silent server-first clients, clients that leave).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
@@ -37,7 +37,7 @@ t.test('classifyHead: HTTP methods, other protocols, undecided prefixes', async 
 });
 
 /** A connected pair: `client` is ours to write, `server` is what the sniffer reads. */
-async function pair(t: Tap.Test): Promise<{ client: net.Socket; server: net.Socket }> {
+async function pair(t: Test): Promise<{ client: net.Socket; server: net.Socket }> {
   const srv = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');

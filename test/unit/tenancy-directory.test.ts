@@ -1,7 +1,7 @@
 // The tenant directory format: parsing, every validation issue reported with
 // its path, longest-prefix address ownership, IPv6 spellings, and hot reload
 // through real filesystem events (no fixed sleeps: each test awaits the event).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { once } from 'node:events';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,7 +93,7 @@ addresses:
 });
 
 // The watcher never keeps a process alive (a proxy's sockets do); the test holds the loop open instead.
-function keepAlive(t: Tap.Test) {
+function keepAlive(t: Test) {
   const timer = setInterval(() => undefined, 1000);
   t.teardown(() => clearInterval(timer));
 }

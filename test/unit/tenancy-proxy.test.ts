@@ -3,7 +3,7 @@
 // audited; exceptions open them; a directory reload takes effect without a
 // restart; Monitor mode enforces it too (denyCrossTenant is an explicit
 // switch, not a DLP finding).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
@@ -31,7 +31,7 @@ spec:
     exceptions: ${exceptions}
 `;
 
-async function withDirectory(t: Tap.Test, teamBTenant: string) {
+async function withDirectory(t: Test, teamBTenant: string) {
   const dir = mkdtempSync(join(tmpdir(), 'kdlp-tenants-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'tenants.yaml');
@@ -80,7 +80,7 @@ t.test('explicit proxy: another tenant is denied by name, by IP and through CONN
 });
 
 /** The team-b "service": a server on 127.0.0.2, which the directory maps to team-b. */
-async function teamBService(t: Tap.Test): Promise<number> {
+async function teamBService(t: Test): Promise<number> {
   const server = http.createServer((_req, res) => res.end('team-b'));
   server.listen(0, '127.0.0.2');
   await once(server, 'listening');

@@ -19,26 +19,27 @@ export interface VariableQuery {
   query: string;
 }
 
-/** Every target of every panel, rows' nested (collapsed) panels included. */
-export function dashboardQueries(dashboard: Json): DashboardQuery[] {
-  const out: DashboardQuery[] = [];
-  const visit = (panels: Json[]): void => {
-    for (const p of panels) {
-      if (Array.isArray(p.panels)) visit(p.panels as Json[]);
-      for (const t of (p.targets as Json[] | undefined) ?? []) {
-        const ds = (t.datasource as { type?: string } | undefined)?.type;
-        out.push({
-          dashboard: String(dashboard.uid),
-          panel: String(p.title),
-          refId: String(t.refId),
-          expr: String(t.expr),
-          datasource: ds === 'loki' ? 'loki' : 'prometheus',
-        });
-      }
-    }
-  };
-  visit(dashboard.panels as Json[]);
+/** Every panel, rows and the panels inside collapsed rows included, in layout order. */
+export function panelsOf(dashboard: Json): Json[] {
+  const out: Json[] = [];
+  for (const p of dashboard.panels as Json[]) {
+    out.push(p);
+    if (Array.isArray(p.panels)) out.push(...(p.panels as Json[]));
+  }
   return out;
+}
+
+/** Every target of every panel. */
+export function dashboardQueries(dashboard: Json): DashboardQuery[] {
+  return panelsOf(dashboard).flatMap((p) =>
+    ((p.targets as Json[] | undefined) ?? []).map((t) => ({
+      dashboard: String(dashboard.uid),
+      panel: String(p.title),
+      refId: String(t.refId),
+      expr: String(t.expr),
+      datasource: (t.datasource as { type?: string } | undefined)?.type === 'loki' ? ('loki' as const) : ('prometheus' as const),
+    })),
+  );
 }
 
 export function variableQueries(dashboard: Json): VariableQuery[] {
@@ -79,16 +80,61 @@ export function variablesIn(expr: string): Set<string> {
 const KUBEDLP_NAME = /\bkubedlp_[a-zA-Z0-9_:]*/g;
 const HISTOGRAM_SERIES = /_(bucket|sum|count)$/;
 
+export interface ExportedMetrics {
+  names: ReadonlySet<string>;
+  /** The histograms among them: only these have `_bucket`, `_sum` and `_count` series. */
+  histograms: ReadonlySet<string>;
+}
+
 /**
- * kube-dlp metric names an expression reads, as exported (a histogram's
- * `_bucket`, `_sum` and `_count` series map to the histogram's name when
- * that name is exported).
+ * kube-dlp metric names an expression reads, as exported: a histogram's
+ * `_bucket`, `_sum` and `_count` series map to the histogram's name.
  */
-export function kubedlpMetricNames(expr: string, exported: ReadonlySet<string>): string[] {
+export function kubedlpMetricNames(expr: string, exported: ExportedMetrics): string[] {
   const names = new Set<string>();
   for (const [name] of expr.matchAll(KUBEDLP_NAME)) {
     const base = name.replace(HISTOGRAM_SERIES, '');
-    names.add(!exported.has(name) && base !== name && exported.has(base) ? base : name);
+    names.add(base !== name && exported.histograms.has(base) ? base : name);
   }
   return [...names].sort();
+}
+
+export interface AlertRule {
+  group: string;
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/** The alerting rules of a parsed rules file (`groups: [{name, rules}]`). */
+export function alertRules(rulesFile: Json): AlertRule[] {
+  return (rulesFile.groups as Json[]).flatMap((g) =>
+    (g.rules as Json[])
+      .filter((r) => typeof r.alert === 'string')
+      .map((r) => ({
+        group: String(g.name),
+        alert: String(r.alert),
+        expr: String(r.expr),
+        ...(r.for !== undefined ? { for: String(r.for) } : {}),
+        labels: (r.labels as Record<string, string> | undefined) ?? {},
+        annotations: (r.annotations as Record<string, string> | undefined) ?? {},
+      })),
+  );
+}
+
+export interface LabelMatcher {
+  label: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
+/** Label matchers with literal values (`decision=~"blocked|blocked_late"`); template variables are left in. */
+export function labelMatchers(expr: string): LabelMatcher[] {
+  return [...expr.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"]*)"/g)].map((m) => ({
+    label: m[1],
+    op: m[2] as LabelMatcher['op'],
+    value: m[3],
+  }));
 }

@@ -133,7 +133,7 @@ export const exfiltrationDashboard: DashboardSpec = {
         },
         {
           kind: 'timeseries',
-          title: 'Blocked bytes',
+          title: 'Blocked bytes by namespace',
           description: 'How much request body data are blocked requests carrying, per namespace? A rise means larger payloads are being attempted.',
           targets: [{ expr: `sum by (namespace, tenant) (${ofTrafficSidecars(`rate(kubedlp_blocked_bytes_total[${RATE}])`)})`, legend: '{{namespace}} ({{tenant}})' }],
           unit: 'Bps',
@@ -151,7 +151,7 @@ export const exfiltrationDashboard: DashboardSpec = {
         },
         {
           kind: 'timeseries',
-          title: 'Uninspected egress',
+          title: 'Uninspected egress by namespace',
           description: 'Which namespaces send traffic the proxy cannot look into (CONNECT tunnels, bodies beyond the inspection limits) and is allowed to?',
           targets: [{ expr: `sum by (namespace, tenant) (rate(${requests('uninspected')}[${RATE}]))`, legend: '{{namespace}} ({{tenant}})' }],
           unit: 'reqps',

@@ -25,6 +25,7 @@ export interface ProxyCommandOptions {
   drainTimeout: string;
   upstreamTimeout: string;
   headersTimeout: string;
+  requestTimeout: string;
   keepAliveTimeout: string;
   maxSockets: string;
 }
@@ -47,6 +48,7 @@ export function registerProxyCommand(program: Command): void {
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long in-flight requests may finish', '10')
     .option('--upstream-timeout <seconds>', 'upstream inactivity before 504', '30')
     .option('--headers-timeout <seconds>', 'time a client has to send request headers before 408', '30')
+    .option('--request-timeout <seconds>', 'time a client has to send a whole request, body included, before 408 (0: no limit)', '300')
     .option('--keep-alive-timeout <seconds>', 'idle client keep-alive connections are closed after this', '5')
     .option('--max-sockets <n>', 'concurrent upstream connections per destination', '256')
     .action(async (opts: ProxyCommandOptions) => {
@@ -74,6 +76,7 @@ export async function runProxy(opts: ProxyCommandOptions, env: NodeJS.ProcessEnv
       timeouts: {
         upstreamMs: seconds('--upstream-timeout', opts.upstreamTimeout),
         headersMs: seconds('--headers-timeout', opts.headersTimeout),
+        requestMs: opts.requestTimeout === '0' ? 0 : seconds('--request-timeout', opts.requestTimeout),
         keepAliveMs: seconds('--keep-alive-timeout', opts.keepAliveTimeout),
       },
       upstream: { maxSockets: positiveInt('--max-sockets', opts.maxSockets) },

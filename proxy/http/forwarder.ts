@@ -144,6 +144,11 @@ export function createForwarder(opts: ForwarderOptions = {}): Forwarder {
         if (!res.writableFinished) upstreamReq?.destroy();
       });
 
+      // http-proxy seeds the upstream request with the client's headers, and
+      // Node renders a request's head at construction when it carries
+      // Expect: the exact header set could then no longer be applied. The
+      // expectation was the proxy's to answer anyway (hop-by-hop here).
+      if (req.headers.expect !== undefined) delete req.headers.expect;
       proxy.web(
         req,
         res,

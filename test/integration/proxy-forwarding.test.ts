@@ -5,7 +5,18 @@ import t from 'tap';
 import http from 'node:http';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
-import { curl, monitorProfile, protectProfile, request, startTestProxy, startUpstream, type TestProxy, type Upstream } from './proxy-harness';
+import {
+  curl,
+  monitorProfile,
+  protectProfile,
+  rawExchange,
+  request,
+  startTestProxy,
+  startUpstream,
+  statusOf,
+  type TestProxy,
+  type Upstream,
+} from './proxy-harness';
 
 let upstream: Upstream;
 let proxy: TestProxy;
@@ -176,4 +187,36 @@ t.test('a slow upstream slows the client down (backpressure), and the body arriv
   t.equal(await response, 'done');
   t.equal(received.bytes, total);
   t.equal(received.hash.digest('hex'), sent.digest('hex'), 'byte-identical after backpressure');
+});
+
+t.test('Expect: 100-continue is answered by the proxy after its pre-body checks', async (t) => {
+  const before = upstream.requests.length;
+  const allowed = await curl([
+    '-x',
+    `http://127.0.0.1:${proxy.port}`,
+    '-H',
+    'Expect: 100-continue',
+    '--data-binary',
+    'hello upstream',
+    '-w',
+    '\n%{http_code}',
+    `${base()}/expect`,
+  ]);
+  t.equal(allowed.stdout.split('\n').pop(), '200');
+  const got = upstream.requests[before];
+  t.equal(got.body.toString(), 'hello upstream');
+  t.equal(got.headers.expect, undefined, 'the proxy consumed the expectation');
+
+  // Refused before the body: the client is told 403 instead of 100 and never sends it.
+  const denied = await rawExchange(
+    proxy.port,
+    'POST http://denied.example/x HTTP/1.1\r\nHost: denied.example\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n',
+  );
+  t.match(denied, /^HTTP\/1\.1 403 /);
+  t.notMatch(denied, /100 Continue/);
+});
+
+t.test('absolute-form without a Host header is accepted (the URL names the destination)', async (t) => {
+  const reply = await rawExchange(proxy.port, `GET ${base()}/nohost HTTP/1.1\r\nConnection: close\r\n\r\n`);
+  t.equal(statusOf(reply), 200);
 });

@@ -63,7 +63,7 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   const log: Logger = opts.log ?? pino({ level: opts.logLevel ?? 'info', base: { component: 'kube-dlp-operator' } });
   const namespace = operatorNamespace(opts.namespace);
   const adminAddress = parseListenAddress(opts.admin ?? '127.0.0.1:15091');
-  const identity = opts.identity ?? process.env.POD_NAME ?? `${hostname()}_${process.pid}`;
+  const identity = opts.identity || process.env.POD_NAME || `${hostname()}_${process.pid}`;
   if (opts.concurrency !== undefined && !(Number.isInteger(opts.concurrency) && opts.concurrency > 0)) {
     throw new OperatorOptionsError(`--concurrency must be a positive integer, got ${opts.concurrency}`);
   }

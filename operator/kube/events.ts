@@ -34,7 +34,7 @@ export interface EventSink {
 export interface EventRecorderOptions {
   /** reportingInstance: the pod name in cluster. */
   instance: string;
-  /** Where Events about cluster-scoped objects go (client-go uses "default"). */
+  /** Where Events about cluster-scoped objects go; the API server accepts only "default" (the default). */
   clusterScopedNamespace?: string;
   /** Same event suppressed for this long. Default 10 min. */
   quietPeriodMs?: number;
@@ -64,8 +64,9 @@ export class EventRecorder implements EventSink {
     this.recent.set(dedupeKey, now);
     if (this.recent.size > MAX_REMEMBERED) this.recent.delete(this.recent.keys().next().value!);
 
-    // Namespaces are cluster-scoped, but their Events are most useful inside them.
-    const namespace = target.namespace ?? (target.kind === 'Namespace' ? target.name : (this.opts.clusterScopedNamespace ?? 'default'));
+    // The API server files Events about cluster-scoped objects (Namespaces,
+    // ClusterSecurityProfiles) under "default" only; `kubectl describe` looks there.
+    const namespace = target.namespace ?? this.opts.clusterScopedNamespace ?? 'default';
     const body = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',

@@ -31,9 +31,9 @@ import { startProxy, type RunningProxy } from '../../proxy/server/start-proxy';
 import { runOperator } from '../../operator/run';
 import { silentLogger } from '../../operator/kube/logger';
 import { DASHBOARDS } from '../../scripts/prometheus/dashboards';
-import { renderDashboard, type Json } from '../../scripts/prometheus/grafana';
+import type { Json } from '../../scripts/prometheus/grafana';
 import { alertRules, dashboardQueries, expandTemplate, parseLabelValues, variableQueries, variablesIn } from '../../scripts/prometheus/queries';
-import { RULES_FILE } from '../../scripts/prometheus/generate';
+import { DASHBOARD_DIR, RULES_FILE, dashboardFileName } from '../../scripts/prometheus/generate';
 import { installCRDs, startControlPlane, waitFor, type ControlPlane } from '../envtest';
 import { findPrometheus, INSTALL_HINT, startPrometheus, type RunningPrometheus, type Sample } from '../fixtures/prometheus/prometheus-server';
 import { TENANTS_FIXTURE } from '../fixtures/prometheus/exported-metrics';
@@ -294,8 +294,9 @@ if (prometheusBinary === undefined) {
   });
 }
 
+/** The committed JSON users import (test/unit/dashboards.test.ts keeps it in step with the sources). */
 function dashboards(): Json[] {
-  return DASHBOARDS.map(renderDashboard);
+  return DASHBOARDS.map((d) => JSON.parse(readFileSync(join(ROOT, DASHBOARD_DIR, dashboardFileName(d.uid)), 'utf8')) as Json);
 }
 
 function hasFiniteValue(result: Sample[]): boolean {

@@ -226,3 +226,11 @@ t.test('docs/dashboards.md describes every panel', async (t) => {
     for (const p of panelsOf(d).filter((x) => x.type !== 'row')) t.ok(doc.includes(`**${p.title}**`), `${d.uid}: **${p.title}**`);
   }
 });
+
+t.test('standalone Grafana provisioning: a file provider for the dashboards, example Prometheus and Loki datasources', async (t) => {
+  const { parse } = await import('yaml');
+  const provider = parse(readFileSync(join(ROOT, 'config', 'grafana', 'provisioning', 'dashboards', 'kube-dlp.yaml'), 'utf8')) as Json;
+  t.match(provider, { apiVersion: 1, providers: [{ name: 'kube-dlp', type: 'file', folder: 'kube-dlp', options: { path: String } }] });
+  const datasources = parse(readFileSync(join(ROOT, 'config', 'grafana', 'provisioning', 'datasources', 'kube-dlp-example.yaml'), 'utf8')) as Json;
+  t.same((datasources.datasources as Json[]).map((d) => d.type), ['prometheus', 'loki'], 'the plugin types the dashboards\' datasource variables ask for');
+});

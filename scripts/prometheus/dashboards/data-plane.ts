@@ -1,7 +1,7 @@
 // "kube-dlp / Data plane": are the sidecars healthy, fast, on the expected
 // profile and on the fast engine? For platform teams running kube-dlp.
 import type { DashboardSpec, Threshold } from '../grafana';
-import { RATE, SIDECAR, ofSelectedSidecars, quantile } from './promql';
+import { RANGE, RATE, SIDECAR, ofSelectedSidecars, quantile } from './promql';
 import { PROMETHEUS_DATASOURCE, NAMESPACE, PROFILE, POD } from './variables';
 
 const WARN_ON_ANY: Threshold[] = [
@@ -52,7 +52,7 @@ export const dataPlaneDashboard: DashboardSpec = {
           kind: 'stat',
           title: 'Profile reload failures',
           description: 'How many profile reloads were rejected in the time range (the sidecar keeps the previous profile)? Alert KubeDlpProfileReloadFailing.',
-          targets: [{ expr: `sum(${ofSelectedSidecars(`increase(kubedlp_config_reload_failures_total{${SIDECAR}}[$__range])`)})`, instant: true }],
+          targets: [{ expr: `sum(${ofSelectedSidecars(`increase(kubedlp_config_reload_failures_total{${SIDECAR}}[${RANGE}])`)})`, instant: true }],
           thresholds: WARN_ON_ANY,
           noValue: '0',
           w: 4,
@@ -81,7 +81,7 @@ export const dataPlaneDashboard: DashboardSpec = {
           kind: 'stat',
           title: 'Rejected bad requests',
           description: 'How many requests were rejected as malformed or looping before any policy applied, in the time range?',
-          targets: [{ expr: `sum(${ofSelectedSidecars(`increase(kubedlp_bad_requests_total{${SIDECAR}}[$__range])`)})`, instant: true }],
+          targets: [{ expr: `sum(${ofSelectedSidecars(`increase(kubedlp_bad_requests_total{${SIDECAR}}[${RANGE}])`)})`, instant: true }],
           thresholds: WARN_ON_ANY,
           noValue: '0',
           w: 4,
@@ -116,7 +116,7 @@ export const dataPlaneDashboard: DashboardSpec = {
           kind: 'table',
           title: 'Profile version per sidecar',
           description:
-            'Which profile and version does each sidecar enforce, and how long ago did it last load one? The version is a hash of what the profile means, ' +
+            'Which profile and version does each sidecar enforce? The version is a hash of what the profile means, ' +
             'so sidecars of one namespace should agree once a rollout is done.',
           targets: [{ expr: `max by (namespace, pod, profile, version) (${perSidecar('kubedlp_config_info')})` }],
           hide: ['Value'],

@@ -41,11 +41,13 @@ profile: {name: listener-test}
 spec:
 ${spec}`;
 
-async function transparentProxy(t: Test, spec: string) {
+// A client that stays silent for the whole sniff window is relayed as TCP (and HTTP it sends later is then
+// uninspectable): HTTP tests use a window no loaded machine exceeds, the server-speaks-first test a short one.
+async function transparentProxy(t: Test, spec: string, sniffMs = 10_000) {
   const original = fakeOriginal();
   const proxy: TestProxy = await startTestProxy(profile(spec), {
     mode: 'transparent',
-    transparent: { readOriginal: original.read, timeouts: { sniffMs: 30 } },
+    transparent: { readOriginal: original.read, timeouts: { sniffMs } },
   });
   original.setSelf(proxy.port);
   t.teardown(() => proxy.stop());
@@ -91,7 +93,7 @@ t.test('a 2 MiB streamed body arrives intact behind the replayed head; keep-aliv
 });
 
 t.test('raw TCP: server-speaks-first protocols and half-close both work', async (t) => {
-  const { proxy, original } = await transparentProxy(t, '  mode: Protect\n  egress: {uninspectable: Allow}\n');
+  const { proxy, original } = await transparentProxy(t, '  mode: Protect\n  egress: {uninspectable: Allow}\n', 30);
   const banner = net.createServer({ allowHalfOpen: true }, (s) => {
     s.write('220 smtp.example ready\r\n');
     s.on('data', (d: Buffer) => s.end(`250 got ${d.toString().trim()}\r\n`));

@@ -121,6 +121,8 @@ async function main(): Promise<void> {
       '--tenant-directory', join(dir, 'tenants.yaml'),
       '--namespace', 'team-a', '--tenant', 'acme', '--pod', 'app-0',
       '--admin', '127.0.0.1:15090',
+      // Every client here speaks first; a long window keeps a loaded machine from relaying HTTP as plain TCP.
+      '--sniff-timeout', '10',
   ]);
   const proxy = watchJsonLines<Line>(proxyProcess);
   const app = (action: object) => runApp(topo, action);

@@ -255,3 +255,19 @@ t.test('response bodies are inspected when the profile asks', (t) =>
     }
   }),
 );
+
+t.test('Monitor mode forwards what it cannot inspect, counted and audited as uninspected', (t) =>
+  withProxy(monitorProfile(), async (proxy) => {
+    const before = upstream.requests.length;
+    const res = await request(proxy.port, {
+      method: 'POST',
+      path: url('/zstd'),
+      headers: { 'content-encoding': 'zstd' },
+      body: Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]),
+    });
+    t.equal(res.status, 200);
+    t.equal(upstream.requests[before].body.length, 7, 'forwarded as sent');
+    t.equal(await proxy.metric('kubedlp_proxy_requests_total', { decision: 'uninspected' }), 1);
+    t.match(proxy.audit()[0], { decision: 'uninspected', action: 'monitor', reason: /unsupported content-encoding/ });
+  }),
+);

@@ -3,7 +3,7 @@
 // profile, an audit file, and a clean exit on SIGTERM.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { curl, startUpstream } from './proxy-harness';
@@ -18,6 +18,7 @@ t.test('kube-dlp proxy runs, enforces the sample profile, and drains on SIGTERM'
   const upstream = await startUpstream();
   t.teardown(() => upstream.close());
   const dir = mkdtempSync(join(tmpdir(), 'kdlp-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const auditFile = join(dir, 'audit.log');
   const child = spawn(
     process.execPath,
@@ -81,6 +82,7 @@ t.test('bad flags and an invalid profile are usage errors (exit 2)', async (t) =
   t.equal(badListen.code, 2);
   t.match(badListen.stderr, /--listen must be host:port/);
   const dir = mkdtempSync(join(tmpdir(), 'kdlp-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const missing = await run(['--profile', join(dir, 'absent.yaml'), '--admin', 'off']);
   t.equal(missing.code, 2);
   t.match(missing.stderr, /profile could not be read/);

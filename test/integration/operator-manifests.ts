@@ -60,7 +60,8 @@ function withNamespace(obj: KubeObject, namespace: string): KubeObject {
   }
   if (copy.kind === 'RoleBinding' || copy.kind === 'ClusterRoleBinding') {
     for (const s of (copy.subjects as { kind: string; namespace?: string }[] | undefined) ?? []) {
-      if (s.kind === 'ServiceAccount') s.namespace = namespace;
+      // Like kustomize v5: only subjects without a namespace get the new one.
+      if (s.kind === 'ServiceAccount' && !s.namespace) s.namespace = namespace;
     }
   }
   return copy;

@@ -56,6 +56,8 @@ export interface InjectionOptions {
   injection?: Partial<Omit<InjectionConfig, 'image' | 'imagePullPolicy' | 'nativeSidecars'>>;
   maxRestartsPerMinute?: number;
   rolloutIntervalMs?: number;
+  /** Each admission request's duration in seconds (benchmark). */
+  observeRequest?(seconds: number): void;
 }
 
 export interface RunningInjection {
@@ -125,7 +127,7 @@ export async function startInjection(opts: InjectionOptions): Promise<RunningInj
     metrics,
     log,
   });
-  const server = new WebhookServer({ handler, metrics, log, identity });
+  const server = new WebhookServer({ handler, metrics, log, identity, observe: opts.observeRequest });
   certificates.onChange((next) => {
     server.setIdentity(next);
     log.info({}, 'webhook serving certificate reloaded');

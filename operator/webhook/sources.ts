@@ -1,7 +1,8 @@
 // What the handler looks up per request, served from informer caches so the
-// admission path does no API call in the steady state; a cache miss (a
-// namespace created a moment ago, a cache still syncing) falls back to one
-// GET, so a fresh namespace is never mistaken for a missing one.
+// admission path does no API call in the steady state. A namespace missing
+// from the cache (created a moment ago) is fetched with one GET, so a fresh
+// namespace is never mistaken for a missing one; a rendered profile is
+// fetched only while the cache is still syncing.
 import { MANAGED_SELECTOR, PROFILE_CONFIGMAP, PROFILE_CONFIGMAP_KEY } from '../api/names';
 import { KubeApiError } from '../errors';
 import { allowancesFromRenderedProfile, strictest, type ProfileAllowances } from '../inject/profile-allowances';
@@ -66,6 +67,11 @@ export class CachedAllowances implements AllowanceSource {
   async allowances(namespace: string): Promise<ProfileAllowances> {
     const cached = this.informer.get(PROFILE_CONFIGMAP, namespace);
     if (cached) return cached.allowances;
+    // Once synced, absence is the answer: no API call on the admission path
+    // for every pod of a namespace whose profile is not rendered (yet). A pod
+    // racing the very first rendering gets the strict answer and is retried
+    // by its controller.
+    if (this.informer.synced) return strictest(NOT_RENDERED);
     try {
       return toRenderedProfileView(await this.client.get<RawObject>(CONFIG_MAPS, PROFILE_CONFIGMAP, namespace)).allowances;
     } catch (err) {

@@ -68,17 +68,31 @@ export class TransparentListener {
   }
 
   async listen(address: ListenAddress): Promise<ListenAddress> {
-    await new Promise<void>((resolve, reject) => {
+    let host = address.host;
+    try {
+      await this.listenOn(host, address.port);
+    } catch (err) {
+      // A pod with IPv6 disabled has no "::": IPv4 alone is then all there is to capture.
+      if ((err as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT' || host !== '::') throw err;
+      this.opts.logger.warn({ listen: address }, 'IPv6 unavailable: listening on 0.0.0.0 only');
+      host = '0.0.0.0';
+      await this.listenOn(host, address.port);
+    }
+    const bound = this.server.address() as AddressInfo;
+    const actual = { host, port: bound.port };
+    this.opts.loopGuard.addListenAddress(actual);
+    return actual;
+  }
+
+  private listenOn(host: string, port: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen({ port: address.port, host: address.host, ipv6Only: false }, () => {
+      // Dual-stack: IPv4 connections redirected to 127.0.0.1 arrive on "::" too (as v4-mapped addresses).
+      this.server.listen({ port, host, ipv6Only: false }, () => {
         this.server.off('error', reject);
         resolve();
       });
     });
-    const bound = this.server.address() as AddressInfo;
-    const actual = { host: address.host, port: bound.port };
-    this.opts.loopGuard.addListenAddress(actual);
-    return actual;
   }
 
   /** Stop accepting; sockets still being sniffed are closed. Relays are cut by destroyRelays(). */

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { OperatorOptionsError } from '../operator/errors';
 import { runOperator, type OperatorOptions } from '../operator/run';
+import { parseListenAddress } from '../operator/admin/admin-server';
 import { UsageError } from './exit-codes';
 
 export interface OperatorCommandOptions {
@@ -20,6 +21,13 @@ export interface OperatorCommandOptions {
   clusterNetwork: string[];
   logLevel: string;
   skipPermissionCheck?: boolean;
+  proxyImage?: string;
+  webhookListen: string;
+  webhookFailurePolicy: string;
+  webhookCertMode: string;
+  webhookCertDir: string;
+  captureMode: string;
+  rolloutRate: string;
 }
 
 export function registerOperatorCommand(program: Command): void {
@@ -39,6 +47,13 @@ export function registerOperatorCommand(program: Command): void {
     .option('--cluster-network <cidr>', 'in-cluster range for the tenant directory, in addition to ServiceCIDR objects (repeatable)', collect, [])
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--skip-permission-check', 'do not verify the RBAC permissions at startup')
+    .option('--proxy-image <image>', 'serve the sidecar injection webhook, injecting this kube-dlp image (off when unset)')
+    .option('--webhook-listen <host:port>', 'injection webhook HTTPS address', '0.0.0.0:9443')
+    .option('--webhook-failure-policy <policy>', 'Fail or Ignore: must match the MutatingWebhookConfiguration', 'Fail')
+    .option('--webhook-cert-mode <mode>', 'self (own CA in a Secret, caBundle patched) or files (cert-manager Secret mounted)', 'self')
+    .option('--webhook-cert-dir <dir>', 'with --webhook-cert-mode files: folder holding tls.crt and tls.key', '/etc/kube-dlp/webhook-tls')
+    .option('--capture-mode <mode>', 'capture mode for pods that name none: explicit (HTTP_PROXY) or transparent (iptables, needs NET_ADMIN)', 'explicit')
+    .option('--rollout-rate <n>', 'workload restarts per namespace per minute for kubedlp.io/rollout: auto', '2')
     .action(async (o: OperatorCommandOptions) => {
       const controller = new AbortController();
       const onSignal = () => controller.abort();
@@ -80,6 +95,26 @@ export function toRunOptions(o: OperatorCommandOptions): OperatorOptions {
     clusterNetworks: o.clusterNetwork,
     logLevel: o.logLevel,
     skipPermissionCheck: o.skipPermissionCheck ?? false,
+    webhook: webhookOptions(o),
+  };
+}
+
+function webhookOptions(o: OperatorCommandOptions): OperatorOptions['webhook'] {
+  if (!o.proxyImage) return undefined;
+  const oneOf = <T extends string>(flag: string, value: string, allowed: readonly T[]): T => {
+    if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be ${allowed.join(' or ')}, got ${value}`);
+    return value as T;
+  };
+  const rate = Number(o.rolloutRate);
+  if (!Number.isInteger(rate) || rate < 1) throw new UsageError(`--rollout-rate must be a positive integer, got ${o.rolloutRate}`);
+  return {
+    image: o.proxyImage,
+    listen: parseListenAddress(o.webhookListen),
+    failurePolicy: oneOf('--webhook-failure-policy', o.webhookFailurePolicy, ['Fail', 'Ignore'] as const),
+    certMode: oneOf('--webhook-cert-mode', o.webhookCertMode, ['self', 'files'] as const),
+    certDir: o.webhookCertDir,
+    defaultCaptureMode: oneOf('--capture-mode', o.captureMode, ['explicit', 'transparent'] as const),
+    maxRestartsPerMinute: rate,
   };
 }
 

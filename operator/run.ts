@@ -19,6 +19,7 @@ import type { Logger } from './kube/logger';
 import { OperatorMetrics } from './metrics/operator-metrics';
 import { checkPermissions } from './rbac/access-check';
 import { ProfileValidator } from './validation/profile-validator';
+import { startInjection, type InjectionOptions, type RunningInjection } from './webhook/runtime';
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -39,6 +40,8 @@ export interface OperatorOptions {
   logLevel?: string;
   /** Skip the startup permission check (it needs a SelfSubjectAccessReview per verb). */
   skipPermissionCheck?: boolean;
+  /** The sidecar injection webhook (served by every replica; its rollout runs on the leader). Off when unset. */
+  webhook?: Omit<InjectionOptions, 'client' | 'log' | 'registry' | 'events' | 'operatorNamespace'>;
   /** Called once the admin server listens (tests use port 0). */
   onAdminListening?(address: ListenAddress): void;
   log?: Logger;
@@ -112,8 +115,10 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
   let exitCode = EXIT_OK;
+  let injection: RunningInjection | undefined;
   try {
     if (!opts.skipPermissionCheck) await checkPermissions(client, namespace);
+    if (opts.webhook) injection = await startInjection({ ...opts.webhook, client, log, registry: metrics.registry, events, operatorNamespace: namespace });
     if (elector) {
       state = 'standby';
       metrics.leader.set(0);
@@ -127,6 +132,7 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
     metrics.leader.set(1);
     state = 'leading';
     await controller.start();
+    await injection?.startRollout();
     log.info({}, 'reconciling');
     await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
     return exitCode;
@@ -138,6 +144,7 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
     state = 'stopping';
     signal.removeEventListener('abort', onAbort);
     await controller.stop();
+    await injection?.close();
     metrics.leader.set(0);
     // Released only after the last reconcile finished: a successor never overlaps with us.
     if (exitCode !== EXIT_LEADERSHIP_LOST) await elector?.release();

@@ -7,7 +7,18 @@ cd "$(dirname "$0")/.."
 
 need_debs=()
 want() { dpkg -s "$1" >/dev/null 2>&1 || need_debs+=("$1"); }
-want libvectorscan-dev   # libhs: the native scan engine
+# libhs, the native scan engine. On x86_64 Intel's Hyperscan: Debian 12's
+# Vectorscan 5.4.9 returns alignment-dependent results on AVX-512 machines
+# (a match is found or missed depending on the buffer's address; see
+# proxy/native/ARCH.md). Elsewhere Vectorscan, the portable fork. The two
+# packages conflict, so a machine that has one keeps it only where it is the
+# right one.
+if [ "$(uname -m)" = "x86_64" ]; then
+  libhs_pkg=libhyperscan-dev; other_libhs=libvectorscan-dev
+else
+  libhs_pkg=libvectorscan-dev; other_libhs=libhyperscan-dev
+fi
+want "$libhs_pkg"
 want pkg-config          # finds libhs for node-gyp
 want g++
 want make
@@ -26,6 +37,9 @@ if [ "${#need_debs[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   echo "kube-dlp: installing Debian packages: ${need_debs[*]}"
   $SUDO apt-get update -qq
+  if dpkg -s "$other_libhs" >/dev/null 2>&1 && [[ " ${need_debs[*]} " == *" $libhs_pkg "* ]]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get remove -y -qq "$other_libhs" >/dev/null
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
   # The Debian prometheus package may start a system service on :9090; the
   # tests run their own instance on a free port, so it is left alone.
@@ -52,7 +66,15 @@ if [ ! -f node_modules/re2/build/Release/re2.node ]; then
   echo "kube-dlp: building re2"
   (cd node_modules/re2 && npx --no-install node-gyp rebuild -j 2 >/dev/null)
 fi
-if [ ! -f proxy/native/build/Release/kube_dlp_hs.node ] || [ -n "$(find proxy/native/src proxy/native/binding.gyp -newer proxy/native/build/Release/kube_dlp_hs.node 2>/dev/null)" ]; then
+addon=proxy/native/build/Release/kube_dlp_hs.node
+libhs_stamp=proxy/native/build/libhs-version
+libhs_version="$(pkg-config --modversion libhs 2>/dev/null || echo none) $(pkg-config --variable=libdir libhs 2>/dev/null)"
+if [ ! -f "$addon" ] || [ -n "$(find proxy/native/src proxy/native/binding.gyp -newer "$addon" 2>/dev/null)" ] \
+   || [ "$(cat "$libhs_stamp" 2>/dev/null)" != "$libhs_version" ]; then
   echo "kube-dlp: building the Vectorscan addon"
-  (cd proxy/native && npx --no-install node-gyp rebuild -j 2 >/dev/null) || node proxy/native/report-build-failure.js
+  if (cd proxy/native && npx --no-install node-gyp rebuild -j 2 >/dev/null); then
+    echo "$libhs_version" > "$libhs_stamp"
+  else
+    node proxy/native/report-build-failure.js
+  fi
 fi

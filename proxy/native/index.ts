@@ -18,6 +18,7 @@
 // A complete result with no match is one shared, frozen, zero-length array
 // (allocating an ArrayBuffer per call would cost more than scanning a small
 // buffer): treat results as read-only.
+import { selfTestFailure } from './self-test';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -222,6 +223,8 @@ export function loadNativeBindingFrom(candidates: readonly string[]): NativeLoad
       reason: `this CPU lacks the instruction set Vectorscan ${binding.version()} needs; kube-dlp uses the RE2 engine`,
     };
   }
+  const defect = selfTestFailure(binding);
+  if (defect !== undefined) return { ok: false, reason: `${defect}; until then kube-dlp uses the RE2 engine` };
   return { ok: true, binding };
 }
 

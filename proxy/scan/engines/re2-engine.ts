@@ -6,7 +6,8 @@ import type { Finding } from '../types';
 import type { CompiledPattern } from '../detector-set';
 import type { ScanStream } from '../scanner';
 import { dedupeOverlaps, evaluateCandidate } from '../candidates';
-import { ScanOverflowError, StreamClosedError } from '../errors';
+import { ScanOverflowError } from '../errors';
+import { CarryStream } from './carry-stream';
 
 export interface Re2EngineOptions {
   /** Trailing bytes a stream re-scans: must exceed the widest pattern. */
@@ -71,7 +72,7 @@ export class Re2Engine {
   }
 
   openStream(): ScanStream {
-    return new Re2Stream(this, this.options.carryBytes);
+    return new CarryStream(this, this.options.carryBytes);
   }
 }
 
@@ -99,47 +100,4 @@ function buildSets(patterns: readonly CompiledPattern[]): { set: InstanceType<ty
   };
   place(patterns);
   return out;
-}
-
-/**
- * Streams keep the last `carry` bytes and re-scan them with the next chunk,
- * so a value split across chunks is seen whole. A match touching the end of
- * the data seen so far is deferred (more bytes could change it); a match
- * already reported in the previous window is skipped.
- */
-class Re2Stream implements ScanStream {
-  private carry = Buffer.alloc(0);
-  private carryBase = 0;
-  private total = 0;
-  private decidedUpTo = 0;
-  private ended = false;
-
-  constructor(private readonly engine: Re2Engine, private readonly carryBytes: number) {}
-
-  get bytes(): number {
-    return this.total;
-  }
-
-  write(chunk: Buffer): Finding[] {
-    if (this.ended) throw new StreamClosedError();
-    if (chunk.length === 0) return [];
-    const window = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
-    const base = this.carryBase;
-    this.total += chunk.length;
-    const found = this.engine.collect(window, base, this.decidedUpTo - base, window.length - 1);
-    this.decidedUpTo = this.total - 1;
-    const keep = Math.min(this.carryBytes, window.length);
-    this.carry = Buffer.from(window.subarray(window.length - keep));
-    this.carryBase = this.total - keep;
-    return dedupeOverlaps(found);
-  }
-
-  end(): Finding[] {
-    if (this.ended) throw new StreamClosedError();
-    this.ended = true;
-    const window = this.carry;
-    const found = this.engine.collect(window, this.carryBase, this.decidedUpTo - this.carryBase, window.length);
-    this.carry = Buffer.alloc(0);
-    return dedupeOverlaps(found);
-  }
 }

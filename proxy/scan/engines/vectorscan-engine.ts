@@ -8,6 +8,7 @@ import type { Finding } from '../types';
 import type { CompiledPattern } from '../detector-set';
 import type { ScanStream } from '../scanner';
 import { dedupeOverlaps, evaluateCandidate } from '../candidates';
+import { CarryStream } from './carry-stream';
 import { DetectorCompileError, ScanOverflowError, StreamClosedError } from '../errors';
 import { createHash } from 'node:crypto';
 import {
@@ -18,8 +19,6 @@ import {
   type NativeBinding,
   type NativeDatabase,
   type NativeScratch,
-  type NativeStream,
-  type MatchTriplets,
 } from '../../native';
 
 export interface VectorscanEngineOptions {
@@ -108,7 +107,6 @@ async function compileAsync(patterns: readonly CompiledPattern[], mode: 'block' 
 export class VectorscanEngine {
   // Undefined when the detector set is empty: libhs refuses empty databases.
   private readonly blockScratch?: NativeScratch;
-  private streamScratch?: NativeScratch;
   readonly maxWidth: number;
 
   private constructor(
@@ -117,36 +115,35 @@ export class VectorscanEngine {
     private readonly options: VectorscanEngineOptions,
     readonly widths: number[],
     private readonly blockDb: NativeDatabase | undefined,
-    private streamDb: NativeDatabase | undefined,
   ) {
     this.maxWidth = widths.reduce((a, b) => Math.max(a, b), 0);
     this.blockScratch = blockDb?.allocScratch();
-    this.streamScratch = streamDb?.allocScratch();
   }
 
-  /** Compiles on the calling thread; the stream database waits for the first stream. */
+  /** Compiles on the calling thread. */
   static create(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): VectorscanEngine {
     const widths = widthsOf(binding, patterns);
     const block = patterns.length > 0 ? compileSync(patterns, 'block') : undefined;
-    return new VectorscanEngine(binding, patterns, options, widths, block, undefined);
+    return new VectorscanEngine(binding, patterns, options, widths, block);
   }
 
-  /** Compiles both databases on the thread pool, so a serving process keeps serving. */
+  /** Compiles on the thread pool, so a serving process keeps serving. */
   static async createAsync(
     binding: NativeBinding,
     patterns: readonly CompiledPattern[],
     options: VectorscanEngineOptions,
   ): Promise<VectorscanEngine> {
     const widths = widthsOf(binding, patterns);
-    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined, undefined);
-    const [block, stream] = await Promise.all([compileAsync(patterns, 'block'), compileAsync(patterns, 'stream')]);
-    return new VectorscanEngine(binding, patterns, options, widths, block, stream);
+    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined);
+    const block = await compileAsync(patterns, 'block');
+    return new VectorscanEngine(binding, patterns, options, widths, block);
   }
 
   info(): { version: string; streamStateBytes: number; scratchBytes: number; patterns: number } {
     return {
       version: this.binding.version(),
-      streamStateBytes: this.patterns.length > 0 ? this.ensureStreamDb().streamSize() : 0,
+      // A stream keeps its carry: the widest match plus one byte.
+      streamStateBytes: this.patterns.length > 0 ? this.maxWidth + 1 : 0,
       scratchBytes: this.blockScratch?.size() ?? 0,
       patterns: this.patterns.length,
     };
@@ -163,11 +160,12 @@ export class VectorscanEngine {
    * Turn match ends into findings. `data[0]` is at absolute offset `base`;
    * every reported end must fall within data.
    */
-  resolve(matches: Float64Array, data: Buffer, base: number): Finding[] {
+  resolve(matches: Float64Array, data: Buffer, base: number, acceptAfter = -1, acceptUpTo = Infinity): Finding[] {
     const out: Finding[] = [];
     for (let i = 0; i < matches.length; i += 3) {
       const pattern = this.patterns[matches[i]];
       const end = matches[i + 2] - base;
+      if (end <= acceptAfter || end > acceptUpTo) continue;
       const windowStart = Math.max(0, end - this.widths[pattern.index] - 1);
       const m = pattern.endAnchored.exec(data.subarray(windowStart, end));
       if (m === null) continue;
@@ -178,100 +176,19 @@ export class VectorscanEngine {
     return out;
   }
 
-  private ensureStreamDb(): NativeDatabase {
-    if (!this.streamDb) {
-      this.streamDb = compileSync(this.patterns, 'stream');
-      this.streamScratch = this.streamDb.allocScratch();
-    }
-    return this.streamDb;
+
+  /** Block-scan a window for CarryStream: the overlapped-block streaming both engines use. */
+  collect(data: Buffer, base: number, acceptAfter: number, acceptUpTo: number): Finding[] {
+    if (!this.blockDb || !this.blockScratch || data.length === 0) return [];
+    const matches = this.blockDb.scanBlock(data, this.blockScratch, this.options.maxCandidatesPerCall);
+    if (matches.overflow) throw new ScanOverflowError(this.options.maxCandidatesPerCall);
+    return this.resolve(matches, data, base, acceptAfter, acceptUpTo);
   }
 
   openStream(): ScanStream {
     if (this.patterns.length === 0) return new EmptyStream();
-    const db = this.ensureStreamDb();
-    return new VectorscanStream(this, db.openStream(), this.streamScratch!, this.maxWidth + 1, this.options.maxCandidatesPerCall);
-  }
-}
-
-/**
- * Vectorscan carries match state across chunks itself; we only keep the last
- * `historyBytes` so a match that ends in this chunk but began in an earlier
- * one can still be cut out and validated. Memory: stream state plus history,
- * both bounded by the detector set.
- */
-class VectorscanStream implements ScanStream {
-  private history = Buffer.alloc(0);
-  private total = 0;
-  private ended = false;
-
-  constructor(
-    private readonly engine: VectorscanEngine,
-    private readonly stream: NativeStream,
-    private readonly scratch: NativeScratch,
-    private readonly historyBytes: number,
-    private readonly maxCandidates: number,
-  ) {}
-
-  get bytes(): number {
-    return this.total;
-  }
-
-  write(chunk: Buffer): Finding[] {
-    if (this.ended) throw new StreamClosedError();
-    if (chunk.length === 0) return [];
-    const chunkBase = this.total;
-    const matches = this.stream.scan(chunk, this.scratch, this.maxCandidates);
-    this.total += chunk.length;
-    if (matches.overflow) {
-      this.close();
-      throw new ScanOverflowError(this.maxCandidates);
-    }
-    let found: Finding[] = [];
-    if (matches.length > 0) {
-      if (this.needsHistory(matches, chunkBase)) {
-        const joined = Buffer.concat([this.history, chunk]);
-        found = this.engine.resolve(matches, joined, chunkBase - this.history.length);
-      } else {
-        found = this.engine.resolve(matches, chunk, chunkBase);
-      }
-    }
-    this.remember(chunk);
-    return dedupeOverlaps(found);
-  }
-
-  end(): Finding[] {
-    if (this.ended) throw new StreamClosedError();
-    const matches = this.close();
-    if (matches.overflow) throw new ScanOverflowError(this.maxCandidates);
-    const base = this.total - this.history.length;
-    const found = matches.length > 0 ? this.engine.resolve(matches, this.history, base) : [];
-    this.history = Buffer.alloc(0);
-    return dedupeOverlaps(found);
-  }
-
-  private close(): MatchTriplets {
-    this.ended = true;
-    return this.stream.close(this.scratch);
-  }
-
-  /** Whether any match's window reaches back before this chunk. */
-  private needsHistory(matches: Float64Array, chunkBase: number): boolean {
-    if (this.history.length === 0) return false;
-    const reach = this.historyBytes;
-    for (let i = 0; i < matches.length; i += 3) {
-      if (matches[i + 2] - reach < chunkBase) return true;
-    }
-    return false;
-  }
-
-  private remember(chunk: Buffer): void {
-    const keep = this.historyBytes;
-    if (chunk.length >= keep) {
-      this.history = Buffer.from(chunk.subarray(chunk.length - keep));
-    } else {
-      const joined = Buffer.concat([this.history, chunk]);
-      this.history = Buffer.from(joined.subarray(Math.max(0, joined.length - keep)));
-    }
+    // One byte more than the widest match, so a leading \b sees its left neighbour.
+    return new CarryStream(this, this.maxWidth + 1);
   }
 }
 

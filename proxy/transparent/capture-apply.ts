@@ -58,6 +58,26 @@ export async function installCapture(plan: CapturePlan, run: CommandRunner, vari
     // First in the chain: a rule someone else added earlier must not let traffic skip capture.
     await must(run, bin.iptables, [...WAIT, '-t', hook.table, '-I', hook.chain, '1', ...hook.rule]);
   }
+  for (const hook of plan.obsolete.hooks) await deleteHook(run, bin, hook);
+  for (const chain of plan.obsolete.chains) await deleteChain(run, bin, chain);
+}
+
+async function deleteHook(run: CommandRunner, bin: IptablesBinaries, hook: HookRule): Promise<number> {
+  let deleted = 0;
+  // Bounded: a rule duplicated by hand is removed too, but a failing delete never loops.
+  for (let i = 0; i < 16; i++) {
+    const r = await run(bin.iptables, [...WAIT, '-t', hook.table, '-D', hook.chain, ...hook.rule]);
+    if (r.code !== 0) break;
+    deleted++;
+  }
+  return deleted;
+}
+
+async function deleteChain(run: CommandRunner, bin: IptablesBinaries, chain: string): Promise<void> {
+  const exists = await run(bin.iptables, [...WAIT, '-t', 'nat', '-S', chain]);
+  if (exists.code !== 0) return;
+  await must(run, bin.iptables, [...WAIT, '-t', 'nat', '-F', chain]);
+  await must(run, bin.iptables, [...WAIT, '-t', 'nat', '-X', chain]);
 }
 
 /**
@@ -77,20 +97,8 @@ export async function removeCapture(
     { table: 'nat', chain: 'PREROUTING', rule: ['-p', 'tcp', '-j', names.inbound] },
   ];
   let deleted = 0;
-  for (const hook of hooks) {
-    // Bounded: a rule duplicated by hand is removed too, but a failing delete never loops.
-    for (let i = 0; i < 16; i++) {
-      const r = await run(bin.iptables, [...WAIT, '-t', hook.table, '-D', hook.chain, ...hook.rule]);
-      if (r.code !== 0) break;
-      deleted++;
-    }
-  }
-  for (const chain of [names.output, names.inbound]) {
-    const exists = await run(bin.iptables, [...WAIT, '-t', 'nat', '-S', chain]);
-    if (exists.code !== 0) continue;
-    await must(run, bin.iptables, [...WAIT, '-t', 'nat', '-F', chain]);
-    await must(run, bin.iptables, [...WAIT, '-t', 'nat', '-X', chain]);
-  }
+  for (const hook of hooks) deleted += await deleteHook(run, bin, hook);
+  for (const chain of [names.output, names.inbound]) await deleteChain(run, bin, chain);
   return deleted;
 }
 
@@ -129,6 +137,12 @@ export function renderCaptureScript(plans: CapturePlan[], variant: IptablesVaria
         `${bin.iptables} ${WAIT.join(' ')} -t ${hook.table} -C ${hook.chain} ${rule} 2>/dev/null || ` +
           `${bin.iptables} ${WAIT.join(' ')} -t ${hook.table} -I ${hook.chain} 1 ${rule}`,
       );
+    }
+    for (const hook of plan.obsolete.hooks) {
+      out.push(`while ${bin.iptables} ${WAIT.join(' ')} -t ${hook.table} -D ${hook.chain} ${hook.rule.join(' ')} 2>/dev/null; do :; done`);
+    }
+    for (const chain of plan.obsolete.chains) {
+      out.push(`if ${bin.iptables} ${WAIT.join(' ')} -t nat -S ${chain} >/dev/null 2>&1; then ${bin.iptables} ${WAIT.join(' ')} -t nat -F ${chain}; ${bin.iptables} ${WAIT.join(' ')} -t nat -X ${chain}; fi`);
     }
   }
   return `${out.join('\n')}\n`;

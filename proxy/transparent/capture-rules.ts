@@ -53,6 +53,8 @@ export interface CapturePlan {
   /** Input for `iptables-restore --noflush`: declares (and so flushes) our chains, then fills them. */
   restoreInput: string;
   hooks: HookRule[];
+  /** What an earlier run with other options may have left and this plan does not want (e.g. inbound capture). */
+  obsolete: { hooks: HookRule[]; chains: string[] };
 }
 
 const LOOPBACK: Record<IpFamily, string> = { ipv4: '127.0.0.0/8', ipv6: '::1/128' };
@@ -86,7 +88,12 @@ export function buildCapturePlan(opts: CaptureOptions, family: IpFamily): Captur
   const hooks: HookRule[] = [{ table: 'nat', chain: 'OUTPUT', rule: ['-p', 'tcp', '-j', out] }];
 
   const inbound = opts.inboundPorts ?? [];
-  if (inbound === 'all' || inbound.length > 0) {
+  const inboundHook: HookRule = { table: 'nat', chain: 'PREROUTING', rule: ['-p', 'tcp', '-j', names.inbound] };
+  const obsolete: CapturePlan['obsolete'] = { hooks: [], chains: [] };
+  if (inbound !== 'all' && inbound.length === 0) {
+    obsolete.hooks.push(inboundHook);
+    obsolete.chains.push(names.inbound);
+  } else {
     const inb = names.inbound;
     lines.splice(2, 0, `:${inb} - [0:0]`);
     // Probes and scrapes of the proxy itself, and connections straight to the proxy port, are never redirected.
@@ -99,10 +106,10 @@ export function buildCapturePlan(opts: CaptureOptions, family: IpFamily): Captur
     if (inbound === 'all') add(inb, '-p', 'tcp', '-j', 'REDIRECT', '--to-ports', String(opts.proxyPort));
     else for (const range of inbound) add(inb, '-p', 'tcp', '--dport', portArg(range), '-j', 'REDIRECT', '--to-ports', String(opts.proxyPort));
     chains.push(inb);
-    hooks.push({ table: 'nat', chain: 'PREROUTING', rule: ['-p', 'tcp', '-j', inb] });
+    hooks.push(inboundHook);
   }
   lines.push('COMMIT', '');
-  return { family, chains, restoreInput: lines.join('\n'), hooks };
+  return { family, chains, restoreInput: lines.join('\n'), hooks, obsolete };
 }
 
 /** Parses a comma-separated flag value such as "22,8000-8080". */

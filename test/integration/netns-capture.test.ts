@@ -11,6 +11,7 @@ import {
   createTopology,
   INTERNET_V4,
   INTERNET_V6,
+  POD_V4,
   netnsUnavailableReason,
   removeStaleNamespaces,
   type Topology,
@@ -122,6 +123,21 @@ async function main(): Promise<void> {
     t.same(loopback.original, { address: '127.0.0.1', port: Number(PROXY_PORT), family: 4 }, 'the loopback connection was not rewritten');
   });
 
+  await t.test('--inbound: listed ports come through the proxy port, the admin port never does', async (t) => {
+    const r = await init(...flags, '--inbound', '8081', '--admin-port', '15090');
+    t.equal(r.code, 0, r.stderr);
+    t.match(await save(), /-A PREROUTING -p tcp -j KUBEDLP_INBOUND/);
+    const fromOutside = (port: number) =>
+      runJson(topo, ['node', join(NETNS, 'app.js'), JSON.stringify({ kind: 'tcp', host: POD_V4, port, send: 'x' })], topo.internet);
+    t.equal((await fromOutside(8081)).received, 'intercepted');
+    t.equal((await fromOutside(15090)).error, 'ECONNREFUSED', 'the admin port is not redirected (nothing listens there in this test)');
+    t.equal((await fromOutside(8082)).error, 'ECONNREFUSED', 'unlisted ports are not redirected');
+    const back = await init(...flags);
+    t.equal(back.code, 0);
+    t.notMatch(await save(), /KUBEDLP_INBOUND/, 're-running without --inbound removes inbound capture');
+    t.equal((await fromOutside(8081)).error, 'ECONNREFUSED');
+  });
+
   await t.test('--remove restores direct egress and is idempotent', async (t) => {
     const r = await init('--remove', '--ipv6', 'on');
     t.equal(r.code, 0, r.stderr);
@@ -139,8 +155,8 @@ async function main(): Promise<void> {
   });
 }
 
-async function runJson(topo: Topology, argv: string[]): Promise<Line> {
-  const r = await topo.run(topo.pod, argv);
+async function runJson(topo: Topology, argv: string[], ns = topo.pod): Promise<Line> {
+  const r = await topo.run(ns, argv);
   try {
     return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Line;
   } catch {

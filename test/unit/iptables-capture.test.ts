@@ -36,6 +36,7 @@ t.test('minimal IPv4 plan: loopback and the proxy uid exempt, then REDIRECT', as
     '',
   ]);
   t.same(plan.hooks, [{ table: 'nat', chain: 'OUTPUT', rule: ['-p', 'tcp', '-j', 'KUBEDLP_OUTPUT'] }]);
+  t.same(plan.obsolete, { hooks: [{ table: 'nat', chain: 'PREROUTING', rule: ['-p', 'tcp', '-j', 'KUBEDLP_INBOUND'] }], chains: ['KUBEDLP_INBOUND'] }, 'inbound capture of an earlier run is removed');
 });
 
 t.test('full plan: exclusions per family, gid, ranges, inbound with admin port kept out', async (t) => {
@@ -166,6 +167,18 @@ t.test('install is idempotent: chain contents via restore, the jump inserted onc
   const inserts = fake.calls.filter((c) => c.args.includes('-I'));
   t.equal(inserts.length, 1);
   t.same(inserts[0]!.args, ['-w', '5', '-t', 'nat', '-I', 'OUTPUT', '1', '-p', 'tcp', '-j', 'KUBEDLP_OUTPUT'], 'inserted first in OUTPUT');
+});
+
+t.test('re-running without inbound ports removes the inbound capture of an earlier run', async (t) => {
+  const fake = fakeIptables();
+  await installCapture(buildCapturePlan({ ...base, inboundPorts: 'all' }, 'ipv4'), fake.run);
+  t.ok(fake.hooks.has('iptables:PREROUTING -p tcp -j KUBEDLP_INBOUND'));
+  t.ok(fake.chains.has('iptables-restore:KUBEDLP_INBOUND'));
+  await installCapture(buildCapturePlan(base, 'ipv4'), fake.run);
+  t.notOk(fake.hooks.has('iptables:PREROUTING -p tcp -j KUBEDLP_INBOUND'));
+  t.notOk(fake.chains.has('iptables-restore:KUBEDLP_INBOUND'));
+  t.ok(fake.hooks.has('iptables:OUTPUT -p tcp -j KUBEDLP_OUTPUT'));
+  t.match(renderCaptureScript([buildCapturePlan(base, 'ipv4')]), /while iptables -w 5 -t nat -D PREROUTING -p tcp -j KUBEDLP_INBOUND 2>\/dev\/null; do :; done/);
 });
 
 t.test('legacy and nft variants pick their binaries', async (t) => {

@@ -225,14 +225,12 @@ export async function handleHttpExchange(
 
   if (held) {
     if (held.complete) {
+      // The whole (possibly redacted) message is in hand: send it with its exact length.
       delete outHeaders['transfer-encoding'];
       outHeaders['content-length'] = String(held.prefix.length);
-    } else if (req.headers['transfer-encoding'] !== undefined) {
-      outHeaders['transfer-encoding'] = 'chunked';
-    }
-    if (held.complete) {
       body = held.prefix;
     } else {
+      if (req.headers['transfer-encoding'] !== undefined) outHeaders['transfer-encoding'] = 'chunked';
       const inspected = new InspectedBody({
         prefix: held.prefix,
         source: req,

@@ -18,7 +18,7 @@
 // /api/v1/query: all must parse, the ones this traffic feeds must return data,
 // and a panel filtered by a template variable must return nothing for a value
 // no series has (so the variable really filters).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -467,8 +467,6 @@ function prometheusConfig(sidecars: Sidecar[], operatorAdminPort: number): objec
     ],
   };
 }
-
-type Test = Parameters<Parameters<typeof t.test>[1]>[0];
 
 async function driveTraffic(t: Test, e: Env, round: 1 | 2): Promise<void> {
   const [a, b, etl, ingest] = e.sidecars;

@@ -61,12 +61,9 @@ export interface StatSpec extends PanelCommon {
 export interface TableSpec extends PanelCommon {
   kind: 'table';
   targets: TargetSpec[];
-  /** Columns to hide (labels every row shares, e.g. job). */
-  hide?: string[];
-  /** Value column header, and its colouring when it is a state. */
-  valueTitle: string;
+  /** Header of the value column; omitted for info series (value always 1), whose value column is hidden. */
+  valueTitle?: string;
   unit?: string;
-  mappings?: ValueText[];
 }
 
 export interface BarGaugeSpec extends PanelCommon {
@@ -237,19 +234,14 @@ function renderPanel(p: PanelSpec, id: number, gridPos: Json): Json {
         type: 'table',
         datasource: PROMETHEUS,
         targets: renderTargets(p.targets, PROMETHEUS, 'table'),
-        fieldConfig: {
-          defaults: { unit: p.unit ?? 'short', thresholds: thresholds(), mappings: valueMappings(p.mappings), custom: { align: 'auto', cellOptions: { type: 'auto' } } },
-          overrides: p.mappings
-            ? [{ matcher: { id: 'byName', options: p.valueTitle }, properties: [{ id: 'custom.cellOptions', value: { type: 'color-text' } }] }]
-            : [],
-        },
+        fieldConfig: { defaults: { unit: p.unit ?? 'short', thresholds: thresholds(), custom: { align: 'auto', cellOptions: { type: 'auto' } } }, overrides: [] },
         options: { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' } },
         transformations: [
           {
             id: 'organize',
             options: {
-              excludeByName: Object.fromEntries(['Time', '__name__', ...(p.hide ?? [])].map((c) => [c, true])),
-              renameByName: { Value: p.valueTitle },
+              excludeByName: Object.fromEntries(['Time', '__name__', ...(p.valueTitle ? [] : ['Value'])].map((c) => [c, true])),
+              renameByName: p.valueTitle ? { Value: p.valueTitle } : {},
             },
           },
         ],

@@ -59,9 +59,10 @@ const CONCRETE = [
 ];
 
 /**
- * Panels this test does not feed, and why. `dashboard uid / panel title`.
- * They must still parse; data is not required (nor refused: when the
- * operator starts serving them, the comment below says so).
+ * Panels this test does not feed, and why: `dashboard uid / panel title`.
+ * They must still parse; data is not required. When one gets data (say, the
+ * operator starts serving the webhook here), the run prints a comment asking
+ * to remove it from this list.
  */
 const EXPECTED_EMPTY: Record<string, string> = {
   'kube-dlp-operator / Pods missing the sidecar':
@@ -107,7 +108,6 @@ interface Env {
   dir: string;
   upstream: Upstream;
   sidecars: Sidecar[];
-  operatorAdminPort: number;
   stopOperator: () => Promise<void>;
   plane: ControlPlane;
   prometheus: RunningPrometheus;
@@ -370,7 +370,6 @@ async function setUp(prometheusBinary: string): Promise<Env> {
     dir,
     upstream,
     sidecars,
-    operatorAdminPort,
     stopOperator: async () => {
       abort.abort();
       await operatorDone;

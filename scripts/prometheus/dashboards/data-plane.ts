@@ -119,8 +119,6 @@ export const dataPlaneDashboard: DashboardSpec = {
             'Which profile and version does each sidecar enforce? The version is a hash of what the profile means, ' +
             'so sidecars of one namespace should agree once a rollout is done.',
           targets: [{ expr: `max by (namespace, pod, profile, version) (${perSidecar('kubedlp_config_info')})` }],
-          hide: ['Value'],
-          valueTitle: 'Value',
           w: 12,
           h: 9,
         },

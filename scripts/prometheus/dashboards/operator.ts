@@ -104,8 +104,6 @@ export const operatorDashboard: DashboardSpec = {
             'Which generation of each profile has the operator rendered into namespaces? Compare with the sidecars in the data-plane dashboard: ' +
             'a namespace whose sidecars disagree among themselves has not finished picking up the latest rendering.',
           targets: [{ expr: 'max by (kind, namespace, name, version) (kubedlp_operator_rendered_profile_info)' }],
-          hide: ['Value'],
-          valueTitle: 'Value',
           w: 12,
           h: 8,
         },

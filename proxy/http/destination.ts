@@ -3,16 +3,11 @@
 // authority-form (`CONNECT host:port`) for tunnels. The destination is an
 // input to every later decision (egress policy, tenancy, TLS origination),
 // so it is parsed once, strictly, and carried in the request context.
+import type { Destination } from '../policy/egress';
 import { TargetError } from './errors';
 
-export type DestinationScheme = 'http' | 'https' | 'tcp';
-
-/** Structurally the same as proxy/policy/egress.ts `Destination`. */
-export interface Destination {
-  host: string;
-  port: number;
-  scheme: DestinationScheme;
-}
+// One definition of a destination, shared with the egress policy that judges it.
+export type { Destination };
 
 export interface HttpTarget {
   destination: Destination;

@@ -330,7 +330,8 @@ function renderVariable(v: VariableSpec): Json {
         type: 'query',
         datasource: PROMETHEUS,
         definition: v.query,
-        query: { qryType: 1, query: v.query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
+        // The plain string form (as grafonnet writes it): Grafana runs it as is and its editor parses it on open.
+        query: v.query,
         // On time range change: sidecars come and go.
         refresh: 2,
         regex: '',

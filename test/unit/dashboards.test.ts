@@ -73,7 +73,7 @@ t.test('the traffic dashboards filter by namespace, tenant and profile with labe
       const v = vars.find((x) => x.name === name);
       t.match(v, { type: 'query', datasource: { type: 'prometheus', uid: '${datasource}' }, multi: true, includeAll: true, allValue: '.*' }, `${uid}: $${name}`);
       t.doesNotThrow(() => parseLabelValues(String(v?.definition)), `${uid}: $${name} is a label_values() query`);
-      t.equal((v?.query as Json).query, v?.definition);
+      t.equal(v?.query, v?.definition);
     }
   }
   const exfiltration = byUid.get('kube-dlp-exfiltration')!;

@@ -105,13 +105,12 @@ interface Sidecar {
 }
 
 interface Env {
-  dir: string;
   upstream: Upstream;
   sidecars: Sidecar[];
-  stopOperator: () => Promise<void>;
   plane: ControlPlane;
   prometheus: RunningPrometheus;
-  tunnels: net.Socket[];
+  /** Undone in reverse order at teardown, including whatever a failed set-up had started. */
+  cleanups: Array<() => unknown>;
 }
 
 const prometheusBinary = findPrometheus();
@@ -123,19 +122,13 @@ if (prometheusBinary === undefined) {
     if (!env) throw new Error('set-up failed; see the first failure');
     return env;
   };
+  const cleanups: Array<() => unknown> = [];
 
   t.before(async () => {
-    env = await setUp(prometheusBinary);
+    env = await setUp(prometheusBinary, cleanups);
   });
   t.teardown(async () => {
-    if (!env) return;
-    for (const s of env.tunnels) s.destroy();
-    await env.prometheus.stop();
-    await Promise.all(env.sidecars.map((s) => s.proxy.stop(2000)));
-    await env.stopOperator();
-    await env.plane.stop();
-    await env.upstream.close();
-    rmSync(env.dir, { recursive: true, force: true });
+    for (const undo of cleanups.reverse()) await undo();
   });
 
   t.test('traffic of every kind through the sidecars reaches Prometheus', async (t) => {
@@ -303,9 +296,11 @@ function hasFiniteValue(result: Sample[]): boolean {
   return result.some((s) => Number.isFinite(Number(s.value[1])));
 }
 
-async function setUp(prometheusBinary: string): Promise<Env> {
+async function setUp(prometheusBinary: string, cleanups: Array<() => unknown>): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), 'kdlp-dashboards-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const upstream = await startUpstream();
+  cleanups.push(() => upstream.close());
   const quiet = pino({ level: 'silent' });
   const discard = new Writable({ write: (_c, _e, cb) => cb() });
   const watcher = { debounceMs: 20, pollIntervalMs: 100 };
@@ -335,6 +330,7 @@ async function setUp(prometheusBinary: string): Promise<Env> {
       ...extra,
       ...(extra.watcher ? { watcher: { ...watcher, ...extra.watcher } } : {}),
     });
+    cleanups.push(() => proxy.stop(2000));
     sidecars.push({ pod, namespace, tenant, proxy, profilePath, tenantsPath });
   };
   await start('checkout-a', 'payments', 'acme', protect);
@@ -346,6 +342,7 @@ async function setUp(prometheusBinary: string): Promise<Env> {
   await start('ingest-0', 'analytics', 'globex', monitor, { mode: 'transparent' });
 
   const plane = await startControlPlane();
+  cleanups.push(() => plane.stop());
   await installCRDs(plane.kubeConfig, join(ROOT, 'crds'));
   await createClusterObjects(plane.kubeConfig);
   const abort = new AbortController();
@@ -363,21 +360,12 @@ async function setUp(prometheusBinary: string): Promise<Env> {
     },
     abort.signal,
   );
+  cleanups.push(() => (abort.abort(), operatorDone));
   const operatorAdminPort = await Promise.race([adminPort, operatorDone.then((code) => Promise.reject(new Error(`the operator exited (${code}) before listening`)))]);
 
   const prometheus = await startPrometheus(prometheusConfig(sidecars, operatorAdminPort), prometheusBinary);
-  return {
-    dir,
-    upstream,
-    sidecars,
-    stopOperator: async () => {
-      abort.abort();
-      await operatorDone;
-    },
-    plane,
-    prometheus,
-    tunnels: [],
-  };
+  cleanups.push(() => prometheus.stop());
+  return { upstream, sidecars, plane, prometheus, cleanups };
 }
 
 /**
@@ -496,7 +484,8 @@ async function driveTraffic(t: Test, e: Env, round: 1 | 2): Promise<void> {
 
   await status('etl-0 allowed', post(etl, '/v1/events', '{"event":"signup"}'), 200);
   await status('etl-0 flagged (Monitor mode records the card)', post(etl, '/v1/events', `{"card":"${CARD}"}`), 200);
-  e.tunnels.push(await openTunnel(etl.proxy.proxyAddress.port, `127.0.0.1:${e.upstream.port}`));
+  const tunnel = await openTunnel(etl.proxy.proxyAddress.port, `127.0.0.1:${e.upstream.port}`);
+  e.cleanups.push(() => tunnel.destroy());
   t.pass(`round ${round}: etl-0 CONNECT tunnel open (uninspected, kept open)`);
 
   // A direct connection to the capture port: served as explicit proxy traffic, or refused when the kernel has no redirect record for it.

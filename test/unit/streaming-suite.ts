@@ -49,6 +49,21 @@ for (const scanner of engines) {
     t.comment(`${cases} split cases`);
   });
 
+  t.test(`${scanner.engine}: offsets stay whole-stream after chunks longer than the carry`, async (t) => {
+    // Long earlier chunks push the carry's base past 0: a regression here
+    // once reported window-relative offsets and lost late findings.
+    const filler = Buffer.alloc(3 * 65536 + 17, 'z');
+    for (const d of DEFAULT_DETECTORS.filter((x) => !x.optIn)) {
+      const example = d.examples.positive[0];
+      const data = Buffer.concat([filler, Buffer.from(` ${example} tail\n`, 'latin1')]);
+      const expected = scanner.scan(data).filter((f) => f.detector === d.id).map(key);
+      const cut = filler.length + 1 + Math.floor(example.length / 2);
+      const chunks = [data.subarray(0, 65536), data.subarray(65536, cut), data.subarray(cut)];
+      const got = streamScan(scanner, chunks).filter((f) => f.detector === d.id).map(key);
+      t.same(got, expected, `${d.id}: same findings and offsets as one piece`);
+    }
+  });
+
   t.test(`${scanner.engine}: three-way and byte-by-byte splits`, async (t) => {
     const data = Buffer.from('card=4111 1111 1111 1111; key=AKIAIOSFODNN7EXAMPLE; iban GB82WEST12345698765432 end', 'latin1');
     const expected = scanner.scan(data).map(key).sort();

@@ -157,14 +157,14 @@ export class VectorscanEngine {
   }
 
   /**
-   * Turn match ends into findings. `data[0]` is at absolute offset `base`;
-   * every reported end must fall within data.
+   * Turn match ends (relative to `data`, as a block scan of `data` reports
+   * them) into findings with absolute offsets: `data[0]` is at `base`.
    */
   resolve(matches: Float64Array, data: Buffer, base: number, acceptAfter = -1, acceptUpTo = Infinity): Finding[] {
     const out: Finding[] = [];
     for (let i = 0; i < matches.length; i += 3) {
       const pattern = this.patterns[matches[i]];
-      const end = matches[i + 2] - base;
+      const end = matches[i + 2];
       if (end <= acceptAfter || end > acceptUpTo) continue;
       const windowStart = Math.max(0, end - this.widths[pattern.index] - 1);
       const m = pattern.endAnchored.exec(data.subarray(windowStart, end));

@@ -81,7 +81,7 @@ export class Re2Engine {
  * (a set that is too large fails to build): try the whole list, halve what
  * does not fit. O(n log n) builds instead of growing sets one by one.
  */
-function buildSets(patterns: readonly CompiledPattern[]): { set: InstanceType<typeof RE2.Set>; indexes: number[] }[] {
+export function buildSets(patterns: readonly CompiledPattern[]): { set: InstanceType<typeof RE2.Set>; indexes: number[] }[] {
   // The Set takes one flag set for all patterns, so case-insensitivity is
   // carried per pattern as an inline group.
   const source = (p: CompiledPattern) => (p.detector.caseInsensitive ? `(?i:${p.source})` : p.source);

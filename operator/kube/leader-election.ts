@@ -62,6 +62,7 @@ export class LeaderElector extends EventEmitter {
   private lease?: Lease;
   private leading = false;
   private lastRenew = 0;
+  private renewing?: Promise<boolean>;
 
   constructor(
     private readonly client: KubeClient,
@@ -121,20 +122,39 @@ export class LeaderElector extends EventEmitter {
     return false;
   }
 
-  /** Gives the Lease up (leaders only); best effort, bounded by one request timeout. */
+  /**
+   * Gives the Lease up (leaders only); best effort. A renewal still in flight
+   * is awaited first, and a conflict re-reads the Lease: releasing with a
+   * stale resourceVersion would fail and leave successors waiting for expiry.
+   */
   async release(): Promise<void> {
     if (!this.leading || !this.lease) return;
     this.leading = false;
-    const now = microTime(this.now());
-    const released: Lease = {
-      ...this.lease,
-      spec: { ...this.lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
-    };
-    try {
-      await this.write('PUT', released);
-      this.opts.log?.info({ lease: `${this.opts.namespace}/${this.opts.name}` }, 'released leadership');
-    } catch (err) {
-      this.opts.log?.warn({ err: (err as Error).message }, 'could not release the lease; successors wait for it to expire');
+    await this.renewing?.catch(() => false);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const now = microTime(this.now());
+      const current = this.lease;
+      if (current.spec?.holderIdentity !== this.opts.identity) return;
+      const released: Lease = {
+        ...current,
+        spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
+      };
+      try {
+        this.lease = await this.write('PUT', released);
+        this.opts.log?.info({ lease: `${this.opts.namespace}/${this.opts.name}` }, 'released leadership');
+        return;
+      } catch (err) {
+        if (err instanceof KubeApiError && err.conflict && attempt < 3) {
+          try {
+            this.lease = await this.client.request<Lease>('GET', objectPath(LEASES, this.opts.name, this.opts.namespace));
+            continue;
+          } catch {
+            // fall through to the warning
+          }
+        }
+        this.opts.log?.warn({ err: (err as Error).message }, 'could not release the lease; successors wait for it to expire');
+        return;
+      }
     }
   }
 
@@ -144,9 +164,12 @@ export class LeaderElector extends EventEmitter {
       if (!this.leading || signal.aborted) return;
       let renewed = false;
       try {
-        renewed = await this.tryAcquireOrRenew();
+        this.renewing = this.tryAcquireOrRenew();
+        renewed = await this.renewing;
       } catch (err) {
         this.opts.log?.warn({ err: (err as Error).message }, 'lease renewal failed');
+      } finally {
+        this.renewing = undefined;
       }
       if (renewed) {
         this.lastRenew = this.now();

@@ -12,10 +12,26 @@ import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import { nativeOriginalDestinationReader, type OriginalDestinationReader } from './original-destination';
 import { TransparentListener, type TransparentTimeouts } from './transparent-listener';
 import { TransparentMetrics } from './transparent-metrics';
+import { CaptureOptionsError } from './errors';
+
+/** "80,443" → [80, 443]; throws CaptureOptionsError naming the flag. */
+export function parsePortNumbers(flag: string, value: string): number[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const n = Number(s);
+      if (!/^\d{1,5}$/.test(s) || n < 1 || n > 65535) throw new CaptureOptionsError(flag, `"${s}" is not a port 1-65535`);
+      return n;
+    });
+}
 
 export interface TransparentModeOptions {
   timeouts?: Partial<TransparentTimeouts>;
   maxClientHelloBytes?: number;
+  /** Destination ports where the client always speaks first; default 80, 443, 8080, 8443. */
+  clientFirstPorts?: readonly number[];
   /** Default: SO_ORIGINAL_DST via the native addon (throws OriginalDestinationError without it). */
   readOriginal?: OriginalDestinationReader;
 }
@@ -37,6 +53,7 @@ export function attachTransparentListener(
     tenancy: deps.tenancy,
     timeouts: opts.timeouts,
     maxClientHelloBytes: opts.maxClientHelloBytes,
+    clientFirstPorts: opts.clientFirstPorts,
     trackExchange: () => proxy.exchangeStarted(),
   });
 }

@@ -28,13 +28,22 @@ import type { TransparentMetrics } from './transparent-metrics';
 export interface TransparentTimeouts {
   /** Silence after which a connection is treated as server-speaks-first TCP. Default 1000. */
   sniffMs: number;
+  /**
+   * The same for destinations on clientFirstPorts, where the client always
+   * speaks first (HTTP, TLS): pooled clients open connections before they
+   * have a request, and must not be relayed as opaque TCP for it. Default 30000.
+   */
+  clientFirstSniffMs: number;
   /** Connecting to the original destination. */
   connectMs: number;
   /** Idle opaque relays are closed after this long; 0 disables. */
   idleMs: number;
 }
 
-export const DEFAULT_TRANSPARENT_TIMEOUTS: TransparentTimeouts = { sniffMs: 1000, connectMs: 30_000, idleMs: 600_000 };
+export const DEFAULT_TRANSPARENT_TIMEOUTS: TransparentTimeouts = { sniffMs: 1000, clientFirstSniffMs: 30_000, connectMs: 30_000, idleMs: 600_000 };
+
+/** Ports whose protocols have the client speak first (HTTP, HTTPS and their common alternates). */
+export const DEFAULT_CLIENT_FIRST_PORTS: readonly number[] = [80, 443, 8080, 8443];
 
 export interface TransparentListenerOptions {
   profiles: { current(): RuntimeConfig };
@@ -49,6 +58,8 @@ export interface TransparentListenerOptions {
   tenancy?: TenancyGuard;
   timeouts?: Partial<TransparentTimeouts>;
   maxClientHelloBytes?: number;
+  /** Destination ports where a silent client is waited for longer (clientFirstSniffMs). */
+  clientFirstPorts?: readonly number[];
   /** Exchange accounting shared with the HTTP side, for draining: called at the start, its result at the end. */
   trackExchange?(): () => void;
 }
@@ -58,10 +69,12 @@ export class TransparentListener {
   private readonly timeouts: TransparentTimeouts;
   private readonly relays = new Set<Relay>();
   private readonly sniffing = new Set<Socket>();
+  private readonly clientFirstPorts: ReadonlySet<number>;
   private closing = false;
 
   constructor(private readonly opts: TransparentListenerOptions) {
     this.timeouts = { ...DEFAULT_TRANSPARENT_TIMEOUTS, ...opts.timeouts };
+    this.clientFirstPorts = new Set(opts.clientFirstPorts ?? DEFAULT_CLIENT_FIRST_PORTS);
     // allowHalfOpen: a client that shuts down its sending side still gets the answer (raw TCP relays, HTTP alike).
     // pauseOnConnect: no byte is read before the sniffer is listening.
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => void this.onConnection(socket));
@@ -144,7 +157,7 @@ export class TransparentListener {
 
     this.sniffing.add(socket);
     const sniffed = await sniffProtocol(socket, {
-      timeoutMs: this.timeouts.sniffMs,
+      timeoutMs: this.clientFirstPorts.has(original.port) ? this.timeouts.clientFirstSniffMs : this.timeouts.sniffMs,
       maxClientHelloBytes: this.opts.maxClientHelloBytes ?? DEFAULT_MAX_CLIENT_HELLO_BYTES,
     });
     this.sniffing.delete(socket);

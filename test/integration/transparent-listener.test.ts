@@ -130,6 +130,28 @@ t.test('raw TCP: server-speaks-first protocols and half-close both work', async 
   t.equal(await proxy.metric('kubedlp_proxy_requests_total', { decision: 'uninspected' }), 2);
 });
 
+t.test('on client-first ports a silent client is waited for: a pooled connection stays inspectable', async (t) => {
+  const upstream = await startUpstream();
+  t.teardown(() => upstream.close());
+  const original = fakeOriginal();
+  const proxy = await startTestProxy(profile('  mode: Protect\n  egress: {uninspectable: Allow}\n'), {
+    mode: 'transparent',
+    transparent: { readOriginal: original.read, timeouts: { sniffMs: 20, clientFirstSniffMs: 60_000 }, clientFirstPorts: [upstream.port] },
+  });
+  t.teardown(() => proxy.stop());
+  original.set(dest(upstream.port));
+  const sock = net.connect(proxy.port, '127.0.0.1');
+  await once(sock, 'connect');
+  // Idle well past the ordinary sniff window, as a pre-connected pool member would be.
+  await new Promise((r) => setTimeout(r, 300));
+  sock.write('POST /late HTTP/1.1\r\nHost: late.example\r\nContent-Length: 24\r\nConnection: close\r\n\r\ncard 4111 1111 1111 1111');
+  const chunks: Buffer[] = [];
+  sock.on('data', (d: Buffer) => chunks.push(d));
+  await once(sock, 'close');
+  t.match(Buffer.concat(chunks).toString(), /^HTTP\/1\.1 403/, 'sniffed as HTTP and inspected, not relayed as TCP');
+  t.equal(upstream.requests.length, 0);
+});
+
 t.test('connections that were not redirected', async (t) => {
   const upstream = await startUpstream();
   t.teardown(() => upstream.close());

@@ -8,7 +8,8 @@ import type { ListenAddress } from '../proxy/http/loop-guard';
 import { startProxy, type RunningProxy } from '../proxy/server/start-proxy';
 import { UsageError } from './exit-codes';
 import { TenancyConfigError, TenantDirectoryError } from '../proxy/tenancy/errors';
-import { OriginalDestinationError } from '../proxy/transparent/errors';
+import { CaptureOptionsError, OriginalDestinationError } from '../proxy/transparent/errors';
+import { parsePortNumbers } from '../proxy/transparent/attach';
 
 export interface ProxyCommandOptions {
   profile: string;
@@ -17,6 +18,7 @@ export interface ProxyCommandOptions {
   tenantDirectory?: string;
   clusterDomain?: string;
   sniffTimeout: string;
+  clientFirstPorts: string;
   admin: string;
   namespace?: string;
   tenant?: string;
@@ -40,6 +42,7 @@ export function registerProxyCommand(program: Command): void {
     .option('--tenant-directory <file>', "operator's tenants.yaml for tenancy.denyCrossTenant (default: $KUBEDLP_TENANT_DIRECTORY); reloaded on change")
     .option('--cluster-domain <list>', 'cluster DNS domains, comma-separated (default: $KUBEDLP_CLUSTER_DOMAIN, else cluster.local)')
     .option('--sniff-timeout <seconds>', 'transparent mode: silence after which a captured connection is relayed as plain TCP', '1')
+    .option('--client-first-ports <list>', 'transparent mode: ports where a silent client is waited for up to --headers-timeout (HTTP, TLS)', '80,443,8080,8443')
     .option('--admin <host:port>', 'admin address for /metrics, /healthz, /readyz ("off" to disable)', '127.0.0.1:15090')
     .option('--namespace <name>', 'namespace of the workload (default: $POD_NAMESPACE)')
     .option('--tenant <name>', 'tenant of the workload (default: $KUBEDLP_TENANT)')
@@ -81,7 +84,10 @@ export async function runProxy(opts: ProxyCommandOptions, env: NodeJS.ProcessEnv
       },
       upstream: { maxSockets: positiveInt('--max-sockets', opts.maxSockets) },
       mode: opts.mode,
-      transparent: { timeouts: { sniffMs: seconds('--sniff-timeout', opts.sniffTimeout) } },
+      transparent: {
+        timeouts: { sniffMs: seconds('--sniff-timeout', opts.sniffTimeout), clientFirstSniffMs: seconds('--headers-timeout', opts.headersTimeout) },
+        clientFirstPorts: parsePortNumbers('--client-first-ports', opts.clientFirstPorts),
+      },
       tenancy: {
         directoryPath: opts.tenantDirectory ?? nonEmpty(env.KUBEDLP_TENANT_DIRECTORY),
         clusterDomains: [opts.clusterDomain ?? nonEmpty(env.KUBEDLP_CLUSTER_DOMAIN) ?? ''],
@@ -90,7 +96,7 @@ export async function runProxy(opts: ProxyCommandOptions, env: NodeJS.ProcessEnv
   } catch (err) {
     if (err instanceof ProfileError) throw new UsageError(err.message);
     // Tenant directory, cluster domains, transparent mode without the native addon: fixable by the user.
-    if (err instanceof TenantDirectoryError || err instanceof TenancyConfigError || err instanceof OriginalDestinationError) {
+    if (err instanceof TenantDirectoryError || err instanceof TenancyConfigError || err instanceof OriginalDestinationError || err instanceof CaptureOptionsError) {
       throw new UsageError(err.message);
     }
     const code = (err as NodeJS.ErrnoException).code;

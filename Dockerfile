@@ -1,0 +1,67 @@
+# syntax=docker/dockerfile:1
+# kube-dlp: one image, two roles, one entry point (bin/kube-dlp.js):
+#   operator   docker run IMAGE operator --leader-elect        (config/manager)
+#   sidecar    docker run IMAGE proxy --profile /etc/kube-dlp/profile.yaml
+#   init       docker run IMAGE init-iptables ...               (needs NET_ADMIN)
+#
+# Built from the npm registry and Debian packages only: native code (our
+# addon, re2) is compiled here against Debian's libhs and the Node headers
+# the node image ships, never downloaded as prebuilt binaries.
+
+ARG NODE_IMAGE=node:20.20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+ARG TARGETARCH
+# libhs: Intel's Hyperscan on amd64, where Debian 12's Vectorscan 5.4.9 gives
+# alignment-dependent results on AVX-512 CPUs (proxy/native/ARCH.md);
+# Vectorscan (libvectorscan5) on every other architecture.
+RUN set -eux; \
+    arch="${TARGETARCH:-$(dpkg --print-architecture)}"; \
+    if [ "$arch" = "amd64" ]; then hs=libhyperscan-dev; else hs=libvectorscan-dev; fi; \
+    apt-get update; \
+    apt-get install -y --no-install-recommends g++ make python3 pkg-config "$hs"; \
+    rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+# node-gyp: use the headers in the image instead of fetching them;
+# re2: build from its bundled sources instead of fetching a prebuilt addon.
+ENV npm_config_nodedir=/usr/local \
+    DOWNLOAD_FORCE_BUILD=1 \
+    npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false
+# Dependencies first, so source edits do not re-run the native builds. The
+# package's own install script builds proxy/native, hence its sources here.
+COPY package.json package-lock.json ./
+COPY proxy/native/ proxy/native/
+RUN npm ci
+COPY tsconfig.json ./
+COPY bin/ bin/
+COPY cli/ cli/
+COPY operator/ operator/
+COPY proxy/ proxy/
+RUN npx --no-install tsc -p tsconfig.json \
+    && test -f proxy/native/build/Release/kube_dlp_hs.node \
+    && npm prune --omit=dev
+
+FROM ${NODE_IMAGE}
+ARG TARGETARCH
+# Runtime libraries only: libhs (as above) and iptables for init-iptables.
+RUN set -eux; \
+    arch="${TARGETARCH:-$(dpkg --print-architecture)}"; \
+    if [ "$arch" = "amd64" ]; then hs=libhyperscan5; else hs=libvectorscan5; fi; \
+    apt-get update; \
+    apt-get install -y --no-install-recommends "$hs" iptables; \
+    rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules/ node_modules/
+COPY --from=build /app/bin/ bin/
+COPY --from=build /app/dist/ dist/
+# proxy/native/index.ts looks for the addon under proxy/native/build from dist/.
+COPY --from=build /app/proxy/native/build/Release/kube_dlp_hs.node proxy/native/build/Release/
+# The uid the manifests run as (runAsNonRoot, readOnlyRootFilesystem): no
+# file here needs to be writable.
+USER 65532:65532
+ENTRYPOINT ["node", "/app/bin/kube-dlp.js"]
+CMD ["--help"]

@@ -8,6 +8,7 @@
 import t, { type Test } from 'tap';
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { OriginalDestinationError } from '../../proxy/transparent/errors';
@@ -199,6 +200,31 @@ t.test('egress on name and address: a CIDR deny is not dodged by the Host header
 
   const badHost = await captured(proxy.port, { path: '/x', headers: { host: 'bad host!' } });
   t.equal(badHost.status, 400);
+});
+
+t.test('TLS passthrough follows egress.uninspectable: Protect denies it unless the SNI is allowed uninspected', async (t) => {
+  const { proxy, original } = await transparentProxy(
+    t,
+    '  mode: Protect\n  egress:\n    allow: [{host: pinned.example, allowUninspectable: true}]\n',
+  );
+  const tlsPort = await new Promise<number>((resolve) => {
+    const s = net.createServer((c) => c.destroy());
+    s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port));
+    t.teardown(() => s.close());
+  });
+  original.set(dest(tlsPort));
+  const attempt = (servername: string) =>
+    new Promise<string>((resolve) => {
+      const c = tls.connect({ host: '127.0.0.1', port: proxy.port, servername, rejectUnauthorized: false });
+      c.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      c.on('close', () => resolve('closed'));
+    });
+  t.equal(await attempt('other.example'), 'ECONNRESET', 'reset: uninspectable and not excepted');
+  const denied = proxy.audit().find((l) => l.method === 'TLS');
+  t.match(denied, { decision: 'denied_destination', destination: `other.example:${tlsPort}`, reason: /uninspectable-denied/ });
+  await attempt('pinned.example');
+  const allowed = proxy.audit().filter((l) => l.method === 'TLS')[1];
+  t.match(allowed, { decision: 'uninspected', destination: `pinned.example:${tlsPort}` });
 });
 
 t.test('Monitor mode: an egress deny of raw TCP is recorded, not enforced', async (t) => {

@@ -9,9 +9,12 @@
 // rule change without regenerating fails the suite.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { repoRoot } from '../../operator/crd/generate';
 import { parse, stringify } from 'yaml';
 import { renderDashboard, type Json } from './grafana';
 import { DASHBOARDS } from './dashboards';
+
+export { repoRoot };
 
 export const RULES_FILE = 'config/prometheus/rules/kube-dlp.rules.yml';
 export const PROMETHEUS_RULE_FILE = 'config/prometheus/prometheusrule.yaml';
@@ -79,15 +82,9 @@ export function generatedFiles(root: string): Map<string, string> {
   return files;
 }
 
-/** The repository root: the nearest folder above this file with package.json and proxy/. */
-export function repoRoot(from = __dirname): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'proxy'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no repository root above ${from}`);
-    dir = parent;
-  }
-  return dir;
+/** The dashboards as committed (what users import). */
+export function committedDashboards(root: string): Json[] {
+  return DASHBOARDS.map((d) => JSON.parse(readFileSync(join(root, DASHBOARD_DIR, dashboardFileName(d.uid)), 'utf8')) as Json);
 }
 
 /** Files whose content on disk differs from what the generator produces (read inputs from `sourceRoot`). */

@@ -35,10 +35,9 @@ import { startProxy, type RunningProxy } from '../../proxy/server/start-proxy';
 import { runOperator } from '../../operator/run';
 import { silentLogger } from '../../operator/kube/logger';
 import { INJECT_PATH } from '../../operator/webhook/server';
-import { DASHBOARDS } from '../../scripts/prometheus/dashboards';
 import type { Json } from '../../scripts/prometheus/grafana';
 import { alertRules, dashboardQueries, expandTemplate, parseLabelValues, variableQueries, variablesIn } from '../../scripts/prometheus/queries';
-import { DASHBOARD_DIR, RULES_FILE, dashboardFileName } from '../../scripts/prometheus/generate';
+import { RULES_FILE, committedDashboards } from '../../scripts/prometheus/generate';
 import { installCRDs, startControlPlane, waitFor, type ControlPlane } from '../envtest';
 import { findPrometheus, freeLoopbackPort, INSTALL_HINT, startPrometheus, type RunningPrometheus, type Sample } from '../fixtures/prometheus/prometheus-server';
 import { TENANTS_FIXTURE } from '../fixtures/prometheus/exported-metrics';
@@ -181,7 +180,7 @@ if (prometheusBinary === undefined) {
       profile: ['monitor-all', 'protect-payments'],
       pod: ['checkout-a', 'checkout-b', 'etl-0', 'ingest-0'],
     };
-    for (const d of dashboards()) {
+    for (const d of committedDashboards(ROOT)) {
       for (const v of variableQueries(d)) {
         const { match, label } = parseLabelValues(expandTemplate(v.query, ALL));
         const values = await e.prometheus.api<string[]>(`/api/v1/label/${label}/values`, match ? { 'match[]': match } : {});
@@ -198,7 +197,7 @@ if (prometheusBinary === undefined) {
   t.test('every panel query parses; those the traffic feeds return data, and their variables filter', async (t) => {
     const e = need();
     const seen = new Set<string>();
-    for (const d of dashboards()) {
+    for (const d of committedDashboards(ROOT)) {
       for (const q of dashboardQueries(d).filter((x) => x.datasource === 'prometheus')) {
         const panelKey = `${q.dashboard} / ${q.panel}`;
         const where = `${panelKey} ${q.refId}`;
@@ -281,11 +280,6 @@ if (prometheusBinary === undefined) {
     t.ok(firing('KubeDlpCrossTenantDenial payments'), 'a cross-tenant denial fires at once');
     t.ok(firing('KubeDlpProfileReloadFailing payments/checkout-a') && firing('KubeDlpTenantDirectoryReloadFailing payments/checkout-b'), 'reload failures fire at once');
   });
-}
-
-/** The committed JSON users import (test/unit/dashboards.test.ts keeps it in step with the sources). */
-function dashboards(): Json[] {
-  return DASHBOARDS.map((d) => JSON.parse(readFileSync(join(ROOT, DASHBOARD_DIR, dashboardFileName(d.uid)), 'utf8')) as Json);
 }
 
 function hasFiniteValue(result: Sample[]): boolean {

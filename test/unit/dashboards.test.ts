@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DASHBOARDS } from '../../scripts/prometheus/dashboards';
-import { DASHBOARD_DIR, dashboardFileName, generatedFiles, repoRoot, SIDECAR_CONFIGMAP_DIR, staleFiles } from '../../scripts/prometheus/generate';
+import { committedDashboards, DASHBOARD_DIR, dashboardFileName, generatedFiles, repoRoot, SIDECAR_CONFIGMAP_DIR, staleFiles } from '../../scripts/prometheus/generate';
 import { SCHEMA_VERSION, type Json } from '../../scripts/prometheus/grafana';
 import { dashboardQueries, expandTemplate, kubedlpMetricNames, labelMatchers, panelsOf, parseLabelValues, variablesIn } from '../../scripts/prometheus/queries';
 import { DECISIONS } from '../../proxy/server/decision';
@@ -22,9 +22,7 @@ import { exportedMetrics } from '../fixtures/prometheus/exported-metrics';
 const ROOT = repoRoot(__dirname);
 const GRAFANA_BUILTINS = ['__rate_interval', '__range', '__interval'];
 
-function loadDashboards(): Json[] {
-  return DASHBOARDS.map((d) => JSON.parse(readFileSync(join(ROOT, DASHBOARD_DIR, dashboardFileName(d.uid)), 'utf8')) as Json);
-}
+const loadDashboards = (): Json[] => committedDashboards(ROOT);
 
 function variables(d: Json): Json[] {
   return (d.templating as Json).list as Json[];

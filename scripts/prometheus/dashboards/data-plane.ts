@@ -1,13 +1,10 @@
 // "kube-dlp / Data plane": are the sidecars healthy, fast, on the expected
 // profile and on the fast engine? For platform teams running kube-dlp.
 import type { DashboardSpec, Threshold } from '../grafana';
+import { WARN_ON_ANY } from './thresholds';
 import { RANGE, RATE, SIDECAR, ofSelectedSidecars, quantile } from './promql';
 import { PROMETHEUS_DATASOURCE, NAMESPACE, PROFILE, POD } from './variables';
 
-const WARN_ON_ANY: Threshold[] = [
-  { color: 'green', value: null },
-  { color: 'orange', value: 1 },
-];
 /** One version per namespace is a finished rollout; more is skew. */
 const SKEW: Threshold[] = [
   { color: 'green', value: null },

@@ -1,17 +1,9 @@
 // "kube-dlp / Exfiltration": what sensitive data tried to leave, from where,
 // and what the sidecars did about it. For security teams.
-import type { DashboardSpec, Threshold } from '../grafana';
+import type { DashboardSpec } from '../grafana';
+import { ALERT_ON_ANY, WARN_ON_ANY } from './thresholds';
 import { RANGE, RATE, TRAFFIC, ofTrafficSidecars, requests } from './promql';
 import { PROMETHEUS_DATASOURCE, LOKI_DATASOURCE, NAMESPACE, TENANT, PROFILE, AUDIT_SELECTOR } from './variables';
-
-const ALERT_ON_ANY: Threshold[] = [
-  { color: 'green', value: null },
-  { color: 'red', value: 1 },
-];
-const NOTICE_ON_ANY: Threshold[] = [
-  { color: 'green', value: null },
-  { color: 'orange', value: 1 },
-];
 
 const BLOCKED = 'blocked|blocked_late';
 const DENIED = 'denied_cross_tenant|denied_destination';
@@ -43,7 +35,7 @@ export const exfiltrationDashboard: DashboardSpec = {
           title: 'Redacted requests',
           description: 'How many requests went out with sensitive values masked in place?',
           targets: [{ expr: `sum(increase(${requests('redacted')}[${RANGE}]))`, instant: true }],
-          thresholds: NOTICE_ON_ANY,
+          thresholds: WARN_ON_ANY,
           noValue: '0',
           w: 4,
           h: 4,
@@ -53,7 +45,7 @@ export const exfiltrationDashboard: DashboardSpec = {
           title: 'Flagged findings',
           description: 'How many findings were recorded but let through (action monitor: Monitor mode, or low severities in Protect mode)?',
           targets: [{ expr: `sum(${ofTrafficSidecars(`increase(kubedlp_findings_total{action="monitor"}[${RANGE}])`)})`, instant: true }],
-          thresholds: NOTICE_ON_ANY,
+          thresholds: WARN_ON_ANY,
           noValue: '0',
           w: 4,
           h: 4,
@@ -84,7 +76,7 @@ export const exfiltrationDashboard: DashboardSpec = {
           title: 'Uninspected egress',
           description: 'How many requests and CONNECT tunnels went out without inspection (allowed by egress.uninspectable: Allow or an allowUninspectable exception)?',
           targets: [{ expr: `sum(increase(${requests('uninspected')}[${RANGE}]))`, instant: true }],
-          thresholds: NOTICE_ON_ANY,
+          thresholds: WARN_ON_ANY,
           noValue: '0',
           w: 4,
           h: 4,

@@ -3,18 +3,10 @@
 // metrics are not per workload namespace by design (bounded labels), so this
 // dashboard has no namespace or tenant filter except where a series names
 // the opted-in namespace itself.
-import type { DashboardSpec, Threshold } from '../grafana';
+import type { DashboardSpec } from '../grafana';
+import { ALERT_ON_ANY, WARN_ON_ANY } from './thresholds';
 import { RANGE, RATE, quantile } from './promql';
 import { PROMETHEUS_DATASOURCE } from './variables';
-
-const WARN_ON_ANY: Threshold[] = [
-  { color: 'green', value: null },
-  { color: 'orange', value: 1 },
-];
-const ALERT_ON_ANY: Threshold[] = [
-  { color: 'green', value: null },
-  { color: 'red', value: 1 },
-];
 
 export const operatorDashboard: DashboardSpec = {
   uid: 'kube-dlp-operator',

@@ -50,7 +50,7 @@ RUN set -eux; \
     arch="${TARGETARCH:-$(dpkg --print-architecture)}"; \
     if [ "$arch" = "amd64" ]; then hs=libhyperscan5; else hs=libvectorscan5; fi; \
     apt-get update; \
-    apt-get install -y --no-install-recommends "$hs" iptables; \
+    apt-get install -y --no-install-recommends "$hs" iptables openssl; \
     rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production

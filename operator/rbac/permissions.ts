@@ -3,6 +3,7 @@
 // at startup (access-check.ts) and names what is missing, and an integration
 // test runs the operator with exactly these rules.
 import { GROUP } from '../api/names';
+import { WEBHOOK_CLUSTER_PERMISSIONS, WEBHOOK_NAMESPACE_PERMISSIONS } from '../webhook/permissions';
 
 export interface Permission {
   group: string;
@@ -34,11 +35,13 @@ export const CLUSTER_PERMISSIONS: readonly Permission[] = [
   { group: GROUP, resource: 'securityprofiles/status', verbs: ['patch'], why: 'conditions and counts' },
   { group: GROUP, resource: 'clustersecurityprofiles/status', verbs: ['patch'], why: 'conditions and counts' },
   { group: 'events.k8s.io', resource: 'events', verbs: ['create'], why: 'Events on profiles and namespaces' },
+  ...WEBHOOK_CLUSTER_PERMISSIONS,
 ];
 
 /** In the operator's namespace only (Role kube-dlp-operator-leader-election). */
 export const NAMESPACE_PERMISSIONS: readonly Permission[] = [
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], why: 'leader election' },
+  ...WEBHOOK_NAMESPACE_PERMISSIONS,
 ];
 
 export const CLUSTER_ROLE_NAME = 'kube-dlp-operator';

@@ -12,7 +12,7 @@ const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomi
 const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'namespace']);
 
 /** Kinds without a namespace, among those our manifests use. */
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration']);
 const NAMESPACED = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'Deployment', 'Service', 'PodDisruptionBudget', 'NetworkPolicy', 'ConfigMap']);
 
 export function kustomizationFile(dir: string): string {
@@ -57,6 +57,12 @@ function withNamespace(obj: KubeObject, namespace: string): KubeObject {
     copy.metadata.namespace = namespace;
   } else if (!CLUSTER_SCOPED.has(copy.kind)) {
     throw new Error(`${copy.kind} ${copy.metadata.name}: scope unknown to this loader; add the kind to its tables`);
+  }
+  if (copy.kind === 'MutatingWebhookConfiguration') {
+    // Like kustomize: the webhook's Service moves with the namespace.
+    for (const w of (copy.webhooks as { clientConfig?: { service?: { namespace?: string } } }[] | undefined) ?? []) {
+      if (w.clientConfig?.service) w.clientConfig.service.namespace = namespace;
+    }
   }
   if (copy.kind === 'RoleBinding' || copy.kind === 'ClusterRoleBinding') {
     for (const s of (copy.subjects as { kind: string; namespace?: string }[] | undefined) ?? []) {

@@ -4,6 +4,7 @@ import { registerScanCommand } from './scan-command';
 import { registerDetectorsCommand } from './detectors-command';
 import { registerProxyCommand } from './proxy-command';
 import { registerInitIptablesCommand } from './init-iptables-command';
+import { registerOperatorCommand } from './operator-command';
 import { EXIT_USAGE, UsageError } from './exit-codes';
 import { DetectorCompileError } from '../proxy/scan/errors';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDetectorsCommand(program);
   registerProxyCommand(program);
   registerInitIptablesCommand(program);
+  registerOperatorCommand(program);
   return program;
 }
 

@@ -55,7 +55,7 @@ function main(): void {
 
   const { data, planted } = generateCorpus(CORPUS_BYTES, binding.detectors);
   console.log(`corpus: ${(data.length / MiB).toFixed(0)} MiB, ${planted.length} planted secrets, ${binding.detectors.length} detectors`);
-  console.log(`engine: vectorscan ${native.binding.version()}`);
+  console.log(`engine: libhs ${native.binding.version()} (Vectorscan or Hyperscan) through the kube-dlp addon`);
   console.log(`compile: vectorscan block db + RE2 extractors ${compileMs.toFixed(1)} ms; RE2 engine ${re2CompileMs.toFixed(1)} ms`);
 
   // RE2 caps each program's memory; the library needs several sets, as the

@@ -10,7 +10,8 @@ import type { EventSink } from '../kube/events';
 import type { Logger } from '../kube/logger';
 import { WorkQueue } from '../kube/work-queue';
 import type { Controller as ControllerLabel, OperatorMetrics } from '../metrics/operator-metrics';
-import type { ProfileView } from '../model/views';
+import type { NamespaceView, ProfileView } from '../model/views';
+import { decideOptIn } from '../decide/opt-in';
 import type { ProfileValidator } from '../validation/profile-validator';
 import { ClusterCaches } from './caches';
 import { DirectoryPublisher } from './directory-publisher';
@@ -52,9 +53,11 @@ export class OperatorController {
       extraClusterNetworks: opts.extraClusterNetworks,
       quietMs: opts.directoryQuietMs,
       maxDelayMs: opts.directoryMaxDelayMs,
-      onPublish: (dir) => {
+      busy: () => this.namespaceQueue.length > 0 || this.namespaceQueue.inProcess > 0,
+      onRebuilt: (dir, changed, deferred) => {
         opts.metrics.managedNamespaces.set(dir.managed.length);
-        for (const m of dir.managed) this.namespaceQueue.add(m.name);
+        if (changed) for (const m of dir.managed) this.namespaceQueue.add(m.name);
+        for (const ns of deferred) this.namespaceQueue.add(ns);
       },
     });
     const deps = { client: opts.client, caches: this.caches, validator: opts.validator, events: opts.events, ctx: opts.ctx };
@@ -146,8 +149,15 @@ export class OperatorController {
       for (const p of c.profiles()) this.profileQueue.addAfter(profileKey(p), statusDelay);
     };
 
+    const membership = (ns: NamespaceView | undefined): string => {
+      if (!ns) return '';
+      const d = decideOptIn(ns, this.opts.ctx);
+      return d.kind === 'opted-in' ? `${d.tenant}\u0000${d.profileName}` : d.kind;
+    };
     c.namespaces.onChange((ch) => {
       this.namespaceQueue.add(ch.view.name);
+      // Label writes (ours) and unrelated edits change neither the directory nor any count.
+      if (ch.type === 'update' && membership(ch.previous) === membership(ch.view)) return;
       this.directory.invalidate();
       allProfilesSoon();
     });
@@ -178,10 +188,12 @@ export class OperatorController {
       });
     }
 
-    c.services.onChange(() => this.directory.invalidate());
-    c.pods.onChange(() => {
-      this.directory.invalidate();
-      allProfilesSoon();
+    c.services.onChange((ch) => {
+      if (ch.type !== 'update' || ch.previous?.clusterIPs.join() !== ch.view.clusterIPs.join()) this.directory.invalidate();
+    });
+    c.pods.onChange((ch) => {
+      if (ch.type !== 'update' || ch.previous?.ips.join() !== ch.view.ips.join()) this.directory.invalidate();
+      if (ch.type !== 'update' || ch.previous?.injected !== ch.view.injected) allProfilesSoon();
     });
     c.serviceCIDRs.onChange(() => this.directory.invalidate());
   }

@@ -3,7 +3,6 @@
 // the profiles' counts and the fan-out when a shared profile changes.
 import { decideOptIn, type OptInContext } from '../decide/opt-in';
 import type { NamespaceView } from '../model/views';
-import type { Informer } from '../kube/informer';
 
 export interface ManagedNamespace {
   name: string;
@@ -11,7 +10,7 @@ export interface ManagedNamespace {
   profileName: string;
 }
 
-export function managedNamespaces(namespaces: Informer<NamespaceView>, ctx: OptInContext): ManagedNamespace[] {
+export function managedNamespaces(namespaces: { values(): Iterable<NamespaceView> }, ctx: OptInContext): ManagedNamespace[] {
   const out: ManagedNamespace[] = [];
   for (const ns of namespaces.values()) {
     const d = decideOptIn(ns, ctx);

@@ -63,7 +63,7 @@ export class NamespaceReconciler {
     const decision = decideOptIn(ns, ctx);
     const writes: string[] = [];
     const note = (what: string, outcome: string) => {
-      if (outcome !== 'unchanged' && outcome !== 'absent') writes.push(`${outcome} ${what}`);
+      if (outcome !== 'unchanged' && outcome !== 'absent' && outcome !== 'deferred') writes.push(`${outcome} ${what}`);
     };
 
     if (decision.kind === 'invalid') {
@@ -112,13 +112,27 @@ export class NamespaceReconciler {
       }
     }
 
-    const directory = this.deps.directory.current();
-    note(`ConfigMap ${TENANTS_CONFIGMAP}`, await this.configMaps.ensure(desiredTenantsConfigMap(name, directory.text)));
+    note(`ConfigMap ${TENANTS_CONFIGMAP}`, await this.ensureDirectory(name));
     note(
       `NetworkPolicy ${TENANT_NETWORK_POLICY}`,
       await this.networkPolicies.ensure(desiredNetworkPolicy(name, tenant, ctx.operatorNamespace)),
     );
     return { decision: decision.kind, reason, writes };
+  }
+
+  /**
+   * The namespace's copy of the tenant directory. While a rebuild is pending
+   * an existing copy is left as it is (the rebuild hands the namespace back):
+   * writing a directory that is about to be replaced would double the writes
+   * of every burst. A namespace without a copy gets the current one at once.
+   */
+  private async ensureDirectory(name: string): Promise<string> {
+    const directory = this.deps.directory;
+    if (directory.pending && this.deps.caches.configMaps.get(TENANTS_CONFIGMAP, name) !== undefined) {
+      directory.defer(name);
+      return 'deferred';
+    }
+    return this.configMaps.ensure(desiredTenantsConfigMap(name, directory.current().text));
   }
 
   private async ensureLabels(ns: NamespaceView, tenant: string): Promise<string> {

@@ -1,11 +1,11 @@
 // Validation results per profile generation: a spec that compiled (or
 // failed) once does so every time, so each generation is validated once.
-// The work runs in a worker thread that is started on demand and stopped when
-// idle (its heap holds a compiled detector set: tens of MiB for nothing
-// between profile changes).
+// The work runs in a child process started on demand and stopped when idle:
+// a compile takes seconds of CPU and tens of MiB, which a worker thread would
+// leave behind in the operator's own heap and allocator after it finished.
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
 import type { ScannerConfig } from '../../proxy/scan';
 import { validateProfile, type ProfileValidation } from '../decide/validate-profile';
 import type { ProfileView } from '../model/views';
@@ -19,16 +19,16 @@ export interface ValidationRequest {
 export type ValidationResponse = { id: number; result: ProfileValidation } | { id: number; error: string };
 
 export interface ProfileValidatorOptions {
-  /** Validate on the calling thread. Default: a worker thread when compiled, in process when run from .ts sources. */
+  /** Validate on the calling thread. Default: a child process when compiled, in process when run from .ts sources. */
   inProcess?: boolean;
   engine?: ScannerConfig['engine'];
-  /** Stop the worker after this long without work. Default 30 s. */
+  /** Stop the validation process after this long without work. Default 5 s (a compile costs far more than a start). */
   idleMs?: number;
 }
 
 export class ProfileValidator {
   private readonly cache = new Map<string, { generation: number; result: Promise<ProfileValidation> }>();
-  private worker?: Worker;
+  private worker?: ChildProcess;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: ProfileValidation) => void; reject: (e: Error) => void }>();
   private idleTimer?: NodeJS.Timeout;
@@ -66,8 +66,13 @@ export class ProfileValidator {
 
   close(): void {
     clearTimeout(this.idleTimer);
-    void this.worker?.terminate();
+    this.stopWorker();
+  }
+
+  private stopWorker(): void {
+    const w = this.worker;
     this.worker = undefined;
+    if (w?.connected) w.disconnect();
   }
 
   private run(profile: ProfileView): Promise<ProfileValidation> {
@@ -86,14 +91,14 @@ export class ProfileValidator {
     return new Promise<ProfileValidation>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       const req: ValidationRequest = { id, profile, engine: this.opts.engine };
-      worker.postMessage(req);
+      worker.send(req);
     });
   }
 
-  private ensureWorker(): Worker {
+  private ensureWorker(): ChildProcess {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerFile());
-    worker.unref();
+    // execArgv [] : no inspector or loader flags of the operator in the child.
+    const worker = fork(workerFile(), [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     worker.on('message', (res: ValidationResponse) => {
       const p = this.pending.get(res.id);
       if (!p) return;
@@ -108,7 +113,7 @@ export class ProfileValidator {
       this.pending.clear();
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`validation worker exited (${code})`)));
+    worker.on('exit', (code, signal) => fail(new Error(`validation process exited (${signal ?? code})`)));
     this.worker = worker;
     return worker;
   }
@@ -116,11 +121,8 @@ export class ProfileValidator {
   private scheduleIdleStop(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      if (this.pending.size > 0) return;
-      const w = this.worker;
-      this.worker = undefined;
-      void w?.terminate();
-    }, this.opts.idleMs ?? 30_000);
+      if (this.pending.size === 0) this.stopWorker();
+    }, this.opts.idleMs ?? 5_000);
     this.idleTimer.unref();
   }
 }

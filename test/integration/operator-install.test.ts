@@ -35,6 +35,7 @@ const PLURALS: Record<string, string> = {
   PodDisruptionBudget: 'poddisruptionbudgets',
   Service: 'services',
   NetworkPolicy: 'networkpolicies',
+  MutatingWebhookConfiguration: 'mutatingwebhookconfigurations',
 };
 
 function pathOf(o: KubeObject): string {

@@ -2,7 +2,7 @@
 // namespace (or profile) may be out of date" on a work queue, never an
 // instruction. Workers run the level-based reconcilers; errors back off per
 // key, terminal ones are reported and dropped.
-import { OperatorError, TerminalReconcileError } from '../errors';
+import { KubeApiError, OperatorError, TerminalReconcileError } from '../errors';
 import type { OptInContext } from '../decide/opt-in';
 import { profileKey } from '../decide/resolve-profile';
 import type { KubeClient } from '../kube/client';
@@ -127,10 +127,10 @@ export class OperatorController {
     } catch (err) {
       const code = err instanceof OperatorError ? err.code : 'INTERNAL';
       metrics.reconcileErrors.inc({ controller, code });
-      if (err instanceof TerminalReconcileError) {
+      if (isTerminal(err)) {
         queue.forget(key);
         metrics.reconciles.inc({ controller, result: 'terminal' });
-        log.warn({ controller, key, err: err.message }, 'reconcile failed for good; not retried');
+        log.warn({ controller, key, err: (err as Error).message }, 'reconcile failed for good; not retried until its inputs change');
       } else {
         const delay = queue.addRateLimited(key);
         metrics.reconciles.inc({ controller, result: 'error' });
@@ -197,4 +197,17 @@ export class OperatorController {
     });
     c.serviceCIDRs.onChange(() => this.directory.invalidate());
   }
+}
+
+/**
+ * Errors that the same inputs will always produce: retrying them only adds
+ * load. The key is reconciled again when one of its inputs changes (a watch
+ * event), which is the only thing that can make it succeed.
+ * - TerminalReconcileError: raised for that purpose;
+ * - 400, 413, 422 from the API server: the object we sent is malformed, too
+ *   large (a tenant directory beyond the 1 MiB object limit) or invalid.
+ */
+function isTerminal(err: unknown): boolean {
+  if (err instanceof TerminalReconcileError) return true;
+  return err instanceof KubeApiError && (err.status === 400 || err.status === 413 || err.status === 422);
 }

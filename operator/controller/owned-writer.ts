@@ -4,6 +4,7 @@
 // in between (our own namespace label write, say) would apply the same
 // object again.
 import { FIELD_MANAGER } from '../api/names';
+import { TerminalReconcileError } from '../errors';
 import type { KubeClient } from '../kube/client';
 import { objectKey, type Change, type Informer } from '../kube/informer';
 import type { ResourceType } from '../kube/resources';
@@ -35,6 +36,7 @@ export class OwnedWriter {
 
   async ensure(desired: KubeObject): Promise<WriteOutcome> {
     const { name, namespace } = desired.metadata;
+    if (desired.kind === 'ConfigMap') checkConfigMapSize(desired);
     const key = objectKey(namespace, name);
     const hash = contentHash(contentOf(desired));
     const cached = this.cache.get(name, namespace);
@@ -64,4 +66,19 @@ function sameMeta(cached: OwnedView, desired: KubeObject): boolean {
   for (const [k, v] of Object.entries(desired.metadata.labels ?? {})) if (cached.labels[k] !== v) return false;
   const owners = (desired.metadata.ownerReferences ?? []).map((o) => o.uid);
   return owners.length === cached.ownerUids.length && owners.every((uid, i) => cached.ownerUids[i] === uid);
+}
+
+/** etcd's object limit is 1.5 MiB; ConfigMaps are capped at 1 MiB of data by the API server. */
+export const CONFIGMAP_DATA_LIMIT = 1024 * 1024;
+
+function checkConfigMapSize(cm: KubeObject): void {
+  const bytes = Object.entries((cm.data ?? {}) as Record<string, string>).reduce(
+    (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v),
+    0,
+  );
+  if (bytes > CONFIGMAP_DATA_LIMIT) {
+    throw new TerminalReconcileError(
+      `ConfigMap ${cm.metadata.namespace}/${cm.metadata.name} would hold ${bytes} bytes, over the ${CONFIGMAP_DATA_LIMIT}-byte limit`,
+    );
+  }
 }

@@ -183,8 +183,13 @@ async function main(): Promise<void> {
     ];
     void watches;
 
-    // Wait for the operator to be up (its first list done) before the clock starts.
-    await new Promise((r) => setTimeout(r, 3000));
+    // The clock starts once the operator is ready (caches synced, reconciling).
+    const readyz = `${await adminUrl}/readyz`;
+    for (;;) {
+      if ((await fetch(readyz).catch(() => undefined))?.status === 200) break;
+      if (operator.exitCode !== null) throw new Error(`the operator exited (${operator.exitCode})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     let peakRss = 0;
     let peakTreeRss = 0;
     const sampler = setInterval(() => {

@@ -138,8 +138,9 @@ t.test('two operator replicas: one leads; SIGKILL it and the other takes over af
   const second = first === 'one' ? 'two' : 'one';
   const leaderGauge = async (id: string) => sample(await metricsText(replicas[id]!), 'kubedlp_operator_leader');
   await waitFor(async () => (await leaderGauge(first)) === 1, { what: 'the leader gauge', timeoutMs: 30_000 });
-  t.equal(await leaderGauge(second), 0, 'the standby does not lead');
-  t.equal((await fetch(`${await replicas[second]!.adminUrl()}/readyz`)).status, 200, 'a standby is ready (to take over)');
+  const standbyReadyz = `${await replicas[second]!.adminUrl()}/readyz`;
+  await waitFor(async () => (await fetch(standbyReadyz)).status === 200, { what: 'the standby to be ready (to take over)', timeoutMs: 30_000 });
+  t.equal(await leaderGauge(second), 0, 'the ready standby does not lead');
 
   const before = await createNamespace(tp.admin, 'failover-before', { 'kubedlp.io/inject': 'enabled' });
   await waitFor(() => getOrUndefined(tp.admin, CONFIG_MAPS, 'kube-dlp-profile', before), { what: 'the leader to reconcile', timeoutMs: 60_000 });

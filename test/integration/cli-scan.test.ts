@@ -50,12 +50,12 @@ t.test('clean input exits 0', async (t) => {
 });
 
 t.test('standard input and --fail-on threshold', async (t) => {
-  const r = cli(['scan', '--format', 'json', '-'], `email me: jane.doe@example.org`);
+  const r = cli(['scan', '--format', 'json', '-'], `email me: jane.doe@acme-corp.io`);
   const report = JSON.parse(r.stdout);
   t.ok(report.findings.some((f: { detector: string }) => f.detector === 'pii.email'), 'email found on stdin');
   t.equal(report.findings[0].file, '-');
-  t.equal(cli(['scan', '--fail-on', 'critical', '-'], `email me: jane.doe@example.org`).code, 0, 'below threshold passes');
-  t.equal(cli(['scan', '--fail-on', 'low', '-'], `email me: jane.doe@example.org`).code, 1, 'at threshold fails');
+  t.equal(cli(['scan', '--fail-on', 'critical', '-'], `email me: jane.doe@acme-corp.io`).code, 0, 'below threshold passes');
+  t.equal(cli(['scan', '--fail-on', 'low', '-'], `email me: jane.doe@acme-corp.io`).code, 1, 'at threshold fails');
 });
 
 t.test('decoded content is found and mapped to the encoded run', async (t) => {
@@ -64,7 +64,10 @@ t.test('decoded content is found and mapped to the encoded run', async (t) => {
   const f = JSON.parse(r.stdout).findings.find((x: { detector: string }) => x.detector === 'pci.card-number');
   t.ok(f, 'card inside base64 found');
   t.match(f.view, /base64/);
-  t.equal(f.start, 'payload='.length, 'offset of the base64 run in the file');
+  const run = Buffer.from(`{"card":"${CARD}"}`).toString('base64');
+  t.ok(f.start >= 'payload='.length && f.end <= 'payload='.length + run.length, 'span lies inside the base64 run');
+  t.equal((f.end - f.start) % 4, 0, 'span covers whole base64 groups');
+  t.ok(f.end - f.start >= Math.ceil((CARD.length * 4) / 3), 'span covers the encoded card');
 });
 
 t.test('directories are walked, node_modules skipped', async (t) => {

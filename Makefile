@@ -34,5 +34,8 @@ bench-scan: build
 bench-proxy: build
 	@node dist/bench/proxy-bench.js
 
+bench-operator: build
+	@npm run --silent bench:operator
+
 clean:
 	rm -rf dist proxy/native/build .tap

@@ -9,7 +9,7 @@ import type { CompiledPattern } from '../detector-set';
 import type { ScanStream } from '../scanner';
 import { dedupeOverlaps, evaluateCandidate } from '../candidates';
 import { CarryStream } from './carry-stream';
-import { DetectorCompileError, ScanOverflowError, StreamClosedError } from '../errors';
+import { DetectorCompileError, ScanOverflowError } from '../errors';
 import { createHash } from 'node:crypto';
 import {
   HS_FLAGS,
@@ -33,9 +33,8 @@ export interface VectorscanEngineOptions {
 const DATABASE_CACHE = new Map<string, NativeDatabase>();
 const DATABASE_CACHE_LIMIT = 8;
 
-function cacheKey(patterns: readonly CompiledPattern[], mode: string): string {
+function cacheKey(patterns: readonly CompiledPattern[]): string {
   const h = createHash('sha256');
-  h.update(mode);
   for (const p of patterns) h.update(`\0${p.index}\0${flagsOf(p)}\0${p.source}`);
   return h.digest('hex');
 }
@@ -82,26 +81,27 @@ function widthsOf(binding: NativeBinding, patterns: readonly CompiledPattern[]):
   });
 }
 
-function compileSync(patterns: readonly CompiledPattern[], mode: 'block' | 'stream'): NativeDatabase {
-  const key = cacheKey(patterns, mode);
-  const cached = DATABASE_CACHE.get(key);
-  if (cached) return remember(key, cached);
+// Streams are overlapped block scans (carry-stream.ts), so only block
+// databases are ever compiled.
+function compileSync(patterns: readonly CompiledPattern[]): NativeDatabase {
+  const key = cacheKey(patterns);
+  const hit = DATABASE_CACHE.get(key);
+  if (hit) return remember(key, hit);
   try {
-    return remember(key, compileDatabase(toHsPatterns(patterns), mode));
+    return remember(key, compileDatabase(toHsPatterns(patterns), 'block'));
   } catch (err) {
     throw mapCompileError(err, patterns);
   }
 }
 
-async function compileAsync(patterns: readonly CompiledPattern[], mode: 'block' | 'stream'): Promise<NativeDatabase> {
-  const key = cacheKey(patterns, mode);
-  const cached = DATABASE_CACHE.get(key);
-  if (cached) return remember(key, cached);
-  try {
-    return remember(key, await compileDatabaseAsync(toHsPatterns(patterns), mode));
-  } catch (err) {
+async function compileAsync(patterns: readonly CompiledPattern[]): Promise<NativeDatabase> {
+  const key = cacheKey(patterns);
+  const hit = DATABASE_CACHE.get(key);
+  if (hit) return remember(key, hit);
+  const db = await compileDatabaseAsync(toHsPatterns(patterns), 'block').catch((err: unknown) => {
     throw mapCompileError(err, patterns);
-  }
+  });
+  return remember(key, db);
 }
 
 export class VectorscanEngine {
@@ -123,7 +123,7 @@ export class VectorscanEngine {
   /** Compiles on the calling thread. */
   static create(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): VectorscanEngine {
     const widths = widthsOf(binding, patterns);
-    const block = patterns.length > 0 ? compileSync(patterns, 'block') : undefined;
+    const block = patterns.length > 0 ? compileSync(patterns) : undefined;
     return new VectorscanEngine(binding, patterns, options, widths, block);
   }
 
@@ -135,7 +135,7 @@ export class VectorscanEngine {
   ): Promise<VectorscanEngine> {
     const widths = widthsOf(binding, patterns);
     if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined);
-    const block = await compileAsync(patterns, 'block');
+    const block = await compileAsync(patterns);
     return new VectorscanEngine(binding, patterns, options, widths, block);
   }
 
@@ -150,17 +150,14 @@ export class VectorscanEngine {
   }
 
   scan(data: Buffer): Finding[] {
-    if (!this.blockDb || !this.blockScratch || data.length === 0) return [];
-    const matches = this.blockDb.scanBlock(data, this.blockScratch, this.options.maxCandidatesPerCall);
-    if (matches.overflow) throw new ScanOverflowError(this.options.maxCandidatesPerCall);
-    return dedupeOverlaps(this.resolve(matches, data, 0));
+    return dedupeOverlaps(this.collect(data, 0, -1, Infinity));
   }
 
   /**
    * Turn match ends (relative to `data`, as a block scan of `data` reports
    * them) into findings with absolute offsets: `data[0]` is at `base`.
    */
-  resolve(matches: Float64Array, data: Buffer, base: number, acceptAfter = -1, acceptUpTo = Infinity): Finding[] {
+  private resolve(matches: Float64Array, data: Buffer, base: number, acceptAfter: number, acceptUpTo: number): Finding[] {
     const out: Finding[] = [];
     for (let i = 0; i < matches.length; i += 3) {
       const pattern = this.patterns[matches[i]];
@@ -176,8 +173,7 @@ export class VectorscanEngine {
     return out;
   }
 
-
-  /** Block-scan a window for CarryStream: the overlapped-block streaming both engines use. */
+  /** Block-scan `data` (whose first byte is at `base`); CarryStream calls it per window, scan() once. */
   collect(data: Buffer, base: number, acceptAfter: number, acceptUpTo: number): Finding[] {
     if (!this.blockDb || !this.blockScratch || data.length === 0) return [];
     const matches = this.blockDb.scanBlock(data, this.blockScratch, this.options.maxCandidatesPerCall);
@@ -186,27 +182,7 @@ export class VectorscanEngine {
   }
 
   openStream(): ScanStream {
-    if (this.patterns.length === 0) return new EmptyStream();
     // One byte more than the widest match, so a leading \b sees its left neighbour.
     return new CarryStream(this, this.maxWidth + 1);
-  }
-}
-
-/** A stream over no detectors: counts bytes, finds nothing. */
-class EmptyStream implements ScanStream {
-  private total = 0;
-  private ended = false;
-  get bytes(): number {
-    return this.total;
-  }
-  write(chunk: Buffer): Finding[] {
-    if (this.ended) throw new StreamClosedError();
-    this.total += chunk.length;
-    return [];
-  }
-  end(): Finding[] {
-    if (this.ended) throw new StreamClosedError();
-    this.ended = true;
-    return [];
   }
 }

@@ -1,20 +1,10 @@
-// The operator's admin port: /metrics (Prometheus), /healthz (the process
-// answers: liveness), /readyz (caches synced and reconciling, or standing by
-// for leadership). Plain node:http; nothing else is served.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+// The operator's admin port is the sidecar's admin server (one
+// implementation for both); what is operator-specific is how --admin is
+// parsed and when the operator counts as ready (see run.ts).
 import { OperatorOptionsError } from '../errors';
+import type { ListenAddress } from '../../proxy/admin/admin-server';
 
-export interface AdminServerOptions {
-  metrics: { render(): Promise<string>; contentType: string };
-  /** Undefined when ready; otherwise why not (shown in the 503 body). */
-  notReadyReason(): string | undefined;
-}
-
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
+export { AdminServer, type AdminServerOptions, type ListenAddress } from '../../proxy/admin/admin-server';
 
 /** "127.0.0.1:15091", "[::1]:15091", ":15091" (all interfaces), "15091". */
 export function parseListenAddress(text: string): ListenAddress {
@@ -24,61 +14,4 @@ export function parseListenAddress(text: string): ListenAddress {
     throw new OperatorOptionsError(`--admin ${JSON.stringify(text)}: expected HOST:PORT, e.g. 127.0.0.1:15091 or :15091`);
   }
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
-}
-
-export class AdminServer {
-  private readonly server: http.Server;
-
-  constructor(private readonly opts: AdminServerOptions) {
-    this.server = http.createServer((req, res) => void this.route(req, res));
-    this.server.keepAliveTimeout = 5_000;
-    this.server.headersTimeout = 10_000;
-  }
-
-  async listen(address: ListenAddress): Promise<ListenAddress> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(address.port, address.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return { host: address.host, port: (this.server.address() as AddressInfo).port };
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
-
-  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'method not allowed\n');
-    switch (path) {
-      case '/metrics':
-        try {
-          const body = await this.opts.metrics.render();
-          res.writeHead(200, { 'content-type': this.opts.metrics.contentType });
-          res.end(req.method === 'HEAD' ? undefined : body);
-        } catch {
-          text(res, 500, 'metrics unavailable\n');
-        }
-        return;
-      case '/healthz':
-        return text(res, 200, 'ok\n');
-      case '/readyz': {
-        const why = this.opts.notReadyReason();
-        return why === undefined ? text(res, 200, 'ready\n') : text(res, 503, `not ready: ${why}\n`);
-      }
-      default:
-        return text(res, 404, 'not found\n');
-    }
-  }
-}
-
-function text(res: http.ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }

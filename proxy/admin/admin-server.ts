@@ -1,16 +1,20 @@
-// The admin port, separate from the proxy port so that workloads sending
-// traffic through the proxy cannot reach it by accident (and loops to it are
-// refused): /metrics for Prometheus, /healthz for liveness, /readyz for
-// readiness (profile loaded and compiled, proxy listening, not draining).
+// The admin port of every kube-dlp process (the sidecar and the operator):
+// /metrics for Prometheus, /healthz for liveness, /readyz for readiness.
+// For the sidecar it is separate from the proxy port, so workloads sending
+// traffic through the proxy cannot reach it by accident (loops to it are
+// refused). Plain node:http; nothing else is served.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ListenAddress } from '../http/loop-guard';
-import type { ProxyMetrics } from '../metrics/proxy-metrics';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
 
 export interface AdminServerOptions {
-  metrics: ProxyMetrics;
-  /** Ready to receive traffic. */
-  ready(): boolean;
+  metrics: { render(): Promise<string>; contentType: string };
+  /** Undefined when ready; otherwise why not (shown in the 503 body). */
+  notReadyReason(): string | undefined;
 }
 
 export class AdminServer {
@@ -56,8 +60,10 @@ export class AdminServer {
       }
       case '/healthz':
         return text(res, 200, 'ok\n');
-      case '/readyz':
-        return this.opts.ready() ? text(res, 200, 'ready\n') : text(res, 503, 'not ready\n');
+      case '/readyz': {
+        const why = this.opts.notReadyReason();
+        return why === undefined ? text(res, 200, 'ready\n') : text(res, 503, `not ready: ${why}\n`);
+      }
       default:
         return text(res, 404, 'not found\n');
     }

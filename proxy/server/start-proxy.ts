@@ -65,7 +65,10 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   let ready = false;
 
   // Admin first: liveness answers while the profile compiles; readiness waits for it.
-  const admin = opts.admin ? new AdminServer({ metrics, ready: () => ready && !proxy.isDraining }) : undefined;
+  const admin = opts.admin ? new AdminServer({
+        metrics,
+        notReadyReason: () => (!ready ? 'profile not loaded' : proxy.isDraining ? 'draining' : undefined),
+      }) : undefined;
   const adminAddress = admin && opts.admin ? await admin.listen(opts.admin) : undefined;
 
   const watcher = new ProfileWatcher(opts.profilePath, opts.watcher);

@@ -176,14 +176,16 @@ function canonicalize(spec: SecurityProfileSpec, catalog: DetectorCatalog): Secu
  * CLI uses it to scan exactly as the proxy would. Throws DetectorCompileError.
  */
 export function createProfileScanner(spec: SecurityProfileSpec, engine?: ScannerConfig['engine']): Scanner {
-  const overrides = new Map(spec.detectors.overrides.map((o) => [o.id, o.action] as const));
-  return withActionOverrides(createScanner(scannerConfigOf(spec, engine)), overrides);
+  return withActionOverrides(createScanner(scannerConfigOf(spec, engine)), overridesOf(spec));
 }
 
 /** createProfileScanner, compiling on the thread pool. */
 export async function createProfileScannerAsync(spec: SecurityProfileSpec, engine?: ScannerConfig['engine']): Promise<Scanner> {
-  const overrides = new Map(spec.detectors.overrides.map((o) => [o.id, o.action] as const));
-  return withActionOverrides(await createScannerAsync(scannerConfigOf(spec, engine)), overrides);
+  return withActionOverrides(await createScannerAsync(scannerConfigOf(spec, engine)), overridesOf(spec));
+}
+
+function overridesOf(spec: SecurityProfileSpec) {
+  return new Map(spec.detectors.overrides.map((o) => [o.id, o.action] as const));
 }
 
 // Compiling the full library takes seconds with Vectorscan and blocks the
@@ -195,41 +197,50 @@ const SCANNER_CACHE_SIZE = 4;
 const scannerCache = new Map<string, Scanner>();
 
 function compileScanner(spec: SecurityProfileSpec, opts: ParseOptions, source?: string): Scanner {
-  const key = canonicalJson({ config: scannerConfigOf(spec, opts.engine), overrides: spec.detectors.overrides });
-  const cached = scannerCache.get(key);
-  if (cached) {
-    scannerCache.delete(key);
-    scannerCache.set(key, cached);
-    return cached;
-  }
+  const key = scannerKey(spec, opts);
+  const hit = cachedScanner(key);
+  if (hit) return hit;
   try {
-    const scanner = createProfileScanner(spec, opts.engine);
-    scannerCache.set(key, scanner);
-    if (scannerCache.size > SCANNER_CACHE_SIZE) scannerCache.delete(scannerCache.keys().next().value as string);
-    return scanner;
+    return rememberScanner(key, createProfileScanner(spec, opts.engine));
   } catch (err) {
-    if (!(err instanceof DetectorCompileError)) throw err;
-    throw new ProfileError('KDLP_DETECTOR_INVALID', diagnoseDetectors(spec, opts, err), source);
+    throw asProfileError(err, spec, opts, source);
   }
 }
 
 async function compileScannerAsync(spec: SecurityProfileSpec, opts: ParseOptions, source?: string): Promise<Scanner> {
-  const key = canonicalJson({ config: scannerConfigOf(spec, opts.engine), overrides: spec.detectors.overrides });
-  const cached = scannerCache.get(key);
-  if (cached) {
-    scannerCache.delete(key);
-    scannerCache.set(key, cached);
-    return cached;
-  }
+  const key = scannerKey(spec, opts);
+  const hit = cachedScanner(key);
+  if (hit) return hit;
   try {
-    const scanner = await createProfileScannerAsync(spec, opts.engine);
-    scannerCache.set(key, scanner);
-    if (scannerCache.size > SCANNER_CACHE_SIZE) scannerCache.delete(scannerCache.keys().next().value as string);
-    return scanner;
+    return rememberScanner(key, await createProfileScannerAsync(spec, opts.engine));
   } catch (err) {
-    if (!(err instanceof DetectorCompileError)) throw err;
-    throw new ProfileError('KDLP_DETECTOR_INVALID', diagnoseDetectors(spec, opts, err), source);
+    throw asProfileError(err, spec, opts, source);
   }
+}
+
+function scannerKey(spec: SecurityProfileSpec, opts: ParseOptions): string {
+  return canonicalJson({ config: scannerConfigOf(spec, opts.engine), overrides: spec.detectors.overrides });
+}
+
+/** A cache hit, moved to the most recently used end. */
+function cachedScanner(key: string): Scanner | undefined {
+  const hit = scannerCache.get(key);
+  if (hit) {
+    scannerCache.delete(key);
+    scannerCache.set(key, hit);
+  }
+  return hit;
+}
+
+function rememberScanner(key: string, scanner: Scanner): Scanner {
+  scannerCache.set(key, scanner);
+  if (scannerCache.size > SCANNER_CACHE_SIZE) scannerCache.delete(scannerCache.keys().next().value as string);
+  return scanner;
+}
+
+function asProfileError(err: unknown, spec: SecurityProfileSpec, opts: ParseOptions, source?: string): unknown {
+  if (!(err instanceof DetectorCompileError)) return err;
+  return new ProfileError('KDLP_DETECTOR_INVALID', diagnoseDetectors(spec, opts, err), source);
 }
 
 /**

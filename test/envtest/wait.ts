@@ -16,14 +16,14 @@ export interface WaitOptions {
 export async function waitFor<T>(
   condition: () => Promise<T | undefined | false>,
   options: WaitOptions,
-): Promise<T> {
+): Promise<Exclude<T, undefined | false>> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   const interval = options.intervalMs ?? 100;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await condition();
-      if (value !== undefined && value !== false) return value;
+      if (value !== undefined && value !== false) return value as Exclude<T, undefined | false>;
     } catch (err) {
       lastError = err;
     }

@@ -60,8 +60,13 @@ COPY --from=build /app/bin/ bin/
 COPY --from=build /app/dist/ dist/
 # proxy/native/index.ts looks for the addon under proxy/native/build from dist/.
 COPY --from=build /app/proxy/native/build/Release/kube_dlp_hs.node proxy/native/build/Release/
+# `kube-dlp` on PATH: the webhook injects `command: ["kube-dlp"]` for the
+# proxy and the init container (operator/inject/inject.ts), and the entry
+# point uses the same name, so both run one launcher (Node follows the link
+# to /app/bin, where the launcher finds dist/).
+RUN ln -s /app/bin/kube-dlp.js /usr/local/bin/kube-dlp
 # The uid the manifests run as (runAsNonRoot, readOnlyRootFilesystem): no
 # file here needs to be writable.
 USER 65532:65532
-ENTRYPOINT ["node", "/app/bin/kube-dlp.js"]
+ENTRYPOINT ["kube-dlp"]
 CMD ["--help"]

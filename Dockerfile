@@ -12,6 +12,10 @@ ARG NODE_IMAGE=node:20.20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 ARG TARGETARCH
+# Set only when registries sit behind a TLS-intercepting proxy: the path of a
+# CA bundle mounted into the build (test/node/build-image.sh does), never
+# copied into an image. npm reads it from the environment of RUN steps.
+ARG NODE_EXTRA_CA_CERTS
 # libhs: Intel's Hyperscan on amd64, where Debian 12's Vectorscan 5.4.9 gives
 # alignment-dependent results on AVX-512 CPUs (proxy/native/ARCH.md);
 # Vectorscan (libvectorscan5) on every other architecture.

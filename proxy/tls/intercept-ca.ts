@@ -10,7 +10,7 @@
 import { X509Certificate as NodeX509, createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { InterceptError } from './errors';
-import { P256, P256_SHA256, subtle, toPem, x509 } from './x509';
+import { P256, P256_SHA256, subtle, toPem, x509, type CryptoKey, type CryptoKeyPair } from './x509';
 
 /** Leaves live a day: short enough that a leaked one expires soon, long enough to be cached. */
 export const LEAF_LIFETIME_MS = 24 * 60 * 60 * 1000;

@@ -17,6 +17,7 @@ import { startTenancy, type TenancyRuntime, type TenancyRuntimeOptions } from '.
 import { TlsOriginator } from '../tls/origination';
 import { attachTransparentListener, type TransparentModeOptions } from '../transparent/attach';
 import type { TransparentListener } from '../transparent/transparent-listener';
+import { ObservedEgress, type ObservedEgressOptions } from '../observe/observed-egress';
 
 export interface StartProxyOptions {
   profilePath: string;
@@ -41,12 +42,16 @@ export interface StartProxyOptions {
   tenancy?: TenancyRuntimeOptions;
   /** Explicit-mode name resolution; default the system resolver (tests inject answers here). */
   resolver?: NameResolver;
+  /** Bounds of the observed-egress summary served at /observed. */
+  observed?: ObservedEgressOptions;
 }
 
 export interface RunningProxy {
   proxyAddress: ListenAddress;
   adminAddress?: ListenAddress;
   metrics: ProxyMetrics;
+  /** What the pod sent, value-free (also served at the admin port's /observed). */
+  observed: ObservedEgress;
   /** The profile new requests get right now. */
   currentProfile(): RuntimeConfig;
   /** Stop accepting, finish in-flight work for up to `deadlineMs`, then release everything. */
@@ -66,11 +71,13 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     );
   const metrics = new ProxyMetrics({ namespace: opts.identity.namespace, tenant: opts.identity.tenant });
   let ready = false;
+  const observed = new ObservedEgress(opts.identity, opts.observed);
 
   // Admin first: liveness answers while the profile compiles; readiness waits for it.
   const admin = opts.admin ? new AdminServer({
         metrics,
         notReadyReason: () => (!ready ? 'profile not loaded' : proxy.isDraining ? 'draining' : undefined),
+        observed,
       }) : undefined;
   const adminAddress = admin && opts.admin ? await admin.listen(opts.admin) : undefined;
 
@@ -116,7 +123,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     repeatWindowMs: opts.auditRepeatWindowMs,
     onSuppressed: (n) => metrics.auditEventsSuppressed(n),
   });
-  const reporter = new OutcomeReporter(metrics, audit);
+  const reporter = new OutcomeReporter(metrics, audit, observed);
   const proxy = new ProxyServer({
     profiles: watcher,
     metrics,
@@ -154,6 +161,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     proxyAddress,
     adminAddress,
     metrics,
+    observed,
     currentProfile: () => watcher.current(),
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {

@@ -47,7 +47,7 @@ export function registerOperatorCommand(program: Command): void {
     .option('--cluster-network <cidr>', 'in-cluster range for the tenant directory, in addition to ServiceCIDR objects (repeatable)', collect, [])
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--skip-permission-check', 'do not verify the RBAC permissions at startup')
-    .option('--proxy-image <image>', 'serve the sidecar injection webhook, injecting this kube-dlp image (off when unset)')
+    .option('--proxy-image <image>', "kube-dlp image the webhook injects (default: in a pod, the operator's own image; out of cluster the webhook is off without it)")
     .option('--webhook-listen <host:port>', 'injection webhook HTTPS address', '0.0.0.0:9443')
     .option('--webhook-failure-policy <policy>', 'Fail or Ignore: must match the MutatingWebhookConfiguration', 'Fail')
     .option('--webhook-cert-mode <mode>', 'self (own CA in a Secret, caBundle patched) or files (cert-manager Secret mounted)', 'self')
@@ -99,8 +99,12 @@ export function toRunOptions(o: OperatorCommandOptions): OperatorOptions {
   };
 }
 
-function webhookOptions(o: OperatorCommandOptions): OperatorOptions['webhook'] {
-  if (!o.proxyImage) return undefined;
+/**
+ * The webhook runs when an image to inject is known: --proxy-image, or in a
+ * pod (POD_NAME from the downward API) the operator's own image.
+ */
+function webhookOptions(o: OperatorCommandOptions, env: NodeJS.ProcessEnv = process.env): OperatorOptions['webhook'] {
+  if (!o.proxyImage && !env.POD_NAME) return undefined;
   const oneOf = <T extends string>(flag: string, value: string, allowed: readonly T[]): T => {
     if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be ${allowed.join(' or ')}, got ${value}`);
     return value as T;
@@ -108,7 +112,7 @@ function webhookOptions(o: OperatorCommandOptions): OperatorOptions['webhook'] {
   const rate = Number(o.rolloutRate);
   if (!Number.isInteger(rate) || rate < 1) throw new UsageError(`--rollout-rate must be a positive integer, got ${o.rolloutRate}`);
   return {
-    image: o.proxyImage,
+    image: o.proxyImage ?? { followPod: env.POD_NAME as string },
     listen: parseListenAddress(o.webhookListen),
     failurePolicy: oneOf('--webhook-failure-policy', o.webhookFailurePolicy, ['Fail', 'Ignore'] as const),
     certMode: oneOf('--webhook-cert-mode', o.webhookCertMode, ['self', 'files'] as const),

@@ -16,6 +16,7 @@ import { startTenancy, type TenancyRuntime, type TenancyRuntimeOptions } from '.
 import { TlsOriginator } from '../tls/origination';
 import { attachTransparentListener, type TransparentModeOptions } from '../transparent/attach';
 import type { TransparentListener } from '../transparent/transparent-listener';
+import { ObservedEgress, type ObservedEgressOptions } from '../observe/observed-egress';
 
 export interface StartProxyOptions {
   profilePath: string;
@@ -38,12 +39,16 @@ export interface StartProxyOptions {
   transparent?: TransparentModeOptions;
   /** Tenant directory and cluster domains, for the profile's tenancy.denyCrossTenant. */
   tenancy?: TenancyRuntimeOptions;
+  /** Bounds of the observed-egress summary served at /observed. */
+  observed?: ObservedEgressOptions;
 }
 
 export interface RunningProxy {
   proxyAddress: ListenAddress;
   adminAddress?: ListenAddress;
   metrics: ProxyMetrics;
+  /** What the pod sent, value-free (also served at the admin port's /observed). */
+  observed: ObservedEgress;
   /** The profile new requests get right now. */
   currentProfile(): RuntimeConfig;
   /** Stop accepting, finish in-flight work for up to `deadlineMs`, then release everything. */
@@ -63,11 +68,13 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     );
   const metrics = new ProxyMetrics({ namespace: opts.identity.namespace, tenant: opts.identity.tenant });
   let ready = false;
+  const observed = new ObservedEgress(opts.identity, opts.observed);
 
   // Admin first: liveness answers while the profile compiles; readiness waits for it.
   const admin = opts.admin ? new AdminServer({
         metrics,
         notReadyReason: () => (!ready ? 'profile not loaded' : proxy.isDraining ? 'draining' : undefined),
+        observed,
       }) : undefined;
   const adminAddress = admin && opts.admin ? await admin.listen(opts.admin) : undefined;
 
@@ -113,7 +120,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     repeatWindowMs: opts.auditRepeatWindowMs,
     onSuppressed: (n) => metrics.auditEventsSuppressed(n),
   });
-  const reporter = new OutcomeReporter(metrics, audit);
+  const reporter = new OutcomeReporter(metrics, audit, observed);
   const proxy = new ProxyServer({
     profiles: watcher,
     metrics,
@@ -150,6 +157,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     proxyAddress,
     adminAddress,
     metrics,
+    observed,
     currentProfile: () => watcher.current(),
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {

@@ -32,6 +32,11 @@ t.test('the samples are accepted (and defaults filled in by the API server)', as
   await tp.admin.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   for (const file of ['clustersecurityprofile-default.yaml', 'securityprofile-monitor.yaml', 'securityprofile-protect.yaml']) {
     const obj = parse(readFileSync(join(ROOT, 'config', 'samples', file), 'utf8')) as KubeObject;
+    // Namespaced samples name no namespace (they apply to any, with -n); here that is `payments`.
+    if (obj.kind === 'SecurityProfile') {
+      t.equal(obj.metadata.namespace, undefined, `${file} names no namespace`);
+      obj.metadata.namespace = ns;
+    }
     const stored = await applyProfile(tp.admin, obj);
     t.equal(stored.metadata.generation, 1, file);
   }

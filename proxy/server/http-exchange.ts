@@ -23,6 +23,7 @@ import {
   decide,
   policyOf,
   uninspectableRule,
+  type LocatedFinding,
   type PolicyView,
   type Uninspectable,
   type UninspectableRule,

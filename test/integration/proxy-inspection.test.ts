@@ -128,7 +128,7 @@ t.test('finding 2: decoded views run past the hold-back window', async (t) => {
   ];
   await withProxy(profile('Protect'), async (proxy) => {
     for (const c of cases) {
-      const token = c.enc.reduce((v, e) => encodeText(e, v), Buffer.from(`card=${CARD};`));
+      const token = c.enc.reduce<Buffer>((v, e) => encodeText(e, v), Buffer.from(`card=${CARD};`));
       const plain = Buffer.concat([filler(100000), Buffer.from(' "'), token, Buffer.from('" '), filler(20000, 5)]);
       const { body, headers } = c.outer ? encodeBody(c.outer, plain) : { body: plain, headers: {} };
       const path = `/f2-${c.name.replace(/[^a-z0-9]+/gi, '-')}`;

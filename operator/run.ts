@@ -20,6 +20,7 @@ import { OperatorMetrics } from './metrics/operator-metrics';
 import { checkPermissions } from './rbac/access-check';
 import { ProfileValidator } from './validation/profile-validator';
 import { startInjection, type InjectionOptions, type RunningInjection } from './webhook/runtime';
+import { ProposalCollector, runProposalLoop } from './discover/proposal-collector';
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -42,6 +43,8 @@ export interface OperatorOptions {
   skipPermissionCheck?: boolean;
   /** The sidecar injection webhook (served by every replica; its rollout runs on the leader). Off when unset. */
   webhook?: Omit<InjectionOptions, 'client' | 'log' | 'registry' | 'events' | 'operatorNamespace'>;
+  /** How often Monitor-mode namespaces get a SecurityProfileProposal from their sidecars' /observed; off when unset or 0. */
+  proposalIntervalMs?: number;
   /** Called once the admin server listens (tests use port 0). */
   onAdminListening?(address: ListenAddress): void;
   log?: Logger;
@@ -116,6 +119,8 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   signal.addEventListener('abort', onAbort, { once: true });
   let exitCode = EXIT_OK;
   let injection: RunningInjection | undefined;
+  const proposals = new AbortController();
+  let proposalLoop: Promise<void> | undefined;
   try {
     if (!opts.skipPermissionCheck) await checkPermissions(client, namespace);
     if (opts.webhook) injection = await startInjection({ ...opts.webhook, client, log, registry: metrics.registry, events, operatorNamespace: namespace });
@@ -133,6 +138,10 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
     state = 'leading';
     await controller.start();
     await injection?.startRollout();
+    if (opts.proposalIntervalMs) {
+      const collector = new ProposalCollector({ client, log, operatorNamespace: namespace });
+      proposalLoop = runProposalLoop(collector, opts.proposalIntervalMs, proposals.signal, log);
+    }
     log.info({}, 'reconciling');
     await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
     return exitCode;
@@ -143,6 +152,8 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   } finally {
     state = 'stopping';
     signal.removeEventListener('abort', onAbort);
+    proposals.abort();
+    await proposalLoop;
     await controller.stop();
     await injection?.close();
     metrics.leader.set(0);

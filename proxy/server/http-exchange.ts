@@ -9,10 +9,11 @@ import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { RuntimeConfig } from '../profile';
 import { formatHostPort, parseAbsoluteTarget, type Destination, type HttpTarget } from '../http/destination';
-import { TargetError, type UpstreamError } from '../http/errors';
+import { TargetError, UpstreamError } from '../http/errors';
 import type { Forwarder, ForwardHandle } from '../http/forwarder';
 import { endToEndRequestHeaders, endToEndResponseHeaders } from '../http/hop-by-hop';
 import type { LoopGuard } from '../http/loop-guard';
+import type { NameResolver } from '../http/name-resolver';
 import { sendJson } from '../http/responses';
 import { inspectCompleteBody } from '../inspect-pipeline/body-scan';
 import { holdBack } from '../inspect-pipeline/hold-back';
@@ -34,6 +35,7 @@ import {
 } from '../inspect-pipeline/verdict';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { OutcomeReporter } from './outcome-reporter';
+import { describeEgress, pinDestination } from './pinned-destination';
 import type { RequestContext } from './request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
@@ -50,6 +52,8 @@ export interface HttpExchangeDeps {
   tenancy?: TenancyGuard;
   /** TLS origination for hosts the profile lists under tlsOrigination. */
   tlsOrigination?: TlsOriginator;
+  /** The one lookup of an explicit destination's name (the system resolver outside tests). */
+  resolver: NameResolver;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -117,13 +121,6 @@ export async function handleHttpExchange(
     );
     return;
   }
-  const upstream = upstreamTargetFor(cfg, dest, origin, deps.tlsOrigination);
-  if ('error' in upstream) {
-    ctx.settle('error', upstream.error.message);
-    sendJson(res, 502, { error: 'upstream_failed', requestId: ctx.id, reason: upstream.error.message }, { requestId: ctx.id, close: hasBody });
-    return;
-  }
-
   const egress = decideHttpEgress(cfg, dest, origin);
   if (!egress.allowed) {
     const why = `egress ${egress.reason}${egress.rule ? ` (${egress.rule})` : ''}`;
@@ -152,6 +149,16 @@ export async function handleHttpExchange(
   if (before.outcome === 'block') {
     // Decided on URL/headers alone: the body is never read, let alone forwarded.
     block(res, ctx, before, hasBody);
+    return;
+  }
+  // Captured connections already have their address; explicit ones get theirs
+  // from the one lookup, after every name-only check (a refused name is never resolved).
+  const connectAddress = origin ? origin.address : await pinExplicitUpstream(ctx, res, dest, deps, hasBody, meta?.findings ?? []);
+  if (connectAddress === undefined) return;
+  const upstream = upstreamTargetFor(cfg, dest, connectAddress, deps.tlsOrigination);
+  if ('error' in upstream) {
+    ctx.settle('error', upstream.error.message);
+    sendJson(res, 502, { error: 'upstream_failed', requestId: ctx.id, reason: upstream.error.message }, { requestId: ctx.id, close: hasBody });
     return;
   }
   if (expectsContinue) res.writeContinue();
@@ -293,6 +300,62 @@ export async function handleHttpExchange(
     },
   });
   forwarded = { handle, body };
+}
+
+/**
+ * Resolve an explicit destination once and judge every address it resolved
+ * to (egress, tenancy). Returns the address to connect to, or undefined when
+ * the request was answered here (denied, unresolvable).
+ */
+async function pinExplicitUpstream(
+  ctx: RequestContext,
+  res: ServerResponse,
+  dest: Destination,
+  deps: HttpExchangeDeps,
+  hasBody: boolean,
+  metaFindings: LocatedFinding[],
+): Promise<string | undefined> {
+  const policy = policyOf(ctx.config);
+  let pinned;
+  try {
+    pinned = await pinDestination(ctx.config, dest, { resolver: deps.resolver, resolveTimeoutMs: deps.upstreamTimeoutMs, tenancy: deps.tenancy }, true);
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    ctx.settle('error', err.message);
+    sendJson(res, err.status, { error: 'upstream_failed', requestId: ctx.id, reason: err.message }, { requestId: ctx.id, close: hasBody });
+    return undefined;
+  }
+  if (deps.loopGuard.isSelf({ host: pinned.address, port: dest.port })) {
+    refuse(res, ctx, deps, new TargetError('KDLP_PROXY_LOOP', 508, 'loop', 'request is addressed to the proxy itself'), hasBody);
+    return undefined;
+  }
+  if (pinned.tenancy && !pinned.tenancy.allowed) {
+    ctx.findings = decide(policy, metaFindings).findings;
+    ctx.settle('denied_cross_tenant', pinned.tenancy.detail);
+    sendJson(
+      res,
+      403,
+      { error: 'denied_cross_tenant', requestId: ctx.id, destination: ctx.auditDestination, reason: pinned.tenancy.detail },
+      { requestId: ctx.id, close: hasBody },
+    );
+    return undefined;
+  }
+  if (!pinned.egress.allowed) {
+    const why = `${describeEgress(pinned.egress)} for an address the name resolved to`;
+    if (policy.mode === 'Protect') {
+      ctx.findings = decide(policy, metaFindings).findings;
+      ctx.settle('denied_destination', why);
+      sendJson(
+        res,
+        403,
+        { error: 'denied_destination', requestId: ctx.id, destination: ctx.auditDestination, reason: why },
+        { requestId: ctx.id, close: hasBody },
+      );
+      return undefined;
+    }
+    ctx.note ??= `${why}: not enforced in Monitor mode`;
+  }
+  return pinned.address;
 }
 
 /** Answer a blocked request: 403, detector ids and the reason, never the value. */

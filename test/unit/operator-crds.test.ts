@@ -92,5 +92,5 @@ t.test('each CEL rule sits where cel-rules.ts says, with its cost bounds', async
 
 t.test('crds/Kustomization lists exactly the generated CRD files', async (t) => {
   const k = parse(readFileSync(join(ROOT, 'crds', 'Kustomization'), 'utf8')) as { resources: string[] };
-  t.same(k.resources.sort(), ['kubedlp.io_clustersecurityprofiles.yaml', 'kubedlp.io_securityprofiles.yaml']);
+  t.same(k.resources.sort(), ['kubedlp.io_clustersecurityprofiles.yaml', 'kubedlp.io_securityprofileproposals.yaml', 'kubedlp.io_securityprofiles.yaml']);
 });

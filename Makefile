@@ -2,11 +2,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build demo test test-unit test-integration bench-scan bench-proxy bench-operator clean
+.PHONY: help deps build demo test test-unit test-integration e2e bench-scan bench-proxy bench-operator clean
 
 help:
 	@echo "make demo    - build, then run the proxy with the sample Protect profile against a local upstream"
-	@echo "make test    - build, then run every test suite (unit, conformance, integration)"
+	@echo "make test    - build, then run every test suite (unit, conformance, integration, e2e)"
+	@echo "make e2e     - the operator and sidecar on a real one-node cluster (root; builds and caches what it needs)"
 	@echo "make bench-scan | bench-proxy | bench-operator - benchmarks"
 
 deps:
@@ -27,6 +28,11 @@ test-unit: build
 
 test-integration: build
 	@bash test/envtest/with-control-plane.sh bash scripts/run-tests.sh test/integration
+
+# A one-node cluster (kubelet, containerd, runc) and the image built from the
+# Dockerfile; prints one PROVED line per checked fact (test/node/e2e.sh).
+e2e: build
+	@bash test/node/e2e.sh
 
 bench-scan: build
 	@node dist/bench/scan-bench.js

@@ -50,7 +50,9 @@ fi
 step "building what is missing (cached in ~/.cache/kube-dlp)"
 KUBEBUILDER_ASSETS="$(bash "$ROOT/test/envtest/build-assets.sh")" || fail "kube-apiserver/etcd build failed"
 NODE_ASSETS="$(bash "$ROOT/test/envtest/build-node-assets.sh")" || fail "node binaries build failed"
-IMAGE_ARCHIVE="$(bash "$HERE/build-image.sh")" || fail "image build from the Dockerfile failed"
+# KDLP_E2E_IMAGE_ARCHIVE: an archive built before (development of the e2e
+# itself); by default the image is built from the current tree, cached by content.
+IMAGE_ARCHIVE="${KDLP_E2E_IMAGE_ARCHIVE:-$(bash "$HERE/build-image.sh")}" || fail "image build from the Dockerfile failed"
 export KUBEBUILDER_ASSETS NODE_ASSETS
 # kubectl from the same k8s.io/kubernetes release as the cluster.
 export PATH="$NODE_ASSETS:$PATH"

@@ -230,5 +230,26 @@ proved "opted out: new pods are not injected"
 kubectl -n e2e-transparent get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the injected pod did not survive opting out"
 proved "opted out: pods injected before keep running with their sidecar until they are replaced"
 
+step "Helm: the chart renders what config/default applies"
+helm template kube-dlp "$ROOT/config/helm/kube-dlp" --namespace kube-dlp-system --include-crds > "$STATE/helm.yaml" \
+  || fail "helm template config/helm/kube-dlp failed"
+differences="$(kubectl kustomize "$ROOT/config/default" | node "$HERE/same-objects.js" "$STATE/helm.yaml")" \
+  || fail "the chart and config/default differ:"$'\n'"$differences"
+proved "Helm: helm template config/helm/kube-dlp gives the same objects as kubectl kustomize config/default"
+
+step "Helm: replacing the kustomize install with helm install"
+kubectl delete -k "$ROOT/config/default" --wait=true --timeout=180s >/dev/null 2>&1 \
+  || fail "kubectl delete -k config/default did not finish in 180s"
+helm install kube-dlp "$ROOT/config/helm/kube-dlp" --namespace kube-dlp-system --create-namespace \
+  --wait --timeout 240s >/dev/null || fail "helm install did not get the operator Ready in 240s"
+kubectl -n kube-dlp-system rollout status deployment/kube-dlp-operator --timeout=60s >/dev/null \
+  || fail "the operator installed by Helm is not Ready"
+proved "Helm: helm install config/helm/kube-dlp: operator Ready"
+kubectl apply -f "$ROOT/config/samples/clustersecurityprofile-default.yaml" >/dev/null
+opt_in e2e-helm
+app_pod e2e-helm app 0 || fail "the app pod was refused under the Helm install"
+await 120 "the injected app pod e2e-helm/app to run" kubectl -n e2e-helm wait --for=condition=Ready pod/app --timeout=2s
+check_protected e2e-helm app helm
+
 step "done in $((SECONDS - T0))s"
 echo "E2E PASSED"

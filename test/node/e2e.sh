@@ -208,15 +208,16 @@ before="$(kubectl -n e2e-explicit logs app -c app | grep -c '^RESULT ')"
 await 30 "new requests from e2e-explicit/app" sh -c "[ \$(kubectl -n e2e-explicit logs app -c app | grep -c '^RESULT ') -gt $before ]"
 [[ "$(field status <<<"$(last_result e2e-explicit app card)")" == 403 ]] || fail "after the profile's deletion the card went through: $(last_result e2e-explicit app card)"
 proved "profile deleted: the running pod keeps its last profile and still blocks the card (fail closed)"
-warning="$(app_pod e2e-explicit app-after-delete 0 2>&1)" || true
-kubectl -n e2e-explicit get pod app-after-delete >/dev/null 2>&1 || fail "a pod created after the profile's deletion was refused: $warning"
-echo "   admission said: ${warning:-(nothing)}"
-if await_started=$(kubectl -n e2e-explicit wait --for=condition=Ready pod/app-after-delete --timeout=60s 2>&1); then
-  proved "profile deleted: a new pod is admitted and starts"
-else
-  echo "   new pod after deletion: $(kubectl -n e2e-explicit get pod app-after-delete -o jsonpath='{.status.phase} {.status.initContainerStatuses[*].state}')"
-  fail "a pod created after the profile's deletion did not start in 60s"
+await 60 "the operator to mark e2e-explicit as missing its profile" \
+  sh -c "kubectl get namespace e2e-explicit -o jsonpath='{.metadata.annotations.kubedlp\.io/profile-status}' | grep -q '^missing: '"
+kubectl get events -n e2e-explicit --field-selector reason=ProfileNotFound -o name | grep -q . \
+  || fail "no ProfileNotFound event in namespace e2e-explicit"
+proved "profile deleted: the namespace says so (kubedlp.io/profile-status: $(kubectl get namespace e2e-explicit -o jsonpath='{.metadata.annotations.kubedlp\.io/profile-status}')) and a ProfileNotFound event is in the namespace"
+if refusal="$(app_pod e2e-explicit app-after-delete 0 2>&1)"; then
+  fail "a pod created after the profile's deletion was admitted (it would mount a profile that does not exist)"
 fi
+[[ "$refusal" == *"has no DLP profile"* ]] || fail "a pod created after the profile's deletion was refused without the reason: $refusal"
+proved "profile deleted: a new pod is refused at admission with the reason, never left hanging: ${refusal##*not admitted: }"
 
 step "opting out"
 kubectl annotate namespace e2e-transparent kubedlp.io/inject- >/dev/null

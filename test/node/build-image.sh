@@ -55,8 +55,9 @@ mkdir -p "$CONTEXT"
   | while IFS= read -r -d '' f; do [[ -e "$f" ]] && printf '%s\0' "$f"; done \
   | tar --null -T - -cf -) | tar -C "$CONTEXT" -xf -
 
-SCRIPT_HASH="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-64)"
-BASE_HASH="$(printf '%s %s %s\n' "$NODE_VERSION" "$(sha256sum "$NODE_BIN" | cut -c1-64)" "$SCRIPT_HASH" | sha256sum | cut -c1-16)"
+# Bump when the way NODE_IMAGE is assembled below changes.
+BASE_RECIPE=1
+BASE_HASH="$(printf '%s %s %s\n' "$NODE_VERSION" "$(sha256sum "$NODE_BIN" | cut -c1-64)" "$BASE_RECIPE" | sha256sum | cut -c1-16)"
 CONTEXT_HASH="$( (cd "$CONTEXT" && find . -type f -print0 | sort -z | xargs -0 sha256sum; echo "$BASE_HASH") | sha256sum | cut -c1-16)"
 TAG="0.1.0-$CONTEXT_HASH"
 REF="kube-dlp:$TAG"

@@ -20,7 +20,10 @@ demo: build
 	@bash scripts/demo.sh
 
 # The whole suite; prints "N passed, N failed" last (see scripts/run-tests.sh).
+# The e2e's builds (node binaries, helm, the image; cached) run first, outside
+# tap's per-file timeout; if they cannot, test/e2e/node.test.ts fails saying why.
 test: build
+	@bash test/node/e2e.sh --prepare || echo "make: the e2e could not be prepared; test/e2e/node.test.ts will fail with the reason"
 	@bash test/envtest/with-control-plane.sh bash scripts/run-tests.sh
 
 test-unit: build

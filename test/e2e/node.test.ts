@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const SCRIPT = join(__dirname, '..', 'node', 'e2e.sh');
-// Cold caches build kube-apiserver, the node binaries and the image first.
-const LIMIT_MS = 75 * 60_000;
-
-t.setTimeout(LIMIT_MS + 60_000);
+// Under tap's per-file timeout (900 s, package.json): `make test` runs the
+// builds beforehand (e2e.sh --prepare), so what is left is the cluster and
+// the journey. Run alone with a cold cache, use `make e2e` instead.
+const LIMIT_MS = 14 * 60_000;
 
 t.test('make e2e: install, protect, transparent capture, profile deletion and opt-out on a real node', async (t) => {
   const child = spawn('bash', [SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

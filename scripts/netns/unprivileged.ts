@@ -11,7 +11,7 @@
 // copied and the mount vanishes with the process), with a clean environment.
 // The checkout's files must still be readable by others (a clone made with
 // umask 022 is); when they are not, `probe()` says exactly what to run.
-import { chmodSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { run } from './topology';
@@ -49,6 +49,8 @@ export function unprivileged(checkout: string, uid = PROXY_UID): Unprivileged {
     async probe(file: string) {
       const r = await run(argv(['node', '-e', `require('node:fs').readFileSync(${JSON.stringify(path(file))})`]));
       if (r.code === 0) return;
+      // The caller's teardown may never run when this ends the test file.
+      rmdirSync(view);
       throw new Error(
         `uid ${uid} cannot read ${file} from this checkout (${lastLine(r.stderr)}). ` +
           `The checkout's files must be readable by other users: run \`chmod -R o+rX ${checkout}\` ` +
@@ -56,7 +58,7 @@ export function unprivileged(checkout: string, uid = PROXY_UID): Unprivileged {
       );
     },
     // Never recursive: were the view ever mounted here, that would delete the checkout.
-    remove: () => rmdirSync(view),
+    remove: () => existsSync(view) && rmdirSync(view),
   };
 }
 

@@ -12,6 +12,7 @@ import { OutcomeReporter } from './outcome-reporter';
 import { ProxyServer, type ProxyTimeouts } from './proxy-server';
 import type { ProxyIdentity } from './request-context';
 import type { ForwarderOptions } from '../http/forwarder';
+import type { NameResolver } from '../http/name-resolver';
 import { startTenancy, type TenancyRuntime, type TenancyRuntimeOptions } from '../tenancy/tenancy-runtime';
 import { TlsOriginator } from '../tls/origination';
 import { attachTransparentListener, type TransparentModeOptions } from '../transparent/attach';
@@ -39,6 +40,8 @@ export interface StartProxyOptions {
   transparent?: TransparentModeOptions;
   /** Tenant directory and cluster domains, for the profile's tenancy.denyCrossTenant. */
   tenancy?: TenancyRuntimeOptions;
+  /** Explicit-mode name resolution; default the system resolver (tests inject answers here). */
+  resolver?: NameResolver;
   /** Bounds of the observed-egress summary served at /observed. */
   observed?: ObservedEgressOptions;
 }
@@ -131,6 +134,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     timeouts: opts.timeouts,
     upstream: opts.upstream,
     maxHeaderBytes: opts.maxHeaderBytes,
+    resolver: opts.resolver,
   });
   if (adminAddress) proxy.loopGuard.addListenAddress(adminAddress);
   let proxyAddress: ListenAddress;

@@ -19,7 +19,9 @@ import type { Logger } from './kube/logger';
 import { OperatorMetrics } from './metrics/operator-metrics';
 import { checkPermissions } from './rbac/access-check';
 import { ProfileValidator } from './validation/profile-validator';
+import { ownImage } from './webhook/own-image';
 import { startInjection, type InjectionOptions, type RunningInjection } from './webhook/runtime';
+import { ProposalCollector, runProposalLoop } from './discover/proposal-collector';
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -41,7 +43,12 @@ export interface OperatorOptions {
   /** Skip the startup permission check (it needs a SelfSubjectAccessReview per verb). */
   skipPermissionCheck?: boolean;
   /** The sidecar injection webhook (served by every replica; its rollout runs on the leader). Off when unset. */
-  webhook?: Omit<InjectionOptions, 'client' | 'log' | 'registry' | 'events' | 'operatorNamespace'>;
+  webhook?: Omit<InjectionOptions, 'client' | 'log' | 'registry' | 'events' | 'operatorNamespace' | 'image'> & {
+    /** The image to inject, or the operator's Pod whose image the proxy follows. */
+    image: string | { followPod: string };
+  };
+  /** How often Monitor-mode namespaces get a SecurityProfileProposal from their sidecars' /observed; off when unset or 0. */
+  proposalIntervalMs?: number;
   /** Called once the admin server listens (tests use port 0). */
   onAdminListening?(address: ListenAddress): void;
   log?: Logger;
@@ -116,9 +123,21 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   signal.addEventListener('abort', onAbort, { once: true });
   let exitCode = EXIT_OK;
   let injection: RunningInjection | undefined;
+  const proposals = new AbortController();
+  let proposalLoop: Promise<void> | undefined;
   try {
     if (!opts.skipPermissionCheck) await checkPermissions(client, namespace);
-    if (opts.webhook) injection = await startInjection({ ...opts.webhook, client, log, registry: metrics.registry, events, operatorNamespace: namespace });
+    if (opts.webhook) {
+      const { image } = opts.webhook;
+      const proxyImage = typeof image === 'string' ? image : await ownImage(client, namespace, image.followPod);
+      injection = await startInjection({ ...opts.webhook, image: proxyImage, client, log, registry: metrics.registry, events, operatorNamespace: namespace });
+      log.info({ proxyImage, listen: `${injection.address.host}:${injection.address.port}` }, 'injection webhook serving');
+    } else {
+      // Out of cluster without --proxy-image: nothing answers the
+      // MutatingWebhookConfiguration, and with failurePolicy Fail pod
+      // creation in opted-in namespaces is refused until something does.
+      log.warn({}, 'injection webhook OFF: no --proxy-image and not running in a pod (no POD_NAME); pods in opted-in namespaces are refused while the kube-dlp-injector webhook configuration points at this operator');
+    }
     if (elector) {
       state = 'standby';
       metrics.leader.set(0);
@@ -133,6 +152,10 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
     state = 'leading';
     await controller.start();
     await injection?.startRollout();
+    if (opts.proposalIntervalMs) {
+      const collector = new ProposalCollector({ client, log, operatorNamespace: namespace });
+      proposalLoop = runProposalLoop(collector, opts.proposalIntervalMs, proposals.signal, log);
+    }
     log.info({}, 'reconciling');
     await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
     return exitCode;
@@ -143,6 +166,8 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   } finally {
     state = 'stopping';
     signal.removeEventListener('abort', onAbort);
+    proposals.abort();
+    await proposalLoop;
     await controller.stop();
     await injection?.close();
     metrics.leader.set(0);

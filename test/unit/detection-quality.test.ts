@@ -16,7 +16,7 @@ for (const engine of ['vectorscan', 're2'] as const) {
     try {
       scanner = createScanner({ engine, enable: DEFAULT_DETECTORS.map((d) => d.id) });
     } catch (err) {
-      t.skip(`${engine} unavailable: ${(err as Error).message}`);
+      t.plan(0, `${engine} unavailable: ${(err as Error).message}`);
       return;
     }
     const scan = (text: string) => scanner.scan(Buffer.from(text, 'utf8'));

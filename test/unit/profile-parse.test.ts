@@ -42,7 +42,7 @@ t.test('defaults are applied', async (t) => {
     maxDecodedBytes: 67108864,
     maxDecompressionRatio: 100,
   });
-  t.same(cfg.spec.egress, { default: 'Allow', allow: [], deny: [], uninspectable: 'Allow' });
+  t.same(cfg.spec.egress, { default: 'Allow', allow: [], deny: [], uninspectable: 'Allow', websocket: 'Inspect' });
   t.same(cfg.spec.detectors, { enable: undefined, disable: [], custom: [], overrides: [] });
   t.same(cfg.spec.tenancy, { denyCrossTenant: false, exceptions: [] });
   t.same(cfg.spec.tlsOrigination, { hosts: [] });

@@ -19,6 +19,7 @@ import type { Logger } from './kube/logger';
 import { OperatorMetrics } from './metrics/operator-metrics';
 import { checkPermissions } from './rbac/access-check';
 import { ProfileValidator } from './validation/profile-validator';
+import { ownImage } from './webhook/own-image';
 import { startInjection, type InjectionOptions, type RunningInjection } from './webhook/runtime';
 
 export interface OperatorOptions {
@@ -41,7 +42,10 @@ export interface OperatorOptions {
   /** Skip the startup permission check (it needs a SelfSubjectAccessReview per verb). */
   skipPermissionCheck?: boolean;
   /** The sidecar injection webhook (served by every replica; its rollout runs on the leader). Off when unset. */
-  webhook?: Omit<InjectionOptions, 'client' | 'log' | 'registry' | 'events' | 'operatorNamespace'>;
+  webhook?: Omit<InjectionOptions, 'client' | 'log' | 'registry' | 'events' | 'operatorNamespace' | 'image'> & {
+    /** The image to inject, or the operator's Pod whose image the proxy follows. */
+    image: string | { followPod: string };
+  };
   /** Called once the admin server listens (tests use port 0). */
   onAdminListening?(address: ListenAddress): void;
   log?: Logger;
@@ -118,7 +122,17 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   let injection: RunningInjection | undefined;
   try {
     if (!opts.skipPermissionCheck) await checkPermissions(client, namespace);
-    if (opts.webhook) injection = await startInjection({ ...opts.webhook, client, log, registry: metrics.registry, events, operatorNamespace: namespace });
+    if (opts.webhook) {
+      const { image } = opts.webhook;
+      const proxyImage = typeof image === 'string' ? image : await ownImage(client, namespace, image.followPod);
+      injection = await startInjection({ ...opts.webhook, image: proxyImage, client, log, registry: metrics.registry, events, operatorNamespace: namespace });
+      log.info({ proxyImage, listen: `${injection.address.host}:${injection.address.port}` }, 'injection webhook serving');
+    } else {
+      // Out of cluster without --proxy-image: nothing answers the
+      // MutatingWebhookConfiguration, and with failurePolicy Fail pod
+      // creation in opted-in namespaces is refused until something does.
+      log.warn({}, 'injection webhook OFF: no --proxy-image and not running in a pod (no POD_NAME); pods in opted-in namespaces are refused while the kube-dlp-injector webhook configuration points at this operator');
+    }
     if (elector) {
       state = 'standby';
       metrics.leader.set(0);

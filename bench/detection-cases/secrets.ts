@@ -114,7 +114,7 @@ export const SECRET_FAMILIES: CaseFamily[] = [
     family: 'stripe',
     category: 'secret',
     detectors: ['secret.stripe-'],
-    positive: (rng) => assignment(rng, 'STRIPE_KEY', rng.pick(['sk_live_', 'rk_live_', 'sk_test_', 'whsec_']) + rng.str(ALNUM, rng.int(24, 64))),
+    positive: (rng) => assignment(rng, 'STRIPE_KEY', rng.pick(['sk_live_', 'rk_live_', 'sk_test_']) + rng.str(ALNUM, rng.int(24, 64))),
     negative: (rng) => rng.pick([`STRIPE_KEY=sk_live_${'x'.repeat(24)}`, 'stripe_key: sk_test_<your key>', 'STRIPE_KEY=pk_live_' + 'publishable'.repeat(2)]),
   },
   {

@@ -249,6 +249,14 @@ export const InspectionSchema = Type.Object(
       description: 'Decompressed-to-compressed size ratio beyond which a body is treated as a decompression bomb.',
       default: 100,
     }),
+    maxDecodeDepth: Type.Integer({
+      minimum: 1,
+      maximum: 8,
+      description:
+        'Most encodings stacked on one another that are followed (content codings, base64, percent, JSON escapes, ' +
+        'compression found inside a view). Content nested deeper is uninspectable (see egress.uninspectable).',
+      default: 3,
+    }),
   },
   { description: 'What the proxy inspects and the limits that keep inspection bounded.', default: {} },
 );

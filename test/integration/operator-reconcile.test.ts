@@ -89,7 +89,7 @@ t.test('opting a namespace in labels it and renders its ConfigMaps and NetworkPo
   t.equal(dir.namespace('kube-system')?.shared, true);
   t.equal(dir.ownerOf('10.0.0.1') !== undefined, true, 'the service CIDR (read from ServiceCIDR objects) is in-cluster');
 
-  const np = await wait('the NetworkPolicy', () => getOrUndefined(tp.admin, NETWORK_POLICIES, 'kube-dlp-tenant-isolation', ns));
+  const np = await wait('the NetworkPolicy', () => getOrUndefined<KubeObject>(tp.admin, NETWORK_POLICIES, 'kube-dlp-tenant-isolation', ns));
   t.same((np.spec as { ingress: unknown[] }).ingress, [
     {
       from: [

@@ -24,6 +24,7 @@ import {
 import { watchJsonLines, type JsonLineWatcher } from '../../scripts/netns/json-lines';
 import { createTestPki } from '../../scripts/netns/test-pki';
 import { sampleValue } from './proxy-harness';
+import { waitFor } from '../envtest/wait';
 
 const ROOT = join(__dirname, '..', '..');
 const NETNS = join(ROOT, 'scripts', 'netns');
@@ -287,12 +288,12 @@ async function runApp(topo: Topology, action: object): Promise<Line> {
 async function waitReady(app: (a: object) => Promise<Line>, proxy: JsonLineWatcher<Line>): Promise<void> {
   let exited: Error | undefined;
   proxy.waitFor(() => false, 'never').catch((err: Error) => (exited = err));
-  for (;;) {
-    if (exited) throw exited;
-    const r = await app({ kind: 'http', host: '127.0.0.1', port: 15090, path: '/readyz', timeoutMs: 2000 });
-    if (r.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  // An exited proxy ends the wait at once, with its reason, instead of at the deadline.
+  const outcome = await waitFor(
+    async () => exited ?? ((await app({ kind: 'http', host: '127.0.0.1', port: 15090, path: '/readyz', timeoutMs: 2000 })).status === 200 && 'ready'),
+    { what: 'the proxy in the pod to answer /readyz with 200', timeoutMs: 120_000 },
+  );
+  if (outcome instanceof Error) throw outcome;
 }
 
 void main();

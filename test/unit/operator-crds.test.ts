@@ -62,8 +62,9 @@ t.test('both CRDs: structural schema, status subresource, printer columns', asyn
     t.same(version.subresources, { status: {} });
     t.same(version.additionalPrinterColumns!.map((c) => c.name), ['Mode', 'Detectors', 'Namespaces', 'Ready', 'Age']);
     const problems: string[] = [];
-    structuralProblems(version.schema!.openAPIV3Schema as Node, crd.metadata!.name!, problems);
-    t.same(problems, [], crd.metadata!.name);
+    const name = crd.metadata?.name ?? '(CRD without a name)';
+    structuralProblems(version.schema!.openAPIV3Schema as Node, name, problems);
+    t.same(problems, [], name);
     const status = (version.schema!.openAPIV3Schema!.properties!.status as Node).properties as Record<string, Node>;
     t.same(Object.keys(status).sort(), ['conditions', 'detectors', 'injectedPods', 'namespaces', 'observedGeneration']);
     t.equal(status.conditions['x-kubernetes-list-type'], 'map');

@@ -41,6 +41,7 @@ t.test('defaults are applied', async (t) => {
     decoders: ['gzip', 'deflate', 'br', 'percent', 'json', 'base64', 'multipart'],
     maxDecodedBytes: 67108864,
     maxDecompressionRatio: 100,
+    maxDecodeDepth: 3,
   });
   t.same(cfg.spec.egress, { default: 'Allow', allow: [], deny: [], uninspectable: 'Allow', websocket: 'Inspect' });
   t.same(cfg.spec.detectors, { enable: undefined, disable: [], custom: [], overrides: [] });

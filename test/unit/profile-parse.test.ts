@@ -43,7 +43,7 @@ t.test('defaults are applied', async (t) => {
     maxDecompressionRatio: 100,
     maxDecodeDepth: 3,
   });
-  t.same(cfg.spec.egress, { default: 'Allow', allow: [], deny: [], uninspectable: 'Allow', websocket: 'Inspect' });
+  t.same(cfg.spec.egress, { default: 'Allow', allow: [], deny: [], uninspectable: 'Allow' });
   t.same(cfg.spec.detectors, { enable: undefined, disable: [], custom: [], overrides: [] });
   t.same(cfg.spec.tenancy, { denyCrossTenant: false, exceptions: [] });
   t.same(cfg.spec.tlsOrigination, { hosts: [] });

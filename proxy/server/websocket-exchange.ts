@@ -210,6 +210,7 @@ export async function handleWebSocketExchange(
   upstreamReq.on('response', (res) => {
     // The server declined the upgrade: relay its answer as it is, then close.
     client.off('close', abandon);
+    client.off('close', clientLeft);
     client.write(responseHead(res));
     res.pipe(client);
     res.on('error', () => client.destroy());

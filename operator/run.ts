@@ -21,6 +21,7 @@ import { checkPermissions } from './rbac/access-check';
 import { ProfileValidator } from './validation/profile-validator';
 import { ownImage } from './webhook/own-image';
 import { startInjection, type InjectionOptions, type RunningInjection } from './webhook/runtime';
+import { ProposalCollector, runProposalLoop } from './discover/proposal-collector';
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -46,6 +47,8 @@ export interface OperatorOptions {
     /** The image to inject, or the operator's Pod whose image the proxy follows. */
     image: string | { followPod: string };
   };
+  /** How often Monitor-mode namespaces get a SecurityProfileProposal from their sidecars' /observed; off when unset or 0. */
+  proposalIntervalMs?: number;
   /** Called once the admin server listens (tests use port 0). */
   onAdminListening?(address: ListenAddress): void;
   log?: Logger;
@@ -120,6 +123,8 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   signal.addEventListener('abort', onAbort, { once: true });
   let exitCode = EXIT_OK;
   let injection: RunningInjection | undefined;
+  const proposals = new AbortController();
+  let proposalLoop: Promise<void> | undefined;
   try {
     if (!opts.skipPermissionCheck) await checkPermissions(client, namespace);
     if (opts.webhook) {
@@ -147,6 +152,10 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
     state = 'leading';
     await controller.start();
     await injection?.startRollout();
+    if (opts.proposalIntervalMs) {
+      const collector = new ProposalCollector({ client, log, operatorNamespace: namespace });
+      proposalLoop = runProposalLoop(collector, opts.proposalIntervalMs, proposals.signal, log);
+    }
     log.info({}, 'reconciling');
     await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
     return exitCode;
@@ -157,6 +166,8 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   } finally {
     state = 'stopping';
     signal.removeEventListener('abort', onAbort);
+    proposals.abort();
+    await proposalLoop;
     await controller.stop();
     await injection?.close();
     metrics.leader.set(0);

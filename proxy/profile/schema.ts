@@ -110,6 +110,13 @@ export const EgressSchema = Type.Object(
           'When unset: Allow in Monitor mode, Deny in Protect mode.',
       }),
     ),
+    websocket: Type.Optional(
+      StringEnum(['Inspect', 'Deny'], {
+        description:
+          'WebSocket upgrades: Inspect (when unset) forwards the upgrade and scans every client-to-server message with ' +
+          "the profile's detectors (a blocked message closes the connection with 1008); Deny refuses the upgrade with 403.",
+      }),
+    ),
   },
   { description: 'Which destinations workloads may reach through the proxy.', default: {} },
 );

@@ -6,6 +6,7 @@ import { registerProxyCommand } from './proxy-command';
 import { registerInitIptablesCommand } from './init-iptables-command';
 import { registerOperatorCommand } from './operator-command';
 import { registerProfileCommand } from './profile-command';
+import { registerReportCommand } from './report-command';
 import { EXIT_USAGE, UsageError } from './exit-codes';
 import { DetectorCompileError } from '../proxy/scan/errors';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerInitIptablesCommand(program);
   registerOperatorCommand(program);
   registerProfileCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

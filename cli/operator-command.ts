@@ -30,6 +30,7 @@ export interface OperatorCommandOptions {
   webhookCertDir: string;
   captureMode: string;
   rolloutRate: string;
+  proposalInterval: string;
 }
 
 export function registerOperatorCommand(program: Command): void {
@@ -57,6 +58,7 @@ export function registerOperatorCommand(program: Command): void {
     .option('--webhook-cert-dir <dir>', 'with --webhook-cert-mode files: folder holding tls.crt and tls.key', '/etc/kube-dlp/webhook-tls')
     .option('--capture-mode <mode>', 'capture mode for pods that name none: explicit (HTTP_PROXY) or transparent (iptables, needs NET_ADMIN)', 'explicit')
     .option('--rollout-rate <n>', 'workload restarts per namespace per minute for kubedlp.io/rollout: auto', '2')
+    .option('--proposal-interval <duration>', 'how often Monitor-mode namespaces get a SecurityProfileProposal from their sidecars (0 = off)', '5m')
     .action(async (o: OperatorCommandOptions) => {
       const controller = new AbortController();
       const onSignal = () => controller.abort();
@@ -99,6 +101,7 @@ export function toRunOptions(o: OperatorCommandOptions): OperatorOptions {
     logLevel: o.logLevel,
     skipPermissionCheck: o.skipPermissionCheck ?? false,
     webhook: webhookOptions(o),
+    proposalIntervalMs: o.proposalInterval === undefined || o.proposalInterval.trim() === '0' ? undefined : parseDuration('--proposal-interval', o.proposalInterval),
   };
 }
 

@@ -68,7 +68,7 @@ function date(rng: Rng): { y: number; m: number; d: number } {
 }
 
 // --- per-type generators: valid value, and an invalid one of the same shape
-type Gen = (rng: Rng, valid: boolean) => string;
+export type Gen = (rng: Rng, valid: boolean) => string;
 
 const usItin: Gen = (rng, valid) => {
   const group = valid ? rng.pick([50, 55, 65, 70, 78, 88, 90, 92, 94, 99]) : rng.pick([10, 35, 45, 69, 93]);
@@ -260,6 +260,35 @@ function ssnNegative(rng: Rng): string {
   const [, g, s] = ssn(rng);
   return rng.pick([`SSN: 000-${g}-${s}`, `ssn: 666-${g}-${s}`, `SSN 9${rng.int(10, 99)}-${g}-${s}`, `ssn: 078-05-1120`, `order number ${rng.int(100, 899)}.${g}.${s}`, `SSN: 123-00-4567`]);
 }
+
+/** Bare-value generators by validator name, for property tests of the validators. */
+export const ID_GENERATORS: Readonly<Record<string, Gen>> = {
+  'us-itin': usItin,
+  'us-npi': usNpi,
+  'us-aba-routing': usAba,
+  'ca-sin': caSin,
+  'uk-nhs-number': ukNhs,
+  'pl-pesel': plPesel,
+  'se-personnummer': sePnr,
+  'fi-hetu': fiHetu,
+  'be-national-number': beNrn,
+  'ro-cnp': roCnp,
+  'pt-nif': ptNif,
+  'ie-pps': iePps,
+  'in-pan': inPan,
+  'sg-nric': sgNric,
+  'au-tfn': auTfn,
+  'au-medicare': auMedicare,
+  'cn-resident-id': cnRic,
+  'kr-rrn': krRrn,
+  'uk-nino': ukNino,
+  'es-dni': esDni,
+  'nl-bsn': nlBsn,
+  'br-cpf': brCpf,
+  'in-aadhaar': inAadhaar,
+  'ip-address': ip,
+  'mac-address': mac,
+};
 
 /** A PII family: one detector id, keyword sentences around generated values. */
 function family(name: string, detector: string, gen: Gen, contexts: string[], optIn = false): CaseFamily {

@@ -14,8 +14,7 @@ import type { DetectorOverride, EgressRule, Mode } from '../../proxy/profile';
 import { API_VERSION, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from '../api/names';
 import { suggestionSpec, type Suggestion } from './suggest-profile';
 
-export const KIND_PROPOSAL = 'SecurityProfileProposal';
-export const PLURAL_PROPOSALS = 'securityprofileproposals';
+import { PROPOSAL_KIND as KIND_PROPOSAL } from '../api/proposal-crd';
 /** One proposal per namespace, under a fixed name. */
 export const PROPOSAL_NAME = 'observed';
 

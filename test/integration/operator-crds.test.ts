@@ -52,7 +52,8 @@ t.test('an empty spec is defaulted to Monitor mode', async (t) => {
   t.equal((stored.spec as { mode: string }).mode, 'Monitor');
 });
 
-t.test('CEL rules reject what validate.ts also rejects, naming the field', async (t) => {
+// Whether validate.ts rejects the same specs is test/unit/cel-parity.test.ts.
+t.test("the API server rejects with each CEL rule's message, naming the field", async (t) => {
   const cases: [string, unknown, RegExp][] = [
     ['protect-deny-without-allow', { mode: 'Protect', egress: { default: 'Deny' } }, /spec\.egress\.allow: Required value: Protect mode with egress\.default Deny needs at least one egress\.allow rule/],
     ['hold-back', { inspection: { holdBackBytes: 2048, maxBodyBytes: 1024 } }, /spec\.inspection\.holdBackBytes: Invalid value: .*holdBackBytes must not exceed maxBodyBytes/],

@@ -25,6 +25,7 @@ t.test('config/default composes CRDs, RBAC, the manager, its NetworkPolicy and t
     'ClusterRole/kube-dlp-operator',
     'ClusterRoleBinding/kube-dlp-operator',
     'CustomResourceDefinition/clustersecurityprofiles.kubedlp.io',
+    'CustomResourceDefinition/securityprofileproposals.kubedlp.io',
     'CustomResourceDefinition/securityprofiles.kubedlp.io',
     'Deployment/kube-dlp-operator',
     'MutatingWebhookConfiguration/kube-dlp-injector',

@@ -157,6 +157,31 @@ export const CustomDetectorSchema = Type.Object(
     contextWords: Type.Optional(
       Type.Array(Type.String(), { description: 'Words near a match that raise its confidence.' }),
     ),
+    valueGroup: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 9,
+        description: 'Capture group (1-based) holding the sensitive value; the rest of the match is context.',
+      }),
+    ),
+    allowlist: Type.Optional(
+      Type.Object(
+        {
+          regexes: Type.Optional(
+            Type.Array(Type.String(), { description: 'A value matching any of these (RE2 syntax, unanchored) is not a finding.' }),
+          ),
+          stopwords: Type.Optional(
+            Type.Array(Type.String(), { description: 'A value containing any of these words (case-insensitive) is not a finding.' }),
+          ),
+          paths: Type.Optional(
+            Type.Array(Type.String(), {
+              description: 'File paths (RE2) whose findings of this detector `kube-dlp scan` drops; the proxy has no file paths.',
+            }),
+          ),
+        },
+        { description: 'Values that look like a finding but are known not to be one (gitleaks allowlists).' },
+      ),
+    ),
   },
   { description: 'A detector defined by the profile.' },
 );

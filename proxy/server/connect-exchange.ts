@@ -14,6 +14,7 @@ import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { OutcomeReporter } from './outcome-reporter';
 import type { RequestContext } from './request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
+import type { TlsInterceptor } from '../tls/tls-interceptor';
 
 export interface ConnectExchangeDeps {
   loopGuard: LoopGuard;
@@ -23,6 +24,8 @@ export interface ConnectExchangeDeps {
   tunnelIdleTimeoutMs: number;
   /** Tenant isolation (profile tenancy.denyCrossTenant). */
   tenancy?: TenancyGuard;
+  /** TLS interception (profile tls.intercept); without it every tunnel is opaque. */
+  interceptor?: TlsInterceptor;
 }
 
 /** Returns the tunnel when one was opened (for draining), and calls `done` once it is gone. */
@@ -58,7 +61,9 @@ export function handleConnectExchange(
     return undefined;
   }
 
-  const egress = cfg.egress.decide(dest, { inspectable: false });
+  const plan = deps.interceptor?.plan(cfg, dest.host) ?? 'off';
+  if (plan === 'bypass' || plan === 'no_ca') deps.interceptor!.countPassThrough(plan);
+  const egress = cfg.egress.decide(dest, { inspectable: plan === 'intercept' });
   if (!egress.allowed) {
     const why = `egress ${egress.reason}${egress.rule ? ` (${egress.rule})` : ''}`;
     if (policyOf(cfg).mode === 'Protect') {
@@ -70,6 +75,7 @@ export function handleConnectExchange(
     }
     ctx.note = `${why}: not enforced in Monitor mode`;
   }
+  if (plan === 'intercept') return deps.interceptor!.intercept(ctx, client, head, done);
 
   return openTunnel(
     client,

@@ -36,7 +36,8 @@ export type BadRequestReason =
   | 'origin_form'
   | 'loop'
   | 'bad_target'
-  | 'unsupported_scheme';
+  | 'unsupported_scheme'
+  | 'misdirected';
 
 export const BAD_REQUEST_REASONS: readonly BadRequestReason[] = [
   'malformed',
@@ -50,4 +51,5 @@ export const BAD_REQUEST_REASONS: readonly BadRequestReason[] = [
   'loop',
   'bad_target',
   'unsupported_scheme',
+  'misdirected',
 ];

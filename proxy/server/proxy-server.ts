@@ -20,6 +20,7 @@ import type { OutcomeReporter } from './outcome-reporter';
 import { RequestContext, requestIdGenerator } from './request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
+import type { TlsInterceptor } from '../tls/tls-interceptor';
 
 /** Anything that hands out the current profile; ProfileWatcher is one. */
 export interface ConfigSource {
@@ -64,6 +65,8 @@ export interface ProxyServerOptions {
   tenancy?: TenancyGuard;
   /** TLS origination for hosts the profile lists. */
   tlsOrigination?: TlsOriginator;
+  /** TLS interception of CONNECT tunnels; built by the caller with acceptConnection as its hand-off. */
+  interceptor?: TlsInterceptor;
 }
 
 export class ProxyServer {
@@ -101,6 +104,7 @@ export class ProxyServer {
       connectTimeoutMs: this.timeouts.upstreamMs,
       tunnelIdleTimeoutMs: this.timeouts.tunnelIdleMs,
       tenancy: opts.tenancy,
+      interceptor: opts.interceptor,
     };
     this.server = http.createServer({
       headersTimeout: this.timeouts.headersMs,

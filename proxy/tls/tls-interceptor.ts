@@ -146,8 +146,11 @@ export class TlsInterceptor {
       }
 
       decrypted = new tls.TLSSocket(socket, { isServer: true, secureContext: leaf.value, ALPNProtocols: ALPN });
-      decrypted.once('error', (err: NodeJS.ErrnoException) => {
-        if (!handedOff) {
+      const client = decrypted;
+      let secured = false;
+      let securedAt = 0;
+      client.once('error', (err: NodeJS.ErrnoException) => {
+        if (!secured) {
           const outcome = classifyClientHandshakeError(err);
           fail(
             outcome,
@@ -158,46 +161,53 @@ export class TlsInterceptor {
         }
         close();
       });
-      let handedOff = false;
       // The client's sockets allow half-open: a client that gives up mid-handshake only sends FIN.
-      decrypted.once('end', () => {
-        if (!handedOff) decrypted?.destroy();
+      client.once('end', () => {
+        if (!secured) client.destroy();
       });
-      decrypted.once('close', () => {
-        if (!handedOff) {
-          // Closed after seeing our certificate, without an alert: Node and Go clients refuse this way.
+
+      if (upstreamProblem) {
+        const problem = upstreamProblem;
+        client.once('secure', () => {
+          secured = true;
+          clearTimeout(timer);
+          fail(problem.outcome, problem.reason);
+          writeRawJson(client, 502, { error: problem.error, requestId: ctx.id, reason: problem.reason }, { requestId: ctx.id });
+        });
+        client.once('close', close);
+        return;
+      }
+
+      const agent = new PreconnectedAgent(upstream, { servername, ca: roots, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs });
+      upstream = undefined;
+      // Counted at the first request: a connection never used is either a refusal or idle.
+      const origin = { host: dest.host, port: dest.port, agent, requests: 0, onFirstRequest: () => this.opts.metrics.tlsConnection('intercepted') };
+      client.once('secure', () => {
+        secured = true;
+        securedAt = Date.now();
+        clearTimeout(timer);
+      });
+      client.once('close', () => {
+        agent.destroy();
+        if (!secured) {
+          // Closed after seeing our certificate, without an alert: how some clients refuse it.
           fail('client_rejected_ca', `client closed the TLS handshake for ${dest.host} after receiving the interception certificate: it does not trust the tenant CA or pins certificates; add the host to tls.bypass if it pins`);
+        } else if (origin.requests === 0) {
+          // Node clients verify the certificate only after the handshake completed, and then just
+          // close: a connection closed at once without a single request is how they refuse our leaf.
+          if (Date.now() - securedAt <= SILENT_REFUSAL_MS) {
+            fail('client_rejected_ca', `client closed the TLS connection to ${dest.host} right after the handshake without a request: it most likely does not trust the tenant CA or pins certificates (add the host to tls.bypass if it pins)`);
+          } else {
+            this.opts.metrics.tlsConnection('intercepted');
+          }
         }
         close();
       });
-      decrypted.once('secure', () => {
-        clearTimeout(timer);
-        if (closed) return;
-        if (upstreamProblem) {
-          fail(upstreamProblem.outcome, upstreamProblem.reason);
-          writeRawJson(decrypted!, 502, { error: upstreamProblem.error, requestId: ctx.id, reason: upstreamProblem.reason }, { requestId: ctx.id });
-          return;
-        }
-        handedOff = true;
-        // Counted at the first request: a connection never used is either a refusal (below) or idle.
-        // Node clients verify the certificate only after the handshake completed, and then just
-        // close: a connection closed at once without a single request is how they refuse our leaf.
-        const securedAt = Date.now();
-        const agent = new PreconnectedAgent(upstream, { servername, ca: roots, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs });
-        upstream = undefined;
-        const origin = { host: dest.host, port: dest.port, agent, requests: 0, onFirstRequest: () => this.opts.metrics.tlsConnection('intercepted') };
-        decrypted!.once('close', () => {
-          agent.destroy();
-          if (origin.requests > 0) return;
-          if (Date.now() - securedAt > SILENT_REFUSAL_MS) return this.opts.metrics.tlsConnection('intercepted');
-          fail(
-            'client_rejected_ca',
-            `client closed the TLS connection to ${dest.host} right after the handshake without a request: it most likely does not trust the tenant CA or pins certificates (add the host to tls.bypass if it pins)`,
-          );
-        });
-        setInterceptedOrigin(decrypted!, origin);
-        this.opts.handOff(decrypted!);
-      });
+      // Handed to the HTTP server before the handshake completes: the server reads the TLS stream
+      // natively, and a request arriving in the same read as the client's Finished would be lost
+      // to a server that attached only at 'secure'.
+      setInterceptedOrigin(client, origin);
+      this.opts.handOff(client);
     })().catch((err: unknown) => {
       this.opts.logger.error({ err: (err as Error).message, requestId: ctx.id }, 'TLS interception failed');
       close();

@@ -289,15 +289,13 @@ t.test('CA rotation: existing connections keep working, new ones get leaves from
   const pki = await setup(t);
   const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir, caPollMs: 50 } });
   t.teardown(() => proxy.stop());
-  const oldCa = proxy.running;
-  void oldCa;
   const next = await InterceptCa.create({ commonName: 'next tenant CA', lifetimeMs: 30 * DAY });
   const bothCas = [new X509Certificate((await import('node:fs')).readFileSync(pki.caFile, 'utf8')).toString(), next.certPem];
 
   const existing = await tunnel(proxy.port, pki.good.port, bothCas);
   t.teardown(() => existing.socket.destroy());
   t.match(await existing.get('/before'), /^HTTP\/1\.1 200/);
-  t.match(existing.issuer(), /CN=test tenant CA/);
+  t.match(existing.issuer(), /^test tenant CA$/);
 
   pki.installCa(next);
   await until('the new CA is loaded', () => proxy.logText().includes('interception CA reloaded'));
@@ -305,7 +303,7 @@ t.test('CA rotation: existing connections keep working, new ones get leaves from
   t.match(await existing.get('/after-on-old-connection'), /^HTTP\/1\.1 200/, 'the existing connection is unaffected');
   const fresh = await tunnel(proxy.port, pki.good.port, bothCas);
   t.teardown(() => fresh.socket.destroy());
-  t.match(fresh.issuer(), /CN=next tenant CA/, 'a new connection gets a leaf of the new CA');
+  t.match(fresh.issuer(), /^next tenant CA$/, 'a new connection gets a leaf of the new CA');
   t.match(await fresh.get('/after-on-new-connection'), /^HTTP\/1\.1 200/);
   t.same(pki.good.seen.map((s) => s.url), ['/before', '/after-on-old-connection', '/after-on-new-connection']);
 
@@ -314,7 +312,7 @@ t.test('CA rotation: existing connections keep working, new ones get leaves from
   await until('the bad pair is rejected', () => proxy.logText().includes('interception CA reload rejected'));
   const still = await tunnel(proxy.port, pki.good.port, bothCas);
   t.teardown(() => still.socket.destroy());
-  t.match(still.issuer(), /CN=next tenant CA/);
+  t.match(still.issuer(), /^next tenant CA$/);
 });
 
 /** A CONNECT tunnel with TLS inside, speaking raw HTTP/1.1 keep-alive requests one at a time. */
@@ -352,7 +350,8 @@ async function tunnel(proxyPort: number, port: number, ca: string[]) {
           got += d.toString('latin1');
           const head = got.indexOf('\r\n\r\n');
           const len = /content-length: (\d+)/i.exec(got);
-          if (head >= 0 && len && got.length >= head + 4 + Number(len[1])) {
+          const complete = len ? got.length >= head + 4 + Number(len[1]) : got.endsWith('\r\n0\r\n\r\n');
+          if (head >= 0 && complete) {
             socket.off('data', onData);
             resolve(got);
           }

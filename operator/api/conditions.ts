@@ -29,6 +29,7 @@ export const EVENT_REASONS = {
   invalidSpec: REASONS.invalidSpec,
   /** A namespace opted in but no profile of that name exists (its rendered profile is removed). */
   profileNotFound: 'ProfileNotFound',
+  profileSelected: 'ProfileSelected',
   /** A namespace's kubedlp.io annotations are invalid; nothing is changed until they are fixed. */
   invalidAnnotations: 'InvalidAnnotations',
 } as const;

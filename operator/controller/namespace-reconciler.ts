@@ -3,8 +3,12 @@
 // event arrived. The same pass cleans up a namespace that opted out.
 import { EVENT_REASONS } from '../api/conditions';
 import {
+  ANNOTATION_PROFILE,
+  ANNOTATION_PROFILE_STATUS,
+  DEFAULT_PROFILE_NAME,
   LABEL_INJECTION,
   LABEL_TENANT,
+  PROFILE_STATUS_MISSING_PREFIX,
   PROFILE_CONFIGMAP,
   TENANT_NETWORK_POLICY,
   TENANTS_CONFIGMAP,
@@ -87,9 +91,18 @@ export class NamespaceReconciler {
     }
 
     const { tenant, profileName } = decision;
-    note('namespace labels', await this.ensureLabels(ns, tenant));
-
     const profile = resolveProfile(name, profileName, caches);
+    const status = profile
+      ? `rendered: ${profile.kind} ${profile.namespace ? `${profile.namespace}/` : ''}${profile.name}` +
+        (profileName === DEFAULT_PROFILE_NAME && !ns.annotations[ANNOTATION_PROFILE] ? ` (no ${ANNOTATION_PROFILE} annotation: the default)` : '')
+      : `${PROFILE_STATUS_MISSING_PREFIX}profile "${profileName}" not found`;
+    if (profile && ns.annotations[ANNOTATION_PROFILE_STATUS] !== status) {
+      // Which profile the namespace runs is worth one line where its team
+      // looks: a namespace meant for Protect must not silently run Monitor.
+      events.record(namespaceTarget(ns), { type: 'Normal', reason: EVENT_REASONS.profileSelected, note: status, action: 'Render' });
+    }
+    note('namespace labels', await this.ensureLabels(ns, tenant, status));
+
     let reason: string | undefined;
     if (!profile) {
       reason = `profile "${profileName}" not found: no SecurityProfile ${profileName} in ${name} and no ClusterSecurityProfile ${profileName}`;
@@ -135,12 +148,18 @@ export class NamespaceReconciler {
     return this.configMaps.ensure(desiredTenantsConfigMap(name, directory.current().text));
   }
 
-  private async ensureLabels(ns: NamespaceView, tenant: string): Promise<string> {
+  private async ensureLabels(ns: NamespaceView, tenant: string, profileStatus: string): Promise<string> {
     const wanted = desiredNamespaceLabels({ tenant });
-    if (Object.entries(wanted).every(([k, v]) => ns.labels[k] === v)) return 'unchanged';
+    if (Object.entries(wanted).every(([k, v]) => ns.labels[k] === v) && ns.annotations[ANNOTATION_PROFILE_STATUS] === profileStatus) {
+      return 'unchanged';
+    }
     await this.deps.client.apply(
       NAMESPACES,
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: wanted } },
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns.name, labels: wanted, annotations: { [ANNOTATION_PROFILE_STATUS]: profileStatus } },
+      },
       { fieldManager: FIELD_MANAGER },
     );
     return 'applied';
@@ -155,13 +174,18 @@ export class NamespaceReconciler {
   private async removeLabels(ns: NamespaceView): Promise<string> {
     if (ns.labels[LABEL_INJECTION] === undefined && ns.labels[LABEL_TENANT] === undefined) return 'unchanged';
     await this.deps.client.mergePatch(NAMESPACES, ns.name, undefined, {
-      metadata: { labels: { [LABEL_INJECTION]: null, [LABEL_TENANT]: null } },
+      metadata: { labels: { [LABEL_INJECTION]: null, [LABEL_TENANT]: null }, annotations: { [ANNOTATION_PROFILE_STATUS]: null } },
     });
     return 'removed';
   }
 }
 
+/**
+ * Events about a namespace are filed in that namespace, where its team looks
+ * (`kubectl get events -n NS`); the API server accepts them there only when
+ * `regarding` names the namespace too.
+ */
 function namespaceTarget(ns: NamespaceView) {
-  return { apiVersion: 'v1', kind: 'Namespace', name: ns.name, uid: ns.uid };
+  return { apiVersion: 'v1', kind: 'Namespace', name: ns.name, namespace: ns.name, uid: ns.uid };
 }
 

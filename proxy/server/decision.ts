@@ -37,6 +37,8 @@ export type BadRequestReason =
   | 'loop'
   | 'bad_target'
   | 'unsupported_scheme'
+  | 'http2_cleartext'
+  | 'unsupported_upgrade'
   | 'misdirected';
 
 export const BAD_REQUEST_REASONS: readonly BadRequestReason[] = [
@@ -51,5 +53,12 @@ export const BAD_REQUEST_REASONS: readonly BadRequestReason[] = [
   'loop',
   'bad_target',
   'unsupported_scheme',
+  'http2_cleartext',
+  'unsupported_upgrade',
   'misdirected',
 ];
+
+/** Where in an exchange a client went away (reset or closed) before its outcome was complete. */
+export type ClientAbortStage = 'before_decision' | 'hold_back' | 'forwarding';
+
+export const CLIENT_ABORT_STAGES: readonly ClientAbortStage[] = ['before_decision', 'hold_back', 'forwarding'];

@@ -12,6 +12,7 @@ import { OutcomeReporter } from './outcome-reporter';
 import { DEFAULT_TIMEOUTS, ProxyServer, type ProxyTimeouts } from './proxy-server';
 import type { ProxyIdentity } from './request-context';
 import type { ForwarderOptions } from '../http/forwarder';
+import type { NameResolver } from '../http/name-resolver';
 import { startTenancy, type TenancyRuntime, type TenancyRuntimeOptions } from '../tenancy/tenancy-runtime';
 import { TlsOriginator } from '../tls/origination';
 import tls from 'node:tls';
@@ -21,6 +22,7 @@ import { TlsInterceptor } from '../tls/tls-interceptor';
 import { UpstreamTrust } from '../tls/upstream-trust';
 import { attachTransparentListener, type TransparentModeOptions } from '../transparent/attach';
 import type { TransparentListener } from '../transparent/transparent-listener';
+import { ObservedEgress, type ObservedEgressOptions } from '../observe/observed-egress';
 
 export interface StartProxyOptions {
   profilePath: string;
@@ -43,6 +45,10 @@ export interface StartProxyOptions {
   transparent?: TransparentModeOptions;
   /** Tenant directory and cluster domains, for the profile's tenancy.denyCrossTenant. */
   tenancy?: TenancyRuntimeOptions;
+  /** Explicit-mode name resolution; default the system resolver (tests inject answers here). */
+  resolver?: NameResolver;
+  /** Bounds of the observed-egress summary served at /observed. */
+  observed?: ObservedEgressOptions;
   /** TLS interception (profile tls.intercept): the CA directory and extra upstream roots. */
   intercept?: InterceptOptions;
 }
@@ -62,6 +68,8 @@ export interface RunningProxy {
   proxyAddress: ListenAddress;
   adminAddress?: ListenAddress;
   metrics: ProxyMetrics;
+  /** What the pod sent, value-free (also served at the admin port's /observed). */
+  observed: ObservedEgress;
   /** The profile new requests get right now. */
   currentProfile(): RuntimeConfig;
   /** Stop accepting, finish in-flight work for up to `deadlineMs`, then release everything. */
@@ -81,11 +89,13 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     );
   const metrics = new ProxyMetrics({ namespace: opts.identity.namespace, tenant: opts.identity.tenant });
   let ready = false;
+  const observed = new ObservedEgress(opts.identity, opts.observed);
 
   // Admin first: liveness answers while the profile compiles; readiness waits for it.
   const admin = opts.admin ? new AdminServer({
         metrics,
         notReadyReason: () => (!ready ? 'profile not loaded' : proxy.isDraining ? 'draining' : undefined),
+        observed,
       }) : undefined;
   const adminAddress = admin && opts.admin ? await admin.listen(opts.admin) : undefined;
 
@@ -160,7 +170,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     repeatWindowMs: opts.auditRepeatWindowMs,
     onSuppressed: (n) => metrics.auditEventsSuppressed(n),
   });
-  const reporter = new OutcomeReporter(metrics, audit);
+  const reporter = new OutcomeReporter(metrics, audit, observed);
   const interceptor = new TlsInterceptor({
     ca: { current: () => caSource?.current() },
     leaves,
@@ -183,6 +193,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     timeouts: opts.timeouts,
     upstream: opts.upstream,
     maxHeaderBytes: opts.maxHeaderBytes,
+    resolver: opts.resolver,
   });
   if (adminAddress) proxy.loopGuard.addListenAddress(adminAddress);
   let proxyAddress: ListenAddress;
@@ -210,6 +221,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     proxyAddress,
     adminAddress,
     metrics,
+    observed,
     currentProfile: () => watcher.current(),
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {

@@ -8,6 +8,8 @@ import type https from 'node:https';
 export interface InterceptedOrigin {
   /** The CONNECT target the client named (and the upstream certificate was verified for). */
   host: string;
+  /** The address the tunnel's name was pinned to: upstream connections go there, never to a fresh lookup. */
+  address: string;
   port: number;
   /** TLS upstream: an agent whose connections are verified for `servername`. */
   agent: https.Agent;

@@ -69,10 +69,11 @@ export class TlsInterceptor {
   }
 
   /**
-   * Intercept the tunnel of `ctx` (destination set, egress already allowed).
+   * Intercept the tunnel of `ctx` (destination set, egress already allowed for
+   * `address`, the one the name was pinned to: every upstream connection goes there).
    * `done` is called once when the client connection is gone.
    */
-  intercept(ctx: RequestContext, client: Duplex, head: Buffer, done: () => void): Tunnel {
+  intercept(ctx: RequestContext, client: Duplex, head: Buffer, address: string, done: () => void): Tunnel {
     const socket = client as Socket;
     const dest = ctx.destination!;
     let upstream: tls.TLSSocket | undefined;
@@ -129,7 +130,7 @@ export class TlsInterceptor {
       const ca = this.opts.ca.current()!;
       const roots = this.opts.trust.rootsFor(cfg);
       const servername = isIP(dest.host) === 0 ? dest.host : undefined;
-      const [leaf, up] = await Promise.allSettled([this.opts.leaves.get(ca, dest.host), connectUpstream(dest.host, dest.port, servername, roots, (s) => (upstream = s))]);
+      const [leaf, up] = await Promise.allSettled([this.opts.leaves.get(ca, dest.host), connectUpstream(address, dest.port, servername, roots, (s) => (upstream = s))]);
       if (up.status === 'rejected') upstream = undefined;
       if (closed) return close();
       if (leaf.status === 'rejected') {
@@ -181,7 +182,7 @@ export class TlsInterceptor {
       const agent = new PreconnectedAgent(upstream, { servername, ca: roots, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs });
       upstream = undefined;
       // Counted at the first request: a connection never used is either a refusal or idle.
-      const origin = { host: dest.host, port: dest.port, agent, requests: 0, onFirstRequest: () => this.opts.metrics.tlsConnection('intercepted') };
+      const origin = { host: dest.host, address, port: dest.port, agent, requests: 0, onFirstRequest: () => this.opts.metrics.tlsConnection('intercepted') };
       client.once('secure', () => {
         secured = true;
         securedAt = Date.now();

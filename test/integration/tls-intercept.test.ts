@@ -315,8 +315,27 @@ t.test('CA rotation: existing connections keep working, new ones get leaves from
   t.match(still.issuer(), /^next tenant CA$/);
 });
 
+t.test('interception cannot be used to reach another host: SNI and Host must name the CONNECT host', async (t) => {
+  const pki = await setup(t);
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const intercept = (await import('node:fs')).readFileSync(pki.caFile, 'utf8');
+
+  const fronted = await tunnel(proxy.port, pki.good.port, [intercept], 'other.example').catch((e: Error) => e);
+  t.type(fronted, Error, 'a ClientHello naming another host is refused');
+  await until('counted', async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'sni_mismatch' })) === 1);
+  t.match(proxy.audit().at(-1), { decision: 'denied_destination', reason: /TLS server name other\.example differs from the CONNECT host localhost/ });
+
+  const conn = await tunnel(proxy.port, pki.good.port, [intercept]);
+  t.teardown(() => conn.socket.destroy());
+  const misdirected = await conn.get('/x', 'other.example');
+  t.match(misdirected, /^HTTP\/1\.1 421/, 'a Host naming another authority is refused');
+  t.equal(pki.good.seen.length, 0, 'nothing reached the upstream');
+  t.equal(await proxy.metric('kubedlp_bad_requests_total', { reason: 'misdirected' }), 1);
+});
+
 /** A CONNECT tunnel with TLS inside, speaking raw HTTP/1.1 keep-alive requests one at a time. */
-async function tunnel(proxyPort: number, port: number, ca: string[]) {
+async function tunnel(proxyPort: number, port: number, ca: string[], servername = 'localhost') {
   const raw = net.connect(proxyPort, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     raw.once('error', reject);
@@ -335,7 +354,7 @@ async function tunnel(proxyPort: number, port: number, ca: string[]) {
     };
     raw.on('data', onData);
   });
-  const socket = tls.connect({ socket: raw, servername: 'localhost', ca });
+  const socket = tls.connect({ socket: raw, servername, ca });
   await new Promise<void>((resolve, reject) => {
     socket.once('secureConnect', () => resolve());
     socket.once('error', reject);
@@ -343,7 +362,7 @@ async function tunnel(proxyPort: number, port: number, ca: string[]) {
   return {
     socket,
     issuer: () => socket.getPeerCertificate().issuer.CN as string,
-    get: (path: string) =>
+    get: (path: string, host = `localhost:${port}`) =>
       new Promise<string>((resolve, reject) => {
         let got = '';
         const onData = (d: Buffer): void => {
@@ -358,7 +377,7 @@ async function tunnel(proxyPort: number, port: number, ca: string[]) {
         };
         socket.on('data', onData);
         socket.once('error', reject);
-        socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost:${port}\r\n\r\n`);
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
       }),
   };
 }

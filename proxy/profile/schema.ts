@@ -330,6 +330,36 @@ export const TlsOriginationSchema = Type.Object(
   { description: 'TLS origination by the proxy.', default: {} },
 );
 
+const UpstreamCaSchema = Type.Object(
+  {
+    pem: Type.String({
+      minLength: 1,
+      description: 'PEM bundle of CA certificates trusted for upstreams, beside the system roots (private or internal upstreams).',
+    }),
+  },
+  { description: 'Extra roots for verifying intercepted upstreams.' },
+);
+
+export const TlsSchema = Type.Object(
+  {
+    intercept: StringEnum(['Enabled', 'Disabled'], {
+      description:
+        'Enabled: the sidecar terminates TLS of CONNECT tunnels with certificates minted from the tenant CA, verifies the ' +
+        'upstream itself and inspects the decrypted requests like plain HTTP. Needs the sidecar started with --intercept-ca-dir.',
+      default: 'Disabled',
+    }),
+    bypass: Type.Array(Type.String(), {
+      description:
+        'Host names ("pinned.example.com") or sub-domain globs ("*.example.com") passed through without interception, for ' +
+        'clients that pin certificates. Their traffic is uninspected: egress.uninspectable and allowUninspectable still apply.',
+      default: [],
+      'x-kubernetes-list-type': 'set',
+    }),
+    upstreamCA: Type.Optional(UpstreamCaSchema),
+  },
+  { description: 'TLS interception (see the README: what clients must trust, what bypass means).', default: {} },
+);
+
 export const SecurityProfileSpecSchema = Type.Object(
   {
     mode: StringEnum(['Monitor', 'Protect'], {
@@ -342,12 +372,14 @@ export const SecurityProfileSpecSchema = Type.Object(
     egress: EgressSchema,
     tenancy: TenancySchema,
     tlsOrigination: TlsOriginationSchema,
+    tls: TlsSchema,
   },
   { description: 'Data-loss-prevention policy for the egress proxy of the selected workloads.', default: {} },
 );
 
 export type SecurityProfileSpec = Static<typeof SecurityProfileSpecSchema>;
 export type EgressSpec = Static<typeof EgressSchema>;
+export type TlsSpec = Static<typeof TlsSchema>;
 export type EgressRule = Static<typeof EgressRuleSchema>;
 export type CustomDetectorSpec = Static<typeof CustomDetectorSchema>;
 export type DetectorOverride = Static<typeof DetectorOverrideSchema>;

@@ -7,7 +7,7 @@
 // configuration; namespace/tenant identify this proxy instance. No URL, host
 // or header value is ever a label.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BadRequestReason, Decision } from '../server/decision';
+import type { BadRequestReason, ClientAbortStage, Decision } from '../server/decision';
 import type { Action, Category, Severity } from '../scan/types';
 
 /** Every metric name this module exports; dashboards and alerts are checked against it. */
@@ -25,6 +25,7 @@ export const METRIC_NAMES = [
   'kubedlp_engine_info',
   'kubedlp_bad_requests_total',
   'kubedlp_audit_events_suppressed_total',
+  'kubedlp_client_aborts_total',
 ] as const;
 
 export type MetricName = (typeof METRIC_NAMES)[number];
@@ -128,8 +129,18 @@ export class ProxyMetrics {
     name: 'kubedlp_bad_requests_total',
     help:
       'Requests rejected before policy: malformed, header_too_large, invalid_chunked, conflicting_length, ' +
-      'invalid_content_length, invalid_transfer_encoding, timeout, origin_form, loop, bad_target, unsupported_scheme.',
+      'invalid_content_length, invalid_transfer_encoding, timeout, origin_form, loop, bad_target, unsupported_scheme, ' +
+      'http2_cleartext (h2c upgrade or prior-knowledge HTTP/2: not inspected), unsupported_upgrade.',
     labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
+  private readonly clientAborts = new Counter<'stage'>({
+    name: 'kubedlp_client_aborts_total',
+    help:
+      'Clients that reset or closed their connection mid-exchange, by stage: before_decision, hold_back (body ' +
+      'held for inspection, nothing forwarded), forwarding. Each is also one request with decision error.',
+    labelNames: ['stage'],
     registers: [this.registry],
   });
 
@@ -196,6 +207,10 @@ export class ProxyMetrics {
 
   badRequest(reason: BadRequestReason): void {
     this.badRequests.inc({ reason });
+  }
+
+  clientAborted(stage: ClientAbortStage): void {
+    this.clientAborts.inc({ stage });
   }
 
   auditEventsSuppressed(count: number): void {

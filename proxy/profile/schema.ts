@@ -110,6 +110,13 @@ export const EgressSchema = Type.Object(
           'When unset: Allow in Monitor mode, Deny in Protect mode.',
       }),
     ),
+    websocket: Type.Optional(
+      StringEnum(['Inspect', 'Deny'], {
+        description:
+          'WebSocket upgrades: Inspect (when unset) forwards the upgrade and scans every client-to-server message with ' +
+          "the profile's detectors (a blocked message closes the connection with 1008); Deny refuses the upgrade with 403.",
+      }),
+    ),
   },
   { description: 'Which destinations workloads may reach through the proxy.', default: {} },
 );
@@ -149,6 +156,31 @@ export const CustomDetectorSchema = Type.Object(
     ),
     contextWords: Type.Optional(
       Type.Array(Type.String(), { description: 'Words near a match that raise its confidence.' }),
+    ),
+    valueGroup: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 9,
+        description: 'Capture group (1-based) holding the sensitive value; the rest of the match is context.',
+      }),
+    ),
+    allowlist: Type.Optional(
+      Type.Object(
+        {
+          regexes: Type.Optional(
+            Type.Array(Type.String(), { description: 'A value matching any of these (RE2 syntax, unanchored) is not a finding.' }),
+          ),
+          stopwords: Type.Optional(
+            Type.Array(Type.String(), { description: 'A value containing any of these words (case-insensitive) is not a finding.' }),
+          ),
+          paths: Type.Optional(
+            Type.Array(Type.String(), {
+              description: 'File paths (RE2) whose findings of this detector `kube-dlp scan` drops; the proxy has no file paths.',
+            }),
+          ),
+        },
+        { description: 'Values that look like a finding but are known not to be one (gitleaks allowlists).' },
+      ),
     ),
   },
   { description: 'A detector defined by the profile.' },

@@ -67,9 +67,11 @@ export async function handleHttpExchange(
   const hasBody = requestHasBody(req.headers);
   let forwarded: { handle: ForwardHandle; body: Readable | Buffer } | undefined;
 
+  let holdingBack = false;
   res.once('close', () => {
     // The client is gone or got its answer: an unfinished upload has nobody left to serve.
     if (forwarded && !Buffer.isBuffer(forwarded.body) && !forwarded.body.readableEnded) forwarded.handle.abort();
+    if (ctx.decision === undefined && ctx.refusedAs === undefined) settleClientAbort(ctx, deps.metrics, holdingBack);
     deps.reporter.finish(ctx);
   });
 
@@ -168,6 +170,7 @@ export async function handleHttpExchange(
     // The profile opted out of body inspection: the body streams through untouched.
     if (req.headers['transfer-encoding'] !== undefined) outHeaders['transfer-encoding'] = 'chunked';
   } else if (hasBody) {
+    holdingBack = true;
     const first = await inspectBody({
       cfg,
       meter: ctx.meter,
@@ -180,8 +183,9 @@ export async function handleHttpExchange(
       },
       onUpdate: (now) => lateVerdict(now),
     });
+    holdingBack = false;
     if (first.kind === 'unreadable') {
-      ctx.settle('error', 'client aborted or sent a malformed body');
+      settleClientAbort(ctx, deps.metrics, true);
       res.destroy();
       return;
     }
@@ -243,6 +247,7 @@ export async function handleHttpExchange(
     },
     onError: (err: UpstreamError, side) => {
       if (stoppedLate) return;
+      if (side === 'client') deps.metrics.clientAborted('forwarding');
       ctx.settle('error', side === 'client' ? 'client request failed' : err.message);
       if (side === 'client' || !sendJson(res, err.status, { error: 'upstream_failed', requestId: ctx.id, reason: err.message }, { requestId: ctx.id, close: true })) {
         res.destroy();
@@ -314,7 +319,26 @@ function block(res: ServerResponse, ctx: RequestContext, verdict: Verdict, bodyL
   return refuseBody(res, ctx, verdict, bodyLeftUnread);
 }
 
+/**
+ * The client reset or closed before the exchange had an outcome: still exactly
+ * one counted outcome (an error decision, and the stage in
+ * kubedlp_client_aborts_total); a reset during hold-back is also audited,
+ * because the proxy held body bytes it then never forwarded.
+ */
+function settleClientAbort(ctx: RequestContext, metrics: ProxyMetrics, duringHoldBack: boolean): void {
+  if (ctx.decision !== undefined || ctx.refusedAs !== undefined) return;
+  if (duringHoldBack) {
+    ctx.settle('error', 'client reset the connection during hold-back');
+    ctx.note = 'request body incomplete: nothing was forwarded';
+    metrics.clientAborted('hold_back');
+  } else {
+    ctx.settle('error', 'client left before the request was decided');
+    metrics.clientAborted('before_decision');
+  }
+}
+
 function refuse(res: ServerResponse, ctx: RequestContext, deps: HttpExchangeDeps, err: TargetError, hasBody: boolean): void {
+  ctx.refusedAs = err.reason;
   deps.metrics.badRequest(err.reason);
   sendJson(res, err.status, { error: err.reason, requestId: ctx.id, reason: err.message }, { requestId: ctx.id, close: hasBody });
 }

@@ -3,6 +3,8 @@
 // event arrived. The same pass cleans up a namespace that opted out.
 import { EVENT_REASONS } from '../api/conditions';
 import {
+  EXEMPTION_ANNOTATION_PREFIX,
+  LABEL_ENFORCEMENT,
   LABEL_INJECTION,
   LABEL_TENANT,
   PROFILE_CONFIGMAP,
@@ -12,7 +14,11 @@ import {
 } from '../api/names';
 import { decideOptIn, type OptInContext } from '../decide/opt-in';
 import {
+  desiredNamespaceAnnotations,
   desiredNamespaceLabels,
+  enforcementOf,
+  networkPolicyIntentOf,
+  type NamespaceEnforcement,
   desiredNetworkPolicy,
   desiredProfileConfigMap,
   desiredTenantsConfigMap,
@@ -87,9 +93,10 @@ export class NamespaceReconciler {
     }
 
     const { tenant, profileName } = decision;
-    note('namespace labels', await this.ensureLabels(ns, tenant));
-
     const profile = resolveProfile(name, profileName, caches);
+    // No profile: no mode to relax the checks and no exemption to grant.
+    note('namespace labels', await this.ensureLabels(ns, { tenant, ...(profile ? enforcementOf(profile.spec) : { exemptions: [] }) }));
+
     let reason: string | undefined;
     if (!profile) {
       reason = `profile "${profileName}" not found: no SecurityProfile ${profileName} in ${name} and no ClusterSecurityProfile ${profileName}`;
@@ -113,9 +120,12 @@ export class NamespaceReconciler {
     }
 
     note(`ConfigMap ${TENANTS_CONFIGMAP}`, await this.ensureDirectory(name));
+    // Only where the profile asks for one: without a profile (or with one
+    // that does not ask) any policy the operator wrote before is removed.
+    const policy = desiredNetworkPolicy(name, tenant, ctx.operatorNamespace, networkPolicyIntentOf(profile?.spec));
     note(
       `NetworkPolicy ${TENANT_NETWORK_POLICY}`,
-      await this.networkPolicies.ensure(desiredNetworkPolicy(name, tenant, ctx.operatorNamespace)),
+      policy ? await this.networkPolicies.ensure(policy) : await this.networkPolicies.remove(TENANT_NETWORK_POLICY, name),
     );
     return { decision: decision.kind, reason, writes };
   }
@@ -135,27 +145,48 @@ export class NamespaceReconciler {
     return this.configMaps.ensure(desiredTenantsConfigMap(name, directory.current().text));
   }
 
-  private async ensureLabels(ns: NamespaceView, tenant: string): Promise<string> {
-    const wanted = desiredNamespaceLabels({ tenant });
-    if (Object.entries(wanted).every(([k, v]) => ns.labels[k] === v)) return 'unchanged';
+  /**
+   * Labels and exemption annotations. Apply drops what this manager set
+   * before and no longer wants; an exemption annotation written by anyone
+   * else is removed too, because an exemption is granted by a profile only.
+   */
+  private async ensureLabels(ns: NamespaceView, enforcement: NamespaceEnforcement): Promise<string> {
+    const labels = desiredNamespaceLabels(enforcement);
+    const annotations = desiredNamespaceAnnotations(enforcement);
+    const stray = Object.keys(ns.annotations).filter((k) => k.startsWith(EXEMPTION_ANNOTATION_PREFIX) && !(k in annotations));
+    const same =
+      Object.entries(labels).every(([k, v]) => ns.labels[k] === v) &&
+      Object.entries(annotations).every(([k, v]) => ns.annotations[k] === v) &&
+      stray.length === 0;
+    if (same) return 'unchanged';
     await this.deps.client.apply(
       NAMESPACES,
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: wanted } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels, annotations } },
       { fieldManager: FIELD_MANAGER },
     );
+    if (stray.length > 0) {
+      await this.deps.client.mergePatch(NAMESPACES, ns.name, undefined, {
+        metadata: { annotations: Object.fromEntries(stray.map((k) => [k, null])) },
+      });
+    }
     return 'applied';
   }
 
   /**
-   * Removes both labels whoever set them: a tenant label the operator did not
+   * Removes the labels (and exemptions) whoever set them: a tenant label the operator did not
    * grant would let a namespace into another tenant's NetworkPolicy. A merge
    * patch rather than an empty apply, because apply only drops fields that
    * this manager owns.
    */
   private async removeLabels(ns: NamespaceView): Promise<string> {
-    if (ns.labels[LABEL_INJECTION] === undefined && ns.labels[LABEL_TENANT] === undefined) return 'unchanged';
+    const exemptions = Object.keys(ns.annotations).filter((k) => k.startsWith(EXEMPTION_ANNOTATION_PREFIX));
+    const labels = [LABEL_INJECTION, LABEL_TENANT, LABEL_ENFORCEMENT];
+    if (labels.every((k) => ns.labels[k] === undefined) && exemptions.length === 0) return 'unchanged';
     await this.deps.client.mergePatch(NAMESPACES, ns.name, undefined, {
-      metadata: { labels: { [LABEL_INJECTION]: null, [LABEL_TENANT]: null } },
+      metadata: {
+        labels: Object.fromEntries(labels.map((k) => [k, null])),
+        ...(exemptions.length > 0 ? { annotations: Object.fromEntries(exemptions.map((k) => [k, null])) } : {}),
+      },
     });
     return 'removed';
   }

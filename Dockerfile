@@ -12,6 +12,10 @@ ARG NODE_IMAGE=node:20.20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 ARG TARGETARCH
+# Set only when registries sit behind a TLS-intercepting proxy: the path of a
+# CA bundle mounted into the build (test/node/build-image.sh does), never
+# copied into an image. npm reads it from the environment of RUN steps.
+ARG NODE_EXTRA_CA_CERTS
 # libhs: Intel's Hyperscan on amd64, where Debian 12's Vectorscan 5.4.9 gives
 # alignment-dependent results on AVX-512 CPUs (proxy/native/ARCH.md);
 # Vectorscan (libvectorscan5) on every other architecture.
@@ -60,8 +64,13 @@ COPY --from=build /app/bin/ bin/
 COPY --from=build /app/dist/ dist/
 # proxy/native/index.ts looks for the addon under proxy/native/build from dist/.
 COPY --from=build /app/proxy/native/build/Release/kube_dlp_hs.node proxy/native/build/Release/
+# `kube-dlp` on PATH: the webhook injects `command: ["kube-dlp"]` for the
+# proxy and the init container (operator/inject/inject.ts), and the entry
+# point uses the same name, so both run one launcher (Node follows the link
+# to /app/bin, where the launcher finds dist/).
+RUN ln -s /app/bin/kube-dlp.js /usr/local/bin/kube-dlp
 # The uid the manifests run as (runAsNonRoot, readOnlyRootFilesystem): no
 # file here needs to be writable.
 USER 65532:65532
-ENTRYPOINT ["node", "/app/bin/kube-dlp.js"]
+ENTRYPOINT ["kube-dlp"]
 CMD ["--help"]

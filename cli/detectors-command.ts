@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { DEFAULT_DETECTORS } from '../proxy/scan/detectors';
 import { UsageError } from './exit-codes';
-import { translateGitleaks } from './gitleaks-import';
+import { gitleaksProfile, translateGitleaks } from './gitleaks-import';
 
 export function registerDetectorsCommand(program: Command): void {
   const detectors = program.command('detectors').description('list the detector library or import rules');
@@ -38,9 +38,10 @@ export function registerDetectorsCommand(program: Command): void {
     });
   detectors
     .command('import')
-    .description('translate a gitleaks TOML rule file into custom detectors (YAML for spec.detectors.custom)')
+    .description('translate a gitleaks TOML rule file into a SecurityProfile of custom detectors (YAML on stdout)')
     .requiredOption('--gitleaks <file>', 'gitleaks configuration (TOML)')
-    .action(async (opts: { gitleaks: string }) => {
+    .option('--name <name>', 'metadata.name of the SecurityProfile', 'gitleaks-import')
+    .action(async (opts: { gitleaks: string; name: string }) => {
       let text: string;
       try {
         text = await readFile(opts.gitleaks, 'utf8');
@@ -48,8 +49,9 @@ export function registerDetectorsCommand(program: Command): void {
         throw new UsageError(`cannot read ${opts.gitleaks}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
       const result = translateGitleaks(text);
-      process.stdout.write(toYaml({ custom: result.detectors }));
+      process.stdout.write(toYaml(gitleaksProfile(result, opts.name)));
       for (const s of result.skipped) process.stderr.write(`skipped ${s.id}: ${s.reason}\n`);
+      for (const n of result.notes) process.stderr.write(`note ${n.id}: ${n.note}\n`);
       process.stderr.write(`translated ${result.detectors.length} rule(s), skipped ${result.skipped.length}\n`);
     });
 }

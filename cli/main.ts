@@ -5,6 +5,8 @@ import { registerDetectorsCommand } from './detectors-command';
 import { registerProxyCommand } from './proxy-command';
 import { registerInitIptablesCommand } from './init-iptables-command';
 import { registerOperatorCommand } from './operator-command';
+import { registerProfileCommand } from './profile-command';
+import { registerReportCommand } from './report-command';
 import { EXIT_USAGE, UsageError } from './exit-codes';
 import { DetectorCompileError } from '../proxy/scan/errors';
 
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerProxyCommand(program);
   registerInitIptablesCommand(program);
   registerOperatorCommand(program);
+  registerProfileCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

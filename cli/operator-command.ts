@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { OperatorOptionsError } from '../operator/errors';
 import { runOperator, type OperatorOptions } from '../operator/run';
 import { parseListenAddress } from '../operator/admin/admin-server';
+import { parseWebhookHost, type WebhookHost } from '../operator/webhook/webhook-host';
 import { UsageError } from './exit-codes';
 
 export interface OperatorCommandOptions {
@@ -23,6 +24,7 @@ export interface OperatorCommandOptions {
   skipPermissionCheck?: boolean;
   proxyImage?: string;
   webhookListen: string;
+  webhookHost?: string;
   webhookFailurePolicy: string;
   webhookCertMode: string;
   webhookCertDir: string;
@@ -30,6 +32,7 @@ export interface OperatorCommandOptions {
   protectCaptureMode: string;
   admissionPolicy: boolean;
   rolloutRate: string;
+  proposalInterval: string;
 }
 
 export function registerOperatorCommand(program: Command): void {
@@ -49,8 +52,9 @@ export function registerOperatorCommand(program: Command): void {
     .option('--cluster-network <cidr>', 'in-cluster range for the tenant directory, in addition to ServiceCIDR objects (repeatable)', collect, [])
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--skip-permission-check', 'do not verify the RBAC permissions at startup')
-    .option('--proxy-image <image>', 'serve the sidecar injection webhook, injecting this kube-dlp image (off when unset)')
+    .option('--proxy-image <image>', "kube-dlp image the webhook injects (default: in a pod, the operator's own image; out of cluster the webhook is off without it)")
     .option('--webhook-listen <host:port>', 'injection webhook HTTPS address', '0.0.0.0:9443')
+    .option('--webhook-host <host[:port]>', 'out of cluster: serve the webhook at this address the API server can reach (listen there, name it in the certificate, register it as the webhook URL instead of the Service)')
     .option('--webhook-failure-policy <policy>', 'Fail or Ignore: must match the MutatingWebhookConfiguration', 'Fail')
     .option('--webhook-cert-mode <mode>', 'self (own CA in a Secret, caBundle patched) or files (cert-manager Secret mounted)', 'self')
     .option('--webhook-cert-dir <dir>', 'with --webhook-cert-mode files: folder holding tls.crt and tls.key', '/etc/kube-dlp/webhook-tls')
@@ -58,6 +62,7 @@ export function registerOperatorCommand(program: Command): void {
     .option('--protect-capture-mode <mode>', 'the same in Protect namespaces (explicit lets apps that ignore HTTP_PROXY bypass the proxy)', 'transparent')
     .option('--no-admission-policy', 'do not install the ValidatingAdmissionPolicy that refuses unprotected pods while the operator is down')
     .option('--rollout-rate <n>', 'workload restarts per namespace per minute for kubedlp.io/rollout: auto', '2')
+    .option('--proposal-interval <duration>', 'how often Monitor-mode namespaces get a SecurityProfileProposal from their sidecars (0 = off)', '5m')
     .action(async (o: OperatorCommandOptions) => {
       const controller = new AbortController();
       const onSignal = () => controller.abort();
@@ -100,20 +105,35 @@ export function toRunOptions(o: OperatorCommandOptions): OperatorOptions {
     logLevel: o.logLevel,
     skipPermissionCheck: o.skipPermissionCheck ?? false,
     webhook: webhookOptions(o),
+    proposalIntervalMs: o.proposalInterval === undefined || o.proposalInterval.trim() === '0' ? undefined : parseDuration('--proposal-interval', o.proposalInterval),
   };
 }
 
-function webhookOptions(o: OperatorCommandOptions): OperatorOptions['webhook'] {
-  if (!o.proxyImage) return undefined;
+/**
+ * The webhook runs when an image to inject is known: --proxy-image, or in a
+ * pod (POD_NAME from the downward API) the operator's own image.
+ */
+function webhookOptions(o: OperatorCommandOptions, env: NodeJS.ProcessEnv = process.env): OperatorOptions['webhook'] {
+  if (!o.proxyImage && !env.POD_NAME) {
+    if (o.webhookHost) throw new UsageError('--webhook-host needs --proxy-image outside a pod: the image the webhook injects');
+    return undefined;
+  }
   const oneOf = <T extends string>(flag: string, value: string, allowed: readonly T[]): T => {
     if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be ${allowed.join(' or ')}, got ${value}`);
     return value as T;
   };
   const rate = Number(o.rolloutRate);
   if (!Number.isInteger(rate) || rate < 1) throw new UsageError(`--rollout-rate must be a positive integer, got ${o.rolloutRate}`);
+  let host: WebhookHost | undefined;
+  try {
+    host = o.webhookHost ? parseWebhookHost(o.webhookHost) : undefined;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   return {
-    image: o.proxyImage,
-    listen: parseListenAddress(o.webhookListen),
+    image: o.proxyImage ?? { followPod: env.POD_NAME as string },
+    listen: host?.listen ?? parseListenAddress(o.webhookListen),
+    ...(host ? { url: host.url, dnsNames: host.dnsNames, ipAddresses: host.ipAddresses } : {}),
     failurePolicy: oneOf('--webhook-failure-policy', o.webhookFailurePolicy, ['Fail', 'Ignore'] as const),
     certMode: oneOf('--webhook-cert-mode', o.webhookCertMode, ['self', 'files'] as const),
     certDir: o.webhookCertDir,

@@ -19,7 +19,12 @@ import type { Logger } from './kube/logger';
 import { OperatorMetrics } from './metrics/operator-metrics';
 import { checkPermissions } from './rbac/access-check';
 import { ProfileValidator } from './validation/profile-validator';
+import { KubeApiError } from './errors';
+import { MUTATING_WEBHOOK_CONFIGURATIONS } from './webhook/resources';
+import { ownImage } from './webhook/own-image';
+import { WEBHOOK_CONFIGURATION_NAME } from './webhook/webhook-configuration';
 import { startInjection, type InjectionOptions, type RunningInjection } from './webhook/runtime';
+import { ProposalCollector, runProposalLoop } from './discover/proposal-collector';
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -41,7 +46,12 @@ export interface OperatorOptions {
   /** Skip the startup permission check (it needs a SelfSubjectAccessReview per verb). */
   skipPermissionCheck?: boolean;
   /** The sidecar injection webhook (served by every replica; its rollout runs on the leader). Off when unset. */
-  webhook?: Omit<InjectionOptions, 'client' | 'log' | 'registry' | 'events' | 'operatorNamespace'>;
+  webhook?: Omit<InjectionOptions, 'client' | 'log' | 'registry' | 'events' | 'operatorNamespace' | 'image'> & {
+    /** The image to inject, or the operator's Pod whose image the proxy follows. */
+    image: string | { followPod: string };
+  };
+  /** How often Monitor-mode namespaces get a SecurityProfileProposal from their sidecars' /observed; off when unset or 0. */
+  proposalIntervalMs?: number;
   /** Called once the admin server listens (tests use port 0). */
   onAdminListening?(address: ListenAddress): void;
   log?: Logger;
@@ -99,9 +109,12 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
     : undefined;
 
   let state: 'starting' | 'standby' | 'syncing' | 'leading' | 'stopping' = 'starting';
+  /** Set when nothing serves the installed webhook configuration: readiness says so. */
+  let webhookGap: string | undefined;
   const admin = new AdminServer({
     metrics,
     notReadyReason: () => {
+      if (webhookGap) return webhookGap;
       if (state === 'standby') return undefined; // ready to take over
       if (state === 'leading' && controller.ready) return undefined;
       return state === 'leading' ? 'caches syncing' : state;
@@ -116,9 +129,24 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   signal.addEventListener('abort', onAbort, { once: true });
   let exitCode = EXIT_OK;
   let injection: RunningInjection | undefined;
+  const proposals = new AbortController();
+  let proposalLoop: Promise<void> | undefined;
   try {
     if (!opts.skipPermissionCheck) await checkPermissions(client, namespace);
-    if (opts.webhook) injection = await startInjection({ ...opts.webhook, client, log, registry: metrics.registry, events, operatorNamespace: namespace });
+    if (opts.webhook) {
+      const { image } = opts.webhook;
+      const proxyImage = typeof image === 'string' ? image : await ownImage(client, namespace, image.followPod);
+      injection = await startInjection({ ...opts.webhook, image: proxyImage, client, log, registry: metrics.registry, events, operatorNamespace: namespace });
+      log.info({ proxyImage, listen: `${injection.address.host}:${injection.address.port}` }, 'injection webhook serving');
+    } else {
+      // Out of cluster without --proxy-image: nothing answers the
+      // MutatingWebhookConfiguration, and with failurePolicy Fail pod
+      // creation in opted-in namespaces is refused until something does.
+      log.warn({}, 'injection webhook OFF: no --proxy-image and not running in a pod (no POD_NAME); pods in opted-in namespaces are refused while the kube-dlp-injector webhook configuration points at this operator');
+      if (await webhookConfigurationInstalled(client)) {
+        webhookGap = `injection webhook off (no --proxy-image) but MutatingWebhookConfiguration ${WEBHOOK_CONFIGURATION_NAME} is installed: pod creation in opted-in namespaces fails`;
+      }
+    }
     if (elector) {
       state = 'standby';
       metrics.leader.set(0);
@@ -133,6 +161,10 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
     state = 'leading';
     await controller.start();
     await injection?.startRollout();
+    if (opts.proposalIntervalMs) {
+      const collector = new ProposalCollector({ client, log, operatorNamespace: namespace });
+      proposalLoop = runProposalLoop(collector, opts.proposalIntervalMs, proposals.signal, log);
+    }
     log.info({}, 'reconciling');
     await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
     return exitCode;
@@ -143,6 +175,8 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
   } finally {
     state = 'stopping';
     signal.removeEventListener('abort', onAbort);
+    proposals.abort();
+    await proposalLoop;
     await controller.stop();
     await injection?.close();
     metrics.leader.set(0);
@@ -152,5 +186,15 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
     await admin.close();
     client.close();
     log.info({ exitCode }, 'operator stopped');
+  }
+}
+
+async function webhookConfigurationInstalled(client: KubeClient): Promise<boolean> {
+  try {
+    await client.get(MUTATING_WEBHOOK_CONFIGURATIONS, WEBHOOK_CONFIGURATION_NAME);
+    return true;
+  } catch (err) {
+    if (err instanceof KubeApiError && (err.notFound || err.status === 403)) return false;
+    throw err;
   }
 }

@@ -29,6 +29,10 @@ want iptables            # transparent capture tests
 want iproute2            # network namespaces as test pods
 want wrk                 # proxy benchmark
 want prometheus          # dashboard and alert tests against a real Prometheus
+# `kube-dlp report --format pdf` (headless Chromium) and its test (pdftoppm);
+# developer machines and CI only: the sidecar/operator image never needs them.
+want chromium
+want poppler-utils
 if [ "${#need_debs[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
     echo "kube-dlp: missing Debian packages: ${need_debs[*]} (run as root or install them)" >&2

@@ -20,6 +20,14 @@ export const ANNOTATION_INJECT = 'kubedlp.io/inject';
 export const ANNOTATION_PROFILE = 'kubedlp.io/profile';
 /** Namespace annotation naming the tenant; the namespace name when absent. */
 export const ANNOTATION_TENANT = 'kubedlp.io/tenant';
+/**
+ * Written by the operator on an opted-in namespace: which profile it got and
+ * why (`rendered: SecurityProfile payments/protect-payments`), or
+ * `missing: ...` when the profile it names does not exist. The webhook
+ * refuses pods while it says missing (see README, "A profile that disappears").
+ */
+export const ANNOTATION_PROFILE_STATUS = 'kubedlp.io/profile-status';
+export const PROFILE_STATUS_MISSING_PREFIX = 'missing: ';
 
 export const INJECT_ENABLED = 'enabled';
 export const INJECT_DISABLED = 'disabled';

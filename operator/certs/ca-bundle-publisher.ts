@@ -2,6 +2,8 @@
 // the CAs the Secret trusts. A JSON patch guarded by a `test` of the
 // resourceVersion: a concurrent edit (another replica, kubectl apply) makes
 // the patch fail with a conflict instead of being overwritten.
+// With a URL (`kube-dlp operator --webhook-host`, an operator outside the
+// cluster) the clientConfig becomes that URL instead of the Service.
 import { KubeApiError } from '../errors';
 import type { KubeClient } from '../kube/client';
 import { objectPath } from '../kube/resources';
@@ -9,7 +11,7 @@ import { MUTATING_WEBHOOK_CONFIGURATIONS } from '../webhook/resources';
 
 interface WebhookConfigurationShape {
   metadata: { resourceVersion?: string };
-  webhooks?: { name: string; clientConfig?: { caBundle?: string } }[];
+  webhooks?: { name: string; clientConfig?: { caBundle?: string; url?: string; service?: unknown } }[];
 }
 
 export type PublishResult = 'unchanged' | 'patched' | 'missing';
@@ -18,14 +20,21 @@ export class CaBundlePublisher {
   constructor(
     private readonly client: KubeClient,
     readonly configurationName: string,
+    /** Where the API server should call the webhook; unset keeps the configuration's Service. */
+    readonly url?: string,
   ) {}
+
+  private matches(clientConfig: { caBundle?: string; url?: string; service?: unknown } | undefined, want: string): boolean {
+    if (clientConfig?.caBundle !== want) return false;
+    return this.url === undefined || (clientConfig.url === this.url && clientConfig.service === undefined);
+  }
 
   /** True when every webhook of the configuration trusts exactly `bundlePem`. */
   async isPublished(bundlePem: string): Promise<boolean> {
     const config = await this.read();
     if (!config) return false;
     const want = Buffer.from(bundlePem, 'utf8').toString('base64');
-    return (config.webhooks ?? []).length > 0 && (config.webhooks ?? []).every((w) => w.clientConfig?.caBundle === want);
+    return (config.webhooks ?? []).length > 0 && (config.webhooks ?? []).every((w) => this.matches(w.clientConfig, want));
   }
 
   async publish(bundlePem: string): Promise<PublishResult> {
@@ -34,7 +43,9 @@ export class CaBundlePublisher {
     const want = Buffer.from(bundlePem, 'utf8').toString('base64');
     const ops: unknown[] = [{ op: 'test', path: '/metadata/resourceVersion', value: config.metadata.resourceVersion }];
     (config.webhooks ?? []).forEach((w, i) => {
-      if (w.clientConfig?.caBundle !== want) ops.push({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: want });
+      if (this.matches(w.clientConfig, want)) return;
+      if (this.url === undefined) ops.push({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: want });
+      else ops.push({ op: 'replace', path: `/webhooks/${i}/clientConfig`, value: { url: this.url, caBundle: want } });
     });
     if (ops.length === 1) return 'unchanged';
     await this.client.request('PATCH', objectPath(MUTATING_WEBHOOK_CONFIGURATIONS, this.configurationName), {

@@ -29,6 +29,8 @@ export interface SelfManagedOptions {
   namespace: string;
   secretName?: string;
   webhookConfigurationName: string;
+  /** Register the webhook at this URL instead of the Service (--webhook-host). */
+  webhookUrl?: string;
   policy: RotationPolicy;
   /** How often the loop runs. Default 60 s. */
   checkIntervalMs?: number;
@@ -61,7 +63,7 @@ export class SelfManagedCertificates implements CertificateSource {
   private readonly now: () => Date;
 
   constructor(private readonly opts: SelfManagedOptions) {
-    this.publisher = new CaBundlePublisher(opts.client, opts.webhookConfigurationName);
+    this.publisher = new CaBundlePublisher(opts.client, opts.webhookConfigurationName, opts.webhookUrl);
     this.secretName = opts.secretName ?? TLS_SECRET_NAME;
     this.now = opts.now ?? (() => new Date());
   }

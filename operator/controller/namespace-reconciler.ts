@@ -3,10 +3,14 @@
 // event arrived. The same pass cleans up a namespace that opted out.
 import { EVENT_REASONS } from '../api/conditions';
 import {
+  ANNOTATION_PROFILE,
+  ANNOTATION_PROFILE_STATUS,
+  DEFAULT_PROFILE_NAME,
   EXEMPTION_ANNOTATION_PREFIX,
   LABEL_ENFORCEMENT,
   LABEL_INJECTION,
   LABEL_TENANT,
+  PROFILE_STATUS_MISSING_PREFIX,
   PROFILE_CONFIGMAP,
   TENANT_NETWORK_POLICY,
   TENANTS_CONFIGMAP,
@@ -94,8 +98,18 @@ export class NamespaceReconciler {
 
     const { tenant, profileName } = decision;
     const profile = resolveProfile(name, profileName, caches);
+    const status = profile
+      ? `rendered: ${profile.kind} ${profile.namespace ? `${profile.namespace}/` : ''}${profile.name}` +
+        (profileName === DEFAULT_PROFILE_NAME && !ns.annotations[ANNOTATION_PROFILE] ? ` (no ${ANNOTATION_PROFILE} annotation: the default)` : '')
+      : `${PROFILE_STATUS_MISSING_PREFIX}profile "${profileName}" not found`;
+    if (profile && ns.annotations[ANNOTATION_PROFILE_STATUS] !== status) {
+      // Which profile the namespace runs is worth one line where its team
+      // looks: a namespace meant for Protect must not silently run Monitor.
+      events.record(namespaceTarget(ns), { type: 'Normal', reason: EVENT_REASONS.profileSelected, note: status, action: 'Render' });
+    }
     // No profile: no mode to relax the checks and no exemption to grant.
-    note('namespace labels', await this.ensureLabels(ns, { tenant, ...(profile ? enforcementOf(profile.spec) : { exemptions: [] }) }));
+    const enforcement = { tenant, ...(profile ? enforcementOf(profile.spec) : { exemptions: [] }) };
+    note('namespace labels', await this.ensureLabels(ns, enforcement, status));
 
     let reason: string | undefined;
     if (!profile) {
@@ -146,13 +160,13 @@ export class NamespaceReconciler {
   }
 
   /**
-   * Labels and exemption annotations. Apply drops what this manager set
-   * before and no longer wants; an exemption annotation written by anyone
-   * else is removed too, because an exemption is granted by a profile only.
+   * Labels, the profile status and exemption annotations. Apply drops what
+   * this manager set before and no longer wants; an exemption annotation
+   * written by anyone else is removed too, because only a profile grants one.
    */
-  private async ensureLabels(ns: NamespaceView, enforcement: NamespaceEnforcement): Promise<string> {
+  private async ensureLabels(ns: NamespaceView, enforcement: NamespaceEnforcement, profileStatus: string): Promise<string> {
     const labels = desiredNamespaceLabels(enforcement);
-    const annotations = desiredNamespaceAnnotations(enforcement);
+    const annotations = { ...desiredNamespaceAnnotations(enforcement), [ANNOTATION_PROFILE_STATUS]: profileStatus };
     const stray = Object.keys(ns.annotations).filter((k) => k.startsWith(EXEMPTION_ANNOTATION_PREFIX) && !(k in annotations));
     const same =
       Object.entries(labels).every(([k, v]) => ns.labels[k] === v) &&
@@ -185,14 +199,19 @@ export class NamespaceReconciler {
     await this.deps.client.mergePatch(NAMESPACES, ns.name, undefined, {
       metadata: {
         labels: Object.fromEntries(labels.map((k) => [k, null])),
-        ...(exemptions.length > 0 ? { annotations: Object.fromEntries(exemptions.map((k) => [k, null])) } : {}),
+        annotations: Object.fromEntries([...exemptions, ANNOTATION_PROFILE_STATUS].map((k) => [k, null])),
       },
     });
     return 'removed';
   }
 }
 
+/**
+ * Events about a namespace are filed in that namespace, where its team looks
+ * (`kubectl get events -n NS`); the API server accepts them there only when
+ * `regarding` names the namespace too.
+ */
 function namespaceTarget(ns: NamespaceView) {
-  return { apiVersion: 'v1', kind: 'Namespace', name: ns.name, uid: ns.uid };
+  return { apiVersion: 'v1', kind: 'Namespace', name: ns.name, namespace: ns.name, uid: ns.uid };
 }
 

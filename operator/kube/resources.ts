@@ -45,6 +45,13 @@ export const CLUSTER_SECURITY_PROFILES: ResourceType = {
   kind: 'ClusterSecurityProfile',
   namespaced: false,
 };
+export const SECURITY_PROFILE_PROPOSALS: ResourceType = {
+  group: 'kubedlp.io',
+  version: 'v1alpha1',
+  plural: 'securityprofileproposals',
+  kind: 'SecurityProfileProposal',
+  namespaced: true,
+};
 export const SELF_SUBJECT_ACCESS_REVIEWS: ResourceType = {
   group: 'authorization.k8s.io',
   version: 'v1',

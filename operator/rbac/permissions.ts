@@ -36,6 +36,12 @@ export const CLUSTER_PERMISSIONS: readonly Permission[] = [
   { group: GROUP, resource: 'securityprofiles/status', verbs: ['patch'], why: 'conditions and counts' },
   { group: GROUP, resource: 'clustersecurityprofiles/status', verbs: ['patch'], why: 'conditions and counts' },
   { group: 'events.k8s.io', resource: 'events', verbs: ['create'], why: 'Events on profiles and namespaces' },
+  {
+    group: GROUP,
+    resource: 'securityprofileproposals',
+    verbs: ['get', 'create', 'patch'],
+    why: 'profile proposals learned from what Monitor-mode sidecars observed (server-side apply)',
+  },
   ...WEBHOOK_CLUSTER_PERMISSIONS,
   ...ADMISSION_POLICY_PERMISSIONS,
 ];

@@ -55,6 +55,12 @@ export interface InjectionOptions {
   certMode?: 'self' | 'files';
   certDir?: string;
   webhookConfigurationName?: string;
+  /**
+   * Out-of-cluster development (--webhook-host): the API server calls the
+   * webhook at this URL instead of the Service, and its host is added to the
+   * serving certificate. Self-managed certificates only.
+   */
+  url?: string;
   /** Names in the serving certificate; default the Service's DNS names. */
   dnsNames?: string[];
   ipAddresses?: string[];
@@ -84,6 +90,9 @@ export interface RunningInjection {
 
 export async function startInjection(opts: InjectionOptions): Promise<RunningInjection> {
   if (!opts.image) throw new WebhookOptionsError('an image for the injected proxy is required (--proxy-image)');
+  if (opts.url && opts.certMode === 'files') {
+    throw new WebhookOptionsError('--webhook-host needs --webhook-cert-mode self: the operator registers its own URL and CA');
+  }
   const { client, log } = opts;
   const template = loadTemplate(opts.templatePath);
   let clusterVersion: ClusterVersion | undefined;
@@ -113,10 +122,15 @@ export async function startInjection(opts: InjectionOptions): Promise<RunningInj
           client,
           namespace: opts.operatorNamespace,
           webhookConfigurationName: opts.webhookConfigurationName ?? WEBHOOK_CONFIGURATION_NAME,
+          webhookUrl: opts.url,
           policy: {
             ...DEFAULT_ROTATION_POLICY,
             ...opts.rotation,
-            dnsNames: opts.dnsNames ?? serviceDnsNames(opts.operatorNamespace),
+            // With a URL the Service's names stay too: the same Secret serves
+            // an in-cluster replica if one runs beside the developer's.
+            dnsNames: opts.url
+              ? [...new Set([...(opts.dnsNames ?? []), ...serviceDnsNames(opts.operatorNamespace)])]
+              : (opts.dnsNames ?? serviceDnsNames(opts.operatorNamespace)),
             ipAddresses: opts.ipAddresses ?? [],
           },
           checkIntervalMs: opts.certCheckIntervalMs,

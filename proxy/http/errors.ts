@@ -21,7 +21,11 @@ export class TargetError extends Error {
   }
 }
 
-export type UpstreamErrorCode = 'KDLP_UPSTREAM_TIMEOUT' | 'KDLP_UPSTREAM_UNREACHABLE' | 'KDLP_UPSTREAM_RESET';
+export type UpstreamErrorCode =
+  | 'KDLP_UPSTREAM_TIMEOUT'
+  | 'KDLP_UPSTREAM_UNREACHABLE'
+  | 'KDLP_UPSTREAM_RESET'
+  | 'KDLP_UPSTREAM_UNRESOLVED';
 
 /** The upstream failed: 504 on timeout, 502 otherwise. */
 export class UpstreamError extends Error {

@@ -52,10 +52,20 @@ export function inspectCompleteBody(
   // A body we cannot decode is still scanned as it is: an unknown coding
   // label on plain text is a known evasion.
   const encoded = !('uninspectable' in coding) && coding.codings.length > 0;
+  const layers = encoded ? coding.codings.length : 0;
+  const maxDepth = cfg.spec.inspection.maxDecodeDepth;
+  if (layers > maxDepth) {
+    return {
+      findings: [],
+      uninspectable: { code: 'KDLP_DECODE_DEPTH', reason: `content-encoding ${headers.contentEncoding ?? ''} stacks deeper than inspection.maxDecodeDepth (${maxDepth})` },
+    };
+  }
   const result = inspectPayload(cfg, meter, body, {
     source: 'body',
     contentType: headers.contentType,
     contentEncoding: encoded ? headers.contentEncoding : undefined,
+    // Content codings count toward the depth: gzip(base64(x)) is two deep.
+    maxDepth: maxDepth - layers,
   });
   const findings: LocatedFinding[] = result.findings.map((finding) => ({
     finding,

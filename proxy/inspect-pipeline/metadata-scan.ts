@@ -12,6 +12,8 @@ import type { LocatedFinding, Uninspectable } from './verdict';
 
 interface HeaderSpan {
   name: string;
+  /** Where the name starts in the laid-out buffer (the line's start). */
+  nameStart: number;
   /** Index within a multi-valued header. */
   index: number;
   valueStart: number;
@@ -66,6 +68,7 @@ export function scanRequestMetadata(cfg: RuntimeConfig, meter: ScanMeter, target
     if (headerBuf.length > 0) {
       const scanned = inspectPayload(cfg, meter, headerBuf, { source: 'header' });
       uninspectable ??= scanned.uninspectable;
+      const label = headerLabels(scanner, headerBuf, spans, scanned.findings);
       for (const f of scanned.findings) {
         headerFindings.push(f);
         // Spans are in buffer order; the first whose line ends at or after the start holds it.
@@ -74,7 +77,7 @@ export function scanRequestMetadata(cfg: RuntimeConfig, meter: ScanMeter, target
         findings.push({
           finding: f,
           place: 'header',
-          header: span.name,
+          header: label(span),
           unredactable:
             f.view !== undefined ? `only visible in the decoded header (${f.view})` : inValue ? undefined : 'spans more than one header value',
         });
@@ -114,6 +117,23 @@ export function scanRequestMetadata(cfg: RuntimeConfig, meter: ScanMeter, target
   };
 }
 
+/**
+ * How a header is named in audit lines, reasons and 403 bodies. A header
+ * name is client-chosen bytes like any value: one that carries (part of) a
+ * finding is written with that part masked, never raw.
+ */
+function headerLabels(
+  scanner: RuntimeConfig['scanner'],
+  headerBuf: Buffer,
+  spans: readonly HeaderSpan[],
+  found: readonly Finding[],
+): (span: HeaderSpan) => string {
+  const inNames = found.filter((f) => spans.some((s) => f.start < s.nameStart + s.name.length && f.end > s.nameStart));
+  if (inNames.length === 0) return (span) => span.name;
+  const masked = scanner.redact(headerBuf, inNames);
+  return (span) => masked.toString('latin1', span.nameStart, span.nameStart + span.name.length);
+}
+
 /** `name: value\n` per header value; latin1 so that byte offsets equal string offsets. */
 function layoutHeaders(headers: OutgoingHttpHeaders): { buf: Buffer; spans: HeaderSpan[] } {
   const parts: string[] = [];
@@ -126,7 +146,7 @@ function layoutHeaders(headers: OutgoingHttpHeaders): { buf: Buffer; spans: Head
     const values = Array.isArray(value) ? value : [String(value)];
     values.forEach((v, index) => {
       const prefix = `${name}: `;
-      spans.push({ name, index, valueStart: offset + prefix.length, valueEnd: offset + prefix.length + v.length });
+      spans.push({ name, index, nameStart: offset, valueStart: offset + prefix.length, valueEnd: offset + prefix.length + v.length });
       const line = `${prefix}${v}\n`;
       parts.push(line);
       offset += line.length;

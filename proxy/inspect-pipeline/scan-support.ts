@@ -86,7 +86,7 @@ export function inspectPayload(
   cfg: RuntimeConfig,
   meter: ScanMeter,
   payload: Buffer,
-  opts: { source: 'body' | 'url' | 'header'; contentType?: string; contentEncoding?: string },
+  opts: { source: 'body' | 'url' | 'header'; contentType?: string; contentEncoding?: string; maxDepth?: number },
 ): PayloadInspection {
   const { maxDecodedBytes, maxDecompressionRatio } = cfg.spec.inspection;
   let result;
@@ -97,6 +97,8 @@ export function inspectPayload(
         contentType: opts.contentType,
         contentEncoding: opts.contentEncoding,
         decodeViews: wantsViews(cfg),
+        maxDepth: opts.maxDepth,
+        strictDepth: opts.maxDepth !== undefined,
         limits: { maxOutputBytes: Math.max(1, maxDecodedBytes), maxRatio: Math.max(1, maxDecompressionRatio) },
       }),
     );

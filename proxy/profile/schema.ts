@@ -169,6 +169,31 @@ export const CustomDetectorSchema = Type.Object(
     contextWords: Type.Optional(
       Type.Array(Type.String(), { description: 'Words near a match that raise its confidence.' }),
     ),
+    valueGroup: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 9,
+        description: 'Capture group (1-based) holding the sensitive value; the rest of the match is context.',
+      }),
+    ),
+    allowlist: Type.Optional(
+      Type.Object(
+        {
+          regexes: Type.Optional(
+            Type.Array(Type.String(), { description: 'A value matching any of these (RE2 syntax, unanchored) is not a finding.' }),
+          ),
+          stopwords: Type.Optional(
+            Type.Array(Type.String(), { description: 'A value containing any of these words (case-insensitive) is not a finding.' }),
+          ),
+          paths: Type.Optional(
+            Type.Array(Type.String(), {
+              description: 'File paths (RE2) whose findings of this detector `kube-dlp scan` drops; the proxy has no file paths.',
+            }),
+          ),
+        },
+        { description: 'Values that look like a finding but are known not to be one (gitleaks allowlists).' },
+      ),
+    ),
   },
   { description: 'A detector defined by the profile.' },
 );
@@ -261,6 +286,14 @@ export const InspectionSchema = Type.Object(
       minimum: 1,
       description: 'Decompressed-to-compressed size ratio beyond which a body is treated as a decompression bomb.',
       default: 100,
+    }),
+    maxDecodeDepth: Type.Integer({
+      minimum: 1,
+      maximum: 8,
+      description:
+        'Most encodings stacked on one another that are followed (content codings, base64, percent, JSON escapes, ' +
+        'compression found inside a view). Content nested deeper is uninspectable (see egress.uninspectable).',
+      default: 3,
     }),
   },
   { description: 'What the proxy inspects and the limits that keep inspection bounded.', default: {} },

@@ -132,6 +132,14 @@ export function semanticIssues(spec: unknown, catalog: DetectorCatalog, basePath
   );
 
   if (isRecord(spec.egress)) {
+    // The CRD's CEL rule says the same, so `kube-dlp profile validate` predicts `kubectl apply`.
+    const allow = spec.egress.allow;
+    if (spec.mode === 'Protect' && spec.egress.default === 'Deny' && !(Array.isArray(allow) && allow.length > 0)) {
+      issues.push({
+        path: at('egress', 'allow'),
+        message: 'Protect mode with egress.default Deny needs at least one egress.allow rule (or it blocks all egress)',
+      });
+    }
     for (const list of ['allow', 'deny'] as const) {
       const rules = spec.egress[list];
       if (!Array.isArray(rules)) continue;

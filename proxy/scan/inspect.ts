@@ -16,6 +16,8 @@ export interface InspectOptions {
   /** Decoded-view derivation; false skips it (raw bytes only). */
   decodeViews?: boolean;
   maxDepth?: number;
+  /** Content nested deeper than maxDepth is uninspectable (KDLP_DECODE_DEPTH) rather than just not decoded. */
+  strictDepth?: boolean;
   limits?: Partial<DecodeLimits>;
 }
 
@@ -76,6 +78,12 @@ export function inspectBuffer(scanner: Scanner, payload: Buffer, opts: InspectOp
         const viewName = encodingView ? `${encodingView}>${view.view}` : view.view;
         findings.push({ ...f, start, end, view: viewName });
       }
+    }
+    if (derived.depthLimited && opts.strictDepth) {
+      uninspectable ??= {
+        code: 'KDLP_DECODE_DEPTH',
+        reason: 'encodings nested deeper than inspection.maxDecodeDepth; the innermost content was not inspected',
+      };
     }
     if (derived.truncated) {
       uninspectable ??= {

@@ -4,14 +4,16 @@
 // they are allowed at all in Protect mode.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { formatHostPort, parseConnectTarget } from '../http/destination';
-import { TargetError } from '../http/errors';
+import { formatHostPort, parseConnectTarget, type Destination } from '../http/destination';
+import { TargetError, UpstreamError } from '../http/errors';
 import type { LoopGuard } from '../http/loop-guard';
+import type { NameResolver } from '../http/name-resolver';
 import { writeRawJson } from '../http/responses';
 import { openTunnel, type Tunnel } from '../http/tunnel';
 import { policyOf } from '../inspect-pipeline/verdict';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { OutcomeReporter } from './outcome-reporter';
+import { describeEgress, pinDestination } from './pinned-destination';
 import type { RequestContext } from './request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 
@@ -23,17 +25,19 @@ export interface ConnectExchangeDeps {
   tunnelIdleTimeoutMs: number;
   /** Tenant isolation (profile tenancy.denyCrossTenant). */
   tenancy?: TenancyGuard;
+  /** The one lookup of the CONNECT target's name. */
+  resolver: NameResolver;
 }
 
-/** Returns the tunnel when one was opened (for draining), and calls `done` once it is gone. */
-export function handleConnectExchange(
+/** Resolves with the tunnel when one was opened (for draining), and calls `done` once it is gone. */
+export async function handleConnectExchange(
   ctx: RequestContext,
   req: IncomingMessage,
   client: Duplex,
   head: Buffer,
   deps: ConnectExchangeDeps,
   done: () => void,
-): Tunnel | undefined {
+): Promise<Tunnel | undefined> {
   const cfg = ctx.config;
   let dest;
   try {
@@ -71,10 +75,24 @@ export function handleConnectExchange(
     ctx.note = `${why}: not enforced in Monitor mode`;
   }
 
+  // The name is resolved once, every address judged, and the tunnel goes to
+  // the address decided on: the client's later TLS (SNI) still names the host.
+  const pinned = await pinConnectTarget(ctx, client, dest, deps);
+  if (pinned === undefined) {
+    done();
+    return undefined;
+  }
+  if (client.destroyed) {
+    ctx.settle('error', 'client left before the tunnel was established');
+    deps.reporter.finish(ctx);
+    done();
+    return undefined;
+  }
+
   return openTunnel(
     client,
     head,
-    dest,
+    { ...dest, host: pinned },
     { connectTimeoutMs: deps.connectTimeoutMs, idleTimeoutMs: deps.tunnelIdleTimeoutMs, requestId: ctx.id },
     {
       onEstablished: () => {
@@ -96,4 +114,35 @@ export function handleConnectExchange(
       },
     },
   );
+}
+
+/** The address to open the tunnel to, or undefined when the client was answered (and reported) here. */
+async function pinConnectTarget(ctx: RequestContext, client: Duplex, dest: Destination, deps: ConnectExchangeDeps): Promise<string | undefined> {
+  const refuse = (status: number, decision: 'denied_destination' | 'denied_cross_tenant' | 'error', error: string, reason: string): undefined => {
+    ctx.settle(decision, reason);
+    writeRawJson(client, status, { error, requestId: ctx.id, destination: ctx.auditDestination, reason }, { requestId: ctx.id });
+    deps.reporter.finish(ctx);
+    return undefined;
+  };
+  let pinned;
+  try {
+    pinned = await pinDestination(ctx.config, dest, { resolver: deps.resolver, resolveTimeoutMs: deps.connectTimeoutMs, tenancy: deps.tenancy }, false);
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    return refuse(err.status, 'error', 'upstream_failed', `CONNECT failed: ${err.message}`);
+  }
+  if (deps.loopGuard.isSelf({ host: pinned.address, port: dest.port })) {
+    deps.metrics.badRequest('loop');
+    writeRawJson(client, 508, { error: 'loop', requestId: ctx.id, reason: 'CONNECT target is the proxy itself' }, { requestId: ctx.id });
+    return undefined;
+  }
+  if (pinned.tenancy && !pinned.tenancy.allowed) {
+    return refuse(403, 'denied_cross_tenant', 'denied_cross_tenant', `CONNECT tunnel denied: ${pinned.tenancy.detail}`);
+  }
+  if (!pinned.egress.allowed) {
+    const why = `${describeEgress(pinned.egress)} for an address the name resolved to`;
+    if (policyOf(ctx.config).mode === 'Protect') return refuse(403, 'denied_destination', 'denied_destination', `CONNECT tunnel denied: ${why}`);
+    ctx.note ??= `${why}: not enforced in Monitor mode`;
+  }
+  return pinned.address;
 }

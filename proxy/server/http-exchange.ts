@@ -1,7 +1,8 @@
 // One absolute-form HTTP request through the proxy, in order:
 //   target → loop check → URL/header scan → egress policy → (100-continue)
-//   → hold back the body window → verdict → block | redact | forward
-//   → stream the rest, scanning each chunk → response (optionally scanned).
+//   → body through the inspection stage (hold-back window → verdict →
+//   block | redact | forward under the scan-before-send watermark)
+//   → response (optionally through the same stage).
 // Each step that refuses answers with a JSON body that names detectors and
 // reasons, never matched values, and every path ends in the reporter.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
@@ -9,31 +10,29 @@ import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { RuntimeConfig } from '../profile';
 import { formatHostPort, parseAbsoluteTarget, type Destination, type HttpTarget } from '../http/destination';
-import { TargetError, type UpstreamError } from '../http/errors';
+import { TargetError, UpstreamError } from '../http/errors';
 import type { Forwarder, ForwardHandle } from '../http/forwarder';
 import { endToEndRequestHeaders, endToEndResponseHeaders } from '../http/hop-by-hop';
 import type { LoopGuard } from '../http/loop-guard';
+import type { NameResolver } from '../http/name-resolver';
 import { sendJson } from '../http/responses';
-import { inspectCompleteBody } from '../inspect-pipeline/body-scan';
-import { holdBack } from '../inspect-pipeline/hold-back';
-import { InspectedBody } from '../inspect-pipeline/inspected-body';
+import type { BodyHeaders } from '../inspect-pipeline/body-scan';
+import { inspectBody, InspectionStage } from '../inspect-pipeline/inspection-stage';
 import { scanRequestMetadata, type MetadataScan } from '../inspect-pipeline/metadata-scan';
-import { inspectPayload, wantsViews } from '../inspect-pipeline/scan-support';
-import { StreamingBodyScan, type ChunkInspection } from '../inspect-pipeline/streaming-scan';
 import {
   decide,
-  detectorIds,
   policyOf,
   uninspectableRule,
-  type FindingPlace,
   type LocatedFinding,
   type PolicyView,
   type Uninspectable,
   type UninspectableRule,
   type Verdict,
 } from '../inspect-pipeline/verdict';
+import { refuseBody } from './refusals';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { OutcomeReporter } from './outcome-reporter';
+import { describeEgress, pinDestination } from './pinned-destination';
 import type { RequestContext } from './request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
@@ -50,12 +49,11 @@ export interface HttpExchangeDeps {
   tenancy?: TenancyGuard;
   /** TLS origination for hosts the profile lists under tlsOrigination. */
   tlsOrigination?: TlsOriginator;
+  /** The one lookup of an explicit destination's name (the system resolver outside tests). */
+  resolver: NameResolver;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
-
-/** The stream engines report a finding within this many bytes; more tail than this only adds latency. */
-const MAX_TAIL_BYTES = 64 * 1024;
 
 export async function handleHttpExchange(
   ctx: RequestContext,
@@ -117,13 +115,6 @@ export async function handleHttpExchange(
     );
     return;
   }
-  const upstream = upstreamTargetFor(cfg, dest, origin, deps.tlsOrigination);
-  if ('error' in upstream) {
-    ctx.settle('error', upstream.error.message);
-    sendJson(res, 502, { error: 'upstream_failed', requestId: ctx.id, reason: upstream.error.message }, { requestId: ctx.id, close: hasBody });
-    return;
-  }
-
   const egress = decideHttpEgress(cfg, dest, origin);
   if (!egress.allowed) {
     const why = `egress ${egress.reason}${egress.rule ? ` (${egress.rule})` : ''}`;
@@ -154,122 +145,88 @@ export async function handleHttpExchange(
     block(res, ctx, before, hasBody);
     return;
   }
+  // Captured connections already have their address; explicit ones get theirs
+  // from the one lookup, after every name-only check (a refused name is never resolved).
+  const connectAddress = origin ? origin.address : await pinExplicitUpstream(ctx, res, dest, deps, hasBody, meta?.findings ?? []);
+  if (connectAddress === undefined) return;
+  const upstream = upstreamTargetFor(cfg, dest, connectAddress, deps.tlsOrigination);
+  if ('error' in upstream) {
+    ctx.settle('error', upstream.error.message);
+    sendJson(res, 502, { error: 'upstream_failed', requestId: ctx.id, reason: upstream.error.message }, { requestId: ctx.id, close: hasBody });
+    return;
+  }
   if (expectsContinue) res.writeContinue();
 
   let verdict = before;
   // Without body inspection the client request itself is the body; without a body, nothing is.
   let body: Readable | Buffer = hasBody ? req : EMPTY_BODY;
   let path = target.path;
-  let scan: StreamingBodyScan | undefined;
-  let held: { prefix: Buffer; complete: boolean } | undefined;
+  let bodyProblem: Uninspectable | undefined;
+  let stoppedLate = false;
 
-  if (!hasBody) {
-    // Nothing to hold back.
-  } else if (!inspection.requestBody) {
+  if (hasBody && !inspection.requestBody) {
     // The profile opted out of body inspection: the body streams through untouched.
     if (req.headers['transfer-encoding'] !== undefined) outHeaders['transfer-encoding'] = 'chunked';
-  } else {
-    let window;
-    try {
-      window = await holdBack(req, Math.max(1, inspection.holdBackBytes));
-    } catch {
+  } else if (hasBody) {
+    const first = await inspectBody({
+      cfg,
+      meter: ctx.meter,
+      place: 'body',
+      headers: bodyHeadersOf(req.headers),
+      source: req,
+      judge: (found, problem) => {
+        bodyProblem = problem;
+        return decide(policy, [...(meta?.findings ?? []), ...found], uninspectable ?? problem, unreadable);
+      },
+      onUpdate: (now) => lateVerdict(now),
+    });
+    if (first.kind === 'unreadable') {
       ctx.settle('error', 'client aborted or sent a malformed body');
       res.destroy();
       return;
     }
-    ctx.requestBytes = window.bytes;
-    const prefix = window.chunks.length === 1 ? window.chunks[0] : Buffer.concat(window.chunks, window.bytes);
-    const bodyHeaders = { contentEncoding: header(req.headers, 'content-encoding'), contentType: header(req.headers, 'content-type') };
-    let bodyFindings: LocatedFinding[];
-    let bodyProblem: Uninspectable | undefined;
-    if (window.complete) {
-      const result = inspectCompleteBody(cfg, ctx.meter, prefix, bodyHeaders, 'body');
-      bodyFindings = result.findings;
-      bodyProblem = result.uninspectable;
-    } else {
-      scan = new StreamingBodyScan(cfg, ctx.meter, bodyHeaders, {
-        place: 'body',
-        decidedPrefixBytes: window.bytes,
-        onAsync: (r) => void lateInspection(r),
-      });
-      const first = scan.write(prefix);
-      bodyFindings = first.findings;
-      bodyProblem = first.uninspectable;
-      if (wantsViews(cfg) && bodyHeaders.contentEncoding === undefined) {
-        // Decoded views of the window; the stream has already reported the raw findings.
-        const views = inspectPayload(cfg, ctx.meter, prefix, { source: 'body', contentType: bodyHeaders.contentType });
-        for (const f of views.findings) {
-          if (f.view === undefined) continue;
-          if (bodyFindings.some((b) => b.finding.detector === f.detector && b.finding.start < f.end && f.start < b.finding.end)) continue;
-          bodyFindings.push({ finding: f, place: 'body', unredactable: `only visible in a decoded view (${f.view})` });
-        }
-        // A window cut mid-structure decodes partially; only engine limits make it uninspectable.
-        if (views.uninspectable && views.uninspectable.code !== 'KDLP_VIEWS_TRUNCATED') bodyProblem ??= views.uninspectable;
-      }
-    }
-    uninspectable ??= bodyProblem;
-    verdict = decide(policy, [...(meta?.findings ?? []), ...bodyFindings], uninspectable, unreadable);
+    verdict = first.verdict;
+    ctx.requestBytes = first.kind === 'complete' ? first.bytes : first.body.bytesReceived;
     if (verdict.outcome === 'block') {
-      scan?.destroy();
-      block(res, ctx, verdict, !window.complete);
+      block(res, ctx, verdict, first.kind === 'streaming');
       return;
     }
-    held = { prefix, complete: window.complete };
-  }
-
-  if (verdict.outcome === 'redact') {
-    if (meta) ({ path, headers: outHeaders } = meta.redact(verdict.toRedact, path, outHeaders));
-    const inBody = verdict.toRedact.filter((f) => f.place === 'body').map((f) => f.finding);
-    if (held && inBody.length > 0) held.prefix = cfg.scanner.redact(held.prefix, inBody);
-  }
-
-  if (held) {
-    if (held.complete) {
+    if (first.kind === 'complete') {
       // The whole (possibly redacted) message is in hand: send it with its exact length.
+      ctx.requestBytes = first.bytes;
       delete outHeaders['transfer-encoding'];
-      outHeaders['content-length'] = String(held.prefix.length);
-      body = held.prefix;
+      outHeaders['content-length'] = String(first.body.length);
+      body = first.body;
     } else {
+      const stage = first.body;
       if (req.headers['transfer-encoding'] !== undefined) outHeaders['transfer-encoding'] = 'chunked';
-      const inspected = new InspectedBody({
-        prefix: held.prefix,
-        source: req,
-        scan,
-        tailBytes: Math.min(cfg.scanner.maxMatchWidth, MAX_TAIL_BYTES),
-        onInspection: (r) => lateInspection(r),
+      stage.once('close', () => {
+        ctx.requestBytes = stage.bytesReceived;
       });
-      inspected.once('close', () => {
-        ctx.requestBytes += inspected.sourceBytes;
-      });
-      body = inspected;
+      body = stage;
     }
   }
+
+  if (verdict.outcome === 'redact' && meta) ({ path, headers: outHeaders } = meta.redact(verdict.toRedact, path, outHeaders));
 
   ctx.findings = verdict.findings;
-  ctx.uninspectable = uninspectable;
+  ctx.uninspectable = uninspectable ?? bodyProblem;
   ctx.settle(verdict.decision, verdict.reason);
 
-  // Findings after forwarding began: re-decide with everything known so far.
-  const lateFindings: LocatedFinding[] = [];
-  let lateProblem: Uninspectable | undefined;
-  let stoppedLate = false;
-  function lateInspection(result: ChunkInspection): boolean {
-    if (stoppedLate) return true;
-    lateFindings.push(...result.findings);
-    lateProblem ??= result.uninspectable;
-    const now = decide(policy, [...verdict.findings, ...lateFindings], uninspectable ?? lateProblem, unreadable);
+  // The stage re-decides as findings arrive after forwarding began.
+  function lateVerdict(now: Verdict): void {
+    if (stoppedLate) return;
     ctx.findings = now.findings;
-    ctx.uninspectable = uninspectable ?? lateProblem;
+    ctx.uninspectable = uninspectable ?? bodyProblem;
     if (now.outcome !== 'block') {
-      if (now.decision === 'uninspected') ctx.settle('uninspected', now.reason);
-      return false;
+      if (now.decision !== 'allowed') ctx.settle(now.decision, now.reason);
+      return;
     }
     stoppedLate = true;
-    ctx.settle('blocked_late', `${now.reason}${now.reason.includes('upstream request aborted') ? '' : '; found after forwarding began, upstream request aborted'}`);
-    if (body instanceof InspectedBody) body.stop();
+    if (body instanceof InspectionStage) ctx.requestBytes = body.bytesReceived;
+    const reason = `${now.reason}${now.reason.includes('upstream request aborted') ? '' : '; found after forwarding began, upstream request aborted'}`;
     forwarded?.handle.abort();
-    if (!block(res, ctx, { ...now, decision: 'blocked_late', reason: ctx.reason }, true)) res.destroy();
-    return true;
+    if (!block(res, ctx, { ...now, decision: 'blocked_late', reason }, true)) res.destroy();
   }
 
   const upstreamStarted = performance.now();
@@ -295,16 +252,66 @@ export async function handleHttpExchange(
   forwarded = { handle, body };
 }
 
+/**
+ * Resolve an explicit destination once and judge every address it resolved
+ * to (egress, tenancy). Returns the address to connect to, or undefined when
+ * the request was answered here (denied, unresolvable).
+ */
+async function pinExplicitUpstream(
+  ctx: RequestContext,
+  res: ServerResponse,
+  dest: Destination,
+  deps: HttpExchangeDeps,
+  hasBody: boolean,
+  metaFindings: LocatedFinding[],
+): Promise<string | undefined> {
+  const policy = policyOf(ctx.config);
+  let pinned;
+  try {
+    pinned = await pinDestination(ctx.config, dest, { resolver: deps.resolver, resolveTimeoutMs: deps.upstreamTimeoutMs, tenancy: deps.tenancy }, true);
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    ctx.settle('error', err.message);
+    sendJson(res, err.status, { error: 'upstream_failed', requestId: ctx.id, reason: err.message }, { requestId: ctx.id, close: hasBody });
+    return undefined;
+  }
+  if (deps.loopGuard.isSelf({ host: pinned.address, port: dest.port })) {
+    refuse(res, ctx, deps, new TargetError('KDLP_PROXY_LOOP', 508, 'loop', 'request is addressed to the proxy itself'), hasBody);
+    return undefined;
+  }
+  if (pinned.tenancy && !pinned.tenancy.allowed) {
+    ctx.findings = decide(policy, metaFindings).findings;
+    ctx.settle('denied_cross_tenant', pinned.tenancy.detail);
+    sendJson(
+      res,
+      403,
+      { error: 'denied_cross_tenant', requestId: ctx.id, destination: ctx.auditDestination, reason: pinned.tenancy.detail },
+      { requestId: ctx.id, close: hasBody },
+    );
+    return undefined;
+  }
+  if (!pinned.egress.allowed) {
+    const why = `${describeEgress(pinned.egress)} for an address the name resolved to`;
+    if (policy.mode === 'Protect') {
+      ctx.findings = decide(policy, metaFindings).findings;
+      ctx.settle('denied_destination', why);
+      sendJson(
+        res,
+        403,
+        { error: 'denied_destination', requestId: ctx.id, destination: ctx.auditDestination, reason: why },
+        { requestId: ctx.id, close: hasBody },
+      );
+      return undefined;
+    }
+    ctx.note ??= `${why}: not enforced in Monitor mode`;
+  }
+  return pinned.address;
+}
+
 /** Answer a blocked request: 403, detector ids and the reason, never the value. */
 function block(res: ServerResponse, ctx: RequestContext, verdict: Verdict, bodyLeftUnread: boolean): boolean {
   ctx.findings = verdict.findings;
-  ctx.settle(verdict.decision, verdict.reason);
-  return sendJson(
-    res,
-    403,
-    { error: 'blocked', requestId: ctx.id, detectors: detectorIds(verdict.findings.filter((f) => f.applied !== 'monitor')), reason: verdict.reason },
-    { requestId: ctx.id, close: bodyLeftUnread },
-  );
+  return refuseBody(res, ctx, verdict, bodyLeftUnread);
 }
 
 function refuse(res: ServerResponse, ctx: RequestContext, deps: HttpExchangeDeps, err: TargetError, hasBody: boolean): void {
@@ -348,83 +355,54 @@ async function relayInspectedResponse(
   policy: PolicyView,
   unreadable: () => UninspectableRule,
 ): Promise<void> {
-  const cfg: RuntimeConfig = ctx.config;
-  const inspection = cfg.spec.inspection;
-  let window;
-  try {
-    window = await holdBack(upstreamRes, Math.max(1, inspection.holdBackBytes));
-  } catch {
+  const requestFindings = ctx.findings;
+  let stopped = false;
+  const first = await inspectBody({
+    cfg: ctx.config,
+    meter: ctx.meter,
+    place: 'response',
+    headers: bodyHeadersOf(upstreamRes.headers),
+    source: upstreamRes,
+    judge: (found, problem) => decide(policy, found, problem, unreadable),
+    onUpdate: (now) => {
+      if (stopped) return;
+      ctx.findings = [...requestFindings, ...now.findings];
+      if (now.outcome !== 'block') return;
+      stopped = true;
+      // The status line is already out: the only way to withhold the rest is to cut the response.
+      ctx.settle('blocked_late', `response: ${now.reason}; response truncated`);
+      upstreamRes.destroy();
+      res.destroy();
+    },
+  });
+  if (first.kind === 'unreadable') {
     ctx.settle('error', 'upstream response failed');
     res.destroy();
     return;
   }
-  const prefix = window.chunks.length === 1 ? window.chunks[0] : Buffer.concat(window.chunks, window.bytes);
-  const bodyHeaders = { contentEncoding: header(upstreamRes.headers, 'content-encoding'), contentType: header(upstreamRes.headers, 'content-type') };
-  const place: FindingPlace = 'response';
-  let scan: StreamingBodyScan | undefined;
-  let first: { findings: LocatedFinding[]; uninspectable?: Uninspectable };
-  const requestFindings = ctx.findings;
-  const late: LocatedFinding[] = [];
-  let lateProblem: Uninspectable | undefined;
-  let stopped = false;
-  let body: InspectedBody | undefined;
-
-  const onLate = (r: ChunkInspection): boolean => {
-    if (stopped) return true;
-    late.push(...r.findings);
-    lateProblem ??= r.uninspectable;
-    const now = decide(policy, [...first.findings, ...late], first.uninspectable ?? lateProblem, unreadable);
-    ctx.findings = [...requestFindings, ...now.findings];
-    if (now.outcome !== 'block') return false;
-    stopped = true;
-    // The status line is already out: the only way to withhold the rest is to cut the response.
-    ctx.settle('blocked_late', `response: ${now.reason}; response truncated`);
-    body?.stop();
-    upstreamRes.destroy();
-    res.destroy();
-    return true;
-  };
-
-  if (window.complete) {
-    first = inspectCompleteBody(cfg, ctx.meter, prefix, bodyHeaders, place);
-  } else {
-    scan = new StreamingBodyScan(cfg, ctx.meter, bodyHeaders, { place, decidedPrefixBytes: window.bytes, onAsync: (r) => void onLate(r) });
-    first = scan.write(prefix);
-  }
-  const verdict = decide(policy, first.findings, first.uninspectable, unreadable);
+  const verdict = first.verdict;
   ctx.findings = [...requestFindings, ...verdict.findings];
   if (verdict.outcome === 'block') {
-    scan?.destroy();
     upstreamRes.destroy();
-    ctx.settle(verdict.decision, `response: ${verdict.reason}`);
-    sendJson(
-      res,
-      403,
-      { error: 'blocked', requestId: ctx.id, detectors: detectorIds(verdict.findings.filter((f) => f.applied !== 'monitor')), reason: `response: ${verdict.reason}` },
-      { requestId: ctx.id },
-    );
+    refuseBody(res, ctx, { ...verdict, reason: `response: ${verdict.reason}` }, false);
     return;
   }
-  let out = prefix;
-  if (verdict.outcome === 'redact') out = cfg.scanner.redact(prefix, verdict.toRedact.map((f) => f.finding));
   if (verdict.decision !== 'allowed') ctx.settle(verdict.decision, `response: ${verdict.reason}`);
-  if (window.complete) {
+  if (first.kind === 'complete') {
     delete headers['transfer-encoding'];
-    headers['content-length'] = String(out.length);
+    headers['content-length'] = String(first.body.length);
     res.writeHead(status, upstreamRes.statusMessage, headers);
-    res.end(out);
+    res.end(first.body);
     return;
   }
-  body = new InspectedBody({
-    prefix: out,
-    source: upstreamRes,
-    scan,
-    tailBytes: Math.min(cfg.scanner.maxMatchWidth, MAX_TAIL_BYTES),
-    onInspection: onLate,
-  });
-  body.on('error', () => res.destroy());
+  const stage = first.body;
+  stage.on('error', () => res.destroy());
   res.writeHead(status, upstreamRes.statusMessage, headers);
-  body.pipe(res);
+  stage.pipe(res);
+}
+
+function bodyHeadersOf(headers: IncomingHttpHeaders): BodyHeaders {
+  return { contentEncoding: header(headers, 'content-encoding'), contentType: header(headers, 'content-type') };
 }
 
 function outgoingHeaders(req: IncomingMessage, dest: Destination, loopGuard: LoopGuard): OutgoingHttpHeaders {

@@ -7,6 +7,7 @@ import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import { detectorIds } from '../inspect-pipeline/verdict';
 import type { Decision } from './decision';
 import type { RequestContext } from './request-context';
+import type { ObservedEgress } from '../observe/observed-egress';
 
 export class OutcomeReporter {
   private readonly reported = new WeakSet<RequestContext>();
@@ -14,6 +15,8 @@ export class OutcomeReporter {
   constructor(
     private readonly metrics: ProxyMetrics,
     private readonly audit: AuditLog,
+    /** Value-free egress summary for profile discovery (GET /observed). */
+    private readonly observed?: ObservedEgress,
   ) {}
 
   finish(ctx: RequestContext): void {
@@ -26,6 +29,14 @@ export class OutcomeReporter {
       this.metrics.finding({ detector: f.finding.detector, category: f.finding.category, severity: f.finding.severity, action: f.applied });
     }
     if (decision === 'blocked' || decision === 'blocked_late') this.metrics.blocked(ctx.requestBytes);
+    this.observed?.record({
+      destination: ctx.destination,
+      shownDestination: ctx.auditDestination,
+      method: ctx.method,
+      decision,
+      requestBytes: ctx.requestBytes,
+      findings: ctx.findings.map((f) => ({ detector: f.finding.detector, category: f.finding.category, severity: f.finding.severity, action: f.applied })),
+    });
     if (ctx.kind === 'http' && (ctx.meter.bytes > 0 || ctx.meter.seconds > 0)) this.metrics.scanned(ctx.meter.bytes, ctx.meter.seconds);
 
     if (!this.worthAuditing(ctx, decision)) return;

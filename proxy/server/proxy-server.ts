@@ -11,6 +11,7 @@ import type { RuntimeConfig } from '../profile';
 import { classifyClientError } from '../http/client-errors';
 import { createForwarder, type Forwarder, type ForwarderOptions } from '../http/forwarder';
 import { LoopGuard, type ListenAddress } from '../http/loop-guard';
+import { systemResolver, type NameResolver } from '../http/name-resolver';
 import { sendJson, writeRawJson } from '../http/responses';
 import type { Tunnel } from '../http/tunnel';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
@@ -64,6 +65,8 @@ export interface ProxyServerOptions {
   tenancy?: TenancyGuard;
   /** TLS origination for hosts the profile lists. */
   tlsOrigination?: TlsOriginator;
+  /** How explicit-mode destination names are resolved (once each); default the system resolver. */
+  resolver?: NameResolver;
 }
 
 export class ProxyServer {
@@ -93,6 +96,7 @@ export class ProxyServer {
       upstreamTimeoutMs: this.timeouts.upstreamMs,
       tenancy: opts.tenancy,
       tlsOrigination: opts.tlsOrigination,
+      resolver: opts.resolver ?? systemResolver,
     };
     this.connectDeps = {
       loopGuard: this.loopGuard,
@@ -101,6 +105,7 @@ export class ProxyServer {
       connectTimeoutMs: this.timeouts.upstreamMs,
       tunnelIdleTimeoutMs: this.timeouts.tunnelIdleMs,
       tenancy: opts.tenancy,
+      resolver: opts.resolver ?? systemResolver,
     };
     this.server = http.createServer({
       headersTimeout: this.timeouts.headersMs,
@@ -225,8 +230,19 @@ export class ProxyServer {
       done();
       return;
     }
-    tunnel = handleConnectExchange(ctx, req, socket, head, this.connectDeps, done);
-    if (tunnel && !finished) this.tunnels.add(tunnel);
+    handleConnectExchange(ctx, req, socket, head, this.connectDeps, done).then(
+      (opened) => {
+        tunnel = opened;
+        if (tunnel && !finished) this.tunnels.add(tunnel);
+      },
+      (err: unknown) => {
+        this.opts.logger.error({ err: describeError(err), requestId: ctx.id }, 'CONNECT handling failed');
+        ctx.settle('error', 'internal error');
+        this.opts.reporter.finish(ctx);
+        socket.destroy();
+        done();
+      },
+    );
   }
 
   private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {

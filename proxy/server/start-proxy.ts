@@ -12,10 +12,12 @@ import { OutcomeReporter } from './outcome-reporter';
 import { ProxyServer, type ProxyTimeouts } from './proxy-server';
 import type { ProxyIdentity } from './request-context';
 import type { ForwarderOptions } from '../http/forwarder';
+import type { NameResolver } from '../http/name-resolver';
 import { startTenancy, type TenancyRuntime, type TenancyRuntimeOptions } from '../tenancy/tenancy-runtime';
 import { TlsOriginator } from '../tls/origination';
 import { attachTransparentListener, type TransparentModeOptions } from '../transparent/attach';
 import type { TransparentListener } from '../transparent/transparent-listener';
+import { ObservedEgress, type ObservedEgressOptions } from '../observe/observed-egress';
 
 export interface StartProxyOptions {
   profilePath: string;
@@ -38,12 +40,18 @@ export interface StartProxyOptions {
   transparent?: TransparentModeOptions;
   /** Tenant directory and cluster domains, for the profile's tenancy.denyCrossTenant. */
   tenancy?: TenancyRuntimeOptions;
+  /** Explicit-mode name resolution; default the system resolver (tests inject answers here). */
+  resolver?: NameResolver;
+  /** Bounds of the observed-egress summary served at /observed. */
+  observed?: ObservedEgressOptions;
 }
 
 export interface RunningProxy {
   proxyAddress: ListenAddress;
   adminAddress?: ListenAddress;
   metrics: ProxyMetrics;
+  /** What the pod sent, value-free (also served at the admin port's /observed). */
+  observed: ObservedEgress;
   /** The profile new requests get right now. */
   currentProfile(): RuntimeConfig;
   /** Stop accepting, finish in-flight work for up to `deadlineMs`, then release everything. */
@@ -63,11 +71,13 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     );
   const metrics = new ProxyMetrics({ namespace: opts.identity.namespace, tenant: opts.identity.tenant });
   let ready = false;
+  const observed = new ObservedEgress(opts.identity, opts.observed);
 
   // Admin first: liveness answers while the profile compiles; readiness waits for it.
   const admin = opts.admin ? new AdminServer({
         metrics,
         notReadyReason: () => (!ready ? 'profile not loaded' : proxy.isDraining ? 'draining' : undefined),
+        observed,
       }) : undefined;
   const adminAddress = admin && opts.admin ? await admin.listen(opts.admin) : undefined;
 
@@ -113,7 +123,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     repeatWindowMs: opts.auditRepeatWindowMs,
     onSuppressed: (n) => metrics.auditEventsSuppressed(n),
   });
-  const reporter = new OutcomeReporter(metrics, audit);
+  const reporter = new OutcomeReporter(metrics, audit, observed);
   const proxy = new ProxyServer({
     profiles: watcher,
     metrics,
@@ -124,6 +134,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     timeouts: opts.timeouts,
     upstream: opts.upstream,
     maxHeaderBytes: opts.maxHeaderBytes,
+    resolver: opts.resolver,
   });
   if (adminAddress) proxy.loopGuard.addListenAddress(adminAddress);
   let proxyAddress: ListenAddress;
@@ -150,6 +161,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     proxyAddress,
     adminAddress,
     metrics,
+    observed,
     currentProfile: () => watcher.current(),
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {

@@ -12,3 +12,19 @@ export class TlsOriginationError extends Error {
     this.name = 'TlsOriginationError';
   }
 }
+
+export type InterceptErrorCode =
+  | 'KDLP_INTERCEPT_CA_INVALID'
+  | 'KDLP_INTERCEPT_CA_UNREADABLE'
+  | 'KDLP_UPSTREAM_CA_INVALID';
+
+/** TLS interception cannot be set up (CA or upstream trust unusable): a startup usage error, or a reload kept at the previous CA. */
+export class InterceptError extends Error {
+  constructor(
+    readonly code: InterceptErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InterceptError';
+  }
+}

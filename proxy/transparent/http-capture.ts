@@ -44,22 +44,24 @@ export interface UpstreamTarget {
 
 /**
  * Where the request goes: the TLS origination upstream when the profile lists
- * the host, else the original address (captured) or the named host (explicit).
+ * the host, else the decided address: the original address (captured) or the
+ * address the name was pinned to (explicit). Never the name: a second lookup
+ * could answer differently.
  */
 export function upstreamTargetFor(
   cfg: RuntimeConfig,
   dest: Destination,
-  origin: TransparentOrigin | undefined,
+  connectAddress: string,
   originator: TlsOriginator | undefined,
 ): { target: UpstreamTarget } | { error: TlsOriginationError } {
   try {
-    const tls = originator?.resolve(cfg, dest.host, origin?.address);
+    const tls = originator?.resolve(cfg, dest.host, connectAddress);
     if (tls) return { target: { host: tls.host, port: tls.port, tls: { agent: tls.agent, servername: tls.servername } } };
   } catch (err) {
     if (err instanceof TlsOriginationError) return { error: err };
     throw err;
   }
-  return { target: { host: origin?.address ?? dest.host, port: dest.port } };
+  return { target: { host: connectAddress, port: dest.port } };
 }
 
 function stripPort(authority: string): string {

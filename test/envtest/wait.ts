@@ -8,22 +8,25 @@ export interface WaitOptions {
   what: string;
 }
 
+/** What a condition answers: a value when done; undefined or false for "not yet". */
+export type WaitCondition<T> = () => T | undefined | false | Promise<T | undefined | false>;
+
 /**
- * Polls `condition` until it returns a value other than undefined/false and
- * returns that value. Errors thrown by `condition` count as "not yet"; the
- * last one is attached to the timeout error.
+ * The one polling loop the tests use. Polls `condition` until it returns a
+ * value other than undefined/false and returns that value. Errors thrown by
+ * `condition` count as "not yet"; the last one is attached to the timeout
+ * error, which names what was awaited so a hung test says what it hung on.
  */
-export async function waitFor<T>(
-  condition: () => Promise<T | undefined | false>,
-  options: WaitOptions,
-): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+export async function waitFor<T>(condition: WaitCondition<T>, options: WaitOptions): Promise<Exclude<T, undefined | false>> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const interval = options.intervalMs ?? 100;
+  const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await condition();
-      if (value !== undefined && value !== false) return value;
+      if (value !== undefined && value !== false) return value as Exclude<T, undefined | false>;
+      lastError = undefined;
     } catch (err) {
       lastError = err;
     }

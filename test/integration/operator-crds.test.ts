@@ -32,6 +32,11 @@ t.test('the samples are accepted (and defaults filled in by the API server)', as
   await tp.admin.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   for (const file of ['clustersecurityprofile-default.yaml', 'securityprofile-monitor.yaml', 'securityprofile-protect.yaml']) {
     const obj = parse(readFileSync(join(ROOT, 'config', 'samples', file), 'utf8')) as KubeObject;
+    // Namespaced samples name no namespace (they apply to any, with -n); here that is `payments`.
+    if (obj.kind === 'SecurityProfile') {
+      t.equal(obj.metadata.namespace, undefined, `${file} names no namespace`);
+      obj.metadata.namespace = ns;
+    }
     const stored = await applyProfile(tp.admin, obj);
     t.equal(stored.metadata.generation, 1, file);
   }
@@ -47,7 +52,8 @@ t.test('an empty spec is defaulted to Monitor mode', async (t) => {
   t.equal((stored.spec as { mode: string }).mode, 'Monitor');
 });
 
-t.test('CEL rules reject what validate.ts also rejects, naming the field', async (t) => {
+// Whether validate.ts rejects the same specs is test/unit/cel-parity.test.ts.
+t.test("the API server rejects with each CEL rule's message, naming the field", async (t) => {
   const cases: [string, unknown, RegExp][] = [
     ['protect-deny-without-allow', { mode: 'Protect', egress: { default: 'Deny' } }, /spec\.egress\.allow: Required value: Protect mode with egress\.default Deny needs at least one egress\.allow rule/],
     ['hold-back', { inspection: { holdBackBytes: 2048, maxBodyBytes: 1024 } }, /spec\.inspection\.holdBackBytes: Invalid value: .*holdBackBytes must not exceed maxBodyBytes/],

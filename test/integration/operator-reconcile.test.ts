@@ -60,8 +60,8 @@ async function profileStatus(kind: 'ClusterSecurityProfile' | 'SecurityProfile',
   const obj = await tp.admin.get(kind === 'SecurityProfile' ? SECURITY_PROFILES : CLUSTER_SECURITY_PROFILES, name, ns);
   return obj.status as { observedGeneration?: number; namespaces?: number; injectedPods?: number; detectors?: number; conditions?: { type: string; status: string; reason: string; message: string }[] } | undefined;
 }
-/** Events about cluster-scoped objects (Namespaces) live in "default". */
-async function eventAbout(kind: string, name: string, reason: string, namespace = 'default'): Promise<KubeObject | undefined> {
+/** Events about a Namespace are filed in it; about other cluster-scoped objects, in "default". */
+async function eventAbout(kind: string, name: string, reason: string, namespace = kind === 'Namespace' ? name : 'default'): Promise<KubeObject | undefined> {
   const list = await tp.admin.list<KubeObject>(EVENTS, { namespace });
   return list.items.find((e) => e.reason === reason && (e.regarding as { kind: string; name: string }).kind === kind && (e.regarding as { name: string }).name === name);
 }
@@ -70,6 +70,11 @@ const condition = (s: Awaited<ReturnType<typeof profileStatus>>, type: string) =
 t.test('opting a namespace in labels it and renders its ConfigMaps and NetworkPolicy', async (t) => {
   const ns = await createNamespace(tp.admin, 'optin', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/tenant': 'acme' });
   const profileText = await wait('the rendered profile', () => renderedProfile(ns));
+  // Which profile the namespace got, and why, where its team looks.
+  const status = await wait('the profile status', async () => (await tp.admin.get<KubeObject>(NAMESPACES, ns)).metadata.annotations?.['kubedlp.io/profile-status']);
+  t.equal(status, 'rendered: ClusterSecurityProfile default (no kubedlp.io/profile annotation: the default)');
+  const selected = await wait('a ProfileSelected event in the namespace', () => eventAbout('Namespace', ns, 'ProfileSelected'));
+  t.equal(selected.note, status);
   const cfg = parseProfile(profileText, 'profile.yaml');
   t.equal(cfg.kind, 'RenderedProfile', 'the sidecar loads what the operator wrote');
   t.equal(cfg.profileName, 'default');
@@ -91,7 +96,7 @@ t.test('opting a namespace in labels it and renders its ConfigMaps and NetworkPo
   t.equal(dir.namespace('kube-system')?.shared, true);
   t.equal(dir.ownerOf('10.0.0.1') !== undefined, true, 'the service CIDR (read from ServiceCIDR objects) is in-cluster');
 
-  const np = await wait('the NetworkPolicy', () => getOrUndefined(tp.admin, NETWORK_POLICIES, 'kube-dlp-tenant-isolation', ns));
+  const np = await wait('the NetworkPolicy', () => getOrUndefined<KubeObject>(tp.admin, NETWORK_POLICIES, 'kube-dlp-tenant-isolation', ns));
   t.same((np.spec as { ingress: unknown[] }).ingress, [
     {
       from: [
@@ -245,6 +250,8 @@ t.test('opting out, or losing the profile, cleans up', async (t) => {
   await tp.admin.delete(CLUSTER_SECURITY_PROFILES, 'temp');
   await wait('the rendering removed with its profile', async () => (await renderedProfile(ns)) === undefined);
   await wait('a ProfileNotFound event', () => eventAbout('Namespace', ns, 'ProfileNotFound'));
+  await wait('the namespace marked as missing its profile', async () =>
+    (await tp.admin.get<KubeObject>(NAMESPACES, ns)).metadata.annotations?.['kubedlp.io/profile-status'] === 'missing: profile "temp" not found');
   t.ok(await tenantsYaml(ns), 'still opted in: the directory and the policy stay');
 
   await annotateNamespace(tp.admin, ns, { 'kubedlp.io/inject': null });

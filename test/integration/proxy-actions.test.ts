@@ -209,7 +209,7 @@ t.test('a card split across chunks of a streamed body is still found', (t) =>
   }),
 );
 
-t.test('a redact finding past the hold-back window cannot be redacted: blocked late', (t) =>
+t.test('a redact finding past the hold-back window is masked before it leaves (scan-before-send watermark)', (t) =>
   withProxy(protectProfile('', 1024), async (proxy) => {
     const before = upstream.requests.length;
     const res = await streamingRequest(proxy.port, url('/late-email'), [
@@ -217,10 +217,13 @@ t.test('a redact finding past the hold-back window cannot be redacted: blocked l
       () => upstream.waitForStarted(before + 1),
       ` mail ${EMAIL} `,
     ]);
-    t.equal(res.status, 403);
-    t.match(res.json().reason, /cannot be redacted safely \(found after forwarding began\)/);
+    t.equal(res.status, 200);
     await upstream.waitFor(before + 1);
-    t.equal(upstream.requests[before].complete, false);
+    const got = upstream.requests[before];
+    t.equal(got.complete, true);
+    t.equal(got.body.length, 64 * 1024 + ` mail ${EMAIL} `.length, 'same length: masked in place');
+    t.notOk(got.body.toString('latin1').includes(EMAIL), 'the email never reached the upstream');
+    t.match(proxy.audit().pop(), { decision: 'redacted' });
   }),
 );
 

@@ -2,6 +2,7 @@
 // keep-alive pooling, responses relayed as sent, CONNECT tunnels, and
 // backpressure from a slow upstream reaching the client.
 import t from 'tap';
+import { waitFor } from '../envtest/wait';
 import http from 'node:http';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
@@ -174,12 +175,15 @@ t.test('a slow upstream slows the client down (backpressure), and the body arriv
   // Wait until the client stops making progress: every buffer on the way is full.
   let last = -1;
   let still = 0;
-  while (still < 5) {
-    await new Promise((r) => setTimeout(r, 100));
-    const now = req.socket?.bytesWritten ?? 0;
-    still = now === last ? still + 1 : 0;
-    last = now;
-  }
+  await waitFor(
+    () => {
+      const now = req.socket?.bytesWritten ?? 0;
+      still = now === last ? still + 1 : 0;
+      last = now;
+      return still >= 5;
+    },
+    { what: 'the client to stop making progress (five polls without a byte written)', intervalMs: 100 },
+  );
   t.ok(written < total, `the client was held back (${written} of ${total} bytes accepted)`);
   t.ok(gate.open, 'the upstream got the request');
   gate.open!();

@@ -2,6 +2,7 @@
 // invalid one is rejected (old behaviour kept, failure counted), and a
 // request in flight keeps the profile it started with.
 import t from 'tap';
+import { waitFor } from '../envtest/wait';
 import { CARD, monitorProfile, protectProfile, request, startTestProxy, startUpstream, streamingRequest, type Upstream } from './proxy-harness';
 
 let upstream: Upstream;
@@ -10,10 +11,8 @@ t.before(async () => {
 });
 t.teardown(() => upstream.close());
 
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  // Bounded by the test timeout; the watcher polls every 100 ms in the harness.
-  while (!(await check())) await new Promise((r) => setTimeout(r, 25));
-}
+// The watcher polls every 100 ms in the harness.
+const until = (what: string, check: () => Promise<boolean>) => waitFor(check, { what, intervalMs: 25 });
 
 t.test('Monitor → Protect → invalid → Monitor', async (t) => {
   const proxy = await startTestProxy(monitorProfile());

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createTestPki } from '../../scripts/netns/test-pki';
 import { request, startTestProxy } from './proxy-harness';
+import { waitFor } from '../envtest/wait';
 
 interface Seen {
   url: string;
@@ -68,7 +69,7 @@ t.test('plain HTTP in, inspected, TLS out with verification', async (t) => {
   const switchTo = async (yaml: string) => {
     const before = proxy.running.currentProfile().version;
     proxy.rewriteProfile(yaml);
-    while (proxy.running.currentProfile().version === before) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => proxy.running.currentProfile().version !== before, { what: 'the rewritten profile to be loaded', intervalMs: 20 });
   };
 
   const ok = await request(proxy.port, { path: 'http://localhost/orders?id=7', method: 'POST', body: 'order for 3 items' });

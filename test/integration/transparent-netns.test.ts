@@ -23,7 +23,9 @@ import {
 } from '../../scripts/netns/topology';
 import { watchJsonLines, type JsonLineWatcher } from '../../scripts/netns/json-lines';
 import { createTestPki } from '../../scripts/netns/test-pki';
+import { PROXY_UID, unprivileged } from '../../scripts/netns/unprivileged';
 import { sampleValue } from './proxy-harness';
+import { waitFor } from '../envtest/wait';
 
 const ROOT = join(__dirname, '..', '..');
 const NETNS = join(ROOT, 'scripts', 'netns');
@@ -110,12 +112,14 @@ async function main(): Promise<void> {
   );
   await upstream.waitFor((l) => l.event === 'listening', 'upstream listening');
 
-  const init = await topo.run(topo.pod, ['node', join(NETNS, 'init-iptables.js'), '--proxy-port', '15001', '--proxy-uid', '1337', '--ipv6', 'on']);
+  const init = await topo.run(topo.pod, ['node', join(NETNS, 'init-iptables.js'), '--proxy-port', '15001', '--proxy-uid', String(PROXY_UID), '--ipv6', 'on']);
   if (init.code !== 0) throw new Error(`init-iptables failed: ${init.stderr}`);
 
-  const proxyProcess = topo.spawn(topo.pod, [
-      'setpriv', '--reuid=1337', '--regid=1337', '--clear-groups',
-      'node', join(ROOT, 'bin', 'kube-dlp.js'), 'proxy',
+  const asProxy = unprivileged(ROOT);
+  t.teardown(() => asProxy.remove());
+  await asProxy.probe(join(ROOT, 'dist', 'cli', 'main.js'));
+  const proxyProcess = topo.spawn(topo.pod, asProxy.argv([
+      'node', asProxy.path(join(ROOT, 'bin', 'kube-dlp.js')), 'proxy',
       '--mode', 'transparent',
       '--profile', join(dir, 'profile.yaml'),
       '--tenant-directory', join(dir, 'tenants.yaml'),
@@ -123,7 +127,7 @@ async function main(): Promise<void> {
       '--admin', '127.0.0.1:15090',
       // Every client here speaks first; a long window keeps a loaded machine from relaying HTTP as plain TCP.
       '--sniff-timeout', '10',
-  ]);
+  ]));
   const proxy = watchJsonLines<Line>(proxyProcess);
   const app = (action: object) => runApp(topo, action);
   await waitReady(app, proxy);
@@ -287,12 +291,12 @@ async function runApp(topo: Topology, action: object): Promise<Line> {
 async function waitReady(app: (a: object) => Promise<Line>, proxy: JsonLineWatcher<Line>): Promise<void> {
   let exited: Error | undefined;
   proxy.waitFor(() => false, 'never').catch((err: Error) => (exited = err));
-  for (;;) {
-    if (exited) throw exited;
-    const r = await app({ kind: 'http', host: '127.0.0.1', port: 15090, path: '/readyz', timeoutMs: 2000 });
-    if (r.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  // An exited proxy ends the wait at once, with its reason, instead of at the deadline.
+  const outcome = await waitFor(
+    async () => exited ?? ((await app({ kind: 'http', host: '127.0.0.1', port: 15090, path: '/readyz', timeoutMs: 2000 })).status === 200 && 'ready'),
+    { what: 'the proxy in the pod to answer /readyz with 200', timeoutMs: 120_000 },
+  );
+  if (outcome instanceof Error) throw outcome;
 }
 
 void main();

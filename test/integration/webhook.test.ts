@@ -13,7 +13,7 @@ import { getControlPlane, newNamespace, waitFor } from '../envtest';
 import { KubeClient } from '../../operator/kube/client';
 import { KubeApiError } from '../../operator/errors';
 import { NAMESPACES, PODS, EVENTS } from '../../operator/kube/resources';
-import type { KubeObject } from '../../operator/model/kube-object';
+import type { KubeObject, ObjectMeta } from '../../operator/model/kube-object';
 import { EventRecorder } from '../../operator/kube/events';
 import { splitPemBundle, certificateInfo } from '../../operator/certs/certificate-info';
 import { SelfManagedCertificates } from '../../operator/certs/self-managed';
@@ -37,7 +37,7 @@ interface Setup {
   registry: Registry;
 }
 
-const pod = (name: string, extra: Partial<Pod['metadata']> = {}): KubeObject => ({
+const pod = (name: string, extra: Partial<ObjectMeta> = {}): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, ...extra },
@@ -212,6 +212,8 @@ t.test("a Deployment's pod is injected (a Pod created from the Deployment's temp
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
+      // As a ReplicaSet creates it: the API server picks the name from generateName when name is empty.
+      name: '',
       generateName: 'shop-5d4f8-',
       labels: template.metadata.labels,
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-5d4f8', uid: deployment.metadata.uid!, controller: true }],

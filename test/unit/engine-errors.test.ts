@@ -40,7 +40,10 @@ t.test('a pattern that matches the empty string is rejected', async (t) => {
 });
 
 t.test('unknown detector ids and validators are named', async (t) => {
-  t.throws(() => createScanner({ enable: ['pci.no-such-thing'] }), { detectorId: 'pci.no-such-thing' });
+  t.throws(() => createScanner({ enable: ['pci.no-such-thing'] }), {
+    code: 'KDLP_DETECTOR_INVALID',
+    detectorId: 'pci.no-such-thing',
+  });
   t.throws(() => createScanner({ enable: [], custom: [{ id: 'x', pattern: 'abc', validator: 'nope' }] }), {
     message: /unknown validator "nope"/,
   });

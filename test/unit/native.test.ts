@@ -24,7 +24,7 @@ const loaded = loadNativeBinding();
 if (!loaded.ok) {
   const banner = '!'.repeat(78);
   console.error(`${banner}\nSKIPPING native addon tests: ${loaded.reason}\n${banner}`);
-  t.skip(`native addon not built: ${loaded.reason}`);
+  t.plan(0, `native addon not built: ${loaded.reason}`);
 } else {
   run(loaded.binding);
 }

@@ -2,6 +2,7 @@
 // namespace queue is idle (bounded by a deadline), fans out only when the
 // content changed, and hands back namespaces whose stale copy was kept.
 import t from 'tap';
+import { waitFor } from '../envtest/wait';
 import { DirectoryPublisher, type PublishedDirectory } from '../../operator/controller/directory-publisher';
 import type { NamespaceView, PodView, ServiceView } from '../../operator/model/views';
 import type { ServiceCidrView } from '../../operator/controller/caches';
@@ -44,10 +45,7 @@ t.test('first use builds; a rebuild with the same content is not a change', asyn
   p.stop();
 });
 
-/** Resolves once `cond` holds (checked every 5 ms); the test's own timeout bounds it. */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await tick(5);
-}
+const until = (what: string, cond: () => boolean) => waitFor(cond, { what, intervalMs: 5 });
 
 t.test('changes are debounced; the rebuild waits for an idle queue', async (t) => {
   const { namespaces, src } = sources();
@@ -66,10 +64,10 @@ t.test('changes are debounced; the rebuild waits for an idle queue', async (t) =
   namespaces.push(optedIn('c'));
   p.invalidate();
   t.ok(p.pending);
-  await until(() => busyChecks >= 3);
+  await until('three busy checks', () => busyChecks >= 3);
   t.equal(rebuilt.length, 0, 'quiet several times over, but the queue is busy: still waiting');
   busy = false;
-  await until(() => rebuilt.length === 1);
+  await until('one rebuild', () => rebuilt.length === 1);
   t.notOk(p.pending);
   t.match(rebuilt[0]!.text, /name: c/);
   p.stop();
@@ -83,9 +81,7 @@ t.test('the deadline publishes even while the queue stays busy', async (t) => {
   rebuilt.length = 0;
   namespaces.push(optedIn('d'));
   p.invalidate();
-  const keepAlive = setInterval(() => {}, 1000);
-  await until(() => rebuilt.length === 1);
-  clearInterval(keepAlive);
+  await until('one rebuild', () => rebuilt.length === 1);
   t.match(rebuilt[0]!.text, /name: d/);
   p.stop();
 });
@@ -99,9 +95,7 @@ t.test('deferred namespaces are handed back by the next rebuild, changed or not'
   p.defer('x');
   p.defer('y');
   p.defer('x');
-  const keepAlive = setInterval(() => {}, 1000);
-  await until(() => calls.length === 2);
-  clearInterval(keepAlive);
+  await until('the second rebuild', () => calls.length === 2);
   t.same(calls[1], [false, ['x', 'y']]);
   p.stop();
 });

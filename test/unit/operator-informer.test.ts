@@ -3,6 +3,7 @@
 // a failed watch resumes from the last version. The real API server is
 // exercised by the integration tests; here each server behaviour is forced.
 import t from 'tap';
+import { waitFor } from '../envtest/wait';
 import { Informer, type Change } from '../../operator/kube/informer';
 import type { KubeClient, WatchEvent, Query } from '../../operator/kube/client';
 import { KubeApiError } from '../../operator/errors';
@@ -38,11 +39,7 @@ function scriptedClient(lists: { items: RawObject[]; resourceVersion: string }[]
   return { client, watchQueries, listCalls: () => listCalls };
 }
 
-async function until(cond: () => boolean): Promise<void> {
-  const keepAlive = setInterval(() => {}, 1000);
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
-  clearInterval(keepAlive);
-}
+const until = (what: string, cond: () => boolean) => waitFor(cond, { what, intervalMs: 5 });
 
 t.test('list, then watch from the list version; unchanged views are not reported', async (t) => {
   const { client, watchQueries } = scriptedClient(
@@ -61,7 +58,7 @@ t.test('list, then watch from the list version; unchanged views are not reported
   await inf.start();
   t.ok(inf.synced);
   t.same(changes.slice(0, 2).map((c) => `${c.type} ${c.key}`), ['add ns/a', 'add ns/b'], 'the list, before any watch event');
-  await until(() => watchQueries.length >= 2);
+  await until('a second watch', () => watchQueries.length >= 2);
   inf.stop();
   t.equal(watchQueries[0]!.resourceVersion, '12', 'watch starts at the list version');
   t.same(changes.slice(2).map((c) => `${c.type} ${c.key}`), ['update ns/b'], 'an annotation-only change of a is not news');
@@ -81,7 +78,7 @@ t.test('410 Gone: relist, and report objects that vanished meanwhile as deletes'
   const changes: string[] = [];
   inf.onChange((c) => changes.push(`${c.type} ${c.key}`));
   await inf.start();
-  await until(() => listCalls() >= 2 && changes.length >= 5);
+  await until('the relist and its five changes', () => listCalls() >= 2 && changes.length >= 5);
   inf.stop();
   t.same(changes, ['add ns/a', 'add ns/b', 'update ns/b', 'add ns/c', 'delete ns/a']);
   t.same([...inf.values()].map((v) => v.name).sort(), ['b', 'c']);
@@ -99,7 +96,7 @@ t.test('a watch that fails is resumed from the last version seen', async (t) => 
   );
   const inf = new Informer<OwnedView>(client, { resource: CONFIG_MAPS, toView: toOwnedView });
   await inf.start();
-  await until(() => watchQueries.length >= 2);
+  await until('a second watch', () => watchQueries.length >= 2);
   inf.stop();
   t.equal(watchQueries[1]!.resourceVersion, '6');
   t.ok(inf.get('a', 'ns'));

@@ -25,6 +25,7 @@ t.test('config/default composes CRDs, RBAC, the manager, its NetworkPolicy and t
     'ClusterRole/kube-dlp-operator',
     'ClusterRoleBinding/kube-dlp-operator',
     'CustomResourceDefinition/clustersecurityprofiles.kubedlp.io',
+    'CustomResourceDefinition/securityprofileproposals.kubedlp.io',
     'CustomResourceDefinition/securityprofiles.kubedlp.io',
     'Deployment/kube-dlp-operator',
     'MutatingWebhookConfiguration/kube-dlp-injector',
@@ -65,7 +66,9 @@ t.test('the Deployment: two replicas, spread, hardened, probed, leader-elected',
     capabilities: { drop: ['ALL'] },
     seccompProfile: { type: 'RuntimeDefault' },
   });
-  t.same(c.args, ['operator', '--leader-elect', '--admin=:15091', '--proxy-image=kube-dlp:0.1.0', '--webhook-listen=0.0.0.0:9443']);
+  t.same(c.args, ['operator', '--leader-elect', '--admin=:15091', '--webhook-listen=0.0.0.0:9443']);
+  // One image reference: the proxy follows the operator's image (no --proxy-image).
+  t.equal(JSON.stringify(objects).split(String(c.image)).length - 1, 1, 'the image is named once in config/default');
   t.equal(c.livenessProbe.httpGet.path, '/healthz');
   t.equal(c.readinessProbe.httpGet.path, '/readyz');
   t.same(c.env.map((e: { name: string }) => e.name), ['POD_NAME', 'POD_NAMESPACE']);
@@ -101,7 +104,7 @@ function kustomizeBinary(): string | undefined {
 
 t.test('the loader agrees with `kustomize build config/default`', async (t) => {
   const bin = kustomizeBinary();
-  if (!bin) return t.skip('kustomize is not installed; set KUSTOMIZE to compare');
+  if (!bin) return t.plan(0, 'kustomize is not installed; set KUSTOMIZE to compare');
   const out = spawnSync(bin, ['build', join(ROOT, 'config', 'default')], { encoding: 'utf8' });
   t.equal(out.status, 0, out.stderr);
   const built = parseAllDocuments(out.stdout).map((d) => d.toJS() as KubeObject);

@@ -1,6 +1,7 @@
 // The work queue's guarantees: dedupe, one worker per key, no lost updates,
 // exponential backoff per key, coalesced delays, clean shutdown.
 import t from 'tap';
+import { waitFor } from '../envtest/wait';
 import { WorkQueue } from '../../operator/kube/work-queue';
 import { QueueShutDownError } from '../../operator/errors';
 
@@ -43,7 +44,7 @@ t.test('run(): concurrent workers never hold the same key at once, and every add
     if (key === 'x' && rounds++ < 3) q.add('x'); // re-added while in process
     active.delete(key);
   });
-  while (!q.idle) await new Promise((r) => setTimeout(r, 5));
+  await waitFor(() => q.idle, { what: 'the queue to go idle', intervalMs: 5 });
   q.shutDown();
   await running;
   t.notOk(overlap);

@@ -41,6 +41,7 @@ t.test('defaults are applied', async (t) => {
     decoders: ['gzip', 'deflate', 'br', 'percent', 'json', 'base64', 'multipart'],
     maxDecodedBytes: 67108864,
     maxDecompressionRatio: 100,
+    maxDecodeDepth: 3,
   });
   t.same(cfg.spec.egress, { default: 'Allow', allow: [], deny: [], uninspectable: 'Allow' });
   t.same(cfg.spec.detectors, { enable: undefined, disable: [], custom: [], overrides: [] });
@@ -354,10 +355,10 @@ t.test('per-detector overrides beat per-severity actions', async (t) => {
 });
 
 t.test('version: content identity, stable across formatting', async (t) => {
-  const a = parseProfile(manifest('  mode: Protect\n  egress: {default: Deny}\n'));
-  const b = parseProfile(`# a comment\n${manifest('  egress:\n    default: Deny   # trailing\n  mode: Protect\n')}`);
-  const c = parseProfile(manifest('  mode: Protect\n  egress: {default: Allow}\n'));
-  const defaultsSpelledOut = parseProfile(manifest('  mode: Protect\n  egress: {default: Deny, allow: [], deny: []}\n'));
+  const a = parseProfile(manifest('  mode: Protect\n  egress: {default: Deny, allow: [{host: a.example}]}\n'));
+  const b = parseProfile(`# a comment\n${manifest('  egress:\n    default: Deny   # trailing\n    allow:\n      - host: a.example\n  mode: Protect\n')}`);
+  const c = parseProfile(manifest('  mode: Protect\n  egress: {default: Allow, allow: [{host: a.example}]}\n'));
+  const defaultsSpelledOut = parseProfile(manifest('  mode: Protect\n  egress: {default: Deny, allow: [{host: a.example}], deny: []}\n'));
   t.equal(a.version, b.version);
   const rendered = (v: string) =>
     parseProfile(`apiVersion: kubedlp.io/v1alpha1\nkind: RenderedProfile\nprofile: {name: p, version: "${v}"}\nspec: {mode: Protect}\n`);
@@ -368,7 +369,7 @@ t.test('version: content identity, stable across formatting', async (t) => {
 
 t.test('a reload that keeps the detector selection reuses the compiled scanner', async (t) => {
   const a = parseProfile(manifest('  mode: Protect\n  detectors: {enable: [pci]}\n  egress: {default: Allow}\n'));
-  const b = parseProfile(manifest('  mode: Protect\n  detectors: {enable: [pci]}\n  egress: {default: Deny}\n'));
+  const b = parseProfile(manifest('  mode: Protect\n  detectors: {enable: [pci]}\n  egress: {default: Deny, allow: [{host: a.example}]}\n'));
   const c = parseProfile(manifest('  mode: Protect\n  detectors: {enable: [pci], overrides: [{id: pci.card-number, action: redact}]}\n'));
   t.not(a.version, b.version);
   t.equal(a.scanner, b.scanner);

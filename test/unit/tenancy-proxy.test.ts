@@ -11,6 +11,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, startTestProxy, startUpstream } from '../integration/proxy-harness';
+import { waitFor } from '../envtest/wait';
 
 const directory = (teamBTenant: string) => `apiVersion: kubedlp.io/v1alpha1
 kind: TenantDirectory
@@ -102,11 +103,12 @@ t.test('exceptions and a directory reload open the way without a restart', async
 
   proxy.rewriteProfile(profile('Protect'));
   const url = `http://127.0.0.2:${port}/reload`;
+  const answers = (status: number) => async () => (await request(proxy.port, { path: url })).status === status;
   // Wait for the profile reload to take effect (observed, not timed).
-  while ((await request(proxy.port, { path: url })).status !== 403) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(answers(403), { what: 'the profile without the exception to deny team-b (403)', intervalMs: 20 });
 
   dir.rewrite('test-tenant');
-  while ((await request(proxy.port, { path: url })).status !== 200) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(answers(200), { what: 'the directory moving team-b into our tenant to allow it (200)', intervalMs: 20 });
   t.pass('team-b moved to our tenant: allowed after the directory reload');
   t.match(proxy.logText(), /tenant directory reloaded/);
 });

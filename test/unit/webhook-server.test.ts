@@ -2,7 +2,7 @@
 // (413), media type (415), method and path, undecodable reviews (400), the
 // request UID echoed, exceptions answered per failure policy and counted, and
 // a certificate swapped while serving.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import https from 'node:https';
 import { Registry } from 'prom-client';
 import { createCertificateAuthority, issueServingCertificate, type KeyPair } from '../../operator/certs/openssl';
@@ -106,7 +106,7 @@ async function certs() {
   return pki;
 }
 
-async function serve(t: Tap.Test, maxBodyBytes?: number) {
+async function serve(t: Test, maxBodyBytes?: number) {
   const p = await certs();
   const metrics = new WebhookMetrics(new Registry());
   const server = new WebhookServer({ handler: handler(metrics), metrics, log: silentLogger, identity: p.serving, maxBodyBytes });

@@ -18,3 +18,4 @@ export {
   type DecodeViewsResult,
   type ViewOptions,
 } from './views';
+export { normalizeText, detectUtf16, MIN_JOINED_DIGITS } from './normalize';

@@ -1,6 +1,7 @@
 // Decoded views of a payload: every way the bytes could be hiding text behind
 // an encoding (percent, form, JSON escapes, base64, multipart parts,
-// transfer encodings, embedded compression), each with a map back to raw
+// transfer encodings, embedded compression, and the normalized view of
+// normalize.ts), each with a map back to raw
 // offsets so findings in a view are reported where the raw bytes are.
 import { createHash } from 'node:crypto';
 import { decodeBase64, findBase64Runs, splitRunAtSlashes, type Base64Run } from './base64';
@@ -9,6 +10,7 @@ import { decodeJsonEscapes, looksLikeJson } from './json-escapes';
 import { multipartBoundary, splitMultipart } from './multipart';
 import { OffsetMapBuilder, type Decoded } from './offset-map';
 import { decodePercent, type PlusRule } from './percent';
+import { normalizeText, detectUtf16 } from './normalize';
 import { decodeQuotedPrintable } from './quoted-printable';
 import { looksLikeText } from './text-heuristics';
 
@@ -213,14 +215,23 @@ function* decodings(node: Node, seenRuns: ReadonlySet<string>, budget: number, p
     }
   }
 
+  // What a reader sees (full-width digits, zero-width characters, entities,
+  // split digit runs, UTF-16): a view of text only, and never of itself.
+  const text = looksLikeText(data);
+  if ((text || detectUtf16(data) !== null) && !node.name.endsWith('normalized')) {
+    const normalized = normalizeText(data);
+    if (normalized) yield { kind: 'normalized', decoded: normalized, contentType: node.contentType };
+  }
+
   // Percent and JSON escapes are text encodings: in binary (an image, a
   // zip) a `%41` or `\n` is a coincidence, and a whole-body view of it would
   // only double the scanning work.
-  if (looksLikeText(data)) {
+  if (text) {
     const percent = decodePercent(data, node.plus);
     if (percent) yield { kind: node.plus === 'all' ? 'form' : 'percent', decoded: percent };
 
-    if (looksLikeJson(data, node.contentType)) {
+    // `\u0034` spells text out in any body, not only in a JSON document.
+    if (looksLikeJson(data, node.contentType) || data.includes(UNICODE_ESCAPE)) {
       const json = decodeJsonEscapes(data);
       if (json) yield { kind: 'json', decoded: json, contentType: node.contentType };
     }
@@ -251,6 +262,8 @@ function decodeRun(node: Node, run: Base64Run, seenRuns: ReadonlySet<string>): '
   const useful = looksLikeText(decoded.data) || isCompressedStream(decoded.data);
   return { decoded: useful ? decoded : null, runKey };
 }
+
+const UNICODE_ESCAPE = Buffer.from('\\u');
 
 /** Output a random stream must produce before failing for us to believe it is compressed data. */
 const COMPRESSED_EVIDENCE_BYTES = 4096;

@@ -37,22 +37,37 @@ export const CLOUD_CREDENTIAL_DETECTORS: readonly DetectorSpec[] = [
     severity: 'critical',
     action: 'block',
     caseInsensitive: true,
-    patterns: [String.raw`secret[_-]?(?:access[_-]?)?key${ASSIGN}([A-Za-z0-9/+]{40})${notFollowedBy('A-Za-z0-9/+=')}`],
+    patterns: [
+      // `aws_secret_access_key = ...`, `"SecretAccessKey": "..."`, and the bare `"secret": "..."` of SDK JSON.
+      String.raw`secret(?:[_-]?(?:access[_-]?)?key)?${ASSIGN}([A-Za-z0-9/+]{40})${notFollowedBy('A-Za-z0-9/+=')}`,
+      // STS and IAM XML responses: `<SecretAccessKey>...</SecretAccessKey>`.
+      String.raw`secret[_-]?(?:access[_-]?)?key>[ \t\r\n]{0,8}([A-Za-z0-9/+]{40})[ \t\r\n]{0,8}<`,
+      // YAML block scalar: `secret_access_key: |` then the value on its own indented line.
+      String.raw`secret[_-]?(?:access[_-]?)?key["']?[ \t]{0,4}:[ \t]{0,4}[|>][-+]?[ \t]{0,4}\r?\n[ \t]{1,16}([A-Za-z0-9/+]{40})${notFollowedBy('A-Za-z0-9/+=')}`,
+      // The console's credentials CSV (and any `key id,secret` pair): anchored on the key id before it.
+      String.raw`\b(?:AKIA|ASIA)[A-Z2-7]{16}[ \t]{0,2}[,;\t|][ \t]{0,2}["']?([A-Za-z0-9/+]{40})${notFollowedBy('A-Za-z0-9/+=')}`,
+    ],
     valueGroup: 1,
     validator: 'aws-secret-key',
     minEntropy: 4.0,
     contextWords: ['aws', 'amazon', 'iam', 's3', 'sts'],
-    description: 'AWS secret access keys assigned to a *secret_access_key / SecretAccessKey name.',
+    description: 'AWS secret access keys: assigned to a *secret_access_key / SecretAccessKey / secret name (env, JSON, YAML block scalars, XML) or after their key id (console CSV).',
     examples: {
       positive: [
         `[default]\naws_secret_access_key = ${awsSecret('aws-secret-1')}\n`,
         `{"SecretAccessKey": "${awsSecret('aws-secret-2')}", "SessionToken": "x"}`,
         `AWS_SECRET_ACCESS_KEY=${awsSecret('aws-secret-3')}`,
+        `<Credentials><SecretAccessKey>${awsSecret('aws-secret-4')}</SecretAccessKey></Credentials>`,
+        `Access key ID,Secret access key\nAKIA${synth('aws-secret-5', BASE32, 16)},${awsSecret('aws-secret-6')}\n`,
+        `aws:\n  secret_access_key: |\n    ${awsSecret('aws-secret-7')}\n`,
+        `{"access_key": "AKIA${synth('aws-secret-8', BASE32, 16)}", "secret": "${awsSecret('aws-secret-9')}"}`,
       ],
       negative: [
         'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
         'secret_key = da39a3ee5e6b4b0d3255bfef95601890afd80709',
         'secret_access_key: ${AWS_SECRET_ACCESS_KEY}',
+        '<SecretAccessKey>${AWS_SECRET_ACCESS_KEY}</SecretAccessKey>',
+        `AKIAIOSFODNN7EXAMPLE,${'x'.repeat(40)}`,
       ],
     },
   },

@@ -8,6 +8,10 @@ import { CRYPTO_WALLET_DETECTORS } from './crypto-wallets';
 import { GENERIC_SECRET_DETECTORS } from './generic-secrets';
 import { HTTP_CREDENTIAL_DETECTORS } from './http-credentials';
 import { NATIONAL_ID_DETECTORS } from './national-ids';
+import { AMERICAS_ID_DETECTORS } from './national-ids-americas';
+import { APAC_ID_DETECTORS } from './national-ids-apac';
+import { EUROPE_ID_DETECTORS } from './national-ids-europe';
+import { NETWORK_DETECTORS } from './network-identifiers';
 import { PCI_DETECTORS } from './pci';
 import { PII_DETECTORS } from './pii';
 import { PRIVATE_KEY_DETECTORS } from './private-keys';
@@ -20,7 +24,8 @@ export const DETECTOR_FAMILIES: Readonly<Record<string, readonly DetectorSpec[]>
   pci: PCI_DETECTORS,
   banking: BANKING_DETECTORS,
   pii: PII_DETECTORS,
-  'national-ids': NATIONAL_ID_DETECTORS,
+  'national-ids': [...NATIONAL_ID_DETECTORS, ...AMERICAS_ID_DETECTORS, ...EUROPE_ID_DETECTORS, ...APAC_ID_DETECTORS],
+  network: NETWORK_DETECTORS,
   'crypto-wallets': CRYPTO_WALLET_DETECTORS,
   'private-keys': PRIVATE_KEY_DETECTORS,
   'cloud-credentials': CLOUD_CREDENTIAL_DETECTORS,

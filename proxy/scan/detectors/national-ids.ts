@@ -11,12 +11,14 @@ export const NATIONAL_ID_DETECTORS: readonly DetectorSpec[] = [
     category: 'pii',
     severity: 'high',
     action: 'block',
+    // People and forms write it in lower case too (`ab123456c`, `ab 12 34 56 c`).
+    caseInsensitive: true,
     patterns: [String.raw`\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]\b`],
     validator: 'uk-nino',
     contextWords: ['national insurance', 'nino', 'ni number', 'nin'],
     description: 'National Insurance numbers; HMRC prefix rules reject unallocated and administrative prefixes.',
     examples: {
-      positive: ['nino: AB123456C', 'NI number JG 10 37 48 A'],
+      positive: ['nino: AB123456C', 'NI number JG 10 37 48 A', 'nino: ab123456c', 'ni no jg 10 37 48 a'],
       negative: ['nino: GB123456A', 'nino: QQ123456C', 'nino: AB 123456 C'],
     },
   },

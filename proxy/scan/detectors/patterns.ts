@@ -36,3 +36,16 @@ export function boundedRun(atom: string, min: number, max: number): string {
   }
   return parts.join('');
 }
+
+/**
+ * `<label> [no.|number|#] [:=#"'] <value>`: an identifier that is only a run
+ * of digits counts when its label stands right before it (`SSN: 536221234`,
+ * `NHS no 943 476 5919`, `"pesel": "..."`). The value is capture group 1, so
+ * detectors using this set `valueGroup: 1` and enable `caseInsensitive`.
+ * Labels are ASCII words; nothing but punctuation and blanks may sit between
+ * label and value, so `single 123...` never counts as `sin`.
+ */
+export function labelled(labels: readonly string[], value: string): string {
+  const words = labels.map((l) => l.replace(/ /g, '[ _.-]?')).join('|');
+  return String.raw`\b(?:${words})(?:[ _.-]?(?:number|num|nr|no|#))?\.?["']?[ \t]{0,3}(?:[:=#-][ \t]{0,3}|is[ \t]{1,3})?["']?(${value})`;
+}

@@ -15,11 +15,14 @@ export const PCI_DETECTORS: readonly DetectorSpec[] = [
     action: 'block',
     // The first digit is limited to those the issuer table uses (2-6, 8): it
     // keeps millisecond timestamps (13 digits starting with 1), ubiquitous in
-    // JSON, from becoming candidates.
+    // JSON, from becoming candidates. UATP, the one scheme starting with 1,
+    // has its own 15-digit patterns (no timestamp has 15 digits).
     patterns: [
       String.raw`\b[2-68][0-9]{12,18}\b`,
       // 4-4-4-4(-3), Amex 4-6-5, Diners 4-6-4: one separator kind, checked by the validator.
       String.raw`\b[2-68][0-9]{3}[ -][0-9]{4,6}[ -][0-9]{4,5}(?:[ -][0-9]{1,4}){0,2}\b`,
+      String.raw`\b1[0-9]{14}\b`,
+      String.raw`\b1[0-9]{3}[ -][0-9]{6}[ -][0-9]{5}\b`,
     ],
     validator: 'luhn-card',
     contextWords: CARD_CONTEXT,
@@ -30,6 +33,8 @@ export const PCI_DETECTORS: readonly DetectorSpec[] = [
         '{"pan": "5555 5555 5555 4444", "cvv": "123"}',
         'Amex on file: 3782-822463-10005',
         'charge 6011111111111117 now',
+        'UATP 1354-123456-78903',
+        'dankort: 5019 7170 1010 3742',
       ],
       negative: [
         'card_number=4111111111111112', // Luhn fails

@@ -9,7 +9,7 @@
 // end per key; where both match, the overlap keeps the longer one.
 import type { DetectorSpec } from '../types';
 import { bech32Encode, eightToFiveBits } from '../validators/bech32';
-import { boundedRun } from './patterns';
+import { boundedRun, notFollowedBy } from './patterns';
 import { BASE64, pemBlock, synth } from './synthetic';
 
 /** A line break, raw or JSON-escaped, or the spaces a flattened env var leaves. */
@@ -98,6 +98,41 @@ function puttyKey(seed: string): string {
 
 export const PRIVATE_KEY_DETECTORS: readonly DetectorSpec[] = [
   ...PEM_KINDS.map(pemDetector),
+  {
+    id: 'secret.private-key-body',
+    name: 'Private key body without PEM armour',
+    category: 'secret',
+    severity: 'critical',
+    action: 'block',
+    // The base64 of a private key's DER starts with fixed bytes: the SEQUENCE
+    // header, version 0 (or 1 for SEC1) and, for PKCS#8, the algorithm OID.
+    // Public keys and certificates never start this way (SPKI has no version
+    // field), so these prefixes prove a private key even when the BEGIN/END
+    // lines were stripped (env vars, YAML block scalars, JSON fields).
+    patterns: [
+      String.raw`\bMII[A-Za-z0-9+/]{3}IBAAKC[A-Za-z0-9+/]{20,64}${notFollowedBy('A-Za-z0-9+/')}`,
+      String.raw`\bMII[A-Za-z0-9+/]{3}IBADANBgkqhkiG9w0BAQEFAASC[A-Za-z0-9+/]{20,64}${notFollowedBy('A-Za-z0-9+/')}`,
+      String.raw`\bMHcCAQEEI[A-Za-z0-9+/]{20,67}${notFollowedBy('A-Za-z0-9+/')}`,
+      String.raw`\bMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg[A-Za-z0-9+/]{16}`,
+      String.raw`\bMC4CAQAwBQYDK2VwBCIEI[A-Za-z0-9+/]{20,43}`,
+    ],
+    validator: 'token',
+    minEntropy: 3.5,
+    contextWords: ['private', 'key', 'pem', 'tls', 'ssh'],
+    description: 'RSA (PKCS#1, PKCS#8), EC (SEC1, PKCS#8 P-256) and Ed25519 private key bodies recognised by their DER prefix, with or without BEGIN/END lines.',
+    examples: {
+      positive: [
+        `TLS_KEY=MIIEpAIBAAKCAQEA${synth('pkb-1', BASE64, 48)}\n`,
+        `key: |\n  MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ${synth('pkb-2', BASE64, 14)}\n  ${synth('pkb-3', BASE64, 64)}\n`,
+        `"ec": "MHcCAQEEI${synth('pkb-4', BASE64, 55)}"`,
+      ],
+      negative: [
+        `-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA${synth('pkb-5', BASE64, 20)}\n-----END PUBLIC KEY-----`,
+        `-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIE${synth('pkb-6', BASE64, 44)}\n-----END CERTIFICATE-----`,
+        'MIIEpAIBAAKCAQEAxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+      ],
+    },
+  },
   {
     id: 'secret.private-key-pgp',
     name: 'PGP private key block',

@@ -45,3 +45,34 @@ export function digitValue(d: Uint8Array, from: number, to: number): number {
   for (let i = from; i < to; i++) v = v * 10 + d[i];
   return v;
 }
+
+/**
+ * Whether the first n collected digits pass the Luhn (mod 10) check;
+ * `offset` adds the contribution of a fixed prefix (the US NPI's 80840).
+ */
+export function luhnValid(d: Uint8Array, n: number, offset = 0): boolean {
+  let sum = offset;
+  for (let i = 0; i < n; i++) {
+    let v = d[n - 1 - i];
+    if (i % 2 === 1) {
+      v *= 2;
+      if (v > 9) v -= 9;
+    }
+    sum += v;
+  }
+  return sum % 10 === 0;
+}
+
+/** Sum of digit[i] * weights[i] over the weights' length. */
+export function weightedSum(d: Uint8Array, weights: readonly number[], from = 0): number {
+  let s = 0;
+  for (let i = 0; i < weights.length; i++) s += d[from + i] * weights[i];
+  return s;
+}
+
+/** Whether day/month (1-based) form a calendar date in that (4-digit) year. */
+export function isDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const days = [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  return day <= days[month - 1];
+}

@@ -3,6 +3,11 @@
 // they are stable: add new ones, never rename.
 import type { Validator } from '../types';
 import { ageSecretKey } from './age-secret-key';
+import { caSin, usAbaRouting, usItin, usNpi } from './americas-ids';
+import { auMedicare, auTfn, cnResidentId, inPan, krRrn, sgNric } from './apac-ids';
+import { beNationalNumber, fiHetu, iePps, plPesel, ptNif, roCnp, sePersonnummer } from './eu-ids';
+import { ipAddress, macAddress } from './network-addresses';
+import { ukNhsNumber } from './uk-nhs';
 import { awsAccessKeyId, awsSecretKey } from './aws';
 import { azureSasSignature } from './azure-sas';
 import { brCpf } from './br-cpf';
@@ -47,6 +52,26 @@ export const VALIDATORS: Readonly<Record<string, Validator>> = Object.freeze({
   'it-codice-fiscale': itCodiceFiscale,
   'br-cpf': brCpf,
   'in-aadhaar': inAadhaar,
+  'us-itin': usItin,
+  'us-npi': usNpi,
+  'us-aba-routing': usAbaRouting,
+  'ca-sin': caSin,
+  'uk-nhs-number': ukNhsNumber,
+  'pl-pesel': plPesel,
+  'se-personnummer': sePersonnummer,
+  'fi-hetu': fiHetu,
+  'be-national-number': beNationalNumber,
+  'ro-cnp': roCnp,
+  'pt-nif': ptNif,
+  'ie-pps': iePps,
+  'in-pan': inPan,
+  'sg-nric': sgNric,
+  'au-tfn': auTfn,
+  'au-medicare': auMedicare,
+  'cn-resident-id': cnResidentId,
+  'kr-rrn': krRrn,
+  'ip-address': ipAddress,
+  'mac-address': macAddress,
   // crypto wallets and keys
   'btc-address': btcAddress,
   'btc-wif': btcWif,

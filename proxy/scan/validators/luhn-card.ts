@@ -42,6 +42,9 @@ export const ISSUER_RANGES: readonly IssuerRange[] = [
   { brand: 'maestro', prefixDigits: 4, from: 6761, to: 6763, lengths: r(12, 19) },
   { brand: 'rupay', prefixDigits: 2, from: 60, to: 60, lengths: [16] },
   { brand: 'rupay', prefixDigits: 3, from: 508, to: 508, lengths: [16] },
+  // Airline cards (UATP): the only scheme starting with 1, always 15 digits.
+  { brand: 'uatp', prefixDigits: 1, from: 1, to: 1, lengths: [15] },
+  { brand: 'dankort', prefixDigits: 4, from: 5019, to: 5019, lengths: [16] },
 ];
 
 const MIN_LENGTH = 12;

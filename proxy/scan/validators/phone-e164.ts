@@ -1,6 +1,10 @@
 // International phone numbers (+country code, E.164: at most 15 digits).
 // Separators are allowed as people write them; what the validator rejects
-// is digit counts no plan uses and filler such as +1 111 111 1111.
+// is filler such as +1 111 111 1111, and then anything the country's
+// numbering plan does not assign (libphonenumber's metadata: area codes,
+// lengths and number types per country), so `+44 20 1234` or `+1 123 ...`
+// fail although their digit count looks plausible.
+import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import type { Validator } from '../types';
 import { longestAscendingRun, longestRepeatRun } from './placeholders';
 
@@ -18,5 +22,6 @@ export const phoneE164: Validator = (candidate) => {
   }
   if (openParens !== 0) return false;
   if (digits.length < 8 || digits.length > 15 || digits[0] === '0') return false;
-  return longestRepeatRun(digits) < 7 && longestAscendingRun(digits) < 7;
+  if (longestRepeatRun(digits) >= 7 || longestAscendingRun(digits) >= 7) return false;
+  return isValidPhoneNumber('+' + digits);
 };

@@ -29,11 +29,19 @@ export function longestAscendingRun(s: string): number {
 // Case-sensitive on purpose: in a random base62 token these exact spellings
 // are vanishingly rare, while a case-insensitive "example" would also hit
 // mixed-case noise.
-const TOKEN_MARKERS = ['EXAMPLE', 'example', 'Example', 'REDACTED', 'redacted', 'PLACEHOLDER', 'placeholder', 'XXXXXX', 'xxxxxx', '******'];
+const TOKEN_MARKERS = [
+  'EXAMPLE', 'example', 'Example', 'REDACTED', 'redacted', 'PLACEHOLDER', 'placeholder', 'XXXXXX', 'xxxxxx', '******',
+  'DUMMY', 'dummy', 'Dummy', 'FAKE', 'fake', 'Fake',
+];
+
+// Values vendors publish in their own documentation, copied into countless
+// READMEs and tests; never a live credential.
+const PUBLISHED_EXAMPLES = new Set(['sk_test_4eC39HqLyjWDarjtT1zdp7dc', 'rk_test_4eC39HqLyjWDarjtT1zdp7dc', 'pk_test_TYooMQauvdEDq54NiTphI7jx']);
 
 /** For random tokens: true when the value is obviously made up. */
 export function isPlaceholderToken(s: string): boolean {
   if (longestRepeatRun(s) >= 8 || longestAscendingRun(s) >= 8) return true;
+  if (PUBLISHED_EXAMPLES.has(s)) return true;
   for (const m of TOKEN_MARKERS) if (s.includes(m)) return true;
   return false;
 }
@@ -41,7 +49,7 @@ export function isPlaceholderToken(s: string): boolean {
 // Lower-case needles matched against a lower-cased value.
 const VALUE_MARKERS = [
   'redacted', 'placeholder', 'example', 'changeme', 'change_me', 'change-me', 'replace_me', 'replaceme',
-  'your_', 'your-', 'yourpassword', 'xxxx', '****', '....', '<', '>', '${', '{{', '%s', '%(', '$(', 'dummy', 'notreal',
+  'your_', 'your-', 'yourpassword', 'xxxx', '****', '....', '<', '>', '${', '{{', '#{', '%s', '%(', '$(', 'dummy', 'notreal',
   'not_real', 'fake', 'sample', 'masked', 'secret_here', 'token_here', 'password_here', 'todo', 'fixme', 'insert',
 ];
 
@@ -59,10 +67,31 @@ export function isPlaceholderValue(s: string): boolean {
   if (first === 0x24 /* $ */ || (first === 0x25 /* % */ && s.charCodeAt(s.length - 1) === 0x25)) return true;
   if (first === 0x40 /* @ */ && s.charCodeAt(s.length - 1) === 0x40) return true;
   if (longestRepeatRun(s) === s.length) return true;
+  // `1234567890abcdef`, `abcdefgh`: keyboard walks, not secrets.
+  if (longestAscendingRun(s) >= 6 || longestRepeatRun(s) >= 6) return true;
+  if (isDottedReference(s)) return true;
   const lower = s.toLowerCase();
   if (VALUE_WORDS.has(lower)) return true;
   for (const m of VALUE_MARKERS) if (lower.includes(m)) return true;
   return false;
+}
+
+/**
+ * `process.env.CLIENT_SECRET`, `settings.SECRET_KEY`, `config.db.password`:
+ * a property path that names where the value lives. Each dot-separated part
+ * is a plain identifier (letters, digits, `_`, starting with a letter) and
+ * at least one part is a recognisable word (all lower case or all upper).
+ */
+export function isDottedReference(s: string): boolean {
+  if (s.indexOf('.') < 0) return false;
+  const parts = s.split('.');
+  if (parts.length < 2) return false;
+  let wordLike = 0;
+  for (const p of parts) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(p)) return false;
+    if (/^[a-z_]+$/.test(p) || /^[A-Z_]+$/.test(p)) wordLike++;
+  }
+  return wordLike >= parts.length - 1;
 }
 
 /**

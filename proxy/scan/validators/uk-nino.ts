@@ -6,8 +6,9 @@ const NEVER_FIRST = 'DFIQUV';
 const NEVER_SECOND = 'DFIOQUV';
 const UNALLOCATED_PREFIXES = new Set(['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ']);
 
-/** `AB123456C` or `AB 12 34 56 C`; spacing must be all or nothing. */
-export const ukNino: Validator = (candidate) => {
+/** `AB123456C` or `AB 12 34 56 C`, any case; spacing must be all or nothing. */
+export const ukNino: Validator = (raw) => {
+  const candidate = raw.toUpperCase();
   let compact = '';
   let spaces = 0;
   for (let i = 0; i < candidate.length; i++) {

@@ -8,10 +8,10 @@ import { allSameDigit, collectDigits, collected, digitValue } from './digits';
 const WELL_KNOWN = new Set(['078051120', '219099999', '123456789']);
 
 export const usSsn: Validator = (candidate) => {
-  const n = collectDigits(candidate, '- ');
+  const n = collectDigits(candidate, '- .');
   if (n !== 9) return false;
   const d = collected();
-  // A separated SSN is written 3-2-4; the pattern allows either separator.
+  // A separated SSN is written 3-2-4 with one separator kind (`-`, space or `.`).
   if (candidate.length !== 9 && candidate.length !== 11) return false;
   if (candidate.length === 11) {
     const sep = candidate.charCodeAt(3);

@@ -113,4 +113,19 @@ export const DEVELOPER_PLATFORM_DETECTORS: readonly DetectorSpec[] = [
       negative: [`sqp_${'0'.repeat(40)}`, 'sqp_abc'],
     },
   }),
+  vendorToken({
+    id: 'secret.nuget-config-password',
+    name: 'NuGet.config cleartext password',
+    caseInsensitive: true,
+    patterns: [String.raw`<add[ \t]{1,8}key[ \t]{0,4}=[ \t]{0,4}["']ClearTextPassword["'][ \t]{1,8}value[ \t]{0,4}=[ \t]{0,4}["']([^"'\r\n]{1,200})["']`],
+    valueGroup: 1,
+    validator: 'generic-secret',
+    minEntropy: 2.5,
+    contextWords: ['nuget', 'packageSourceCredentials', 'ClearTextPassword'],
+    description: 'Feed passwords (often personal access tokens) stored in clear in a NuGet.config <packageSourceCredentials> section.',
+    examples: {
+      positive: [`<packageSourceCredentials><feed><add key="Username" value="ci" /><add key="ClearTextPassword" value="${synth('nugetcfg-1', BASE62, 24)}" /></feed></packageSourceCredentials>`, `<add key='ClearTextPassword' value='Tr0ub4dor&3xyz'/>`],
+      negative: ['<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />', '<add key="ClearTextPassword" value="$(NugetPassword)" />', '<add key="ClearTextPassword" value="password" />'],
+    },
+  }),
 ];

@@ -3,6 +3,7 @@
 // generic and cloud-provider detectors.
 import type { DetectorSpec } from '../../types';
 import { AI_PLATFORM_DETECTORS } from './ai-platforms';
+import { COLLABORATION_DETECTORS } from './collaboration';
 import { DEVELOPER_PLATFORM_DETECTORS } from './developer-platforms';
 import { INFRASTRUCTURE_DETECTORS } from './infrastructure';
 import { MESSAGING_DETECTORS } from './messaging';
@@ -20,4 +21,5 @@ export const VENDOR_TOKEN_DETECTORS: readonly DetectorSpec[] = [
   ...INFRASTRUCTURE_DETECTORS,
   ...OBSERVABILITY_DETECTORS,
   ...SAAS_DETECTORS,
+  ...COLLABORATION_DETECTORS,
 ];

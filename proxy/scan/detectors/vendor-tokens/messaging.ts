@@ -183,4 +183,40 @@ export const MESSAGING_DETECTORS: readonly DetectorSpec[] = [
       negative: [`xkeysib-${'0'.repeat(64)}-${'A'.repeat(16)}`, 'xkeysib-short'],
     },
   }),
+  vendorToken({
+    id: 'secret.slack-legacy-token',
+    name: 'Slack legacy token',
+    // Legacy workspace (xoxa-, xoxr-), legacy user/workspace (xoxs-, xoxo-)
+    // and legacy bot (xoxb-<id>-<secret>) tokens, still accepted by old apps.
+    patterns: [
+      String.raw`\bxox[ar]-(?:[0-9]-)?[0-9A-Za-z]{8,48}(?:-[0-9A-Za-z]{8,64}){0,3}\b`,
+      String.raw`\bxox[os]-[0-9]{6,14}-[0-9]{6,14}-[0-9]{6,14}-[a-fA-F0-9]{16,64}\b`,
+      String.raw`\bxoxb-[0-9]{8,14}-[A-Za-z0-9]{18,26}\b`,
+    ],
+    contextWords: ['slack', 'legacy', 'workspace'],
+    description: 'Slack legacy workspace, legacy user and legacy bot tokens.',
+    examples: {
+      positive: [`SLACK_TOKEN=xoxa-2-${synth('xoxa-1', DIGITS, 12)}-${synth('xoxa-2', DIGITS, 12)}-${synth('xoxa-3', HEX, 64)}`, `token: xoxr-${synth('xoxr-1', BASE62, 40)}`, `xoxs-${synth('xoxs-1', DIGITS, 10)}-${synth('xoxs-2', DIGITS, 11)}-${synth('xoxs-3', DIGITS, 12)}-${synth('xoxs-4', HEX, 64)}`, `xoxb-${synth('xoxbl-1', DIGITS, 10)}-${synth('xoxbl-2', BASE62, 24)}`],
+      negative: ['xoxa-your-token-here', `xoxr-${'x'.repeat(40)}`, 'xoxo-1-2-3-abc'],
+    },
+  }),
+  vendorToken({
+    id: 'secret.discord-client-credentials',
+    name: 'Discord client id, secret or API key',
+    caseInsensitive: true,
+    // No prefix: only next to a discord-ish variable name.
+    patterns: [
+      String.raw`discord[A-Za-z0-9_.-]{0,24}${ASSIGN}([0-9]{17,20})\b`,
+      String.raw`discord[A-Za-z0-9_.-]{0,24}${ASSIGN}([A-Za-z0-9_-]{32})${notFollowedBy('A-Za-z0-9_-')}`,
+      String.raw`discord[A-Za-z0-9_.-]{0,24}${ASSIGN}([a-f0-9]{64})\b`,
+    ],
+    valueGroup: 1,
+    minEntropy: 2.5,
+    contextWords: ['discord', 'client_id', 'client_secret', 'public_key'],
+    description: 'Discord application client ids (snowflakes), client secrets and API/public keys next to a Discord variable name.',
+    examples: {
+      positive: [`DISCORD_CLIENT_ID=1${synth('dcc-1', DIGITS, 17)}`, `discord_client_secret: "${synth('dcc-2', BASE64URL, 32)}"`, `DISCORD_API_KEY=${synth('dcc-3', HEX, 64)}`],
+      negative: ['DISCORD_CLIENT_ID=your_client_id', `discord_api_key = ${'f'.repeat(64)}`, `CLIENT_ID=1${synth('dcc-4', DIGITS, 17)}`],
+    },
+  }),
 ];

@@ -114,4 +114,15 @@ export const OBSERVABILITY_DETECTORS: readonly DetectorSpec[] = [
       negative: [`dt0c01.${'X'.repeat(24)}.${'X'.repeat(64)}`, 'dt0c01.SHORT.SHORT'],
     },
   }),
+  vendorToken({
+    id: 'secret.newrelic-browser-api-token',
+    name: 'New Relic browser API token',
+    patterns: [String.raw`\bNRJS-[a-f0-9]{19}\b`],
+    contextWords: ['newrelic', 'new relic', 'browser'],
+    description: 'New Relic browser (NRJS-) API tokens.',
+    examples: {
+      positive: [`NEW_RELIC_BROWSER_KEY=NRJS-${synth('nrjs-1', HEX, 19)}`, `"licenseKey": "NRJS-${synth('nrjs-2', HEX, 19)}"`],
+      negative: [`NRJS-${'0'.repeat(19)}`, 'NRJS-short'],
+    },
+  }),
 ];

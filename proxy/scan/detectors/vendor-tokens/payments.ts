@@ -105,4 +105,28 @@ export const PAYMENT_DETECTORS: readonly DetectorSpec[] = [
       negative: [`shpca_${'0'.repeat(32)}`, `shppa_${synth('shppa-2', HEX, 16)}`],
     },
   }),
+  vendorToken({
+    id: 'secret.stripe-test-key',
+    name: 'Stripe test-mode secret key',
+    severity: 'medium',
+    action: 'monitor',
+    patterns: [String.raw`\b(?:sk|rk)_test_[A-Za-z0-9]{24,247}\b`],
+    contextWords: ['stripe', 'sk_test', 'test mode'],
+    description: 'Stripe test-mode secret and restricted keys: no live money, but full access to the test account and its data. Monitored by default.',
+    examples: {
+      positive: [`STRIPE_SECRET_KEY=sk_test_${synth('stripe-t1', BASE62, 99)}`, `"key": "rk_test_${synth('stripe-t2', BASE62, 24)}"`],
+      negative: ['sk_test_xxxxxxxxxxxxxxxxxxxxxxxx', 'sk_test_4eC39HqLyjWDarjtT1zdp7dc'],
+    },
+  }),
+  vendorToken({
+    id: 'secret.easypost-api-key',
+    name: 'EasyPost API key',
+    patterns: [String.raw`\bEZ[AT]K[A-Za-z0-9]{54}\b`],
+    contextWords: ['easypost', 'shipping'],
+    description: 'EasyPost production (EZAK) and test (EZTK) API keys.',
+    examples: {
+      positive: [`EASYPOST_API_KEY=EZAK${synth('ezak-1', BASE62, 54)}`, `api_key: EZTK${synth('ezak-2', BASE62, 54)}`],
+      negative: [`EZAK${'x'.repeat(54)}`, 'EZAKshort'],
+    },
+  }),
 ];

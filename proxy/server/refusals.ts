@@ -1,0 +1,33 @@
+// What the proxy answers when it refuses an exchange, in one table: the
+// status and the `error` word of the JSON body for every decision that
+// refuses. Bodies name detectors and reasons, never matched values.
+import type { ServerResponse } from 'node:http';
+import { sendJson } from '../http/responses';
+import { detectorIds, type Verdict } from '../inspect-pipeline/verdict';
+import type { Decision } from './decision';
+import type { RequestContext } from './request-context';
+
+export const REFUSAL_STATUS: Readonly<Partial<Record<Decision, { status: number; error: string }>>> = {
+  // A finding, or content that cannot be inspected, in a blocking profile.
+  blocked: { status: 403, error: 'blocked' },
+  // Found after forwarding began; answered when the response has not started.
+  blocked_late: { status: 403, error: 'blocked' },
+  denied_destination: { status: 403, error: 'denied_destination' },
+  denied_cross_tenant: { status: 403, error: 'denied_cross_tenant' },
+  error: { status: 502, error: 'upstream_failed' },
+};
+
+/**
+ * Settle the exchange with a refusing verdict and answer it. Returns false
+ * when the response had already started (the caller cuts the connection).
+ */
+export function refuseBody(res: ServerResponse, ctx: RequestContext, verdict: Verdict, bodyLeftUnread: boolean): boolean {
+  ctx.settle(verdict.decision, verdict.reason);
+  const { status, error } = REFUSAL_STATUS[verdict.decision] ?? { status: 403, error: 'blocked' };
+  return sendJson(
+    res,
+    status,
+    { error, requestId: ctx.id, detectors: detectorIds(verdict.findings.filter((f) => f.applied !== 'monitor')), reason: verdict.reason },
+    { requestId: ctx.id, close: bodyLeftUnread },
+  );
+}

@@ -1,0 +1,120 @@
+// The normalized view: each obfuscation a reader undoes at a glance is undone,
+// offsets map back to the raw bytes that held the value, plain text yields no
+// view, and (property) for any digit string hidden with any mix of the
+// obfuscations, the view holds the digits and maps them back to exactly the
+// raw span they were written in.
+import t from 'tap';
+import fc from 'fast-check';
+import { normalizeText, detectUtf16, decodeViews } from '../../proxy/scan/decode';
+import { createScanner } from '../../proxy/scan';
+import { inspectBuffer } from '../../proxy/scan/inspect';
+
+function viewOf(raw: Buffer): { text: string; rawOf(sub: string): string } {
+  const n = normalizeText(raw);
+  if (!n) throw new Error('no view');
+  const text = n.data.toString('utf8');
+  return {
+    text,
+    rawOf(sub: string) {
+      const i = n.data.indexOf(sub);
+      if (i < 0) throw new Error(`${sub} not in view`);
+      const [s, e] = n.map.toSource(i, i + Buffer.byteLength(sub));
+      return raw.subarray(s, e).toString('latin1');
+    },
+  };
+}
+
+t.test('each obfuscation is undone and maps back', async (t) => {
+  const cases: Array<[string, Buffer, string]> = [
+    ['full-width digits', Buffer.from('pan ４１１１１１１１１１１１１１１１ end'), '４１１１１１１１１１１１１１１１'],
+    ['zero-width between digits', Buffer.from('pan 4111\u200b1111\u200c1111\u2060111\ufeff1 end'), '4111\u200b1111\u200c1111\u2060111\ufeff1'],
+    ['decimal and hex entities', Buffer.from('pan &#52;&#x31;11111111111111 end'), '&#52;&#x31;11111111111111'],
+    ['dots', Buffer.from('pan 4111.1111.1111.1111 end'), '4111.1111.1111.1111'],
+    ['slashes', Buffer.from('pan 4111/1111/1111/1111 end'), '4111/1111/1111/1111'],
+    ['one digit per line (CRLF)', Buffer.from('pan\r\n' + '4111111111111111'.split('').join('\r\n') + '\r\nend'), '4111111111111111'.split('').join('\r\n')],
+    ['spaced single digits', Buffer.from('pan 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 end'), '4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1'],
+  ];
+  for (const [name, raw, rawValue] of cases) {
+    const v = viewOf(raw);
+    t.match(v.text, /4111111111111111/, `${name}: digits joined`);
+    t.equal(v.rawOf('4111111111111111'), Buffer.from(rawValue).toString('latin1'), `${name}: maps back to the raw value`);
+  }
+});
+
+t.test('UTF-16 bodies, with and without a BOM, both byte orders', async (t) => {
+  const text = 'ssn 536-22-1234 and card 4111111111111111';
+  const le = Buffer.from(text, 'utf16le');
+  const be = Buffer.from(le).swap16();
+  for (const [name, raw] of [['le', le], ['le+bom', Buffer.concat([Buffer.from([0xff, 0xfe]), le])], ['be', be], ['be+bom', Buffer.concat([Buffer.from([0xfe, 0xff]), be])]] as const) {
+    t.ok(detectUtf16(raw), `${name} detected`);
+    const v = viewOf(raw);
+    t.equal(v.text, text, `${name}: decoded`);
+    const span = v.rawOf('4111111111111111');
+    t.equal(span.length, 32, `${name}: 16 characters map to 32 raw bytes`);
+  }
+});
+
+t.test('NFKC letters and punctuation, dashes, entities that are not digits', async (t) => {
+  t.equal(viewOf(Buffer.from('Ｊｏｈｎ：＋４４　２０')).text, 'John:+44 20');
+  t.equal(viewOf(Buffer.from('536\u201322\u20121234')).text, '536-22-1234');
+  t.equal(viewOf(Buffer.from('a&amp;b &lt;x&gt; user&commat;example.com')).text, 'a&b <x> user@example.com');
+  t.equal(viewOf(Buffer.from('&#8203;4&#8203;')).text, '4', 'an entity for a zero-width character is dropped too');
+});
+
+t.test('nothing to normalize: no view', async (t) => {
+  for (const s of ['plain ascii text', 'version 1.2.3.4 on 2024/01/15, page 1 2', 'ip 10.0.0.1', 'R&D and &unknown; &#;', 'café ünïcödé stays']) {
+    t.equal(normalizeText(Buffer.from(s)), null, s);
+  }
+  t.equal(normalizeText(Buffer.alloc(0)), null, 'empty');
+});
+
+t.test('invalid UTF-8 bytes are kept and mapped 1:1', async (t) => {
+  const raw = Buffer.concat([Buffer.from('x\xff'.slice(0, 1)), Buffer.from([0xff, 0xc3]), Buffer.from(' ４１ ')]);
+  const n = normalizeText(raw)!;
+  t.ok(n, 'view');
+  t.same([...n.data.subarray(0, 3)], [0x78, 0xff, 0xc3]);
+  t.same(n.map.toSource(1, 2), [1, 2]);
+});
+
+t.test('property: hidden digit strings surface and map back exactly', async () => {
+  const obfuscate = fc.constantFrom<(d: string) => string>(
+    (d) => [...d].map((c) => String.fromCharCode(0xff10 + Number(c))).join(''),
+    (d) => [...d].join('\u200b'),
+    (d) => [...d].map((c, i) => (i % 2 ? `&#${c.charCodeAt(0)};` : c)).join(''),
+    (d) => d.replace(/(\d{4})(?=\d)/g, '$1.'),
+    (d) => [...d].join('\n'),
+    (d) => [...d].map((c) => `&#x${c.charCodeAt(0).toString(16)};`).join(''),
+  );
+  fc.assert(
+    fc.property(
+      fc.stringMatching(/^[1-9][0-9]{9,17}$/),
+      obfuscate,
+      fc.stringMatching(/^[a-z :]{0,12}$/),
+      fc.stringMatching(/^[a-z :]{0,12}$/),
+      (digits, hide, before, after) => {
+        const hidden = hide(digits);
+        const raw = Buffer.from(`${before} ${hidden} ${after}`);
+        const n = normalizeText(raw);
+        if (!n) return false;
+        const i = n.data.indexOf(digits);
+        if (i < 0) return false;
+        const [s, e] = n.map.toSource(i, i + digits.length);
+        return raw.subarray(s, e).toString('utf8') === hidden;
+      },
+    ),
+    { seed: 1414, numRuns: 400 },
+  );
+});
+
+t.test('registered as a decoded view and used by inspectBuffer (kube-dlp scan)', async (t) => {
+  const raw = Buffer.from('{"note": "card ４１１１ １１１１ １１１１ １１１１"}');
+  const { views } = decodeViews(raw, { contentType: 'application/json' });
+  t.ok(views.some((v) => v.view === 'normalized'), 'normalized view listed');
+  const scanner = createScanner({});
+  const result = inspectBuffer(scanner, raw, { contentType: 'application/json' });
+  const card = result.findings.find((f) => f.detector === 'pci.card-number');
+  t.ok(card, 'card found');
+  t.equal(card?.view, 'normalized');
+  t.equal(raw.subarray(card!.start, card!.end).toString('utf8'), '４１１１ １１１１ １１１１ １１１１', 'reported at the raw full-width span');
+  t.notOk(scanner.scan(raw).some((f) => f.detector === 'pci.card-number'), 'the raw bytes alone hide it');
+});

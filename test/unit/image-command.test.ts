@@ -1,0 +1,39 @@
+// The command the webhook injects must exist in the image the Dockerfile
+// builds: a mismatch ("executable file not found") only shows on a real node,
+// after every injected pod fails to start. The e2e proves it on a node; this
+// keeps the two files in step on every `make test`.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_INJECTION_CONFIG } from '../../operator/inject/inject';
+
+const ROOT = join(__dirname, '..', '..');
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+
+t.test('the injected executable is the one the final image links onto PATH', async (t) => {
+  const link = /\bln -s (\S+) \/usr\/local\/bin\/(\S+)/.exec(finalStage);
+  t.ok(link, 'the final stage links the launcher into /usr/local/bin');
+  if (!link) return;
+  const [, target, name] = link;
+  t.equal(DEFAULT_INJECTION_CONFIG.command[0], name, 'injected command');
+  t.equal(target, '/app/bin/kube-dlp.js');
+  t.match(finalStage, /COPY --from=build \/app\/bin\/ bin\//, 'the launcher is copied into /app/bin');
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(finalStage);
+  t.same(entrypoint && JSON.parse(entrypoint[1]), [name], 'the entry point runs the same executable');
+});
+
+t.test('the launcher runs through a link on PATH, as in the image', async (t) => {
+  const launcher = join(ROOT, 'bin', 'kube-dlp.js');
+  t.ok(statSync(launcher).mode & 0o111, 'the launcher is executable (COPY keeps the mode)');
+  const dir = mkdtempSync(join(tmpdir(), 'kube-dlp-path-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  symlinkSync(launcher, join(dir, DEFAULT_INJECTION_CONFIG.command[0]));
+  const out = execFileSync(DEFAULT_INJECTION_CONFIG.command[0], ['--help'], {
+    env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    encoding: 'utf8',
+  });
+  t.match(out, /init-iptables/, 'the CLI behind the link lists its commands');
+});

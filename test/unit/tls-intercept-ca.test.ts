@@ -1,0 +1,100 @@
+import t from 'tap';
+import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import tls from 'node:tls';
+import { InterceptCa } from '../../proxy/tls/intercept-ca';
+import { InterceptError } from '../../proxy/tls/errors';
+import { LeafCache } from '../../proxy/tls/leaf-cache';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+t.test('a created CA loads and mints leaves that verify against it, with the host as SAN', async (t) => {
+  const material = await InterceptCa.create({ commonName: 'tenant-a CA', lifetimeMs: 30 * DAY });
+  const ca = await InterceptCa.load(material);
+  const caCert = new X509Certificate(material.certPem);
+  t.ok(caCert.ca, 'CA:TRUE');
+  t.equal(createPrivateKey(material.keyPem).asymmetricKeyDetails?.namedCurve, 'prime256v1');
+  t.match(ca.subject, /CN=tenant-a CA/);
+
+  const leaf = await ca.mint('api.example.com');
+  const [leafPem] = leaf.chainPem.split(/(?<=-----END CERTIFICATE-----)\n/);
+  const cert = new X509Certificate(leafPem!);
+  t.notOk(cert.ca);
+  t.ok(cert.verify(caCert.publicKey), 'signed by the CA');
+  t.ok(cert.checkIssued(caCert));
+  t.equal(cert.subjectAltName, 'DNS:api.example.com');
+  t.equal(cert.checkHost('api.example.com'), 'api.example.com');
+  t.equal(cert.checkHost('other.example.com'), undefined);
+  const lifetime = Date.parse(cert.validTo) - Date.now();
+  t.ok(lifetime <= DAY && lifetime > DAY - 120_000, `valid about 24 h (${lifetime} ms)`);
+  t.ok(cert.checkPrivateKey(createPrivateKey(leaf.keyPem)), 'key matches the leaf');
+  t.ok(leaf.chainPem.includes(material.certPem.trim()), 'chain carries the CA');
+  // Node's TLS stack accepts it as a server identity.
+  t.doesNotThrow(() => tls.createSecureContext({ cert: leaf.chainPem, key: leaf.keyPem }));
+});
+
+t.test('IP literals get an IP SAN', async (t) => {
+  const ca = await InterceptCa.load(await InterceptCa.create({ commonName: 'ip CA', lifetimeMs: DAY * 2 }));
+  for (const ip of ['10.1.2.3', '2001:db8::1']) {
+    const leaf = await ca.mint(ip);
+    const cert = new X509Certificate(leaf.chainPem.split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----');
+    t.equal(cert.checkIP(ip), ip, ip);
+  }
+});
+
+t.test('a leaf never outlives its CA', async (t) => {
+  const ca = await InterceptCa.load(await InterceptCa.create({ commonName: 'short CA', lifetimeMs: 60 * 60 * 1000 }));
+  const leaf = await ca.mint('a.example');
+  t.ok(leaf.notAfter.getTime() <= ca.notAfter.getTime());
+});
+
+t.test('unusable CA material is refused with the reason', async (t) => {
+  const good = await InterceptCa.create({ commonName: 'good', lifetimeMs: DAY });
+  const other = await InterceptCa.create({ commonName: 'other', lifetimeMs: DAY });
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const cases: Array<[string, { certPem: string; keyPem: string }, RegExp]> = [
+    ['not a certificate', { certPem: 'nope', keyPem: good.keyPem }, /not a PEM certificate/],
+    ['key of another CA', { certPem: good.certPem, keyPem: other.keyPem }, /does not match/],
+    ['RSA key', { certPem: good.certPem, keyPem: rsa }, /ECDSA P-256/],
+    ['garbage key', { certPem: good.certPem, keyPem: 'garbage' }, /not a PEM private key/],
+  ];
+  for (const [name, material, message] of cases) {
+    const err = await InterceptCa.load(material).catch((e: unknown) => e);
+    t.type(err, InterceptError, name);
+    t.equal((err as InterceptError).code, 'KDLP_INTERCEPT_CA_INVALID', name);
+    t.match((err as Error).message, message, name);
+    t.notOk((err as Error).message.includes('PRIVATE KEY'), 'no key material in the message');
+  }
+  const leafAsCa = await InterceptCa.load(good).then((ca) => ca.mint('x.example'));
+  const notCa = await InterceptCa.load({ certPem: leafAsCa.chainPem, keyPem: leafAsCa.keyPem }).catch((e: unknown) => e);
+  t.match((notCa as Error).message, /not a CA certificate/);
+});
+
+t.test('leaf cache: one mint per host, bounded, cleared on rotation, renewed near expiry', async (t) => {
+  const ca = await InterceptCa.load(await InterceptCa.create({ commonName: 'cache CA', lifetimeMs: 10 * DAY }));
+  let prepared = 0;
+  let clock = Date.now();
+  const cache = new LeafCache((leaf) => ({ n: ++prepared, leaf }), { maxEntries: 2, now: () => clock });
+  const [a1, a2] = await Promise.all([cache.get(ca, 'a.example'), cache.get(ca, 'a.example')]);
+  t.equal(a1, a2, 'concurrent handshakes share one mint');
+  t.equal(prepared, 1);
+  t.equal(await cache.get(ca, 'a.example'), a1, 'cached');
+  await cache.get(ca, 'b.example');
+  await cache.get(ca, 'a.example'); // a is now most recent
+  await cache.get(ca, 'c.example'); // evicts b
+  t.equal(cache.size, 2);
+  const before = prepared;
+  await cache.get(ca, 'a.example');
+  t.equal(prepared, before, 'a survived eviction (recently used)');
+  await cache.get(ca, 'b.example');
+  t.equal(prepared, before + 1, 'b was evicted and re-minted');
+
+  clock += 23.5 * 60 * 60 * 1000;
+  const renewed = await cache.get(ca, 'b.example');
+  t.equal(prepared, before + 2, 'a leaf within an hour of expiry is re-minted');
+  t.ok(renewed.leaf.notAfter.getTime() > clock + 23 * 60 * 60 * 1000);
+
+  const rotated = await InterceptCa.load(await InterceptCa.create({ commonName: 'next CA', lifetimeMs: 10 * DAY }));
+  const fromNew = await cache.get(rotated, 'b.example');
+  t.ok(fromNew.leaf.chainPem.includes('-----BEGIN CERTIFICATE-----'));
+  t.not(fromNew, renewed, 'a different CA never reuses the old CA leaf');
+});

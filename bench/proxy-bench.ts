@@ -8,7 +8,8 @@
 // Measured: wrk throughput and latency for 1 KiB and 64 KiB JSON POSTs, CPU
 // seconds per 1,000 requests, the p99 kube-dlp adds at a paced 1,000 req/s,
 // a 1 GiB streamed upload with card numbers planted across chunk boundaries
-// (every one must be found), and idle / peak RSS. The last line printed is
+// and encoded (base64, percent) mid-chunk, with the decoded views running over
+// the whole body (every one must be found), and idle / peak RSS. The last line printed is
 // one JSON object with the headline numbers.
 import http from 'node:http';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -236,9 +237,18 @@ async function paced(connectPort: number, requestTarget: string, body: Buffer, r
 // -------------------------------------------------------- 1 GiB stream ----
 
 const CARD = ' 4111 1111 1111 1111 ';
+// Encoded plantings: found only through the decoded views, which run over the whole body.
+const ENCODED_CARDS = [
+  Buffer.from(` "${Buffer.from('card=4111 1111 1111 1111;').toString('base64')}" `),
+  Buffer.from(` ${[...Buffer.from('4111 1111 1111 1111')].map((b) => `%${b.toString(16)}`).join('')} `),
+];
 
-/** Streams `total` bytes of JSON-ish filler with a card planted across every 16th chunk boundary. */
-async function streamUpload(connectPort: number, requestTarget: string, total: number): Promise<{ seconds: number; planted: number; status: number }> {
+/**
+ * Streams `total` bytes of JSON-ish filler with a card planted across every
+ * 16th chunk boundary, and a base64- and a percent-encoded card in the
+ * middle of every 16th chunk.
+ */
+async function streamUpload(connectPort: number, requestTarget: string, total: number): Promise<{ seconds: number; planted: number; plantedEncoded: number; status: number }> {
   const chunkSize = 256 * 1024;
   const filler = Buffer.alloc(chunkSize);
   const line = Buffer.from('{"event":"page_view","path":"/catalog/items","ua":"bench"}\n');
@@ -248,6 +258,7 @@ async function streamUpload(connectPort: number, requestTarget: string, total: n
   const tail = Buffer.from(CARD.slice(split));
   const chunks = Math.floor(total / chunkSize);
   let planted = 0;
+  let plantedEncoded = 0;
   const started = performance.now();
   const status = await new Promise<number>((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: connectPort, method: 'POST', path: requestTarget, headers: { 'content-length': chunks * chunkSize, 'content-type': 'application/x-ndjson' }, agent: false }, (res) => {
@@ -261,11 +272,16 @@ async function streamUpload(connectPort: number, requestTarget: string, total: n
         let chunk = filler;
         const endsWithHead = i % 16 === 0 && i + 1 < chunks;
         const startsWithTail = i % 16 === 1;
-        if (endsWithHead || startsWithTail) {
+        const encoded = i % 16 >= 8 && i % 16 < 8 + ENCODED_CARDS.length ? ENCODED_CARDS[(i % 16) - 8] : undefined;
+        if (endsWithHead || startsWithTail || encoded) {
           chunk = Buffer.from(filler);
           if (endsWithHead) head.copy(chunk, chunk.length - head.length);
           if (startsWithTail) tail.copy(chunk, 0);
           if (endsWithHead) planted++;
+          if (encoded) {
+            encoded.copy(chunk, chunk.length >> 1);
+            plantedEncoded++;
+          }
         }
         i++;
         if (!req.write(chunk)) {
@@ -277,7 +293,7 @@ async function streamUpload(connectPort: number, requestTarget: string, total: n
     };
     pump();
   });
-  return { seconds: (performance.now() - started) / 1000, planted, status };
+  return { seconds: (performance.now() - started) / 1000, planted, plantedEncoded, status };
 }
 
 async function metricValue(adminPort: number, name: string, labels: string): Promise<number> {
@@ -365,7 +381,8 @@ async function main(): Promise<void> {
     const mbPerSec = STREAM_BYTES / 1e6 / stream.seconds;
     process.stdout.write(
       `stream ${(STREAM_BYTES / 1024 ** 3).toFixed(2)} GiB: status ${stream.status}, ${mbPerSec.toFixed(0)} MB/s, ` +
-        `cards planted across chunk boundaries ${stream.planted}, found ${found}, peak RSS ${streamPeak.toFixed(0)} MiB\n`,
+        `cards planted across chunk boundaries ${stream.planted} and encoded (base64, percent) ${stream.plantedEncoded}, ` +
+        `found ${found} of ${stream.planted + stream.plantedEncoded}, peak RSS ${streamPeak.toFixed(0)} MiB\n`,
     );
     process.stdout.write(`idle RSS (kube-dlp after profile load) ${idleRss.toFixed(0)} MiB\n`);
 
@@ -381,7 +398,7 @@ async function main(): Promise<void> {
       added_p99_ms_at_1k: round(pacedDlp.p99ms - pacedDirect.p99ms, 3),
       stream_mb_s: round(mbPerSec, 1),
       stream_peak_rss_mib: round(streamPeak, 1),
-      stream_findings: { planted: stream.planted, found },
+      stream_findings: { planted: stream.planted + stream.plantedEncoded, planted_encoded: stream.plantedEncoded, found },
       idle_rss_mib: round(idleRss, 1),
       cpus: (await import('node:os')).cpus().length,
     };

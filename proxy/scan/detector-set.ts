@@ -69,6 +69,7 @@ function customToSpec(c: CustomDetector, libraryIds: Set<string>): DetectorSpec 
     validator: c.validator,
     minEntropy: c.minEntropy,
     contextWords: c.contextWords,
+    allowlist: c.allowlist,
     description: 'custom detector',
     examples: { positive: [], negative: [] },
   };
@@ -97,6 +98,27 @@ export interface CompiledPattern {
   endAnchored: RE2;
   /** Non-global copy with group indices, for detectors whose value is a capture group. */
   valueExtractor?: RE2;
+  /** The detector's allowlist, compiled once (shared by its patterns). */
+  allow?: CompiledAllowlist;
+}
+
+export interface CompiledAllowlist {
+  regexes: RE2[];
+  /** Lower-cased. */
+  stopwords: string[];
+}
+
+function compileAllowlist(detector: DetectorSpec): CompiledAllowlist | undefined {
+  const a = detector.allowlist;
+  if (!a || ((a.regexes?.length ?? 0) === 0 && (a.stopwords?.length ?? 0) === 0)) return undefined;
+  const regexes = (a.regexes ?? []).map((source) => {
+    try {
+      return new RE2(source);
+    } catch (err) {
+      throw new DetectorCompileError(detector.id, `allowlist regex ${JSON.stringify(source)} does not compile: ${(err as Error).message}`);
+    }
+  });
+  return { regexes, stopwords: (a.stopwords ?? []).map((w) => w.toLowerCase()) };
 }
 
 /**
@@ -109,6 +131,7 @@ export function compilePatterns(detectors: readonly DetectorSpec[]): CompiledPat
     if (detector.validator !== undefined && !(detector.validator in VALIDATORS)) {
       throw new DetectorCompileError(detector.id, `unknown validator "${detector.validator}"`);
     }
+    const allow = compileAllowlist(detector);
     detector.patterns.forEach((source, patternIndex) => {
       const issues = lintPattern(source);
       if (issues.length > 0) {
@@ -125,7 +148,7 @@ export function compilePatterns(detectors: readonly DetectorSpec[]): CompiledPat
       } catch (err) {
         throw new DetectorCompileError(detector.id, `invalid pattern: ${(err as Error).message}`, patternIndex);
       }
-      out.push({ index: out.length, detector, source, global, endAnchored, valueExtractor });
+      out.push({ index: out.length, detector, source, global, endAnchored, valueExtractor, ...(allow ? { allow } : {}) });
     });
   }
   return out;

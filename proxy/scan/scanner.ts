@@ -1,6 +1,6 @@
 // The Scanner contract shared by both engines (Vectorscan via our addon, RE2
 // as fallback) and every caller (proxy, CLI, operator validation).
-import type { Action, Category, DetectorSpec, Finding, Severity } from './types';
+import type { Action, Category, DetectorAllowlist, DetectorSpec, Finding, Severity } from './types';
 
 export type EngineName = 'vectorscan' | 're2';
 
@@ -28,6 +28,7 @@ export interface CustomDetector {
   validator?: string;
   minEntropy?: number;
   contextWords?: string[];
+  allowlist?: DetectorAllowlist;
 }
 
 export interface ScannerConfig extends DetectorSelection {

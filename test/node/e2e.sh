@@ -21,7 +21,7 @@ diagnostics() {
   kubectl get pods -A -o wide 2>&1 | head -40
   kubectl get events -A --sort-by=.lastTimestamp 2>&1 | tail -25
   local l
-  for l in kubelet containerd kube-apiserver; do
+  for l in kubelet containerd kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
     echo "--- last lines of $l"; tail -n 15 "$CLUSTER_STATE/logs/$l.log" 2>/dev/null
   done
 }

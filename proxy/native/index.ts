@@ -80,6 +80,8 @@ export interface NativeDatabase {
   info(): string;
   /** Bytes of the compiled database. */
   size(): number;
+  /** hs_serialize_database: bytes deserialize() turns back into this database (same libhs version and platform only). Optional: older addon builds lack it. */
+  serialize?(): Buffer;
   /** Bytes of state per open stream; 0 for block databases. */
   streamSize(): number;
   /** Scratch big enough for this database. */
@@ -136,6 +138,8 @@ export interface NativeBinding {
    * Optional: an addon built before it existed still loads.
    */
   releaseFreeMemory?(): boolean;
+  /** hs_deserialize_database; throws KDLP_HS_ERROR for bytes of another version or platform, or corrupt ones. Optional like serialize. */
+  deserialize?(bytes: Uint8Array): NativeDatabase;
 }
 
 export type NativeLoadResult = { ok: true; binding: NativeBinding } | { ok: false; reason: string };

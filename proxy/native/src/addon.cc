@@ -58,6 +58,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getOriginalDst", Napi::Function::New(env, GetOriginalDst, "getOriginalDst"));
   exports.Set("version", Napi::Function::New(env, Version, "version"));
   exports.Set("platformValid", Napi::Function::New(env, PlatformValid, "platformValid"));
+  exports.Set("deserialize", Napi::Function::New(env, Deserialize, "deserialize"));
   exports.Set("releaseFreeMemory", Napi::Function::New(env, ReleaseFreeMemory, "releaseFreeMemory"));
   return exports;
 }

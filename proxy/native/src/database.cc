@@ -20,6 +20,7 @@ Napi::Function Database::DefineClass(Napi::Env env, AddonData* data) {
       {
           InstanceMethod<&Database::Info>("info", napi_default_method, data),
           InstanceMethod<&Database::Size>("size", napi_default_method, data),
+          InstanceMethod<&Database::Serialize>("serialize", napi_default_method, data),
           InstanceMethod<&Database::StreamSize>("streamSize", napi_default_method, data),
           InstanceMethod<&Database::AllocScratch>("allocScratch", napi_default_method, data),
           InstanceMethod<&Database::ScanBlock>("scanBlock", napi_default_method, data),
@@ -76,6 +77,35 @@ Napi::Value Database::Size(const Napi::CallbackInfo& info) {
   hs_error_t rc = hs_database_size(database_, &bytes);
   if (rc != HS_SUCCESS) throw HsRuntimeError(info.Env(), "hs_database_size", rc);
   return Napi::Number::New(info.Env(), static_cast<double>(bytes));
+}
+
+Napi::Value Database::Serialize(const Napi::CallbackInfo& info) {
+  char* bytes = nullptr;
+  size_t length = 0;
+  hs_error_t rc = hs_serialize_database(database_, &bytes, &length);
+  if (rc != HS_SUCCESS) throw HsRuntimeError(info.Env(), "hs_serialize_database", rc);
+  // Copy then free (misc allocator, malloc default) before any JS call can throw.
+  std::string copy(bytes, length);
+  std::free(bytes);
+  return Napi::Buffer<char>::Copy(info.Env(), copy.data(), copy.size());
+}
+
+Napi::Value Deserialize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "bytes must be a Uint8Array");
+  Napi::Uint8Array view = info[0].As<Napi::Uint8Array>();
+  hs_database_t* database = nullptr;
+  hs_error_t rc = hs_deserialize_database(reinterpret_cast<const char*>(view.Data()), view.ByteLength(), &database);
+  if (rc != HS_SUCCESS) throw HsRuntimeError(env, "hs_deserialize_database", rc);
+  char* text = nullptr;
+  rc = hs_database_info(database, &text);
+  if (rc != HS_SUCCESS) {
+    hs_free_database(database);
+    throw HsRuntimeError(env, "hs_database_info", rc);
+  }
+  const bool streaming = std::string(text).find("Mode: STREAM") != std::string::npos;
+  std::free(text);
+  return Database::Create(env, database, streaming);
 }
 
 Napi::Value Database::StreamSize(const Napi::CallbackInfo& info) {

@@ -23,6 +23,7 @@ class Database : public Napi::ObjectWrap<Database> {
  private:
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Size(const Napi::CallbackInfo& info);
+  Napi::Value Serialize(const Napi::CallbackInfo& info);
   Napi::Value StreamSize(const Napi::CallbackInfo& info);
   Napi::Value AllocScratch(const Napi::CallbackInfo& info);
   Napi::Value ScanBlock(const Napi::CallbackInfo& info);
@@ -32,5 +33,10 @@ class Database : public Napi::ObjectWrap<Database> {
   bool streaming_ = false;
   int64_t externalBytes_ = 0;
 };
+
+// deserialize(bytes): a database from Database.serialize() output; the
+// library refuses bytes from another version or platform (HS_DB_VERSION_ERROR,
+// HS_DB_PLATFORM_ERROR), thrown as KDLP_HS_ERROR.
+Napi::Value Deserialize(const Napi::CallbackInfo& info);
 
 }  // namespace kdlp

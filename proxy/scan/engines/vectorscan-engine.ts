@@ -9,6 +9,7 @@ import type { CompiledPattern } from '../detector-set';
 import type { ScanStream } from '../scanner';
 import { dedupeOverlaps, evaluateCandidate } from '../candidates';
 import { CarryStream } from './carry-stream';
+import { DatabaseFileCache } from './database-file-cache';
 import { DetectorCompileError, ScanOverflowError } from '../errors';
 import { createHash } from 'node:crypto';
 import {
@@ -81,26 +82,38 @@ function widthsOf(binding: NativeBinding, patterns: readonly CompiledPattern[]):
   });
 }
 
+/** A database this process or, through the file cache, an earlier one already compiled. */
+function cachedDatabase(key: string, files: DatabaseFileCache | undefined): NativeDatabase | undefined {
+  const hit = DATABASE_CACHE.get(key) ?? files?.load(key);
+  return hit ? remember(key, hit) : undefined;
+}
+
 // Streams are overlapped block scans (carry-stream.ts), so only block
 // databases are ever compiled.
-function compileSync(patterns: readonly CompiledPattern[]): NativeDatabase {
+function compileSync(binding: NativeBinding, patterns: readonly CompiledPattern[]): NativeDatabase {
   const key = cacheKey(patterns);
-  const hit = DATABASE_CACHE.get(key);
-  if (hit) return remember(key, hit);
+  const files = DatabaseFileCache.fromEnv(binding);
+  const hit = cachedDatabase(key, files);
+  if (hit) return hit;
+  let db: NativeDatabase;
   try {
-    return remember(key, compileDatabase(toHsPatterns(patterns), 'block'));
+    db = compileDatabase(toHsPatterns(patterns), 'block');
   } catch (err) {
     throw mapCompileError(err, patterns);
   }
+  files?.save(key, db);
+  return remember(key, db);
 }
 
-async function compileAsync(patterns: readonly CompiledPattern[]): Promise<NativeDatabase> {
+async function compileAsync(binding: NativeBinding, patterns: readonly CompiledPattern[]): Promise<NativeDatabase> {
   const key = cacheKey(patterns);
-  const hit = DATABASE_CACHE.get(key);
-  if (hit) return remember(key, hit);
+  const files = DatabaseFileCache.fromEnv(binding);
+  const hit = cachedDatabase(key, files);
+  if (hit) return hit;
   const db = await compileDatabaseAsync(toHsPatterns(patterns), 'block').catch((err: unknown) => {
     throw mapCompileError(err, patterns);
   });
+  files?.save(key, db);
   return remember(key, db);
 }
 
@@ -123,7 +136,7 @@ export class VectorscanEngine {
   /** Compiles on the calling thread. */
   static create(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): VectorscanEngine {
     const widths = widthsOf(binding, patterns);
-    const block = patterns.length > 0 ? compileSync(patterns) : undefined;
+    const block = patterns.length > 0 ? compileSync(binding, patterns) : undefined;
     return new VectorscanEngine(binding, patterns, options, widths, block);
   }
 
@@ -135,7 +148,7 @@ export class VectorscanEngine {
   ): Promise<VectorscanEngine> {
     const widths = widthsOf(binding, patterns);
     if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined);
-    const block = await compileAsync(patterns);
+    const block = await compileAsync(binding, patterns);
     return new VectorscanEngine(binding, patterns, options, widths, block);
   }
 

@@ -3,7 +3,7 @@
 // compiled once into maps (host names), label-suffix maps (globs) and
 // node:net BlockLists (CIDRs), and decide() is a pure function of the
 // destination with no I/O and no DNS.
-import { BlockList, isIP } from 'node:net';
+import { BlockList, SocketAddress, isIP } from 'node:net';
 import type { EgressRule, EgressSpec } from '../profile/schema';
 import {
   normalizeHostName,
@@ -173,13 +173,36 @@ function firstMatch(
         dot = host.name.indexOf('.', dot + 1);
       }
     }
-  } else {
+  } else if (index.cidrs.length > 0) {
+    const address = socketAddressOf(host.address, host.family);
     for (const rule of index.cidrs) {
-      if (rule.net.check(host.address, host.family)) consider(rule);
+      if (address !== undefined && rule.net.check(address)) consider(rule);
     }
   }
   index.anyHost.forEach(consider);
   return best;
+}
+
+// BlockList.check(string) builds a native SocketAddress on every call
+// (~3.5 us each here, once per CIDR rule, on every request). Workloads talk
+// to few addresses, so each is parsed once; the map is cleared when full, so
+// a pod cycling through addresses costs time, not memory.
+const SOCKET_ADDRESS_CACHE_LIMIT = 1024;
+const socketAddresses = new Map<string, SocketAddress | null>();
+
+/** Undefined when node:net refuses the address (BlockList.check then answers false too). */
+function socketAddressOf(address: string, family: 'ipv4' | 'ipv6'): SocketAddress | undefined {
+  let parsed = socketAddresses.get(address);
+  if (parsed === undefined) {
+    try {
+      parsed = new SocketAddress({ address, family });
+    } catch {
+      parsed = null;
+    }
+    if (socketAddresses.size >= SOCKET_ADDRESS_CACHE_LIMIT) socketAddresses.clear();
+    socketAddresses.set(address, parsed);
+  }
+  return parsed ?? undefined;
 }
 
 function portMatches(ports: PortRange[] | undefined, port: number): boolean {

@@ -1,4 +1,6 @@
 import t from 'tap';
+import fc from 'fast-check';
+import { BlockList } from 'node:net';
 import { compileEgressPolicy, EgressRuleError, EGRESS_REASONS, type Destination } from '../../proxy/policy/egress';
 import type { EgressSpec } from '../../proxy/profile/schema';
 
@@ -168,4 +170,38 @@ t.test('invalid rules are rejected at compile time', async (t) => {
   t.throws(() => policy({ allow: [{ host: 'a.com', ports: ['90-80'] }] }), EgressRuleError);
   t.throws(() => policy({ allow: [{}] }), EgressRuleError);
   t.throws(() => policy({ allow: [{ host: 'a.com', cidr: '10.0.0.0/8' }] }), EgressRuleError);
+});
+
+// decide() parses each destination address once and reuses it (a bounded
+// cache): the answers must be exactly what a fresh BlockList gives, however
+// often and in whatever order addresses repeat, including past the cache's
+// size (it is cleared and refilled).
+t.test('CIDR decisions match a fresh BlockList across repeats and cache turnover', async (t) => {
+  const cidrs: Array<[string, number, 'ipv4' | 'ipv6']> = [
+    ['10.0.0.0', 8, 'ipv4'],
+    ['192.168.7.0', 24, 'ipv4'],
+    ['fd00::', 8, 'ipv6'],
+  ];
+  const p = policy({ default: 'Allow', deny: cidrs.map(([a, prefix]) => ({ cidr: `${a}/${prefix}` })) });
+  const lists = cidrs.map(([a, prefix, f]) => {
+    const list = new BlockList();
+    list.addSubnet(a, prefix, f);
+    return list;
+  });
+  // check(string): parses the address afresh every time.
+  const reference = (address: string, family: 'ipv4' | 'ipv6') => lists.some((list) => list.check(address, family));
+  const octet = fc.integer({ min: 0, max: 255 });
+  const v4 = fc.tuple(fc.constantFrom(10, 192, 11), fc.constantFrom(168, 0, 1), fc.constantFrom(7, 8, 0), octet).map((o) => o.join('.'));
+  const v6 = fc.tuple(fc.constantFrom('fd00', 'fe00', '2001'), fc.integer({ min: 0, max: 0xffff })).map(([h, x]) => `${h}::${x.toString(16)}`);
+  fc.assert(
+    fc.property(fc.array(fc.oneof(v4, v6), { minLength: 1, maxLength: 2000 }), (addresses) => {
+      for (const address of addresses) {
+        const family = address.includes(':') ? 'ipv6' : 'ipv4';
+        const denied = !p.decide(https(address)).allowed;
+        if (denied !== reference(address, family)) return false;
+      }
+      return true;
+    }),
+    { seed: 15, numRuns: 20 },
+  );
 });

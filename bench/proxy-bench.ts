@@ -10,7 +10,8 @@
 // a 1 GiB streamed upload with card numbers planted across chunk boundaries
 // and encoded (base64, percent) mid-chunk, with the decoded views running over
 // the whole body (every one must be found), and idle / peak RSS. The last line printed is
-// one JSON object with the headline numbers.
+// one JSON object with the headline numbers, TLS interception's included
+// (bench/tls-bench.ts: intercepted vs plain CONNECT tunnel, handshakes).
 import http from 'node:http';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
+import { runTlsBench } from './tls-bench';
 
 const ROOT = join(__dirname, '..', '..');
 const SAMPLE_PROFILE = join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml');
@@ -401,6 +403,7 @@ async function main(): Promise<void> {
       stream_findings: { planted: stream.planted + stream.plantedEncoded, planted_encoded: stream.plantedEncoded, found },
       idle_rss_mib: round(idleRss, 1),
       cpus: (await import('node:os')).cpus().length,
+      ...(await runTlsBench(dir)),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {

@@ -129,6 +129,13 @@ export const EgressSchema = Type.Object(
           'When unset: Allow in Monitor mode, Deny in Protect mode.',
       }),
     ),
+    websocket: Type.Optional(
+      StringEnum(['Inspect', 'Deny'], {
+        description:
+          'WebSocket upgrades: Inspect (when unset) forwards the upgrade and scans every client-to-server message with ' +
+          "the profile's detectors (a blocked message closes the connection with 1008); Deny refuses the upgrade with 403.",
+      }),
+    ),
   },
   { description: 'Which destinations workloads may reach through the proxy.', default: {} },
 );
@@ -389,6 +396,36 @@ export const TlsOriginationSchema = Type.Object(
   { description: 'TLS origination by the proxy.', default: {} },
 );
 
+const UpstreamCaSchema = Type.Object(
+  {
+    pem: Type.String({
+      minLength: 1,
+      description: 'PEM bundle of CA certificates trusted for upstreams, beside the system roots (private or internal upstreams).',
+    }),
+  },
+  { description: 'Extra roots for verifying intercepted upstreams.' },
+);
+
+export const TlsSchema = Type.Object(
+  {
+    intercept: StringEnum(['Enabled', 'Disabled'], {
+      description:
+        'Enabled: the sidecar terminates TLS of CONNECT tunnels with certificates minted from the tenant CA, verifies the ' +
+        'upstream itself and inspects the decrypted requests like plain HTTP. Needs the sidecar started with --intercept-ca-dir.',
+      default: 'Disabled',
+    }),
+    bypass: Type.Array(Type.String(), {
+      description:
+        'Host names ("pinned.example.com") or sub-domain globs ("*.example.com") passed through without interception, for ' +
+        'clients that pin certificates. Their traffic is uninspected: egress.uninspectable and allowUninspectable still apply.',
+      default: [],
+      'x-kubernetes-list-type': 'set',
+    }),
+    upstreamCA: Type.Optional(UpstreamCaSchema),
+  },
+  { description: 'TLS interception (see the README: what clients must trust, what bypass means).', default: {} },
+);
+
 const ExemptionSchema = Type.Object(
   {
     name: Type.String({
@@ -418,6 +455,7 @@ export const SecurityProfileSpecSchema = Type.Object(
     egress: EgressSchema,
     tenancy: TenancySchema,
     tlsOrigination: TlsOriginationSchema,
+    tls: TlsSchema,
     exemptions: Type.Array(ExemptionSchema, {
       description:
         'Exemptions from the sidecar that pods may claim in Protect mode (in Monitor any pod may opt out). ' +
@@ -432,6 +470,7 @@ export const SecurityProfileSpecSchema = Type.Object(
 
 export type SecurityProfileSpec = Static<typeof SecurityProfileSpecSchema>;
 export type EgressSpec = Static<typeof EgressSchema>;
+export type TlsSpec = Static<typeof TlsSchema>;
 export type TenancySpec = Static<typeof TenancySchema>;
 export type EgressRule = Static<typeof EgressRuleSchema>;
 export type CustomDetectorSpec = Static<typeof CustomDetectorSchema>;

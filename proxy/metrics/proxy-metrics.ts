@@ -9,6 +9,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BadRequestReason, ClientAbortStage, Decision } from '../server/decision';
 import type { Action, Category, Severity } from '../scan/types';
+import type { TlsOutcome } from '../tls/tls-outcome';
 
 /** Every metric name this module exports; dashboards and alerts are checked against it. */
 export const METRIC_NAMES = [
@@ -25,6 +26,7 @@ export const METRIC_NAMES = [
   'kubedlp_engine_info',
   'kubedlp_bad_requests_total',
   'kubedlp_audit_events_suppressed_total',
+  'kubedlp_tls_connections_total',
   'kubedlp_client_aborts_total',
 ] as const;
 
@@ -130,7 +132,8 @@ export class ProxyMetrics {
     help:
       'Requests rejected before policy: malformed, header_too_large, invalid_chunked, conflicting_length, ' +
       'invalid_content_length, invalid_transfer_encoding, timeout, origin_form, loop, bad_target, unsupported_scheme, ' +
-      'http2_cleartext (h2c upgrade or prior-knowledge HTTP/2: not inspected), unsupported_upgrade.',
+      'http2_cleartext (h2c upgrade or prior-knowledge HTTP/2: not inspected), unsupported_upgrade, ' +
+      'misdirected (Host differs from the intercepted TLS host).',
     labelNames: ['reason'],
     registers: [this.registry],
   });
@@ -147,6 +150,17 @@ export class ProxyMetrics {
   private readonly auditSuppressed = new Counter({
     name: 'kubedlp_audit_events_suppressed_total',
     help: 'Audit events folded into a summary line by the rate limiter (same detectors, destination and action within the window).',
+    registers: [this.registry],
+  });
+
+  private readonly tlsConnections = new Counter<'outcome'>({
+    name: 'kubedlp_tls_connections_total',
+    help:
+      'CONNECT tunnels by what TLS interception did: intercepted, bypassed (tls.bypass), client_rejected_ca (the client ' +
+      'refused the minted certificate: pinning or missing trust; audited with the host), client_handshake_failed, ' +
+      'upstream_verify_failed (refused), upstream_failed, sni_mismatch (SNI differs from the CONNECT host: refused), ' +
+      'not_tls, ca_unavailable (interception enabled but no CA loaded: tunnelled uninspected).',
+    labelNames: ['outcome'],
     registers: [this.registry],
   });
 
@@ -203,6 +217,10 @@ export class ProxyMetrics {
   engine(name: string): void {
     this.engineInfo.reset();
     this.engineInfo.set({ engine: name }, 1);
+  }
+
+  tlsConnection(outcome: TlsOutcome): void {
+    this.tlsConnections.inc({ outcome });
   }
 
   badRequest(reason: BadRequestReason): void {

@@ -38,7 +38,8 @@ export type BadRequestReason =
   | 'bad_target'
   | 'unsupported_scheme'
   | 'http2_cleartext'
-  | 'unsupported_upgrade';
+  | 'unsupported_upgrade'
+  | 'misdirected';
 
 export const BAD_REQUEST_REASONS: readonly BadRequestReason[] = [
   'malformed',
@@ -54,6 +55,7 @@ export const BAD_REQUEST_REASONS: readonly BadRequestReason[] = [
   'unsupported_scheme',
   'http2_cleartext',
   'unsupported_upgrade',
+  'misdirected',
 ];
 
 /** Where in an exchange a client went away (reset or closed) before its outcome was complete. */

@@ -38,6 +38,8 @@ import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
 import { transparentOriginOf } from '../transparent/origin';
 import { capturedHttpTarget, decideHttpEgress, upstreamTargetFor } from '../transparent/http-capture';
+import { interceptedOriginOf } from '../tls/intercepted-origin';
+import { interceptedHttpTarget } from '../tls/intercepted-request';
 
 export interface HttpExchangeDeps {
   forwarder: Forwarder;
@@ -77,9 +79,11 @@ export async function handleHttpExchange(
 
   // Captured by the transparent listener: origin-form, Host header, original destination.
   const origin = transparentOriginOf(req.socket);
+  // Decrypted by TLS interception: origin-form, bound to the verified upstream of its tunnel.
+  const intercepted = interceptedOriginOf(req.socket);
   let target: HttpTarget;
   try {
-    target = origin ? capturedHttpTarget(origin, req) : parseAbsoluteTarget(req.url ?? '');
+    target = intercepted ? interceptedHttpTarget(intercepted, req) : origin ? capturedHttpTarget(origin, req) : parseAbsoluteTarget(req.url ?? '');
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     refuse(res, ctx, deps, err, hasBody);
@@ -94,7 +98,7 @@ export async function handleHttpExchange(
   }
 
   let outHeaders = outgoingHeaders(req, dest, deps.loopGuard);
-  if (origin && req.headers.host !== undefined) outHeaders.host = req.headers.host;
+  if ((origin || intercepted) && req.headers.host !== undefined) outHeaders.host = req.headers.host;
   const inspection = cfg.spec.inspection;
   let meta: MetadataScan | undefined;
   if (inspection.url || inspection.headers) {
@@ -149,9 +153,12 @@ export async function handleHttpExchange(
   }
   // Captured connections already have their address; explicit ones get theirs
   // from the one lookup, after every name-only check (a refused name is never resolved).
-  const connectAddress = origin ? origin.address : await pinExplicitUpstream(ctx, res, dest, deps, hasBody, meta?.findings ?? []);
+  // Intercepted requests go to the address their tunnel was pinned to, over its verified TLS.
+  const connectAddress = intercepted ? intercepted.address : origin ? origin.address : await pinExplicitUpstream(ctx, res, dest, deps, hasBody, meta?.findings ?? []);
   if (connectAddress === undefined) return;
-  const upstream = upstreamTargetFor(cfg, dest, connectAddress, deps.tlsOrigination);
+  const upstream = intercepted
+    ? { target: { host: intercepted.address, port: intercepted.port, tls: { agent: intercepted.agent } } }
+    : upstreamTargetFor(cfg, dest, connectAddress, deps.tlsOrigination);
   if ('error' in upstream) {
     ctx.settle('error', upstream.error.message);
     sendJson(res, 502, { error: 'upstream_failed', requestId: ctx.id, reason: upstream.error.message }, { requestId: ctx.id, close: hasBody });

@@ -23,6 +23,7 @@ import type { OutcomeReporter } from './outcome-reporter';
 import { RequestContext, requestIdGenerator } from './request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
+import type { TlsInterceptor } from '../tls/tls-interceptor';
 
 /** Anything that hands out the current profile; ProfileWatcher is one. */
 export interface ConfigSource {
@@ -67,6 +68,8 @@ export interface ProxyServerOptions {
   tenancy?: TenancyGuard;
   /** TLS origination for hosts the profile lists. */
   tlsOrigination?: TlsOriginator;
+  /** TLS interception of CONNECT tunnels; built by the caller with acceptConnection as its hand-off. */
+  interceptor?: TlsInterceptor;
   /** How explicit-mode destination names are resolved (once each); default the system resolver. */
   resolver?: NameResolver;
 }
@@ -114,6 +117,7 @@ export class ProxyServer {
       connectTimeoutMs: this.timeouts.upstreamMs,
       tunnelIdleTimeoutMs: this.timeouts.tunnelIdleMs,
       tenancy: opts.tenancy,
+      interceptor: opts.interceptor,
       resolver: opts.resolver ?? systemResolver,
     };
     this.upgradeDeps = {

@@ -8,13 +8,12 @@ import { redactionBytes } from './mask';
 import { Re2Engine } from './engines/re2-engine';
 import { VectorscanEngine } from './engines/vectorscan-engine';
 import { loadNativeBinding, type NativeBinding } from '../native';
+import { analysePattern, MAX_BYTES_PER_CHARACTER } from './pattern-width';
 
 export type { EngineInfo, Scanner, ScanStream, ScannerConfig, EngineName, DetectorSelection, CustomDetector } from './scanner';
 export type { DetectorSpec, Finding, Category, Severity, Action } from './types';
 export { DetectorCompileError, EngineUnavailableError, ScanOverflowError, StreamClosedError } from './errors';
 
-/** Streams of the fallback engine keep this much when no compiler bound is known. */
-const RE2_CARRY_BYTES = 8192;
 const MAX_CANDIDATES_PER_CALL = 1_000_000;
 
 export function createScanner(config: ScannerConfig = {}): Scanner {
@@ -59,10 +58,19 @@ function planScanner(config: ScannerConfig): ScannerPlan {
 }
 
 function re2Scanner(plan: ScannerPlan): Scanner {
-  // The pattern lint guarantees bounded widths; without the compiler's
-  // analysis the carry is a fixed bound above the lint's ceiling.
-  const engine = new Re2Engine(plan.patterns, { carryBytes: RE2_CARRY_BYTES, maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL });
-  return new CompiledScanner('re2', plan.detectors, RE2_CARRY_BYTES - 1, engine, plan.fallbackReason);
+  const carryBytes = re2CarryBytes(plan.patterns);
+  const engine = new Re2Engine(plan.patterns, { carryBytes, maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL });
+  return new CompiledScanner('re2', plan.detectors, carryBytes - 1, engine, plan.fallbackReason);
+}
+
+/**
+ * The widest match of the detector set in bytes, plus one (as Vectorscan's
+ * streams keep): from the width analysis the lint bounded, with every
+ * character at its UTF-8 widest, because RE2 matches a Buffer as UTF-8.
+ */
+export function re2CarryBytes(patterns: readonly Pick<CompiledPattern, 'source'>[]): number {
+  const widest = patterns.reduce((max, p) => Math.max(max, analysePattern(p.source).width.max), 0);
+  return widest * MAX_BYTES_PER_CHARACTER + 1;
 }
 
 interface Engine {

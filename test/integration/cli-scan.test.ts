@@ -132,7 +132,20 @@ t.test('detectors list --format json lists the library', async (t) => {
   const list = JSON.parse(r.stdout).detectors;
   t.ok(list.length >= 60);
   t.ok(list.some((d: { id: string }) => d.id === 'pci.card-number'));
-  for (const d of list) t.match(d, { id: String, category: /^(pci|pii|secret)$/, severity: String, patterns: Array });
+  for (const d of list) t.match(d, { id: String, category: /^(pci|pii|secret)$/, severity: String, patterns: Array, optIn: Boolean, example: String });
+  t.match(list.find((d: { id: string }) => d.id === 'pii.ip-address'), { optIn: true, validator: 'ip-address', action: 'monitor' });
+});
+
+t.test('detectors list (text) shows validator, default action, opt-in status and an example', async (t) => {
+  const r = cli(['detectors', 'list']);
+  t.equal(r.code, 0);
+  const lines = r.stdout.trim().split('\n');
+  t.match(lines[0], /^ID\s+CATEGORY\s+SEVERITY\s+ACTION\s+OPT-IN\s+VALIDATOR\s+EXAMPLE$/);
+  const card = lines.find((l) => l.startsWith('pci.card-number '));
+  t.match(card, /pci\s+critical\s+block\s+no\s+luhn-card\s+card_number=4111111111111111/);
+  const ip = lines.find((l) => l.startsWith('pii.ip-address '));
+  t.match(ip, /pii\s+low\s+monitor\s+yes\s+ip-address\s+ip: /);
+  t.match(lines[lines.length - 1], /^\d+ detectors \(\d+ opt-in: enable them by id\)$/);
 });
 
 t.test('gitleaks import translates what it can and explains the rest', async (t) => {

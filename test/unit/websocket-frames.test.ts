@@ -6,7 +6,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { Sender } from 'ws';
+import WebSocket from 'ws';
 import { ClientFrameParser, OPCODE } from '../../proxy/websocket/frame-parser';
 import { ClientMessageGate, type MessageKind, type MessageVerdict } from '../../proxy/websocket/message-gate';
 import { clientDataFrame, serverCloseFrame } from '../../proxy/websocket/frames';
@@ -19,10 +19,13 @@ interface FrameSpec {
   mask?: boolean;
 }
 
+// ws exports its Sender at runtime; @types/ws does not declare it.
+const sender = (WebSocket as unknown as { Sender: { frame(data: Buffer, options: object): Buffer[] } }).Sender;
+
 /** A client frame as `ws` would send it (masked unless told otherwise). */
 function encode(f: FrameSpec): Buffer {
   // ws masks in place: hand it a copy so the test keeps the plain payload.
-  const parts = (Sender as unknown as { frame(d: Buffer, o: object): Buffer[] }).frame(Buffer.from(f.payload), {
+  const parts = sender.frame(Buffer.from(f.payload), {
     fin: f.fin,
     opcode: f.opcode,
     mask: f.mask ?? true,

@@ -19,7 +19,10 @@ import type { Logger } from './kube/logger';
 import { OperatorMetrics } from './metrics/operator-metrics';
 import { checkPermissions } from './rbac/access-check';
 import { ProfileValidator } from './validation/profile-validator';
+import { KubeApiError } from './errors';
+import { MUTATING_WEBHOOK_CONFIGURATIONS } from './webhook/resources';
 import { ownImage } from './webhook/own-image';
+import { WEBHOOK_CONFIGURATION_NAME } from './webhook/webhook-configuration';
 import { startInjection, type InjectionOptions, type RunningInjection } from './webhook/runtime';
 import { ProposalCollector, runProposalLoop } from './discover/proposal-collector';
 
@@ -106,9 +109,12 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
     : undefined;
 
   let state: 'starting' | 'standby' | 'syncing' | 'leading' | 'stopping' = 'starting';
+  /** Set when nothing serves the installed webhook configuration: readiness says so. */
+  let webhookGap: string | undefined;
   const admin = new AdminServer({
     metrics,
     notReadyReason: () => {
+      if (webhookGap) return webhookGap;
       if (state === 'standby') return undefined; // ready to take over
       if (state === 'leading' && controller.ready) return undefined;
       return state === 'leading' ? 'caches syncing' : state;
@@ -137,6 +143,9 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
       // MutatingWebhookConfiguration, and with failurePolicy Fail pod
       // creation in opted-in namespaces is refused until something does.
       log.warn({}, 'injection webhook OFF: no --proxy-image and not running in a pod (no POD_NAME); pods in opted-in namespaces are refused while the kube-dlp-injector webhook configuration points at this operator');
+      if (await webhookConfigurationInstalled(client)) {
+        webhookGap = `injection webhook off (no --proxy-image) but MutatingWebhookConfiguration ${WEBHOOK_CONFIGURATION_NAME} is installed: pod creation in opted-in namespaces fails`;
+      }
     }
     if (elector) {
       state = 'standby';
@@ -177,5 +186,15 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
     await admin.close();
     client.close();
     log.info({ exitCode }, 'operator stopped');
+  }
+}
+
+async function webhookConfigurationInstalled(client: KubeClient): Promise<boolean> {
+  try {
+    await client.get(MUTATING_WEBHOOK_CONFIGURATIONS, WEBHOOK_CONFIGURATION_NAME);
+    return true;
+  } catch (err) {
+    if (err instanceof KubeApiError && (err.notFound || err.status === 403)) return false;
+    throw err;
   }
 }

@@ -15,9 +15,10 @@ fi
 work=$(mktemp -d)
 upstream_pid=""
 proxy_pid=""
+prometheus_pid=""
 cleanup() {
-  for pid in $proxy_pid $upstream_pid; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in $proxy_pid $upstream_pid; do wait "$pid" 2>/dev/null || true; done
+  for pid in $prometheus_pid $proxy_pid $upstream_pid; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $prometheus_pid $proxy_pid $upstream_pid; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -85,5 +86,50 @@ section "metrics (curl http://127.0.0.1:${admin_port}/metrics | grep kubedlp_)"
 curl -sS "http://127.0.0.1:${admin_port}/metrics" \
   | grep -E '^kubedlp_(proxy_requests_total|findings_total|blocked_bytes_total|scan_bytes_total|config_info|engine_info|bad_requests_total)' \
   | grep -v ' 0$' || true
+
+# --- Monitor -> suggest -> Protect, and the compliance report ---------------
+# What the sidecar observed (GET /observed: destinations and counts, no
+# values) becomes a ready-to-apply profile; a Prometheus scraping the same
+# admin port feeds `kube-dlp report`. Both land in $demo_out.
+demo_out=${KDLP_DEMO_OUT:-dist/demo}
+mkdir -p "$demo_out"
+
+section "6. what the sidecar observed (curl http://127.0.0.1:${admin_port}/observed; values are never kept)"
+curl -sS "http://127.0.0.1:${admin_port}/observed" | node -e '
+  const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  for (const d of s.destinations) console.log(`${d.scheme}://${d.host}:${d.port}  ${d.requests} req  ${JSON.stringify(d.decisions)}  ${d.detectors.map((x) => x.detector + " x" + x.count).join(", ")}`);'
+
+section "7. suggested profile for this traffic: kube-dlp profile suggest --from http://127.0.0.1:${admin_port} (saved to $demo_out/suggested-profile.yaml)"
+node bin/kube-dlp.js profile suggest --from "http://127.0.0.1:${admin_port}" --name demo-learned | tee "$demo_out/suggested-profile.yaml"
+
+section "8. compliance report: kube-dlp report --prometheus ... --format html (saved to $demo_out/report.html)"
+if command -v prometheus >/dev/null; then
+  prometheus_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  printf '%s\n' \
+    'global: { scrape_interval: 1s, scrape_timeout: 1s }' \
+    'scrape_configs:' \
+    '  - job_name: kube-dlp-sidecars' \
+    '    static_configs:' \
+    "      - targets: [\"127.0.0.1:${admin_port}\"]" \
+    '        labels: { namespace: payments, pod: demo-checkout-7d9f }' >"$work/prometheus.yml"
+  prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus" \
+    --web.listen-address="127.0.0.1:${prometheus_port}" --log.level=error >"$work/prometheus.log" 2>&1 &
+  prometheus_pid=$!
+  prom="http://127.0.0.1:${prometheus_port}"
+  # A few scrapes, so the report has a window to look at.
+  for _ in $(seq 1 100); do
+    if curl -sf "$prom/api/v1/query?query=count(kubedlp_proxy_requests_total)" | grep -q '"value"'; then break; fi
+    sleep 0.2
+  done
+  sleep 3
+  node bin/kube-dlp.js report --prometheus "$prom" --since 10m --format html --output "$demo_out/report.html"
+  node bin/kube-dlp.js report --prometheus "$prom" --since 10m --format json --output "$demo_out/report.json"
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    for (const n of r.namespaces) console.log(`${n.namespace}: ${n.requests} requests, decisions ${JSON.stringify(n.decisions)}, findings ${n.findings.map((f) => f.detector + "/" + f.action + " x" + f.count).join(", ")}`);' "$demo_out/report.json"
+  echo "open $demo_out/report.html (inline SVG charts); add --format pdf for a PDF (headless Chromium)"
+else
+  echo "prometheus is not installed (scripts/ensure-deps.sh installs it): report skipped"
+fi
 
 section "stopping (SIGTERM: the proxy drains in-flight requests, then exits)"

@@ -29,7 +29,10 @@ export const EVENT_REASONS = {
   invalidSpec: REASONS.invalidSpec,
   /** A namespace opted in but no profile of that name exists (its rendered profile is removed). */
   profileNotFound: 'ProfileNotFound',
+  profileSelected: 'ProfileSelected',
   /** A namespace's kubedlp.io annotations are invalid; nothing is changed until they are fixed. */
   invalidAnnotations: 'InvalidAnnotations',
+  /** A pod opted out of the sidecar under an exemption the profile grants (audited on its namespace). */
+  sidecarExemptionUsed: 'SidecarExemptionUsed',
 } as const;
 export type EventReason = (typeof EVENT_REASONS)[keyof typeof EVENT_REASONS];

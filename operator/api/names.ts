@@ -20,6 +20,14 @@ export const ANNOTATION_INJECT = 'kubedlp.io/inject';
 export const ANNOTATION_PROFILE = 'kubedlp.io/profile';
 /** Namespace annotation naming the tenant; the namespace name when absent. */
 export const ANNOTATION_TENANT = 'kubedlp.io/tenant';
+/**
+ * Written by the operator on an opted-in namespace: which profile it got and
+ * why (`rendered: SecurityProfile payments/protect-payments`), or
+ * `missing: ...` when the profile it names does not exist. The webhook
+ * refuses pods while it says missing (see README, "A profile that disappears").
+ */
+export const ANNOTATION_PROFILE_STATUS = 'kubedlp.io/profile-status';
+export const PROFILE_STATUS_MISSING_PREFIX = 'missing: ';
 
 export const INJECT_ENABLED = 'enabled';
 export const INJECT_DISABLED = 'disabled';
@@ -33,6 +41,25 @@ export const DEFAULT_PROFILE_NAME = 'default';
 export const LABEL_INJECTION = 'kubedlp.io/injection';
 export const LABEL_TENANT = 'kubedlp.io/tenant';
 export const INJECTION_ENABLED = 'enabled';
+
+/**
+ * Namespace label the operator mirrors from the resolved profile's mode: the
+ * injection webhook and the ValidatingAdmissionPolicy read it to decide
+ * whether a pod may opt itself out. Absent counts as protect (fail closed).
+ */
+export const LABEL_ENFORCEMENT = 'kubedlp.io/enforcement';
+export const ENFORCEMENT_PROTECT = 'protect';
+export const ENFORCEMENT_MONITOR = 'monitor';
+
+/**
+ * Namespace annotations the operator mirrors from the profile's
+ * spec.exemptions, one per granted exemption (`exemption.kubedlp.io/NAME:
+ * reason`). Namespaces are cluster-scoped, so a tenant who can create pods
+ * cannot grant itself one; the policy reads them through namespaceObject.
+ */
+export const EXEMPTION_ANNOTATION_PREFIX = 'exemption.kubedlp.io/';
+/** Pod label naming the exemption a pod that opts out claims. */
+export const LABEL_EXEMPTION = 'kubedlp.io/exemption';
 
 /**
  * Pods carrying this label have the sidecar; the injection webhook (part 2)

@@ -56,8 +56,16 @@ export function generatedFiles(): Map<string, string> {
         rules: rulesOf(NAMESPACE_PERMISSIONS),
       }),
   );
+  // The Helm chart (config/helm/kube-dlp) ships the same CRDs and roles, so
+  // `helm install` and `kubectl apply -k config/default` cannot drift apart.
+  for (const [path, content] of [...files]) {
+    if (path.startsWith('crds') && path.endsWith('.yaml')) files.set(join(HELM_CHART, path), content);
+    if (path.startsWith(join('config', 'rbac'))) files.set(join(HELM_CHART, 'files', path.slice(join('config', 'rbac').length + 1)), content);
+  }
   return files;
 }
+
+const HELM_CHART = join('config', 'helm', 'kube-dlp');
 
 /** The repository root: the nearest folder above this file with package.json (works from src and from dist/). */
 export function repoRoot(from = __dirname): string {

@@ -2,6 +2,7 @@
 // of checks where the first that applies decides (the same style as the
 // operator's opt-in decision). The reason becomes the skip metric's label, a
 // log field and what tests assert.
+import { ANNOTATION_PROFILE_STATUS, PROFILE_STATUS_MISSING_PREFIX } from '../api/names';
 import { decideOptIn, type OptInContext } from '../decide/opt-in';
 import type { NamespaceView } from '../model/views';
 import { ANNOTATION_INJECT, ANNOTATION_SIDECAR_STATUS, INJECT_DISABLED } from './names';
@@ -35,7 +36,7 @@ export type InjectionDecision =
   | { kind: 'deny'; message: string };
 
 interface Check {
-  reason: SkipReason | 'namespace-annotations-invalid';
+  reason: SkipReason | 'namespace-annotations-invalid' | 'namespace-profile-missing';
   /** A check that refuses the pod instead of skipping it. */
   deny?: true;
   /** Why this check applies, or undefined. */
@@ -89,6 +90,24 @@ const CHECKS: readonly Check[] = [
     applies: ({ namespace }, ctx) => {
       const d = decideOptIn(namespace!, ctx);
       return d.kind === 'invalid' ? `namespace ${namespace!.name}: ${d.reason}` : undefined;
+    },
+  },
+  {
+    // The operator found no profile for the namespace (deleted, or never
+    // created) and removed its rendering. An injected pod would mount a
+    // ConfigMap that does not exist and never start; refusing it fails
+    // closed without hanging, and says what to do. Running pods keep the
+    // profile they loaded.
+    reason: 'namespace-profile-missing',
+    deny: true,
+    applies: ({ namespace }) => {
+      const status = namespace!.annotations[ANNOTATION_PROFILE_STATUS];
+      if (!status?.startsWith(PROFILE_STATUS_MISSING_PREFIX)) return undefined;
+      const why = status.slice(PROFILE_STATUS_MISSING_PREFIX.length);
+      return (
+        `namespace ${namespace!.name} has no DLP profile (${why}): create it, name another with kubedlp.io/profile, ` +
+        `or opt the namespace out; see kubectl get events -n ${namespace!.name}`
+      );
     },
   },
   {

@@ -92,8 +92,13 @@ export interface CompiledPattern {
   index: number;
   detector: DetectorSpec;
   source: string;
-  /** Finds every occurrence (RE2 engine) and recovers spans (both engines). */
-  global: RE2;
+  /**
+   * Finds every occurrence: the RE2 engine's enumerator. Compiled on first
+   * use (the RE2 engine touches it when built), so a Vectorscan scanner does
+   * not keep a second RE2 program per pattern it never runs (~5 MiB for the
+   * full library). Throws DetectorCompileError if the pattern does not compile.
+   */
+  readonly global: RE2;
   /** Same pattern anchored at the end of a window: recovers the start of a match whose end is known. */
   endAnchored: RE2;
   /** Non-global copy with group indices, for detectors whose value is a capture group. */
@@ -138,17 +143,31 @@ export function compilePatterns(detectors: readonly DetectorSpec[]): CompiledPat
         throw new DetectorCompileError(detector.id, issues.map((i) => i.reason).join('; '), patternIndex);
       }
       const ci = detector.caseInsensitive ? 'i' : '';
-      let global: RE2;
       let endAnchored: RE2;
       let valueExtractor: RE2 | undefined;
       try {
-        global = new RE2(source, `g${ci}`);
         endAnchored = new RE2(`(?:${source})$`, ci);
         if (detector.valueGroup !== undefined) valueExtractor = new RE2(source, `d${ci}`);
       } catch (err) {
         throw new DetectorCompileError(detector.id, `invalid pattern: ${(err as Error).message}`, patternIndex);
       }
-      out.push({ index: out.length, detector, source, global, endAnchored, valueExtractor, ...(allow ? { allow } : {}) });
+      let global: RE2 | undefined;
+      out.push({
+        index: out.length,
+        detector,
+        source,
+        get global(): RE2 {
+          try {
+            global ??= new RE2(source, `g${ci}`);
+          } catch (err) {
+            throw new DetectorCompileError(detector.id, `invalid pattern: ${(err as Error).message}`, patternIndex);
+          }
+          return global;
+        },
+        endAnchored,
+        valueExtractor,
+        ...(allow ? { allow } : {}),
+      });
     });
   }
   return out;

@@ -63,6 +63,8 @@ export interface EngineInfo {
   /** Per-stream state Vectorscan keeps between chunks. */
   streamStateBytes?: number;
   scratchBytes?: number;
+  /** Bytes of the compiled Vectorscan database (shared by every stream and view). */
+  databaseBytes?: number;
   patterns: number;
 }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Prints (last line of stdout) a folder holding the node's binaries for the
 # e2e (test/node): kubelet, kube-scheduler, kube-controller-manager, kube-proxy, kubectl
-# built from the same k8s.io/kubernetes release as kube-apiserver, and a
-# static `pause` built from test/node/pause.c. Progress goes to stderr.
+# built from the same k8s.io/kubernetes release as kube-apiserver, `helm` from
+# helm.sh/helm/v4 (modules/helm), and a static `pause` built from
+# test/node/pause.c. Progress goes to stderr.
 #
-# Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/kube-dlp/node-assets/<k8s>-<pause hash>/,
+# Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/kube-dlp/node-assets/<k8s>-<helm>-<pause hash>/,
 # complete only once its stamp file exists (written last), as in
 # build-assets.sh. $KDLP_NODE_ASSETS, if set, is used as is.
 set -euo pipefail
@@ -12,9 +13,10 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 NODE_MODULE="$HERE/modules/kube-node"
+HELM_MODULE="$HERE/modules/helm"
 PAUSE_SRC="$ROOT/test/node/pause.c"
 STAMP_NAME=".kube-dlp-node-assets-complete"
-BINARIES=(kubelet kube-scheduler kube-controller-manager kube-proxy kubectl pause)
+BINARIES=(kubelet kube-scheduler kube-controller-manager kube-proxy kubectl helm pause)
 
 log() { echo "build-node-assets: $*" >&2; }
 has_binaries() {
@@ -30,9 +32,11 @@ fi
 
 K8S_VERSION="$(sed -n 's#^[[:space:]]*k8s.io/kubernetes \(v[^[:space:]]*\).*#\1#p' "$NODE_MODULE/go.mod" | head -n 1)"
 [[ -n "$K8S_VERSION" ]] || { log "cannot read the k8s.io/kubernetes version from $NODE_MODULE/go.mod"; exit 1; }
+HELM_VERSION="$(sed -n 's#^[[:space:]]*helm.sh/helm/v4 \(v[^[:space:]]*\).*#\1#p' "$HELM_MODULE/go.mod" | head -n 1)"
+[[ -n "$HELM_VERSION" ]] || { log "cannot read the helm version from $HELM_MODULE/go.mod"; exit 1; }
 PAUSE_HASH="$(sha256sum "$PAUSE_SRC" | cut -c1-12)"
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/kube-dlp/node-assets"
-ASSETS_DIR="$CACHE_ROOT/$K8S_VERSION-$PAUSE_HASH"
+ASSETS_DIR="$CACHE_ROOT/$K8S_VERSION-helm-$HELM_VERSION-$PAUSE_HASH"
 
 if [[ -f "$ASSETS_DIR/$STAMP_NAME" ]] && has_binaries "$ASSETS_DIR"; then
   log "cached: $ASSETS_DIR"
@@ -66,6 +70,10 @@ for b in kubelet kube-scheduler kube-controller-manager kube-proxy kubectl; do
   (cd "$NODE_MODULE" && nice -n 10 go build -p 2 -trimpath -ldflags "$LDFLAGS" -o "$WORK_DIR/$b" "k8s.io/kubernetes/cmd/$b")
   log "$b built after ${SECONDS}s"
 done
+log "building helm $HELM_VERSION"
+(cd "$HELM_MODULE" && nice -n 10 go build -p 2 -trimpath -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" \
+  -o "$WORK_DIR/helm" helm.sh/helm/v4/cmd/helm)
+log "helm built after ${SECONDS}s"
 # The sandbox's pause process: static, so any image-less rootfs runs it.
 gcc -static -Os -o "$WORK_DIR/pause" "$PAUSE_SRC"
 
@@ -73,7 +81,7 @@ gcc -static -Os -o "$WORK_DIR/pause" "$PAUSE_SRC"
 rm -rf "$ASSETS_DIR"
 mkdir -p "$ASSETS_DIR"
 mv "${BINARIES[@]/#/$WORK_DIR/}" "$ASSETS_DIR/"
-printf 'node binaries %s, pause %s, built %s in %ss\n' "$K8S_VERSION" "$PAUSE_HASH" \
+printf 'node binaries %s, helm %s, pause %s, built %s in %ss\n' "$K8S_VERSION" "$HELM_VERSION" "$PAUSE_HASH" \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$SECONDS" > "$ASSETS_DIR/$STAMP_NAME"
 log "ready: $ASSETS_DIR"
 echo "$ASSETS_DIR"

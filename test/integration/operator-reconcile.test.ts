@@ -31,7 +31,8 @@ const OPERATOR_NS = 'kube-dlp-system';
 t.before(async () => {
   tp = await startTestPlane();
   await tp.admin.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NS } });
-  await applyProfile(tp.admin, clusterProfile('default', { mode: 'Monitor' }));
+  // Asks for the ingress half of the tenant NetworkPolicy (rendered only where a profile asks).
+  await applyProfile(tp.admin, clusterProfile('default', { mode: 'Monitor', tenancy: { networkPolicy: { egress: false } } }));
   op = startOperator(tp.plane.kubeconfigPath, ['--namespace', OPERATOR_NS]);
 });
 t.teardown(async () => {
@@ -59,8 +60,8 @@ async function profileStatus(kind: 'ClusterSecurityProfile' | 'SecurityProfile',
   const obj = await tp.admin.get(kind === 'SecurityProfile' ? SECURITY_PROFILES : CLUSTER_SECURITY_PROFILES, name, ns);
   return obj.status as { observedGeneration?: number; namespaces?: number; injectedPods?: number; detectors?: number; conditions?: { type: string; status: string; reason: string; message: string }[] } | undefined;
 }
-/** Events about cluster-scoped objects (Namespaces) live in "default". */
-async function eventAbout(kind: string, name: string, reason: string, namespace = 'default'): Promise<KubeObject | undefined> {
+/** Events about a Namespace are filed in it; about other cluster-scoped objects, in "default". */
+async function eventAbout(kind: string, name: string, reason: string, namespace = kind === 'Namespace' ? name : 'default'): Promise<KubeObject | undefined> {
   const list = await tp.admin.list<KubeObject>(EVENTS, { namespace });
   return list.items.find((e) => e.reason === reason && (e.regarding as { kind: string; name: string }).kind === kind && (e.regarding as { name: string }).name === name);
 }
@@ -69,6 +70,11 @@ const condition = (s: Awaited<ReturnType<typeof profileStatus>>, type: string) =
 t.test('opting a namespace in labels it and renders its ConfigMaps and NetworkPolicy', async (t) => {
   const ns = await createNamespace(tp.admin, 'optin', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/tenant': 'acme' });
   const profileText = await wait('the rendered profile', () => renderedProfile(ns));
+  // Which profile the namespace got, and why, where its team looks.
+  const status = await wait('the profile status', async () => (await tp.admin.get<KubeObject>(NAMESPACES, ns)).metadata.annotations?.['kubedlp.io/profile-status']);
+  t.equal(status, 'rendered: ClusterSecurityProfile default (no kubedlp.io/profile annotation: the default)');
+  const selected = await wait('a ProfileSelected event in the namespace', () => eventAbout('Namespace', ns, 'ProfileSelected'));
+  t.equal(selected.note, status);
   const cfg = parseProfile(profileText, 'profile.yaml');
   t.equal(cfg.kind, 'RenderedProfile', 'the sidecar loads what the operator wrote');
   t.equal(cfg.profileName, 'default');
@@ -79,6 +85,7 @@ t.test('opting a namespace in labels it and renders its ConfigMaps and NetworkPo
     'kubernetes.io/metadata.name': ns,
     'kubedlp.io/injection': 'enabled',
     'kubedlp.io/tenant': 'acme',
+    'kubedlp.io/enforcement': 'monitor',
   });
 
   const dir = parseTenantDirectory(await wait('the tenant directory', async () => {
@@ -220,6 +227,22 @@ t.test('invalid annotations change nothing and are reported; a stray tenant labe
   await wait('the self-granted tenant label to be removed', async () => (await labels(stray))['kubedlp.io/tenant'] === undefined);
 });
 
+t.test("the profile's mode and exemptions are mirrored onto the namespace for the admission checks; self-granted exemptions are removed", async (t) => {
+  const ns = await createNamespace(tp.admin, 'exempt', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/profile': 'strict' });
+  await applyProfile(tp.admin, clusterProfile('strict', { mode: 'Protect', exemptions: [{ name: 'debug', reason: 'SRE tools' }] }));
+  const annotations = async () => ((await tp.admin.get<KubeObject>(NAMESPACES, ns)).metadata.annotations ?? {}) as Record<string, string>;
+  await wait('protect and the exemption', async () => (await labels(ns))['kubedlp.io/enforcement'] === 'protect' && (await annotations())['exemption.kubedlp.io/debug'] === 'SRE tools');
+
+  await tp.admin.mergePatch(NAMESPACES, ns, undefined, { metadata: { annotations: { 'exemption.kubedlp.io/self-granted': 'mine' } } });
+  await wait('the self-granted exemption to be removed', async () => (await annotations())['exemption.kubedlp.io/self-granted'] === undefined);
+  t.equal((await annotations())['exemption.kubedlp.io/debug'], 'SRE tools', 'the granted one stays');
+
+  await applyProfile(tp.admin, clusterProfile('strict', { mode: 'Monitor' }));
+  await wait('monitor, and the exemption withdrawn', async () => (await labels(ns))['kubedlp.io/enforcement'] === 'monitor' && (await annotations())['exemption.kubedlp.io/debug'] === undefined);
+  await tp.admin.delete(CLUSTER_SECURITY_PROFILES, 'strict');
+  await wait('no profile: protect (fail closed)', async () => (await labels(ns))['kubedlp.io/enforcement'] === 'protect');
+});
+
 t.test('opting out, or losing the profile, cleans up', async (t) => {
   const ns = await createNamespace(tp.admin, 'optout', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/profile': 'temp' });
   await applyProfile(tp.admin, clusterProfile('temp', { mode: 'Monitor' }));
@@ -227,6 +250,8 @@ t.test('opting out, or losing the profile, cleans up', async (t) => {
   await tp.admin.delete(CLUSTER_SECURITY_PROFILES, 'temp');
   await wait('the rendering removed with its profile', async () => (await renderedProfile(ns)) === undefined);
   await wait('a ProfileNotFound event', () => eventAbout('Namespace', ns, 'ProfileNotFound'));
+  await wait('the namespace marked as missing its profile', async () =>
+    (await tp.admin.get<KubeObject>(NAMESPACES, ns)).metadata.annotations?.['kubedlp.io/profile-status'] === 'missing: profile "temp" not found');
   t.ok(await tenantsYaml(ns), 'still opted in: the directory and the policy stay');
 
   await annotateNamespace(tp.admin, ns, { 'kubedlp.io/inject': null });
@@ -235,6 +260,7 @@ t.test('opting out, or losing the profile, cleans up', async (t) => {
     return (
       l['kubedlp.io/injection'] === undefined &&
       l['kubedlp.io/tenant'] === undefined &&
+      l['kubedlp.io/enforcement'] === undefined &&
       (await tenantsYaml(ns)) === undefined &&
       (await getOrUndefined(tp.admin, NETWORK_POLICIES, 'kube-dlp-tenant-isolation', ns)) === undefined
     );

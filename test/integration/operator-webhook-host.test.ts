@@ -2,8 +2,8 @@
 // developer runs it. The real CLI process serves the webhook at the given
 // address, puts it in its certificate and points the installed webhook
 // configuration (generated, with a Service) at that URL, and the API server
-// then injects pods through it. Without an image to inject, the log says the
-// webhook is off.
+// then injects pods through it. Without an image to inject, the log and
+// readiness say the webhook is off.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { freeLoopbackPort } from '../envtest/ports';
@@ -78,4 +78,16 @@ t.test('out of cluster without --proxy-image the log says the webhook is off', a
   t.teardown(() => op.stop());
   await waitFor(async () => /injection webhook OFF/.test(op.logs()) || undefined, { what: 'the webhook-off warning', timeoutMs: 30_000 });
   t.pass('warned');
+  // The first test left kube-dlp-injector installed: nothing serves it now, and readiness says so.
+  const admin = await op.adminUrl();
+  const res = await waitFor(
+    async () => {
+      const r = await fetch(`${admin}/readyz`);
+      const body = await r.text();
+      return /webhook off/.test(body) ? { status: r.status, body } : undefined;
+    },
+    { what: 'readiness naming the missing webhook', timeoutMs: 30_000 },
+  );
+  t.equal(res.status, 503);
+  t.match(res.body, /MutatingWebhookConfiguration kube-dlp-injector is installed/);
 });

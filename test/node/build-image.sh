@@ -55,8 +55,9 @@ mkdir -p "$CONTEXT"
   | while IFS= read -r -d '' f; do [[ -e "$f" ]] && printf '%s\0' "$f"; done \
   | tar --null -T - -cf -) | tar -C "$CONTEXT" -xf -
 
-SCRIPT_HASH="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-64)"
-BASE_HASH="$(printf '%s %s %s\n' "$NODE_VERSION" "$(sha256sum "$NODE_BIN" | cut -c1-64)" "$SCRIPT_HASH" | sha256sum | cut -c1-16)"
+# Bump when the way NODE_IMAGE is assembled below changes.
+BASE_RECIPE=1
+BASE_HASH="$(printf '%s %s %s\n' "$NODE_VERSION" "$(sha256sum "$NODE_BIN" | cut -c1-64)" "$BASE_RECIPE" | sha256sum | cut -c1-16)"
 CONTEXT_HASH="$( (cd "$CONTEXT" && find . -type f -print0 | sort -z | xargs -0 sha256sum; echo "$BASE_HASH") | sha256sum | cut -c1-16)"
 TAG="0.1.0-$CONTEXT_HASH"
 REF="kube-dlp:$TAG"
@@ -99,15 +100,16 @@ if [[ -n "$CA_BUNDLE" ]]; then
   CA_ARGS=(-v "$CA_BUNDLE:/run/kube-dlp-build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/kube-dlp-build-ca.crt)
 fi
 log "building $REF from the Dockerfile (NODE_IMAGE=$BASE_REF)"
-nice "${BUILDAH[@]}" bud --isolation chroot --pull-never --layers=false \
+# --layers: a source change reruns only the steps after `COPY bin/`, not
+# `npm ci` and its native builds (kept in the vfs store under $STORE).
+nice "${BUILDAH[@]}" bud --isolation chroot --pull-never --layers \
   --build-arg "NODE_IMAGE=$BASE_REF" "${CA_ARGS[@]}" \
   -t "localhost/$REF" -f "$CONTEXT/Dockerfile" "$CONTEXT" >&2
 rm -f "$ARCHIVE.partial"
 "${BUILDAH[@]}" push --quiet "localhost/$REF" "oci-archive:$ARCHIVE.partial:$REF" >&2
-# Intermediate and final images live on in the archive only: vfs storage
-# keeps a full copy per layer, so drop them (the base stays, for rebuilds).
+# The final image lives on in the archive; the layer cache stays in the
+# store (vfs keeps a full copy per layer: `rm -rf $STORE` reclaims it).
 "${BUILDAH[@]}" rmi "localhost/$REF" >/dev/null 2>&1 || true
-"${BUILDAH[@]}" rmi --prune >/dev/null 2>&1 || true
 mv "$ARCHIVE.partial" "$ARCHIVE"
 echo "$REF" > "$ARCHIVE.ref"
 log "built $REF in ${SECONDS}s: $ARCHIVE"

@@ -22,6 +22,7 @@ KDLP_NODE_NAME="kdlp-e2e-node"
 CLUSTER_PIDS=()
 CLUSTER_STATE=""
 CLUSTER_FORWARD_WAS=""
+CLUSTER_LOCALNET_WAS=""
 
 clog() { echo "cluster: $*" >&2; }
 
@@ -113,6 +114,9 @@ setup_network() {
   # back onto it; the previous value is restored by cluster_down.
   CLUSTER_FORWARD_WAS="$(sysctl -n net.ipv4.ip_forward)"
   sysctl -qw net.ipv4.ip_forward=1
+  # kube-proxy is told not to touch it (--iptables-localhost-nodeports=false);
+  # restored anyway, in case a version does.
+  CLUSTER_LOCALNET_WAS="$(sysctl -n net.ipv4.conf.all.route_localnet)"
   mkdir -p "$CLUSTER_STATE/cni/net.d" "$CLUSTER_STATE/cni/ipam"
   cat > "$CLUSTER_STATE/cni/net.d/10-kdlp-e2e.conflist" <<CNI
 {
@@ -229,7 +233,7 @@ start_control_plane() {
     --leader-elect=false --secure-port=0 --service-account-private-key-file="$p/sa.key" \
     --root-ca-file="$p/ca.crt" --use-service-account-credentials=false \
     --cluster-signing-cert-file="$p/ca.crt" --cluster-signing-key-file="$p/ca.key" \
-    --controllers='*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller'
+    --controllers='*'
   start_bg kube-scheduler "$NODE_ASSETS/kube-scheduler" --kubeconfig="$KUBECONFIG" \
     --authentication-kubeconfig="$KUBECONFIG" --authorization-kubeconfig="$KUBECONFIG" \
     --leader-elect=false --secure-port=0
@@ -278,7 +282,8 @@ start_kube_proxy() {
   # bridge gets the reply through the host (no br_netfilter needed).
   start_bg kube-proxy "$NODE_ASSETS/kube-proxy" --kubeconfig="$KUBECONFIG" --hostname-override="$KDLP_NODE_NAME" \
     --proxy-mode=iptables --masquerade-all --cluster-cidr="$KDLP_POD_SUBNET" --conntrack-max-per-core=0 \
-    --healthz-bind-address=127.0.0.1:0 --metrics-bind-address=127.0.0.1:0
+    --iptables-localhost-nodeports=false \
+    --healthz-bind-address="127.0.0.1:$(free_port)" --metrics-bind-address="127.0.0.1:$(free_port)"
   wait_component 60 kube-proxy "kube-proxy's Service rules" iptables -t nat -S KUBE-SERVICES
 }
 
@@ -335,6 +340,7 @@ cluster_down() {
   if [[ -x "${NODE_ASSETS:-}/kube-proxy" ]]; then "$NODE_ASSETS/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
   ip link del "$KDLP_BRIDGE" 2>/dev/null || true
   if [[ -n "$CLUSTER_FORWARD_WAS" ]]; then sysctl -qw "net.ipv4.ip_forward=$CLUSTER_FORWARD_WAS"; fi
+  if [[ -n "$CLUSTER_LOCALNET_WAS" ]]; then sysctl -qw "net.ipv4.conf.all.route_localnet=$CLUSTER_LOCALNET_WAS"; fi
   if [[ -z "${KDLP_E2E_KEEP_STATE:-}" ]]; then rm -rf "$CLUSTER_STATE"; else clog "state kept in $CLUSTER_STATE"; fi
   CLUSTER_STATE=""
 }

@@ -64,6 +64,10 @@ COPY --from=build /app/bin/ bin/
 COPY --from=build /app/dist/ dist/
 # proxy/native/index.ts looks for the addon under proxy/native/build from dist/.
 COPY --from=build /app/proxy/native/build/Release/kube_dlp_hs.node proxy/native/build/Release/
+# The webhook's sidecar template is data, not compiled: the operator reads it
+# from operator/inject/ beside dist/ (render-template.ts). Found missing by the
+# e2e: the operator exited at start with ENOENT.
+COPY --from=build /app/operator/inject/sidecar-template.yaml operator/inject/
 # `kube-dlp` on PATH: the webhook injects `command: ["kube-dlp"]` for the
 # proxy and the init container (operator/inject/inject.ts), and the entry
 # point uses the same name, so both run one launcher (Node follows the link

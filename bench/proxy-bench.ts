@@ -12,7 +12,8 @@
 // the whole body (every one must be found), and idle / peak RSS. The last line printed is
 // one JSON object with the headline numbers, including start-up to /readyz,
 // the proxy's own event-loop delay p99 during the paced run, p99 at
-// saturation (16 connections) and where kube-dlp's idle memory goes.
+// saturation (16 connections), where kube-dlp's idle memory goes, and TLS
+// interception (bench/tls-bench.ts: intercepted vs plain CONNECT tunnel, handshakes).
 import http from 'node:http';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
+import { runTlsBench } from './tls-bench';
 
 const ROOT = join(__dirname, '..', '..');
 const SAMPLE_PROFILE = join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml');
@@ -494,6 +496,7 @@ async function main(): Promise<void> {
       saturation_p99_ms: round(saturation.p99ms, 2),
       saturation_rps: round(saturation.rps, 0),
       cpus: (await import('node:os')).cpus().length,
+      ...(await runTlsBench(dir)),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {

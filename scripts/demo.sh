@@ -38,15 +38,19 @@ port_of() { grep -o "\"$1\":{[^}]*\"port\":[0-9]*" | grep -o '[0-9]*$'; }
 
 section() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-node scripts/demo-upstream.js >"$work/upstream.out" 2>&1 &
+node scripts/demo-tls-setup.js "$work"
+DEMO_TLS_CERT="$work/upstream.crt" DEMO_TLS_KEY="$work/upstream.key" node scripts/demo-upstream.js >"$work/upstream.out" 2>&1 &
 upstream_pid=$!
-upstream_port=$(wait_for_line "$work/upstream.out" '"port"' | grep -o '[0-9]*')
+upstream_line=$(wait_for_line "$work/upstream.out" '"port"')
+upstream_port=$(echo "$upstream_line" | grep -o '"port":[0-9]*' | grep -o '[0-9]*')
+upstream_tls_port=$(echo "$upstream_line" | grep -o '"tlsPort":[0-9]*' | grep -o '[0-9]*')
 api="http://127.0.0.1:${upstream_port}"
 
 POD_NAME=demo-checkout-7d9f POD_NAMESPACE=payments KUBEDLP_TENANT=acme \
   node bin/kube-dlp.js proxy \
   --profile config/samples/securityprofile-protect.yaml \
   --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
+  --intercept-ca-dir "$work/ca" --upstream-ca-file "$work/upstream-ca.pem" \
   --audit-log "$work/audit.log" 2>"$work/proxy.log" &
 proxy_pid=$!
 listening=$(wait_for_line "$work/proxy.log" '"proxy listening"')
@@ -75,16 +79,22 @@ send "3. redacted: email and SSN masked before they leave (the API echoes what i
 send "4. denied destination: pastebin.com is on the profile's deny list" \
   --data 'dump' "http://pastebin.com/api/api_post.php"
 
-section "5. CONNECT tunnel (HTTPS) refused: the profile denies egress it cannot inspect"
-code=$(curl -sS -o /dev/null -w '%{http_connect}' -x "$proxy" https://example.com/ 2>/dev/null || true)
-echo "CONNECT example.com:443 -> HTTP ${code}"
+section "5. HTTPS exfiltration blocked: the proxy decrypts it with a leaf from the tenant CA, which curl trusts (CURL_CA_BUNDLE)"
+out=$(CURL_CA_BUNDLE="$work/ca/tls.crt" curl -sS -x "$proxy" -w '\n%{http_code}' -H 'content-type: application/json' \
+  --data '{"customer":"c-981","card":"4111 1111 1111 1111"}' "https://localhost:${upstream_tls_port}/v1/export" || true)
+echo "HTTP $(tail -n1 <<<"$out")"
+sed '$d' <<<"$out"
 
+section "6. a client that does not trust the tenant CA fails its handshake, and the proxy counts and audits it"
+CURL_CA_BUNDLE="$work/upstream-ca.pem" curl -sS -o /dev/null -x "$proxy" "https://localhost:${upstream_tls_port}/v1/orders" 2>&1 | head -n1 || true
+
+sleep 0.5 # the refusal above is audited when the proxy sees the connection close
 section "audit log (JSON lines; evidence is masked, query values dropped)"
 cat "$work/audit.log"
 
 section "metrics (curl http://127.0.0.1:${admin_port}/metrics | grep kubedlp_)"
 curl -sS "http://127.0.0.1:${admin_port}/metrics" \
-  | grep -E '^kubedlp_(proxy_requests_total|findings_total|blocked_bytes_total|scan_bytes_total|config_info|engine_info|bad_requests_total)' \
+  | grep -E '^kubedlp_(proxy_requests_total|findings_total|blocked_bytes_total|scan_bytes_total|config_info|engine_info|bad_requests_total|tls_connections_total)' \
   | grep -v ' 0$' || true
 
 # --- Monitor -> suggest -> Protect, and the compliance report ---------------

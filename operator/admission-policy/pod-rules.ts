@@ -15,6 +15,8 @@ import {
   ANNOTATION_INJECT,
 } from '../api/names';
 import {
+  ANNOTATION_EXCLUDE_OUTBOUND_CIDRS,
+  ANNOTATION_EXCLUDE_OUTBOUND_PORTS,
   INIT_IPTABLES_CONTAINER,
   PROFILE_CONFIGMAP,
   PROFILE_VOLUME,
@@ -176,6 +178,9 @@ function genuineProxy(c: Container, pod: Pod, id: SidecarIdentity): boolean {
     args[0] === 'proxy' &&
     args.includes(PROXY_PROFILE_FLAG) &&
     args.includes(PROXY_TENANTS_FLAG) &&
+    // A second --profile (or --tenant-directory) would win over ours.
+    args.filter((a) => a.startsWith('--profile')).length === 1 &&
+    args.filter((a) => a.startsWith('--tenant-directory')).length === 1 &&
     sc(c).runAsUser === PROXY_UID &&
     PROXY_MOUNTS.every(
       (m) =>
@@ -185,9 +190,30 @@ function genuineProxy(c: Container, pod: Pod, id: SidecarIdentity): boolean {
   );
 }
 
-function genuineInit(c: Container, id: SidecarIdentity): boolean {
+/**
+ * Exclusions on the init container are exactly the pod's annotations (which
+ * the webhook checked against the profile), spaces removed as the webhook
+ * renders them: an exclusion written into the container by hand is a bypass.
+ */
+const EXCLUSION_FLAGS = [
+  ['--exclude-ports', ANNOTATION_EXCLUDE_OUTBOUND_PORTS],
+  ['--exclude-cidrs', ANNOTATION_EXCLUDE_OUTBOUND_CIDRS],
+] as const;
+
+function genuineInit(c: Container, pod: Pod, id: SidecarIdentity): boolean {
   const args = c.args as string[] | undefined;
-  return c.image === id.image && sameList(c.command, id.command) && Array.isArray(args) && args[0] === 'init-iptables' && args.includes(`--proxy-uid=${PROXY_UID}`);
+  const annotations = pod.metadata.annotations ?? {};
+  return (
+    c.image === id.image &&
+    sameList(c.command, id.command) &&
+    Array.isArray(args) &&
+    args[0] === 'init-iptables' &&
+    args.includes(`--proxy-uid=${PROXY_UID}`) &&
+    args.filter((a) => a.startsWith('--proxy-uid')).length === 1 &&
+    EXCLUSION_FLAGS.every(([flag, key]) =>
+      args.every((a) => !a.startsWith(flag) || (annotations[key] !== undefined && a === `${flag}=${annotations[key]!.replaceAll(' ', '')}`)),
+    )
+  );
 }
 
 const runsAsProxy = (c: Container, pod: Pod) => (sc(c).runAsUser ?? podUid(pod)) === PROXY_UID;
@@ -199,6 +225,7 @@ const mayRewriteCapture = (c: Container) =>
 const celGenuineProxy = (id: SidecarIdentity) =>
   `has(c.image) && c.image == ${q(id.image)} && has(c.command) && c.command == ${celList(id.command)} && ` +
   `has(c.args) && size(c.args) > 0 && c.args[0] == "proxy" && ${q(PROXY_PROFILE_FLAG)} in c.args && ${q(PROXY_TENANTS_FLAG)} in c.args && ` +
+  `c.args.filter(a, a.startsWith("--profile")).size() == 1 && c.args.filter(a, a.startsWith("--tenant-directory")).size() == 1 && ` +
   `has(c.securityContext) && has(c.securityContext.runAsUser) && c.securityContext.runAsUser == ${PROXY_UID} && has(c.volumeMounts) && ` +
   PROXY_MOUNTS.map(
     (m) =>
@@ -207,7 +234,13 @@ const celGenuineProxy = (id: SidecarIdentity) =>
   ).join(' && ');
 const celGenuineInit = (id: SidecarIdentity) =>
   `has(c.image) && c.image == ${q(id.image)} && has(c.command) && c.command == ${celList(id.command)} && ` +
-  `has(c.args) && size(c.args) > 0 && c.args[0] == "init-iptables" && ${q(`--proxy-uid=${PROXY_UID}`)} in c.args`;
+  `has(c.args) && size(c.args) > 0 && c.args[0] == "init-iptables" && ${q(`--proxy-uid=${PROXY_UID}`)} in c.args && ` +
+  `c.args.filter(a, a.startsWith("--proxy-uid")).size() == 1 && ` +
+  EXCLUSION_FLAGS.map(
+    ([flag, key]) =>
+      `c.args.all(a, !a.startsWith(${q(flag)}) || (has(object.metadata.annotations) && ${q(key)} in object.metadata.annotations && ` +
+      `a == ${q(`${flag}=`)} + object.metadata.annotations[${q(key)}].replace(" ", "")))`,
+  ).join(' && ');
 const celRunsAsProxy =
   `(has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser : variables.podUid) == ${PROXY_UID}`;
 const celMayRewriteCapture =
@@ -234,7 +267,7 @@ const forgedProxyText = (id: SidecarIdentity) =>
   `as uid ${PROXY_UID} with the ${PROFILE_CONFIGMAP} and ${TENANTS_CONFIGMAP} ConfigMaps mounted): remove that container and the kubedlp.io/sidecar-status annotation, and the webhook injects the real one`;
 const forgedInitText = (id: SidecarIdentity) =>
   `kube-dlp: container ${INIT_IPTABLES_CONTAINER} is not kube-dlp's capture init container (it must run image ${id.image}, command ${id.command.join(' ')} init-iptables ` +
-  `--proxy-uid=${PROXY_UID}): remove it, and the webhook injects the real one`;
+  `--proxy-uid=${PROXY_UID}, excluding only what the pod's kubedlp.io/exclude-outbound-* annotations say): remove it, and the webhook injects the real one`;
 const uidText = (list: string, field: string) =>
   `kube-dlp: ${field} ${list} run(s) as uid ${PROXY_UID}, the proxy's uid, whose traffic is never captured: set securityContext.runAsUser (of the container or the pod) to another uid`;
 const capsText = (list: string, field: string) =>
@@ -278,7 +311,7 @@ export function podRules(): PodRule[] {
       check: (f, id) =>
         allContainers(f.pod)
           .filter((c) => c.name === INIT_IPTABLES_CONTAINER)
-          .every((c) => genuineInit(c, id))
+          .every((c) => genuineInit(c, f.pod, id))
           ? undefined
           : forgedInitText(id),
     },

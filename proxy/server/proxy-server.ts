@@ -24,6 +24,7 @@ import { RequestContext, requestIdGenerator } from './request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
 import type { TlsInterceptor } from '../tls/tls-interceptor';
+import { interceptedOriginOf } from '../tls/intercepted-origin';
 
 /** Anything that hands out the current profile; ProfileWatcher is one. */
 export interface ConfigSource {
@@ -301,6 +302,11 @@ export class ProxyServer {
   }
 
   private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (interceptedOriginOf(socket) && err.code?.startsWith('ERR_SSL')) {
+      // A failed TLS handshake of an intercepted connection: the interceptor counts and audits it.
+      socket.destroy();
+      return;
+    }
     const kind = classifyClientError(err);
     if (kind === undefined || this.answeredClientError.has(socket)) {
       // Node re-reports a socket that stays half-open after our answer (the

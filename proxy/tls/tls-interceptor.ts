@@ -106,6 +106,8 @@ export class TlsInterceptor {
     socket.once('close', close);
 
     void (async () => {
+      // TLS records are written in pieces (header, body): with Nagle each waits for a delayed ACK.
+      socket.setNoDelay?.(true);
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) socket.unshift(head);
       const sniff = await sniffProtocol(socket, { timeoutMs: this.opts.handshakeTimeoutMs, maxClientHelloBytes: DEFAULT_MAX_CLIENT_HELLO_BYTES });
@@ -179,7 +181,7 @@ export class TlsInterceptor {
         return;
       }
 
-      const agent = new PreconnectedAgent(upstream, { servername, ca: roots, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs });
+      const agent = new PreconnectedAgent(upstream, { servername, ca: roots, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs, noDelay: true });
       upstream = undefined;
       // Counted at the first request: a connection never used is either a refusal or idle.
       const origin = { host: dest.host, address, port: dest.port, agent, requests: 0, onFirstRequest: () => this.opts.metrics.tlsConnection('intercepted') };
@@ -222,6 +224,7 @@ export class TlsInterceptor {
 function connectUpstream(host: string, port: number, servername: string | undefined, ca: string[], track: (s: tls.TLSSocket) => void): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({ host, port, servername, ca, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', rejectUnauthorized: true });
+    s.setNoDelay(true);
     track(s);
     s.once('secureConnect', () => {
       s.off('error', reject);

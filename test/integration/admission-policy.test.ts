@@ -168,6 +168,27 @@ t.test('a forged injection status with a dummy kube-dlp-proxy container is refus
   const init = injected(app('init'));
   init.spec.initContainers!.find((c) => c.name === 'kube-dlp-init')!.args = ['init-iptables', '--proxy-uid=0'];
   await refused(t, ns, init, /kube-dlp-init is not kube-dlp's capture init container/);
+
+  // The real proxy told to read a second profile of the pod's choosing (the last flag wins).
+  const second = injected(app('second-profile'));
+  (second.spec.initContainers!.find((c) => c.name === 'kube-dlp-proxy')!.args as string[]).push('--profile=/tmp/allow-all.yaml');
+  await refused(t, ns, second, /is not the kube-dlp sidecar/);
+
+  // Exclusions written into the init container by hand, not granted through the (profile-checked) annotations.
+  const excluded = injected(app('excluded'));
+  (excluded.spec.initContainers!.find((c) => c.name === 'kube-dlp-init')!.args as string[]).push('--exclude-cidrs=0.0.0.0/0');
+  await refused(t, ns, excluded, /excluding only what the pod's kubedlp.io\/exclude-outbound-\* annotations say/);
+});
+
+t.test('exclusions that come from the pod annotations, as the webhook renders them, are admitted', async (t) => {
+  const ns = await optedIn('protect');
+  const pod = app('db-client', { annotations: { 'kubedlp.io/exclude-outbound-ports': '5432, 6379' } });
+  const withExclusions = injectPod(pod, template, config, {
+    tenant: 'acme',
+    overrides: { captureMode: 'transparent', excludePorts: [], excludeCidrs: [], excludePortsText: '5432,6379' },
+  });
+  t.ok((withExclusions.spec.initContainers!.find((c) => c.name === 'kube-dlp-init')!.args as string[]).includes('--exclude-ports=5432,6379'));
+  await admitted(t, ns, withExclusions);
 });
 
 t.test('an app container running as the proxy uid 1337 is refused, whether set on the container or the pod', async (t) => {

@@ -241,6 +241,7 @@ t.test('a client that does not trust the CA fails, and is counted and audited wi
   const line = proxy.audit().find((l) => typeof l.reason === 'string' && (l.reason as string).includes('refused the interception certificate'));
   t.ok(line, 'audited');
   t.match(line, { destination: `localhost:${pki.good.port}`, reason: /localhost.*tls\.bypass/ });
+  t.equal(await proxy.metric('kubedlp_bad_requests_total'), 0, 'a refused handshake is not also a bad request');
 });
 
 t.test('an upstream whose certificate does not verify is refused with the reason, never reached', async (t) => {

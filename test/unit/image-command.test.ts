@@ -25,6 +25,11 @@ t.test('the injected executable is the one the final image links onto PATH', asy
   t.same(entrypoint && JSON.parse(entrypoint[1]), [name], 'the entry point runs the same executable');
 });
 
+t.test('runtime data the code reads from the tree is in the final image', async (t) => {
+  // defaultTemplatePath() looks beside dist/ in operator/inject/.
+  t.match(finalStage, /COPY --from=build \/app\/operator\/inject\/sidecar-template\.yaml operator\/inject\//, 'the sidecar template');
+});
+
 t.test('the launcher runs through a link on PATH, as in the image', async (t) => {
   const launcher = join(ROOT, 'bin', 'kube-dlp.js');
   t.ok(statSync(launcher).mode & 0o111, 'the launcher is executable (COPY keeps the mode)');

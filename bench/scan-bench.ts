@@ -6,7 +6,7 @@ import { buildSets } from '../proxy/scan/engines/re2-engine';
 import { compilePatterns } from '../proxy/scan/detector-set';
 import { createScanner } from '../proxy/scan';
 import { DEFAULT_DETECTORS } from '../proxy/scan/detectors';
-import { loadNativeBinding } from '../proxy/native';
+import { compileDatabase, loadNativeBinding } from '../proxy/native';
 import { generateCorpus, type PlantedSecret } from './corpus';
 import type { Finding } from '../proxy/scan/types';
 
@@ -118,6 +118,32 @@ function main(): void {
   row(`binding_block_16k_all_opt_ins`, mbPerSecond(data.length, cpuSeconds(() => forEachChunk(data, 16 * 1024, (c) => (sink += full.scan(c).length)))));
   console.log(`  (${full.detectors.length} detectors with opt-ins, vs ${binding.detectors.length} by default)`);
 
+  // libhs alone, block vs its native stream mode, same patterns and chunks:
+  // what the carry-free stream path (issue #15, step 4) could reach, without
+  // the candidate resolution both kube-dlp paths add on top.
+  const hsPatterns = compilePatterns(binding.detectors).map((p) => ({
+    expression: p.source,
+    flags: p.detector.caseInsensitive ? 1 : 0,
+    id: p.index,
+  }));
+  const hsBlock = compileDatabase(hsPatterns, 'block');
+  const hsBlockScratch = hsBlock.allocScratch();
+  row('libhs_block_16k', mbPerSecond(data.length, cpuSeconds(() => forEachChunk(data, 16 * 1024, (c) => (sink += hsBlock.scanBlock(c, hsBlockScratch).length)))));
+  const hsStreamDb = compileDatabase(hsPatterns, 'stream');
+  const hsStreamScratch = hsStreamDb.allocScratch();
+  row(
+    'libhs_stream_16k',
+    mbPerSecond(
+      data.length,
+      cpuSeconds(() => {
+        const stream = hsStreamDb.openStream();
+        forEachChunk(data, 16 * 1024, (c) => (sink += stream.scan(c, hsStreamScratch).length));
+        sink += stream.close(hsStreamScratch).length;
+      }),
+    ),
+  );
+  console.log(`  (libhs stream database ${hsStreamDb.size()} bytes, ${hsStreamDb.streamSize()} bytes of state per stream; block ${hsBlock.size()} bytes)`);
+
   // Per-call cost on small buffers (headers, URLs): the fixed overhead.
   const small = Buffer.from('GET /v1/orders?page=2&limit=50 HTTP/1.1 Host: api.example'.padEnd(64, ' '));
   const calls = 200_000;
@@ -156,6 +182,8 @@ function main(): void {
     binding_mb_s_1m: results.binding_block_1m,
     binding_stream_mb_s_16k: results.binding_stream_16k,
     binding_mb_s_16k_all_opt_ins: results.binding_block_16k_all_opt_ins,
+    libhs_block_mb_s_16k: results.libhs_block_16k,
+    libhs_stream_mb_s_16k: results.libhs_stream_16k,
     re2set_mb_s_16k: results.re2set_16k,
     re2_engine_mb_s_16k: results.re2_engine_16k,
     v8_mb_s_16k: results.v8_16k,

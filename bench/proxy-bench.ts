@@ -8,15 +8,20 @@
 // Measured: wrk throughput and latency for 1 KiB and 64 KiB JSON POSTs, CPU
 // seconds per 1,000 requests, the p99 kube-dlp adds at a paced 1,000 req/s,
 // a 1 GiB streamed upload with card numbers planted across chunk boundaries
-// (every one must be found), and idle / peak RSS. The last line printed is
-// one JSON object with the headline numbers.
+// and encoded (base64, percent) mid-chunk, with the decoded views running over
+// the whole body (every one must be found), and idle / peak RSS. The last line printed is
+// one JSON object with the headline numbers, including start-up to /readyz,
+// the proxy's own event-loop delay p99 during the paced run, p99 at
+// saturation (16 connections), where kube-dlp's idle memory goes, and TLS
+// interception (bench/tls-bench.ts: intercepted vs plain CONNECT tunnel, handshakes).
 import http from 'node:http';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
+import { runTlsBench } from './tls-bench';
 
 const ROOT = join(__dirname, '..', '..');
 const SAMPLE_PROFILE = join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml');
@@ -85,10 +90,35 @@ async function runRole(role: string): Promise<void> {
       timeouts: { keepAliveMs: 60_000, requestMs: 0 },
     });
     process.on('SIGTERM', () => void running.stop(1000).then(() => process.exit(0)));
+    // The harness asks over IPC for what only the process itself can see:
+    // event-loop delay since the last ask, and its memory by owner.
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    process.on('message', (msg) => {
+      if (msg !== 'stats') return;
+      const engine = running.currentProfile().scanner.engineInfo();
+      const stats: ProxyStats = {
+        eventLoopP99Ms: loop.percentile(99) / 1e6,
+        memory: process.memoryUsage(),
+        databaseBytes: engine.databaseBytes ?? 0,
+        scratchBytes: engine.scratchBytes ?? 0,
+        patterns: engine.patterns,
+      };
+      loop.reset();
+      process.send!(stats);
+    });
     announce({ port: running.proxyAddress.port, admin: running.adminAddress!.port });
     return;
   }
   throw new Error(`unknown role ${role}`);
+}
+
+interface ProxyStats {
+  eventLoopP99Ms: number;
+  memory: NodeJS.MemoryUsage;
+  databaseBytes: number;
+  scratchBytes: number;
+  patterns: number;
 }
 
 function announce(info: object): void {
@@ -107,16 +137,22 @@ interface Server {
   child: ChildProcess;
   pid: number;
   info: { port: number; admin?: number };
+  /** Seconds from spawn to the role announcing its port. */
+  announcedAfterS: number;
+  startedAt: number;
 }
 
 function startRole(role: string, extra: string[] = []): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [__filename, '--role', role, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const startedAt = performance.now();
+    const child = spawn(process.execPath, [__filename, '--role', role, ...extra], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
       const nl = out.indexOf('\n');
-      if (nl >= 0) resolve({ child, pid: child.pid!, info: JSON.parse(out.slice(0, nl)) });
+      if (nl >= 0) {
+        resolve({ child, pid: child.pid!, info: JSON.parse(out.slice(0, nl)), startedAt, announcedAfterS: (performance.now() - startedAt) / 1000 });
+      }
     });
     child.on('exit', (code) => reject(new Error(`${role} exited (${code}) before announcing its port`)));
   });
@@ -132,6 +168,28 @@ function stopRole(server: Server): Promise<void> {
     });
     server.child.kill('SIGTERM');
   });
+}
+
+function proxyStats(server: Server): Promise<ProxyStats> {
+  return new Promise((resolve) => {
+    server.child.once('message', (m) => resolve(m as ProxyStats));
+    server.child.send('stats');
+  });
+}
+
+/** Seconds from spawning `server` until its admin port answers /readyz with 200 (polled every 5 ms, up to 60 s). */
+async function readyAfterS(server: Server): Promise<number> {
+  for (let i = 0; i < 12_000; i++) {
+    const status = await new Promise<number>((resolve) => {
+      http.get({ host: '127.0.0.1', port: server.info.admin!, path: '/readyz' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', () => resolve(0));
+    });
+    if (status === 200) return (performance.now() - server.startedAt) / 1000;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return NaN;
 }
 
 function cpuSeconds(pid: number): number {
@@ -156,7 +214,7 @@ interface WrkResult {
   errors: number;
 }
 
-function wrk(connectPort: number, requestTarget: string, body: Buffer, dir: string, seconds: number): WrkResult {
+function wrk(connectPort: number, requestTarget: string, body: Buffer, dir: string, seconds: number, connections = 32): WrkResult {
   const bodyFile = join(dir, `body-${body.length}.json`);
   writeFileSync(bodyFile, body);
   const script = join(dir, 'post.lua');
@@ -170,7 +228,7 @@ local req = wrk.format("POST", ${JSON.stringify(requestTarget)}, { ["Content-Typ
 request = function() return req end
 `,
   );
-  const out = execFileSync('wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${connectPort}`], {
+  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${connectPort}`], {
     encoding: 'utf8',
   });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
@@ -236,9 +294,18 @@ async function paced(connectPort: number, requestTarget: string, body: Buffer, r
 // -------------------------------------------------------- 1 GiB stream ----
 
 const CARD = ' 4111 1111 1111 1111 ';
+// Encoded plantings: found only through the decoded views, which run over the whole body.
+const ENCODED_CARDS = [
+  Buffer.from(` "${Buffer.from('card=4111 1111 1111 1111;').toString('base64')}" `),
+  Buffer.from(` ${[...Buffer.from('4111 1111 1111 1111')].map((b) => `%${b.toString(16)}`).join('')} `),
+];
 
-/** Streams `total` bytes of JSON-ish filler with a card planted across every 16th chunk boundary. */
-async function streamUpload(connectPort: number, requestTarget: string, total: number): Promise<{ seconds: number; planted: number; status: number }> {
+/**
+ * Streams `total` bytes of JSON-ish filler with a card planted across every
+ * 16th chunk boundary, and a base64- and a percent-encoded card in the
+ * middle of every 16th chunk.
+ */
+async function streamUpload(connectPort: number, requestTarget: string, total: number): Promise<{ seconds: number; planted: number; plantedEncoded: number; status: number }> {
   const chunkSize = 256 * 1024;
   const filler = Buffer.alloc(chunkSize);
   const line = Buffer.from('{"event":"page_view","path":"/catalog/items","ua":"bench"}\n');
@@ -248,6 +315,7 @@ async function streamUpload(connectPort: number, requestTarget: string, total: n
   const tail = Buffer.from(CARD.slice(split));
   const chunks = Math.floor(total / chunkSize);
   let planted = 0;
+  let plantedEncoded = 0;
   const started = performance.now();
   const status = await new Promise<number>((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: connectPort, method: 'POST', path: requestTarget, headers: { 'content-length': chunks * chunkSize, 'content-type': 'application/x-ndjson' }, agent: false }, (res) => {
@@ -261,11 +329,16 @@ async function streamUpload(connectPort: number, requestTarget: string, total: n
         let chunk = filler;
         const endsWithHead = i % 16 === 0 && i + 1 < chunks;
         const startsWithTail = i % 16 === 1;
-        if (endsWithHead || startsWithTail) {
+        const encoded = i % 16 >= 8 && i % 16 < 8 + ENCODED_CARDS.length ? ENCODED_CARDS[(i % 16) - 8] : undefined;
+        if (endsWithHead || startsWithTail || encoded) {
           chunk = Buffer.from(filler);
           if (endsWithHead) head.copy(chunk, chunk.length - head.length);
           if (startsWithTail) tail.copy(chunk, 0);
           if (endsWithHead) planted++;
+          if (encoded) {
+            encoded.copy(chunk, chunk.length >> 1);
+            plantedEncoded++;
+          }
         }
         i++;
         if (!req.write(chunk)) {
@@ -277,7 +350,7 @@ async function streamUpload(connectPort: number, requestTarget: string, total: n
     };
     pump();
   });
-  return { seconds: (performance.now() - started) / 1000, planted, status };
+  return { seconds: (performance.now() - started) / 1000, planted, plantedEncoded, status };
 }
 
 async function metricValue(adminPort: number, name: string, labels: string): Promise<number> {
@@ -324,8 +397,10 @@ async function main(): Promise<void> {
     const upstream = await start('upstream');
     const plain = await start('plain-proxy');
     const kubedlp = await start('kubedlp', ['--profile', SAMPLE_PROFILE, '--audit', join(dir, 'audit.log')]);
+    const startupToReadyS = await readyAfterS(kubedlp);
     await new Promise((r) => setTimeout(r, 500));
     const idleRss = memoryMiB(kubedlp.pid, 'VmRSS');
+    const idle = await proxyStats(kubedlp);
     const absolute = `http://127.0.0.1:${upstream.info.port}/v1/orders`;
 
     const bodies = { '1KiB': jsonBody(1024), '64KiB': jsonBody(64 * 1024) };
@@ -349,11 +424,19 @@ async function main(): Promise<void> {
       }
     }
 
+    // Saturation as the issue's reference measured it: 16 connections, closed loop.
+    wrk(kubedlp.info.port, absolute, bodies['1KiB'], dir, 1, 16);
+    const saturation = wrk(kubedlp.info.port, absolute, bodies['1KiB'], dir, WRK_SECONDS, 16);
+    process.stdout.write(`saturation 1 KiB, 16 connections: kube-dlp ${saturation.rps.toFixed(0)} req/s p99 ${saturation.p99ms.toFixed(2)} ms\n`);
+
     const pacedDirect = await paced(upstream.info.port, '/v1/orders', bodies['1KiB'], 1000, PACED_SECONDS);
+    await proxyStats(kubedlp); // resets the proxy's event-loop histogram
     const pacedDlp = await paced(kubedlp.info.port, absolute, bodies['1KiB'], 1000, PACED_SECONDS);
+    const pacedLoop = await proxyStats(kubedlp);
     process.stdout.write(
       `paced 1000 req/s, 1 KiB: direct p50 ${pacedDirect.p50ms.toFixed(2)} p99 ${pacedDirect.p99ms.toFixed(2)} ms; ` +
-        `kube-dlp p50 ${pacedDlp.p50ms.toFixed(2)} p99 ${pacedDlp.p99ms.toFixed(2)} ms (errors ${pacedDirect.errors + pacedDlp.errors})\n`,
+        `kube-dlp p50 ${pacedDlp.p50ms.toFixed(2)} p99 ${pacedDlp.p99ms.toFixed(2)} ms (errors ${pacedDirect.errors + pacedDlp.errors}); ` +
+        `kube-dlp event-loop delay p99 ${pacedLoop.eventLoopP99Ms.toFixed(2)} ms\n`,
     );
 
     // A separate kube-dlp in Monitor mode for the stream: planted cards must be
@@ -365,9 +448,26 @@ async function main(): Promise<void> {
     const mbPerSec = STREAM_BYTES / 1e6 / stream.seconds;
     process.stdout.write(
       `stream ${(STREAM_BYTES / 1024 ** 3).toFixed(2)} GiB: status ${stream.status}, ${mbPerSec.toFixed(0)} MB/s, ` +
-        `cards planted across chunk boundaries ${stream.planted}, found ${found}, peak RSS ${streamPeak.toFixed(0)} MiB\n`,
+        `cards planted across chunk boundaries ${stream.planted} and encoded (base64, percent) ${stream.plantedEncoded}, ` +
+        `found ${found} of ${stream.planted + stream.plantedEncoded}, peak RSS ${streamPeak.toFixed(0)} MiB\n`,
     );
-    process.stdout.write(`idle RSS (kube-dlp after profile load) ${idleRss.toFixed(0)} MiB\n`);
+    const mib = (bytes: number) => round(bytes / 1024 ** 2, 2);
+    const memoryBreakdown = {
+      rss_mib: round(idleRss, 1),
+      hs_database_mib: mib(idle.databaseBytes),
+      hs_scratch_mib: mib(idle.scratchBytes),
+      v8_heap_used_mib: mib(idle.memory.heapUsed),
+      v8_heap_total_mib: mib(idle.memory.heapTotal),
+      external_mib: mib(idle.memory.external),
+      // Everything V8 does not account for: the node binary and its libraries,
+      // RE2 programs (span recovery and allowlists), malloc free lists.
+      native_other_mib: round(idleRss - (idle.databaseBytes + idle.scratchBytes + idle.memory.heapTotal + idle.memory.external) / 1024 ** 2, 1),
+      patterns: idle.patterns,
+    };
+    process.stdout.write(
+      `idle RSS (kube-dlp after profile load) ${idleRss.toFixed(0)} MiB: ${JSON.stringify(memoryBreakdown)}; ` +
+        `start-up to /readyz ${startupToReadyS.toFixed(2)} s\n`,
+    );
 
     const ratio = (l: string) => table[l]['kube-dlp'].rps / table[l]['plain-proxy'].rps;
     const summary = {
@@ -381,9 +481,15 @@ async function main(): Promise<void> {
       added_p99_ms_at_1k: round(pacedDlp.p99ms - pacedDirect.p99ms, 3),
       stream_mb_s: round(mbPerSec, 1),
       stream_peak_rss_mib: round(streamPeak, 1),
-      stream_findings: { planted: stream.planted, found },
+      stream_findings: { planted: stream.planted + stream.plantedEncoded, planted_encoded: stream.plantedEncoded, found },
       idle_rss_mib: round(idleRss, 1),
+      idle_memory: memoryBreakdown,
+      startup_to_ready_s: round(startupToReadyS, 3),
+      event_loop_p99_ms: round(pacedLoop.eventLoopP99Ms, 3),
+      saturation_p99_ms: round(saturation.p99ms, 2),
+      saturation_rps: round(saturation.rps, 0),
       cpus: (await import('node:os')).cpus().length,
+      ...(await runTlsBench(dir)),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {

@@ -29,6 +29,8 @@ export interface OperatorCommandOptions {
   webhookCertMode: string;
   webhookCertDir: string;
   captureMode: string;
+  protectCaptureMode: string;
+  admissionPolicy: boolean;
   rolloutRate: string;
   proposalInterval: string;
 }
@@ -56,7 +58,9 @@ export function registerOperatorCommand(program: Command): void {
     .option('--webhook-failure-policy <policy>', 'Fail or Ignore: must match the MutatingWebhookConfiguration', 'Fail')
     .option('--webhook-cert-mode <mode>', 'self (own CA in a Secret, caBundle patched) or files (cert-manager Secret mounted)', 'self')
     .option('--webhook-cert-dir <dir>', 'with --webhook-cert-mode files: folder holding tls.crt and tls.key', '/etc/kube-dlp/webhook-tls')
-    .option('--capture-mode <mode>', 'capture mode for pods that name none: explicit (HTTP_PROXY) or transparent (iptables, needs NET_ADMIN)', 'explicit')
+    .option('--capture-mode <mode>', 'capture mode for pods that name none in Monitor namespaces: explicit (HTTP_PROXY) or transparent (iptables, needs NET_ADMIN)', 'explicit')
+    .option('--protect-capture-mode <mode>', 'the same in Protect namespaces (explicit lets apps that ignore HTTP_PROXY bypass the proxy)', 'transparent')
+    .option('--no-admission-policy', 'do not install the ValidatingAdmissionPolicy that refuses unprotected pods while the operator is down')
     .option('--rollout-rate <n>', 'workload restarts per namespace per minute for kubedlp.io/rollout: auto', '2')
     .option('--proposal-interval <duration>', 'how often Monitor-mode namespaces get a SecurityProfileProposal from their sidecars (0 = off)', '5m')
     .action(async (o: OperatorCommandOptions) => {
@@ -134,6 +138,8 @@ function webhookOptions(o: OperatorCommandOptions, env: NodeJS.ProcessEnv = proc
     certMode: oneOf('--webhook-cert-mode', o.webhookCertMode, ['self', 'files'] as const),
     certDir: o.webhookCertDir,
     defaultCaptureMode: oneOf('--capture-mode', o.captureMode, ['explicit', 'transparent'] as const),
+    protectCaptureMode: oneOf('--protect-capture-mode', o.protectCaptureMode, ['explicit', 'transparent'] as const),
+    installAdmissionPolicy: o.admissionPolicy,
     maxRestartsPerMinute: rate,
   };
 }

@@ -10,6 +10,7 @@ import { UsageError } from './exit-codes';
 import { TenancyConfigError, TenantDirectoryError } from '../proxy/tenancy/errors';
 import { CaptureOptionsError, OriginalDestinationError } from '../proxy/transparent/errors';
 import { parsePortNumbers } from '../proxy/transparent/attach';
+import { InterceptError } from '../proxy/tls/errors';
 
 export interface ProxyCommandOptions {
   profile: string;
@@ -30,6 +31,8 @@ export interface ProxyCommandOptions {
   requestTimeout: string;
   keepAliveTimeout: string;
   maxSockets: string;
+  interceptCaDir?: string;
+  upstreamCaFile?: string;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -54,6 +57,8 @@ export function registerProxyCommand(program: Command): void {
     .option('--request-timeout <seconds>', 'time a client has to send a whole request, body included, before 408 (0: no limit)', '300')
     .option('--keep-alive-timeout <seconds>', 'idle client keep-alive connections are closed after this', '5')
     .option('--max-sockets <n>', 'concurrent upstream connections per destination', '256')
+    .option('--intercept-ca-dir <dir>', 'TLS interception CA: a directory with tls.crt and tls.key (a mounted kubernetes.io/tls Secret), re-read when it changes; used when the profile sets tls.intercept: Enabled')
+    .option('--upstream-ca-file <file>', 'PEM bundle of extra roots trusted for intercepted upstreams, beside the system roots')
     .action(async (opts: ProxyCommandOptions) => {
       process.exitCode = await runProxy(opts, process.env);
     });
@@ -88,6 +93,7 @@ export async function runProxy(opts: ProxyCommandOptions, env: NodeJS.ProcessEnv
         timeouts: { sniffMs: seconds('--sniff-timeout', opts.sniffTimeout), clientFirstSniffMs: seconds('--headers-timeout', opts.headersTimeout) },
         clientFirstPorts: parsePortNumbers('--client-first-ports', opts.clientFirstPorts),
       },
+      intercept: { caDir: opts.interceptCaDir, upstreamCaFile: opts.upstreamCaFile },
       tenancy: {
         directoryPath: opts.tenantDirectory ?? nonEmpty(env.KUBEDLP_TENANT_DIRECTORY),
         clusterDomains: [opts.clusterDomain ?? nonEmpty(env.KUBEDLP_CLUSTER_DOMAIN) ?? ''],
@@ -96,7 +102,7 @@ export async function runProxy(opts: ProxyCommandOptions, env: NodeJS.ProcessEnv
   } catch (err) {
     if (err instanceof ProfileError) throw new UsageError(err.message);
     // Tenant directory, cluster domains, transparent mode without the native addon: fixable by the user.
-    if (err instanceof TenantDirectoryError || err instanceof TenancyConfigError || err instanceof OriginalDestinationError || err instanceof CaptureOptionsError) {
+    if (err instanceof TenantDirectoryError || err instanceof TenancyConfigError || err instanceof OriginalDestinationError || err instanceof CaptureOptionsError || err instanceof InterceptError) {
       throw new UsageError(err.message);
     }
     const code = (err as NodeJS.ErrnoException).code;

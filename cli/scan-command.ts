@@ -2,6 +2,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import RE2 from 're2';
 import { createScannerAsync, type Scanner } from '../proxy/scan';
 import { inspectBuffer } from '../proxy/scan/inspect';
 import { SEVERITIES, type Severity } from '../proxy/scan/types';
@@ -70,14 +71,31 @@ export async function runScan(inputs: string[], opts: ScanOptions, version: stri
 
 function scanOne(scanner: Scanner, file: string, data: Buffer, report: ScanReport): void {
   const result = inspectBuffer(scanner, data, { contentType: guessContentType(file) });
-  const positions = locate(data, result.findings.flatMap((f) => [f.start, f.end]));
-  result.findings.forEach((f, i) => {
+  const allowedHere = pathAllowlisted(scanner, file);
+  const findings = allowedHere.size === 0 ? result.findings : result.findings.filter((f) => !allowedHere.has(f.detector));
+  const positions = locate(data, findings.flatMap((f) => [f.start, f.end]));
+  findings.forEach((f, i) => {
     const s = positions[2 * i];
     const e = positions[2 * i + 1];
     const located: FileFinding = { ...f, file, line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
     report.findings.push(located);
   });
   if (result.uninspectable) report.uninspected.push({ file, ...result.uninspectable });
+}
+
+/** Detectors whose allowlist paths (gitleaks-style, RE2) match this file: their findings here are dropped. */
+function pathAllowlisted(scanner: Scanner, file: string): Set<string> {
+  const out = new Set<string>();
+  if (file === '-') return out;
+  for (const d of scanner.detectors) {
+    for (const source of d.allowlist?.paths ?? []) {
+      if (new RE2(source).test(file)) {
+        out.add(d.id);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 function guessContentType(file: string): string | undefined {

@@ -14,7 +14,14 @@ const server = http.createServer((req, res) => {
     res.end(payload);
   });
 });
+// With DEMO_TLS_CERT/DEMO_TLS_KEY the same API also listens over HTTPS.
+const tlsServer = process.env.DEMO_TLS_CERT
+  ? require('node:https').createServer({ cert: require('node:fs').readFileSync(process.env.DEMO_TLS_CERT), key: require('node:fs').readFileSync(process.env.DEMO_TLS_KEY) }, (req, res) => server.emit('request', req, res))
+  : undefined;
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+  if (!tlsServer) return process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+  tlsServer.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`${JSON.stringify({ port: server.address().port, tlsPort: tlsServer.address().port })}\n`);
+  });
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

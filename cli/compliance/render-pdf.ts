@@ -57,3 +57,19 @@ export async function renderPdf(html: string): Promise<Buffer> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A PNG screenshot of an HTML page at the given viewport (for panel images). */
+export async function renderPng(html: string, width: number, height: number): Promise<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'kdlp-shot-'));
+  try {
+    const page = join(dir, 'page.html');
+    const out = join(dir, 'page.png');
+    writeFileSync(page, html);
+    await runChromium([`--screenshot=${out}`, `--window-size=${width},${height}`, '--hide-scrollbars', `file://${page}`]);
+    const png = readFileSync(out);
+    if (!png.subarray(1, 4).equals(Buffer.from('PNG'))) throw new PdfRenderError('chromium wrote something that is not a PNG');
+    return png;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -30,7 +30,9 @@ export function escapeXml(s: string): string {
 
 export function lineChart(opts: LineChartOptions): string {
   const width = opts.width ?? 720;
-  const legendRows = Math.ceil(opts.series.length / 3);
+  // Legend columns fit the width: about 230 px per entry.
+  const columns = Math.max(1, Math.floor(width / 230));
+  const legendRows = Math.ceil(opts.series.length / columns);
   const height = (opts.height ?? 260) + legendRows * 16;
   const m = { left: 56, right: 16, top: 30, bottom: 36 + legendRows * 16 };
   const plotW = width - m.left - m.right;
@@ -53,8 +55,8 @@ export function lineChart(opts: LineChartOptions): string {
     parts.push(`<line x1="${m.left}" x2="${m.left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
     parts.push(`<text x="${m.left - 6}" y="${y(v) + 4}" ${FONT} font-size="10" text-anchor="end" fill="#555">${formatNumber(v)}</text>`);
   }
-  for (const t of [xMin, (xMin + xMax) / 2, xMax]) {
-    parts.push(`<text x="${x(t)}" y="${m.top + plotH + 14}" ${FONT} font-size="10" text-anchor="middle" fill="#555">${escapeXml(formatTime(t))}</text>`);
+  for (const [t, anchor] of [[xMin, 'start'], [(xMin + xMax) / 2, 'middle'], [xMax, 'end']] as const) {
+    parts.push(`<text x="${x(t)}" y="${m.top + plotH + 14}" ${FONT} font-size="10" text-anchor="${anchor}" fill="#555">${escapeXml(formatTime(t))}</text>`);
   }
   if (opts.unit) parts.push(`<text x="12" y="${m.top + plotH / 2}" ${FONT} font-size="10" fill="#555" transform="rotate(-90 12 ${m.top + plotH / 2})" text-anchor="middle">${escapeXml(opts.unit)}</text>`);
   opts.series.forEach((s, i) => {
@@ -66,10 +68,10 @@ export function lineChart(opts: LineChartOptions): string {
       const d = s.points.map(([t, v], j) => `${j === 0 ? 'M' : 'L'}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
       parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
     }
-    const lx = m.left + (i % 3) * (plotW / 3);
-    const ly = m.top + plotH + 30 + Math.floor(i / 3) * 16;
+    const lx = m.left + (i % columns) * (plotW / columns);
+    const ly = m.top + plotH + 30 + Math.floor(i / columns) * 16;
     parts.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${color}"/>`);
-    parts.push(`<text x="${lx + 14}" y="${ly}" ${FONT} font-size="11">${escapeXml(truncate(s.label, 38))}</text>`);
+    parts.push(`<text x="${lx + 14}" y="${ly}" ${FONT} font-size="11">${escapeXml(truncate(s.label, Math.floor(plotW / columns / 6.5)))}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
@@ -110,7 +112,8 @@ function niceMax(v: number): number {
 
 export function formatNumber(v: number): string {
   if (Number.isInteger(v)) return String(v);
-  return Math.abs(v) >= 10 ? v.toFixed(0) : v.toFixed(2).replace(/\.?0+$/, '');
+  // Three significant digits: axis steps like 0.025 stay distinct from 0.03.
+  return Math.abs(v) >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(3)));
 }
 
 function formatTime(seconds: number): string {

@@ -32,5 +32,7 @@ export const EVENT_REASONS = {
   profileSelected: 'ProfileSelected',
   /** A namespace's kubedlp.io annotations are invalid; nothing is changed until they are fixed. */
   invalidAnnotations: 'InvalidAnnotations',
+  /** A pod opted out of the sidecar under an exemption the profile grants (audited on its namespace). */
+  sidecarExemptionUsed: 'SidecarExemptionUsed',
 } as const;
 export type EventReason = (typeof EVENT_REASONS)[keyof typeof EVENT_REASONS];

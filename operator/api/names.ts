@@ -43,6 +43,25 @@ export const LABEL_TENANT = 'kubedlp.io/tenant';
 export const INJECTION_ENABLED = 'enabled';
 
 /**
+ * Namespace label the operator mirrors from the resolved profile's mode: the
+ * injection webhook and the ValidatingAdmissionPolicy read it to decide
+ * whether a pod may opt itself out. Absent counts as protect (fail closed).
+ */
+export const LABEL_ENFORCEMENT = 'kubedlp.io/enforcement';
+export const ENFORCEMENT_PROTECT = 'protect';
+export const ENFORCEMENT_MONITOR = 'monitor';
+
+/**
+ * Namespace annotations the operator mirrors from the profile's
+ * spec.exemptions, one per granted exemption (`exemption.kubedlp.io/NAME:
+ * reason`). Namespaces are cluster-scoped, so a tenant who can create pods
+ * cannot grant itself one; the policy reads them through namespaceObject.
+ */
+export const EXEMPTION_ANNOTATION_PREFIX = 'exemption.kubedlp.io/';
+/** Pod label naming the exemption a pod that opts out claims. */
+export const LABEL_EXEMPTION = 'kubedlp.io/exemption';
+
+/**
  * Pods carrying this label have the sidecar; the injection webhook (part 2)
  * sets it. The operator only counts such pods for the profiles' status.
  */

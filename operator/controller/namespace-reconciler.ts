@@ -6,6 +6,8 @@ import {
   ANNOTATION_PROFILE,
   ANNOTATION_PROFILE_STATUS,
   DEFAULT_PROFILE_NAME,
+  EXEMPTION_ANNOTATION_PREFIX,
+  LABEL_ENFORCEMENT,
   LABEL_INJECTION,
   LABEL_TENANT,
   PROFILE_STATUS_MISSING_PREFIX,
@@ -16,7 +18,11 @@ import {
 } from '../api/names';
 import { decideOptIn, type OptInContext } from '../decide/opt-in';
 import {
+  desiredNamespaceAnnotations,
   desiredNamespaceLabels,
+  enforcementOf,
+  networkPolicyIntentOf,
+  type NamespaceEnforcement,
   desiredNetworkPolicy,
   desiredProfileConfigMap,
   desiredTenantsConfigMap,
@@ -101,7 +107,9 @@ export class NamespaceReconciler {
       // looks: a namespace meant for Protect must not silently run Monitor.
       events.record(namespaceTarget(ns), { type: 'Normal', reason: EVENT_REASONS.profileSelected, note: status, action: 'Render' });
     }
-    note('namespace labels', await this.ensureLabels(ns, tenant, status));
+    // No profile: no mode to relax the checks and no exemption to grant.
+    const enforcement = { tenant, ...(profile ? enforcementOf(profile.spec) : { exemptions: [] }) };
+    note('namespace labels', await this.ensureLabels(ns, enforcement, status));
 
     let reason: string | undefined;
     if (!profile) {
@@ -126,9 +134,12 @@ export class NamespaceReconciler {
     }
 
     note(`ConfigMap ${TENANTS_CONFIGMAP}`, await this.ensureDirectory(name));
+    // Only where the profile asks for one: without a profile (or with one
+    // that does not ask) any policy the operator wrote before is removed.
+    const policy = desiredNetworkPolicy(name, tenant, ctx.operatorNamespace, networkPolicyIntentOf(profile?.spec));
     note(
       `NetworkPolicy ${TENANT_NETWORK_POLICY}`,
-      await this.networkPolicies.ensure(desiredNetworkPolicy(name, tenant, ctx.operatorNamespace)),
+      policy ? await this.networkPolicies.ensure(policy) : await this.networkPolicies.remove(TENANT_NETWORK_POLICY, name),
     );
     return { decision: decision.kind, reason, writes };
   }
@@ -148,33 +159,48 @@ export class NamespaceReconciler {
     return this.configMaps.ensure(desiredTenantsConfigMap(name, directory.current().text));
   }
 
-  private async ensureLabels(ns: NamespaceView, tenant: string, profileStatus: string): Promise<string> {
-    const wanted = desiredNamespaceLabels({ tenant });
-    if (Object.entries(wanted).every(([k, v]) => ns.labels[k] === v) && ns.annotations[ANNOTATION_PROFILE_STATUS] === profileStatus) {
-      return 'unchanged';
-    }
+  /**
+   * Labels, the profile status and exemption annotations. Apply drops what
+   * this manager set before and no longer wants; an exemption annotation
+   * written by anyone else is removed too, because only a profile grants one.
+   */
+  private async ensureLabels(ns: NamespaceView, enforcement: NamespaceEnforcement, profileStatus: string): Promise<string> {
+    const labels = desiredNamespaceLabels(enforcement);
+    const annotations = { ...desiredNamespaceAnnotations(enforcement), [ANNOTATION_PROFILE_STATUS]: profileStatus };
+    const stray = Object.keys(ns.annotations).filter((k) => k.startsWith(EXEMPTION_ANNOTATION_PREFIX) && !(k in annotations));
+    const same =
+      Object.entries(labels).every(([k, v]) => ns.labels[k] === v) &&
+      Object.entries(annotations).every(([k, v]) => ns.annotations[k] === v) &&
+      stray.length === 0;
+    if (same) return 'unchanged';
     await this.deps.client.apply(
       NAMESPACES,
-      {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name: ns.name, labels: wanted, annotations: { [ANNOTATION_PROFILE_STATUS]: profileStatus } },
-      },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels, annotations } },
       { fieldManager: FIELD_MANAGER },
     );
+    if (stray.length > 0) {
+      await this.deps.client.mergePatch(NAMESPACES, ns.name, undefined, {
+        metadata: { annotations: Object.fromEntries(stray.map((k) => [k, null])) },
+      });
+    }
     return 'applied';
   }
 
   /**
-   * Removes both labels whoever set them: a tenant label the operator did not
+   * Removes the labels (and exemptions) whoever set them: a tenant label the operator did not
    * grant would let a namespace into another tenant's NetworkPolicy. A merge
    * patch rather than an empty apply, because apply only drops fields that
    * this manager owns.
    */
   private async removeLabels(ns: NamespaceView): Promise<string> {
-    if (ns.labels[LABEL_INJECTION] === undefined && ns.labels[LABEL_TENANT] === undefined) return 'unchanged';
+    const exemptions = Object.keys(ns.annotations).filter((k) => k.startsWith(EXEMPTION_ANNOTATION_PREFIX));
+    const labels = [LABEL_INJECTION, LABEL_TENANT, LABEL_ENFORCEMENT];
+    if (labels.every((k) => ns.labels[k] === undefined) && exemptions.length === 0) return 'unchanged';
     await this.deps.client.mergePatch(NAMESPACES, ns.name, undefined, {
-      metadata: { labels: { [LABEL_INJECTION]: null, [LABEL_TENANT]: null }, annotations: { [ANNOTATION_PROFILE_STATUS]: null } },
+      metadata: {
+        labels: Object.fromEntries(labels.map((k) => [k, null])),
+        annotations: Object.fromEntries([...exemptions, ANNOTATION_PROFILE_STATUS].map((k) => [k, null])),
+      },
     });
     return 'removed';
   }

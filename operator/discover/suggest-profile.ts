@@ -53,6 +53,13 @@ export function suggestProfile(obs: MergedObservation, opts: SuggestOptions): Su
       excluded.push(`${d.host}:${d.port}: a detector matched inside the host name itself (${d.requests} requests); not allowed`);
       continue;
     }
+    // Observed under a Protect profile that already refused it: a suggestion
+    // must not quietly turn an existing deny into an allow.
+    const refused = (d.decisions.denied_destination ?? 0) + (d.decisions.denied_cross_tenant ?? 0);
+    if (refused === d.requests) {
+      excluded.push(`${d.host}:${d.port}: all ${d.requests} requests were refused by the profile in force; not allowed`);
+      continue;
+    }
     allowed.push(d);
   }
   if (obs.evicted > 0) {

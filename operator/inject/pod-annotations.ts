@@ -55,7 +55,7 @@ const bypassNote = (ctx: OverrideContext) =>
 export const POD_ANNOTATION_RULES: readonly Row[] = [
   {
     key: ANNOTATION_INJECT,
-    // "disabled" pods never reach the webhook (objectSelector) and are skipped by the decision too.
+    // "disabled" pods are skipped by the decision, then admitted only where the namespace allows (pod-rules.ts).
     apply: (v) => (v === INJECT_ENABLED || v === INJECT_DISABLED ? [] : [`must be "${INJECT_ENABLED}" or "${INJECT_DISABLED}"`]),
   },
   {

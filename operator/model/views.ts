@@ -5,7 +5,7 @@
 // pure function of the object as the API server sends it (JSON).
 import { createHash } from 'node:crypto';
 import type { SecurityProfileStatus } from '../api/status-schema';
-import { LABEL_INJECTED_POD, type ProfileKindName } from '../api/names';
+import { EXEMPTION_ANNOTATION_PREFIX, LABEL_INJECTED_POD, type ProfileKindName } from '../api/names';
 
 /** The bits of metadata every view needs. */
 interface RawMeta {
@@ -82,10 +82,10 @@ export function toNamespaceView(o: RawObject): NamespaceView {
   };
 }
 
-/** Namespaces carry large annotations (last-applied-configuration); keep only ours. */
+/** Namespaces carry large annotations (last-applied-configuration); keep only ours (and the exemptions the operator mirrors). */
 function pickKubeDlpAnnotations(all: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(all ?? {})) if (k.startsWith('kubedlp.io/')) out[k] = v;
+  for (const [k, v] of Object.entries(all ?? {})) if (k.startsWith('kubedlp.io/') || k.startsWith(EXEMPTION_ANNOTATION_PREFIX)) out[k] = v;
   return out;
 }
 

@@ -3,6 +3,7 @@
 // at startup (access-check.ts) and names what is missing, and an integration
 // test runs the operator with exactly these rules.
 import { GROUP } from '../api/names';
+import { ADMISSION_POLICY_PERMISSIONS } from '../admission-policy/install';
 import { WEBHOOK_CLUSTER_PERMISSIONS, WEBHOOK_NAMESPACE_PERMISSIONS } from '../webhook/permissions';
 
 export interface Permission {
@@ -42,6 +43,7 @@ export const CLUSTER_PERMISSIONS: readonly Permission[] = [
     why: 'profile proposals learned from what Monitor-mode sidecars observed (server-side apply)',
   },
   ...WEBHOOK_CLUSTER_PERMISSIONS,
+  ...ADMISSION_POLICY_PERMISSIONS,
 ];
 
 /** In the operator's namespace only (Role kube-dlp-operator-leader-election). */

@@ -20,6 +20,27 @@ export function podsMissingSidecar(pods: Iterable<RolloutPodView>, optedIn: (nam
   return out;
 }
 
+/**
+ * Injected pods in namespaces that exist but no longer opt in: the operator
+ * removed the ConfigMaps their sidecar mounts, so a sidecar that restarts
+ * cannot start (and in transparent mode the pod's egress stays refused).
+ */
+export function podsOrphaned(
+  pods: Iterable<RolloutPodView>,
+  optedIn: (namespace: string) => boolean,
+  exists: (namespace: string) => boolean,
+): Map<string, RolloutPodView[]> {
+  const out = new Map<string, RolloutPodView[]>();
+  for (const p of pods) {
+    if (!p.injected || p.finished || p.terminating || !exists(p.namespace) || optedIn(p.namespace)) continue;
+    const list = out.get(p.namespace) ?? [];
+    list.push(p);
+    out.set(p.namespace, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.name.localeCompare(b.name));
+  return out;
+}
+
 /** The kinds of owners a restart goes through (a ReplicaSet is resolved to its Deployment). */
 export const RESTARTABLE_OWNER_KINDS = ['ReplicaSet', 'StatefulSet', 'DaemonSet'] as const;
 

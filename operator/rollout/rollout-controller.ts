@@ -16,7 +16,7 @@ import type { ResourceType } from '../kube/resources';
 import type { NamespaceView } from '../model/views';
 import type { WebhookMetrics } from '../webhook/metrics';
 import { DAEMON_SETS, DEPLOYMENTS, REPLICA_SETS, STATEFUL_SETS } from '../webhook/resources';
-import { groupByOwner, needsRestart, podsMissingSidecar, RESTARTED_AT_ANNOTATION, type OwnerGroup } from './missing-sidecar';
+import { groupByOwner, needsRestart, podsMissingSidecar, podsOrphaned, RESTARTED_AT_ANNOTATION, type OwnerGroup } from './missing-sidecar';
 import type { RolloutPodView } from './pod-view';
 import { WindowRateLimiter } from './rate-limiter';
 
@@ -24,6 +24,7 @@ export const EVENT_SIDECAR_MISSING = 'SidecarMissing';
 export const EVENT_PODS_MISSING_SIDECAR = 'PodsMissingSidecar';
 export const EVENT_ROLLOUT_RESTARTED = 'SidecarRolloutRestarted';
 export const EVENT_INVALID_ROLLOUT = 'InvalidAnnotations';
+export const EVENT_PODS_ORPHANED = 'PodsOrphanedSidecar';
 const MAX_POD_EVENTS_PER_SWEEP = 20;
 
 export interface RolloutControllerOptions {
@@ -46,6 +47,8 @@ export interface RolloutControllerOptions {
 export interface SweepReport {
   /** Namespace -> pods missing the sidecar. */
   missing: Map<string, number>;
+  /** Namespace (opted out) -> pods still running the sidecar. */
+  orphaned: Map<string, number>;
   /** "Kind namespace/name" of workloads restarted in this sweep. */
   restarted: string[];
   /** Workloads that need a restart but wait for the namespace's rate limit. */
@@ -66,6 +69,7 @@ export class RolloutController {
   private again = false;
   private stopped = true;
   private reported = new Set<string>();
+  private reportedOrphans = new Set<string>();
 
   constructor(private readonly opts: RolloutControllerOptions) {
     this.limiter = new WindowRateLimiter(opts.maxRestartsPerMinute ?? 2, 60_000);
@@ -88,7 +92,9 @@ export class RolloutController {
     clearInterval(this.timer);
     clearTimeout(this.debounce);
     for (const ns of this.reported) this.opts.metrics.podsMissingSidecar.remove({ namespace: ns });
+    for (const ns of this.reportedOrphans) this.opts.metrics.podsOrphanedSidecar.remove({ namespace: ns });
     this.reported.clear();
+    this.reportedOrphans.clear();
   }
 
   private schedule(delay = this.opts.debounceMs ?? 2000): void {
@@ -125,7 +131,7 @@ export class RolloutController {
       return ns !== undefined && decideOptIn(ns, optIn).kind === 'opted-in';
     };
     const missing = podsMissingSidecar(pods.values(), optedIn);
-    const report: SweepReport = { missing: new Map(), restarted: [], deferred: [] };
+    const report: SweepReport = { missing: new Map(), orphaned: new Map(), restarted: [], deferred: [] };
 
     for (const ns of this.reported) if (!missing.has(ns)) metrics.podsMissingSidecar.remove({ namespace: ns });
     this.reported = new Set(missing.keys());
@@ -171,7 +177,36 @@ export class RolloutController {
       }
       if (mode === ROLLOUT_AUTO) await this.rollOut(nsName, list, report);
     }
+    await this.sweepOrphans(optedIn, report);
     return report;
+  }
+
+  /** After an opt-out: pods whose sidecar lost its ConfigMaps are reported, and replaced (without it) under rollout: auto. */
+  private async sweepOrphans(optedIn: (name: string) => boolean, report: SweepReport): Promise<void> {
+    const { namespaces, pods, metrics, events } = this.opts;
+    const orphaned = podsOrphaned(pods.values(), optedIn, (name) => namespaces.get(name) !== undefined);
+    for (const ns of this.reportedOrphans) if (!orphaned.has(ns)) metrics.podsOrphanedSidecar.remove({ namespace: ns });
+    this.reportedOrphans = new Set(orphaned.keys());
+    for (const [nsName, list] of orphaned) {
+      report.orphaned.set(nsName, list.length);
+      metrics.podsOrphanedSidecar.set({ namespace: nsName }, list.length);
+      const ns = namespaces.get(nsName)!;
+      const auto = ns.annotations[ANNOTATION_ROLLOUT] === ROLLOUT_AUTO;
+      const shown = list.slice(0, 10).map((p) => p.name).join(', ') + (list.length > 10 ? `, and ${list.length - 10} more` : '');
+      events.record(
+        { apiVersion: 'v1', kind: 'Namespace', name: nsName, namespace: nsName, uid: ns.uid },
+        {
+          type: 'Warning',
+          reason: EVENT_PODS_ORPHANED,
+          note:
+            `${list.length} pod(s) still run the kube-dlp sidecar although the namespace no longer opts in: ${shown}. ` +
+            'Their profile and tenant ConfigMaps are removed, so a restarted sidecar cannot start. ' +
+            (auto ? 'Their workloads are restarted (kubedlp.io/rollout: auto).' : `Restart their workloads, or set ${ANNOTATION_ROLLOUT}: ${ROLLOUT_AUTO} on the namespace.`),
+          action: 'Report',
+        },
+      );
+      if (auto) await this.rollOut(nsName, list, report);
+    }
   }
 
   private async rollOut(namespace: string, list: readonly RolloutPodView[], report: SweepReport): Promise<void> {
@@ -205,13 +240,15 @@ export class RolloutController {
           spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } },
         });
         report.restarted.push(id);
-        this.opts.log.info({ workload: id, pods: g.pods.length }, 'restarted workload to inject the sidecar');
+        this.opts.log.info({ workload: id, pods: g.pods.length }, 'restarted workload to bring its pods in line with the namespace');
         this.opts.events.record(
           { apiVersion: 'apps/v1', kind: workload.resource.kind, name: workload.name, namespace, uid: current.metadata.uid },
           {
             type: 'Normal',
             reason: EVENT_ROLLOUT_RESTARTED,
-            note: `restarted (${RESTARTED_AT_ANNOTATION}=${restartedAt}) so that ${g.pods.length} pod(s) without the kube-dlp sidecar are replaced by injected ones`,
+            note: g.pods[0]?.injected
+              ? `restarted (${RESTARTED_AT_ANNOTATION}=${restartedAt}) so that ${g.pods.length} pod(s) whose kube-dlp sidecar lost its ConfigMaps (the namespace opted out) are replaced`
+              : `restarted (${RESTARTED_AT_ANNOTATION}=${restartedAt}) so that ${g.pods.length} pod(s) without the kube-dlp sidecar are replaced by injected ones`,
             action: 'Restart',
           },
         );

@@ -14,6 +14,8 @@ export interface AdmissionRequest {
   operation: string;
   object?: unknown;
   dryRun?: boolean;
+  /** Who asked: a mirror pod is a mirror only when a kubelet creates it. */
+  userInfo?: { username?: string };
 }
 
 export interface AdmissionResponse {
@@ -53,6 +55,7 @@ export function readAdmissionRequest(body: unknown): AdmissionRequest {
     operation: String(r.operation ?? ''),
     object: r.object,
     dryRun: r.dryRun === true,
+    userInfo: { username: typeof r.userInfo?.username === 'string' ? r.userInfo.username : '' },
   };
 }
 

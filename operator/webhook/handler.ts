@@ -5,8 +5,11 @@
 // admitted unchanged with a warning, as the API server would admit it. Either
 // way the failure is counted, and a pod admitted without the sidecar is then
 // reported by the rollout controller.
+import { grantedExemption, isProtect, podViolations, type PodFacts, type SidecarIdentity } from '../admission-policy/pod-rules';
+import { EVENT_REASONS } from '../api/conditions';
 import type { OptInContext } from '../decide/opt-in';
-import { decideInjection } from '../inject/decide-injection';
+import type { EventSink } from '../kube/events';
+import { decideInjection, type SkipReason } from '../inject/decide-injection';
 import { injectPod, type InjectionConfig } from '../inject/inject';
 import { createPatch } from '../inject/json-patch';
 import type { CaptureMode } from '../inject/names';
@@ -34,13 +37,21 @@ export interface AllowanceSource {
 export interface InjectionHandlerOptions {
   template: Template;
   config: InjectionConfig;
+  /** Capture mode for pods that name none, in namespaces whose profile is in Monitor mode. */
   defaultCaptureMode: CaptureMode;
+  /**
+   * The same in Protect namespaces (and where the mode is not known yet):
+   * transparent by default, so an app that ignores HTTP_PROXY is inspected too.
+   */
+  protectCaptureMode?: CaptureMode;
   optIn: OptInContext;
   failurePolicy: FailurePolicy;
   namespaces: NamespaceSource;
   allowances: AllowanceSource;
   metrics: WebhookMetrics;
   log: Logger;
+  /** Where exemptions used are audited (Events on the namespace). */
+  events?: EventSink;
 }
 
 export interface Answer {
@@ -79,24 +90,63 @@ export class InjectionHandler {
       { kind: request.kind, subResource: request.subResource, operation: request.operation, pod, namespace },
       this.opts.optIn,
     );
-    if (decision.kind === 'skip') {
-      metrics.skips.inc({ reason: decision.reason });
-      log.debug({ uid, namespace: namespaceName, reason: decision.reason, detail: decision.detail }, 'not injected');
-      return { review: allow(uid), result: 'skipped' };
+    // Not ours to judge: no pod, or a namespace that did not opt in.
+    if (decision.kind === 'skip' && (decision.reason === 'not-a-pod' || decision.reason === 'namespace-not-opted-in')) {
+      return this.skip(uid, namespaceName, decision.reason, decision.detail);
     }
     const name = podDisplayName(pod!, namespaceName);
     if (decision.kind === 'deny') return this.refuse(uid, 'invalid-namespace', `kube-dlp: pod ${name} not admitted: ${decision.message}`);
 
+    const facts = (p: Pod): PodFacts => ({ pod: p, namespace: namespace!, username: request.userInfo?.username ?? '' });
+    const identity: SidecarIdentity = { image: this.opts.config.image, command: this.opts.config.command };
+    if (decision.kind === 'skip') {
+      // Left as submitted (opted out, host network, mirror, already injected):
+      // admitted only if it is protected or exempt, by the rules the
+      // ValidatingAdmissionPolicy enforces too.
+      const violation = podViolations(facts(pod!), identity)[0];
+      if (violation) return this.refuse(uid, 'pod-not-protected', `${violation.message} (pod ${name})`);
+      const exemption = grantedExemption(facts(pod!));
+      if (exemption && isProtect(namespace!)) this.recordExemption(namespace!, name, exemption, request.dryRun === true);
+      return this.skip(uid, namespaceName, decision.reason, decision.detail);
+    }
+
     const allowances = await this.opts.allowances.allowances(namespaceName);
-    const overrides = podOverrides(pod!.metadata.annotations ?? {}, { defaultCaptureMode: this.opts.defaultCaptureMode, allowances });
+    const defaultCaptureMode = isProtect(namespace!) ? (this.opts.protectCaptureMode ?? 'transparent') : this.opts.defaultCaptureMode;
+    const overrides = podOverrides(pod!.metadata.annotations ?? {}, { defaultCaptureMode, allowances });
     if (!overrides.ok) {
       return this.refuse(uid, 'invalid-annotations', `kube-dlp: pod ${name} not admitted: ${describeProblems(overrides.problems)}`);
     }
     const injected = injectPod(pod!, this.opts.template, this.opts.config, { tenant: decision.tenant, overrides: overrides.overrides });
+    // Injection keeps what the pod already has by name: a container of its own
+    // called kube-dlp-proxy (a forged status, or none) stays, and is caught here.
+    const violation = podViolations(facts(injected), identity)[0];
+    if (violation) return this.refuse(uid, 'pod-not-protected', `${violation.message} (pod ${name})`);
     const patch = createPatch(pod, injected);
     metrics.injections.inc();
     log.info({ uid, pod: name, mode: overrides.overrides.captureMode, operations: patch.length, dryRun: request.dryRun }, 'injected');
     return { review: allowWithPatch(uid, patch), result: 'injected' };
+  }
+
+  private skip(uid: string, namespace: string, reason: SkipReason, detail: string): Answer {
+    this.opts.metrics.skips.inc({ reason });
+    this.opts.log.debug({ uid, namespace, reason, detail }, 'not injected');
+    return { review: allow(uid), result: 'skipped' };
+  }
+
+  /** Every exemption used is counted and audited: the one way to run unprotected in Protect mode must stay visible. */
+  private recordExemption(ns: NamespaceView, pod: string, exemption: { name: string; reason: string }, dryRun: boolean): void {
+    this.opts.log.info({ pod, exemption: exemption.name, dryRun }, 'pod admitted without the sidecar under an exemption');
+    if (dryRun) return;
+    this.opts.metrics.exemptions.inc({ namespace: ns.name, exemption: exemption.name });
+    this.opts.events?.record(
+      { apiVersion: 'v1', kind: 'Namespace', name: ns.name, uid: ns.uid },
+      {
+        type: 'Warning',
+        reason: EVENT_REASONS.sidecarExemptionUsed,
+        note: `pod ${pod} admitted without the kube-dlp sidecar under exemption "${exemption.name}" (${exemption.reason})`,
+        action: 'Admit',
+      },
+    );
   }
 
   private refuse(uid: string, reason: FailureReason, message: string): Answer {

@@ -2,7 +2,8 @@
 // operator's registry (one /metrics for the whole operator). Labels are closed
 // sets, except `namespace` on kubedlp_pods_missing_sidecar, which only exists
 // for namespaces that opted in and currently have such pods (the series is
-// removed when the count drops to zero).
+// removed when the count drops to zero; likewise kubedlp_pods_orphaned_sidecar), and `namespace`/`exemption` on
+// kubedlp_webhook_exemptions_total, bounded by the exemptions profiles grant.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { SKIP_REASONS } from '../inject/decide-injection';
 
@@ -13,6 +14,8 @@ export const METRIC_NAMES = [
   'kubedlp_webhook_failures_total',
   'kubedlp_webhook_duration_seconds',
   'kubedlp_pods_missing_sidecar',
+  'kubedlp_webhook_exemptions_total',
+  'kubedlp_pods_orphaned_sidecar',
 ] as const;
 export type WebhookMetricName = (typeof METRIC_NAMES)[number];
 
@@ -33,6 +36,7 @@ export const FAILURE_REASONS = [
   'internal',
   'invalid-annotations',
   'invalid-namespace',
+  'pod-not-protected',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
@@ -43,6 +47,8 @@ export class WebhookMetrics {
   readonly failures: Counter<'reason'>;
   readonly duration: Histogram;
   readonly podsMissingSidecar: Gauge<'namespace'>;
+  readonly exemptions: Counter<'namespace' | 'exemption'>;
+  readonly podsOrphanedSidecar: Gauge<'namespace'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -78,6 +84,18 @@ export class WebhookMetrics {
     this.podsMissingSidecar = new Gauge({
       name: 'kubedlp_pods_missing_sidecar',
       help: 'Pods in opted-in namespaces running without the kube-dlp sidecar (started before opt-in, or admitted while the webhook was unavailable).',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.exemptions = new Counter({
+      name: 'kubedlp_webhook_exemptions_total',
+      help: 'Pods admitted without the sidecar in a Protect namespace under an exemption the profile grants, by namespace and exemption.',
+      labelNames: ['namespace', 'exemption'],
+      registers,
+    });
+    this.podsOrphanedSidecar = new Gauge({
+      name: 'kubedlp_pods_orphaned_sidecar',
+      help: 'Pods still running the kube-dlp sidecar in namespaces that opted out (its ConfigMaps are removed): restart their workloads.',
       labelNames: ['namespace'],
       registers,
     });

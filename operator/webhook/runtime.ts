@@ -3,6 +3,8 @@
 // (it is behind a Service, and an admission request cannot wait for a leader
 // election); only the leader runs the rollout controller, which writes.
 import type { Registry } from 'prom-client';
+import { installAdmissionPolicy } from '../admission-policy/install';
+import { ADMISSION_POLICY_NAME } from '../admission-policy/validating-policy';
 import type { OptInContext } from '../decide/opt-in';
 import { DEFAULT_INJECTION_CONFIG, type InjectionConfig } from '../inject/inject';
 import type { CaptureMode } from '../inject/names';
@@ -37,8 +39,16 @@ export interface InjectionOptions {
   imagePullPolicy?: InjectionConfig['imagePullPolicy'];
   /** Default "0.0.0.0:9443". */
   listen?: ListenAddress;
-  /** Capture mode for pods that name none. Default explicit (needs no privileges). */
+  /** Capture mode for pods that name none in Monitor namespaces. Default explicit (needs no privileges). */
   defaultCaptureMode?: CaptureMode;
+  /** The same in Protect namespaces. Default transparent: an app that ignores HTTP_PROXY is still inspected. */
+  protectCaptureMode?: CaptureMode;
+  /**
+   * Install the ValidatingAdmissionPolicy and its binding (server-side apply)
+   * before serving. The CLI turns it on; tests sharing one control plane
+   * install their own, narrower copy.
+   */
+  installAdmissionPolicy?: boolean;
   /** Must match the webhook configuration's failurePolicy (it decides how exceptions are answered). Default Fail. */
   failurePolicy?: FailurePolicy;
   /** self (default): the operator's own CA in a Secret; files: a mounted cert-manager Secret in certDir. */
@@ -127,6 +137,10 @@ export async function startInjection(opts: InjectionOptions): Promise<RunningInj
           log,
         });
 
+  if (opts.installAdmissionPolicy) {
+    await installAdmissionPolicy(client, { image: config.image, command: config.command }, opts.operatorNamespace);
+    log.info({ policy: ADMISSION_POLICY_NAME }, 'admission policy installed');
+  }
   // Caches first: the first admission request should not wait on GETs.
   await Promise.all([namespaces.informer.start(), allowances.informer.start()]);
   const identity = await certificates.start();
@@ -134,6 +148,8 @@ export async function startInjection(opts: InjectionOptions): Promise<RunningInj
     template,
     config,
     defaultCaptureMode: opts.defaultCaptureMode ?? 'explicit',
+    protectCaptureMode: opts.protectCaptureMode ?? 'transparent',
+    events: opts.events,
     optIn,
     failurePolicy: opts.failurePolicy ?? 'Fail',
     namespaces,

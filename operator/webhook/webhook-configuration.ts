@@ -3,8 +3,6 @@
 // patches its caBundle, and the integration test registers exactly it. Every
 // field is a decision; the comments say why.
 import {
-  ANNOTATION_INJECT,
-  INJECT_DISABLED,
   INJECTION_ENABLED,
   LABEL_INJECTION,
   LABEL_NAMESPACE_NAME,
@@ -69,8 +67,9 @@ export function desiredWebhookConfiguration(opts: WebhookConfigurationOptions): 
             { key: LABEL_NAMESPACE_NAME, operator: 'NotIn', values: [...new Set([...SYSTEM_NAMESPACES, opts.operatorNamespace])] },
           ],
         },
-        // Pods that opt out are not even sent (less load, and unaffected by an outage).
-        objectSelector: { matchExpressions: [{ key: ANNOTATION_INJECT, operator: 'NotIn', values: [INJECT_DISABLED] }] },
+        // No objectSelector: a pod cannot opt itself out of being judged. One
+        // labelled kubedlp.io/inject: disabled is admitted unchanged only where
+        // the namespace's profile allows it (Monitor, or a granted exemption).
         // Fail (default): a pod in an opted-in namespace never starts without
         // its DLP proxy; running pods missed under Ignore are reported and can
         // be rolled out (operator/rollout).

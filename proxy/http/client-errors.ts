@@ -5,7 +5,7 @@
 import type { BadRequestReason } from '../server/decision';
 
 export interface ClientErrorClass {
-  status: 400 | 408 | 413 | 431;
+  status: 400 | 408 | 413 | 431 | 505;
   reason: BadRequestReason;
 }
 
@@ -18,6 +18,8 @@ const BY_CODE: Readonly<Record<string, ClientErrorClass>> = {
   HPE_UNEXPECTED_CONTENT_LENGTH: { status: 400, reason: 'conflicting_length' },
   HPE_INVALID_TRANSFER_ENCODING: { status: 400, reason: 'invalid_transfer_encoding' },
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'timeout' },
+  // The HTTP/2 prior-knowledge preface (`PRI * HTTP/2.0`): refused until HTTP/2 is inspected.
+  HPE_PAUSED_H2_UPGRADE: { status: 505, reason: 'http2_cleartext' },
 };
 
 /** Undefined for errors that are not the client's fault to report (resets, aborted sockets). */

@@ -6,7 +6,8 @@ export type TargetErrorCode =
   | 'KDLP_ORIGIN_FORM'
   | 'KDLP_BAD_TARGET'
   | 'KDLP_UNSUPPORTED_SCHEME'
-  | 'KDLP_PROXY_LOOP';
+  | 'KDLP_PROXY_LOOP'
+  | 'KDLP_MISDIRECTED';
 
 /** The request's target cannot be proxied (not absolute-form, malformed, or addressed to the proxy itself). */
 export class TargetError extends Error {

@@ -1,6 +1,7 @@
 // Inspection of a body that fits in the hold-back window: the whole message
 // is in memory, so it is decoded (Content-Encoding, under the profile's
-// bomb limits) and all its text views are scanned before a byte moves.
+// bomb limits) and all its text views are scanned, to maxDecodeDepth
+// encodings in all, before a byte moves.
 import { parseContentEncoding } from '../scan/decode';
 import type { RuntimeConfig } from '../profile';
 import { asUninspectable, enabledDecoders, inspectPayload, type ScanMeter } from './scan-support';
@@ -14,11 +15,6 @@ export interface BodyHeaders {
 export interface BodyInspection {
   findings: LocatedFinding[];
   uninspectable?: Uninspectable;
-}
-
-export function decodeLimitsOf(cfg: RuntimeConfig): { maxOutputBytes: number; maxRatio: number } {
-  const { maxDecodedBytes, maxDecompressionRatio } = cfg.spec.inspection;
-  return { maxOutputBytes: Math.max(1, maxDecodedBytes), maxRatio: Math.max(1, maxDecompressionRatio) };
 }
 
 /**

@@ -25,8 +25,12 @@ import type { ViewFinding } from './views/view-node';
 
 /** Engines report a finding within this many bytes; a longer tail only adds latency. */
 const MAX_TAIL_BYTES = 64 * 1024;
-/** Findings kept per body for the verdict and the audit line; more only repeat detectors. */
-const MAX_KEPT_FINDINGS = 256;
+/**
+ * Findings kept per body for the verdict, metrics and the audit line. The
+ * bound keeps a body full of cards from growing the list without limit;
+ * past it the newest replaces the last (the verdict needs only one per detector).
+ */
+const MAX_KEPT_FINDINGS = 4096;
 
 /** The verdict on the body's findings so far, together with what came before it (URL, headers). */
 export type BodyJudge = (findings: readonly LocatedFinding[], problem: Uninspectable | undefined) => Verdict;

@@ -58,7 +58,7 @@ export function enabledDecoders(cfg: RuntimeConfig): ReadonlySet<string> {
 const VIEW_DECODERS = ['percent', 'json', 'base64', 'multipart'];
 
 /** True when the profile enables any decoder that produces text views (not just content codings). */
-export function wantsViews(cfg: RuntimeConfig): boolean {
+function wantsViews(cfg: RuntimeConfig): boolean {
   const enabled = enabledDecoders(cfg);
   return VIEW_DECODERS.some((d) => enabled.has(d));
 }

@@ -7,8 +7,9 @@
 // configuration; namespace/tenant identify this proxy instance. No URL, host
 // or header value is ever a label.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BadRequestReason, Decision } from '../server/decision';
+import type { BadRequestReason, ClientAbortStage, Decision } from '../server/decision';
 import type { Action, Category, Severity } from '../scan/types';
+import type { TlsOutcome } from '../tls/tls-outcome';
 
 /** Every metric name this module exports; dashboards and alerts are checked against it. */
 export const METRIC_NAMES = [
@@ -25,6 +26,8 @@ export const METRIC_NAMES = [
   'kubedlp_engine_info',
   'kubedlp_bad_requests_total',
   'kubedlp_audit_events_suppressed_total',
+  'kubedlp_tls_connections_total',
+  'kubedlp_client_aborts_total',
 ] as const;
 
 export type MetricName = (typeof METRIC_NAMES)[number];
@@ -128,14 +131,36 @@ export class ProxyMetrics {
     name: 'kubedlp_bad_requests_total',
     help:
       'Requests rejected before policy: malformed, header_too_large, invalid_chunked, conflicting_length, ' +
-      'invalid_content_length, invalid_transfer_encoding, timeout, origin_form, loop, bad_target, unsupported_scheme.',
+      'invalid_content_length, invalid_transfer_encoding, timeout, origin_form, loop, bad_target, unsupported_scheme, ' +
+      'http2_cleartext (h2c upgrade or prior-knowledge HTTP/2: not inspected), unsupported_upgrade, ' +
+      'misdirected (Host differs from the intercepted TLS host).',
     labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
+  private readonly clientAborts = new Counter<'stage'>({
+    name: 'kubedlp_client_aborts_total',
+    help:
+      'Clients that reset or closed their connection mid-exchange, by stage: before_decision, hold_back (body ' +
+      'held for inspection, nothing forwarded), forwarding. Each is also one request with decision error.',
+    labelNames: ['stage'],
     registers: [this.registry],
   });
 
   private readonly auditSuppressed = new Counter({
     name: 'kubedlp_audit_events_suppressed_total',
     help: 'Audit events folded into a summary line by the rate limiter (same detectors, destination and action within the window).',
+    registers: [this.registry],
+  });
+
+  private readonly tlsConnections = new Counter<'outcome'>({
+    name: 'kubedlp_tls_connections_total',
+    help:
+      'CONNECT tunnels by what TLS interception did: intercepted, bypassed (tls.bypass), client_rejected_ca (the client ' +
+      'refused the minted certificate: pinning or missing trust; audited with the host), client_handshake_failed, ' +
+      'upstream_verify_failed (refused), upstream_failed, sni_mismatch (SNI differs from the CONNECT host: refused), ' +
+      'not_tls, ca_unavailable (interception enabled but no CA loaded: tunnelled uninspected).',
+    labelNames: ['outcome'],
     registers: [this.registry],
   });
 
@@ -194,8 +219,16 @@ export class ProxyMetrics {
     this.engineInfo.set({ engine: name }, 1);
   }
 
+  tlsConnection(outcome: TlsOutcome): void {
+    this.tlsConnections.inc({ outcome });
+  }
+
   badRequest(reason: BadRequestReason): void {
     this.badRequests.inc({ reason });
+  }
+
+  clientAborted(stage: ClientAbortStage): void {
+    this.clientAborts.inc({ stage });
   }
 
   auditEventsSuppressed(count: number): void {

@@ -129,6 +129,13 @@ export interface NativeBinding {
   version(): string;
   /** Whether this CPU can run the library. */
   platformValid(): boolean;
+  /**
+   * malloc_trim(0): hands the heap pages the pattern compiler freed back to
+   * the OS (tens of MiB after a large compile). True when memory was
+   * released; false when nothing was or the C library has no such call.
+   * Optional: an addon built before it existed still loads.
+   */
+  releaseFreeMemory?(): boolean;
 }
 
 export type NativeLoadResult = { ok: true; binding: NativeBinding } | { ok: false; reason: string };

@@ -147,6 +147,8 @@ function applyDefaults(rawSpec: unknown): unknown {
  * Fills in what depends on other fields and cannot be a schema default:
  * - egress.uninspectable: Allow in Monitor, Deny in Protect (an unscanned
  *   tunnel would otherwise be a trivial way around Protect);
+ * - tenancy.denyCrossTenant: on in Protect (a workload must not reach
+ *   another tenant's services unless the profile says so), off in Monitor;
  * - enable/disable/overrides may name a custom detector by its short id;
  *   the engine knows it as `custom.<id>`.
  */
@@ -168,6 +170,7 @@ function canonicalize(spec: SecurityProfileSpec, catalog: DetectorCatalog): Secu
       ...spec.egress,
       uninspectable: spec.egress.uninspectable ?? (spec.mode === 'Protect' ? 'Deny' : 'Allow'),
     },
+    tenancy: { ...spec.tenancy, denyCrossTenant: spec.tenancy.denyCrossTenant ?? spec.mode === 'Protect' },
   };
 }
 

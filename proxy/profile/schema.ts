@@ -33,6 +33,25 @@ function StringEnum<T extends readonly string[]>(
   return Type.Unsafe<T[number]>(dflt === undefined ? schema : { ...schema, default: dflt });
 }
 
+const STRING_MAP_KIND = 'KdlpStringMap';
+
+if (!TypeRegistry.Has(STRING_MAP_KIND)) {
+  TypeRegistry.Set(
+    STRING_MAP_KIND,
+    (_schema: unknown, value: unknown) =>
+      value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string'),
+  );
+}
+
+/**
+ * A string-to-string map (label selectors' matchLabels). A structural CRD
+ * schema takes it only as `additionalProperties`, never TypeBox's
+ * patternProperties, so it is a custom kind like StringEnum.
+ */
+function StringMap(options: { description: string }): TUnsafe<Record<string, string>> {
+  return Type.Unsafe<Record<string, string>>({ [Kind]: STRING_MAP_KIND, type: 'object', additionalProperties: { type: 'string' }, ...options });
+}
+
 /** Schemas built with StringEnum carry their allowed values here; used for error messages. */
 export function enumValues(schema: unknown): readonly string[] | undefined {
   const s = schema as { [Kind]?: string; enum?: readonly string[] };
@@ -110,6 +129,13 @@ export const EgressSchema = Type.Object(
           'When unset: Allow in Monitor mode, Deny in Protect mode.',
       }),
     ),
+    websocket: Type.Optional(
+      StringEnum(['Inspect', 'Deny'], {
+        description:
+          'WebSocket upgrades: Inspect (when unset) forwards the upgrade and scans every client-to-server message with ' +
+          "the profile's detectors (a blocked message closes the connection with 1008); Deny refuses the upgrade with 403.",
+      }),
+    ),
   },
   { description: 'Which destinations workloads may reach through the proxy.', default: {} },
 );
@@ -149,6 +175,31 @@ export const CustomDetectorSchema = Type.Object(
     ),
     contextWords: Type.Optional(
       Type.Array(Type.String(), { description: 'Words near a match that raise its confidence.' }),
+    ),
+    valueGroup: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 9,
+        description: 'Capture group (1-based) holding the sensitive value; the rest of the match is context.',
+      }),
+    ),
+    allowlist: Type.Optional(
+      Type.Object(
+        {
+          regexes: Type.Optional(
+            Type.Array(Type.String(), { description: 'A value matching any of these (RE2 syntax, unanchored) is not a finding.' }),
+          ),
+          stopwords: Type.Optional(
+            Type.Array(Type.String(), { description: 'A value containing any of these words (case-insensitive) is not a finding.' }),
+          ),
+          paths: Type.Optional(
+            Type.Array(Type.String(), {
+              description: 'File paths (RE2) whose findings of this detector `kube-dlp scan` drops; the proxy has no file paths.',
+            }),
+          ),
+        },
+        { description: 'Values that look like a finding but are known not to be one (gitleaks allowlists).' },
+      ),
     ),
   },
   { description: 'A detector defined by the profile.' },
@@ -263,12 +314,59 @@ const TenancyExceptionSchema = Type.Object(
   { description: 'A destination exempt from denyCrossTenant. Exactly one of tenant or namespace.' },
 );
 
+const NamespaceSelectorSchema = Type.Object(
+  {
+    matchLabels: StringMap({ description: 'Labels a namespace must all carry, e.g. kubernetes.io/metadata.name: monitoring.' }),
+  },
+  { description: 'Namespaces selected by their labels.' },
+);
+
+const NetworkPolicySchema = Type.Object(
+  {
+    ingress: Type.Boolean({
+      description: 'Admit ingress only from the same tenant, kube-system, the operator and allowIngressFrom.',
+      default: true,
+    }),
+    egress: Type.Boolean({
+      description: 'Allow in-cluster egress only to the same tenant, allowEgressTo and DNS; external egress goes to externalCidrs.',
+      default: true,
+    }),
+    allowIngressFrom: Type.Array(NamespaceSelectorSchema, {
+      description: 'Other namespaces that may connect in: ingress controllers, monitoring (Prometheus scrapes the sidecar on 15090).',
+      default: [],
+    }),
+    allowEgressTo: Type.Array(NamespaceSelectorSchema, {
+      description: 'Other namespaces pods may connect to (shared services).',
+      default: [],
+    }),
+    dns: Type.Boolean({ description: 'Allow DNS (UDP and TCP 53) to kube-system.', default: true }),
+    externalCidrs: Type.Array(Type.String({ minLength: 1 }), {
+      description: 'Destinations outside the cluster pods may reach (the sidecar then decides what may leave).',
+      default: ['0.0.0.0/0', '::/0'],
+    }),
+    clusterCidrs: Type.Array(Type.String({ minLength: 1 }), {
+      description:
+        "The cluster's pod and service ranges, carved out of externalCidrs so other tenants cannot be reached by address.",
+      default: [],
+    }),
+  },
+  {
+    description:
+      'Render a NetworkPolicy for each namespace using this profile (none when absent). ' +
+      'Enforced only where the cluster network plugin implements NetworkPolicy.',
+  },
+);
+
 export const TenancySchema = Type.Object(
   {
-    denyCrossTenant: Type.Boolean({
-      description: "Deny in-cluster egress to workloads of another tenant (tenants come from the operator's rendering).",
-      default: false,
-    }),
+    networkPolicy: Type.Optional(NetworkPolicySchema),
+    denyCrossTenant: Type.Optional(
+      Type.Boolean({
+        description:
+          "Deny in-cluster egress to workloads of another tenant (tenants come from the operator's rendering). " +
+          'When unset: true in Protect mode, false in Monitor mode.',
+      }),
+    ),
     exceptions: Type.Array(TenancyExceptionSchema, {
       description: 'Tenants or namespaces reachable despite denyCrossTenant.',
       default: [],
@@ -298,6 +396,53 @@ export const TlsOriginationSchema = Type.Object(
   { description: 'TLS origination by the proxy.', default: {} },
 );
 
+const UpstreamCaSchema = Type.Object(
+  {
+    pem: Type.String({
+      minLength: 1,
+      description: 'PEM bundle of CA certificates trusted for upstreams, beside the system roots (private or internal upstreams).',
+    }),
+  },
+  { description: 'Extra roots for verifying intercepted upstreams.' },
+);
+
+export const TlsSchema = Type.Object(
+  {
+    intercept: StringEnum(['Enabled', 'Disabled'], {
+      description:
+        'Enabled: the sidecar terminates TLS of CONNECT tunnels with certificates minted from the tenant CA, verifies the ' +
+        'upstream itself and inspects the decrypted requests like plain HTTP. Needs the sidecar started with --intercept-ca-dir.',
+      default: 'Disabled',
+    }),
+    bypass: Type.Array(Type.String(), {
+      description:
+        'Host names ("pinned.example.com") or sub-domain globs ("*.example.com") passed through without interception, for ' +
+        'clients that pin certificates. Their traffic is uninspected: egress.uninspectable and allowUninspectable still apply.',
+      default: [],
+      'x-kubernetes-list-type': 'set',
+    }),
+    upstreamCA: Type.Optional(UpstreamCaSchema),
+  },
+  { description: 'TLS interception (see the README: what clients must trust, what bypass means).', default: {} },
+);
+
+const ExemptionSchema = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 63,
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      description: 'Name a pod claims with the label kubedlp.io/exemption (a DNS label).',
+    }),
+    reason: Type.String({ minLength: 1, maxLength: 256, description: 'Why these pods may run without the sidecar; shown in Events.' }),
+  },
+  {
+    description:
+      'Lets pods of the namespaces using this profile opt out of the sidecar in Protect mode: a pod labelled ' +
+      'kubedlp.io/inject: disabled and kubedlp.io/exemption: NAME is admitted without it, counted and audited.',
+  },
+);
+
 export const SecurityProfileSpecSchema = Type.Object(
   {
     mode: StringEnum(['Monitor', 'Protect'], {
@@ -310,12 +455,23 @@ export const SecurityProfileSpecSchema = Type.Object(
     egress: EgressSchema,
     tenancy: TenancySchema,
     tlsOrigination: TlsOriginationSchema,
+    tls: TlsSchema,
+    exemptions: Type.Array(ExemptionSchema, {
+      description:
+        'Exemptions from the sidecar that pods may claim in Protect mode (in Monitor any pod may opt out). ' +
+        'Whoever may edit this profile grants them; the operator mirrors them onto the namespaces it selects.',
+      default: [],
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    }),
   },
   { description: 'Data-loss-prevention policy for the egress proxy of the selected workloads.', default: {} },
 );
 
 export type SecurityProfileSpec = Static<typeof SecurityProfileSpecSchema>;
 export type EgressSpec = Static<typeof EgressSchema>;
+export type TlsSpec = Static<typeof TlsSchema>;
+export type TenancySpec = Static<typeof TenancySchema>;
 export type EgressRule = Static<typeof EgressRuleSchema>;
 export type CustomDetectorSpec = Static<typeof CustomDetectorSchema>;
 export type DetectorOverride = Static<typeof DetectorOverrideSchema>;

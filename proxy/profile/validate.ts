@@ -11,6 +11,7 @@ import { CATEGORIES } from '../scan/types';
 import { parseCidr, parseHostPattern, parsePortSpec } from '../policy/egress-syntax';
 import type { ProfileIssue } from './errors';
 import { enumValues } from './schema';
+import { pemBundleProblem } from '../tls/pem-bundle';
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
 
@@ -274,6 +275,21 @@ export function semanticIssues(spec: unknown, catalog: DetectorCatalog, basePath
         seen.set(key, i);
       }
     });
+  }
+
+  if (isRecord(spec.tls)) {
+    if (Array.isArray(spec.tls.bypass)) {
+      spec.tls.bypass.forEach((b, i) => {
+        if (typeof b !== 'string') return;
+        const parsed = parseHostPattern(b);
+        if (!parsed.ok) issues.push({ path: at('tls', 'bypass', i), message: parsed.error });
+      });
+      issues.push(...duplicateIssues(spec.tls.bypass, (i) => at('tls', 'bypass', i)));
+    }
+    if (isRecord(spec.tls.upstreamCA) && typeof spec.tls.upstreamCA.pem === 'string') {
+      const problem = pemBundleProblem(spec.tls.upstreamCA.pem);
+      if (problem) issues.push({ path: at('tls', 'upstreamCA', 'pem'), message: problem });
+    }
   }
 
   return issues;

@@ -4,7 +4,7 @@
 // place that looks at a candidate's bytes, so it is the only place that must
 // take care never to let them escape.
 import type { Finding } from './types';
-import type { CompiledPattern } from './detector-set';
+import type { CompiledAllowlist, CompiledPattern } from './detector-set';
 import { VALIDATORS, shannonEntropy } from './validators';
 import { maskEvidence } from './mask';
 
@@ -37,6 +37,7 @@ export function evaluateCandidate(
     if (!validate(value, d)) return undefined;
   }
   if (d.minEntropy !== undefined && shannonEntropy(value) < d.minEntropy) return undefined;
+  if (pattern.allow && isAllowlisted(pattern.allow, value)) return undefined;
   let confidence = d.confidence ?? (d.validator !== undefined ? 0.8 : 0.6);
   if (d.contextWords && d.contextWords.length > 0 && hasContext(data, start, end, d.contextWords)) {
     confidence = Math.min(1, confidence + CONTEXT_BONUS);
@@ -70,6 +71,18 @@ function groupSpan(
   const span = m.indices[group];
   if (!span || span[1] <= span[0]) return undefined;
   return [start + span[0], start + span[1]];
+}
+
+function isAllowlisted(allow: CompiledAllowlist, value: string): boolean {
+  if (allow.stopwords.length > 0) {
+    const lower = value.toLowerCase();
+    for (const w of allow.stopwords) if (lower.includes(w)) return true;
+  }
+  for (const re of allow.regexes) {
+    re.lastIndex = 0;
+    if (re.test(value)) return true;
+  }
+  return false;
 }
 
 function hasContext(data: Buffer, start: number, end: number, words: readonly string[]): boolean {

@@ -69,6 +69,7 @@ function customToSpec(c: CustomDetector, libraryIds: Set<string>): DetectorSpec 
     validator: c.validator,
     minEntropy: c.minEntropy,
     contextWords: c.contextWords,
+    allowlist: c.allowlist,
     description: 'custom detector',
     examples: { positive: [], negative: [] },
   };
@@ -91,12 +92,38 @@ export interface CompiledPattern {
   index: number;
   detector: DetectorSpec;
   source: string;
-  /** Finds every occurrence (RE2 engine) and recovers spans (both engines). */
-  global: RE2;
+  /**
+   * Finds every occurrence: the RE2 engine's enumerator. Compiled on first
+   * use (the RE2 engine touches it when built), so a Vectorscan scanner does
+   * not keep a second RE2 program per pattern it never runs (~5 MiB for the
+   * full library). Throws DetectorCompileError if the pattern does not compile.
+   */
+  readonly global: RE2;
   /** Same pattern anchored at the end of a window: recovers the start of a match whose end is known. */
   endAnchored: RE2;
   /** Non-global copy with group indices, for detectors whose value is a capture group. */
   valueExtractor?: RE2;
+  /** The detector's allowlist, compiled once (shared by its patterns). */
+  allow?: CompiledAllowlist;
+}
+
+export interface CompiledAllowlist {
+  regexes: RE2[];
+  /** Lower-cased. */
+  stopwords: string[];
+}
+
+function compileAllowlist(detector: DetectorSpec): CompiledAllowlist | undefined {
+  const a = detector.allowlist;
+  if (!a || ((a.regexes?.length ?? 0) === 0 && (a.stopwords?.length ?? 0) === 0)) return undefined;
+  const regexes = (a.regexes ?? []).map((source) => {
+    try {
+      return new RE2(source);
+    } catch (err) {
+      throw new DetectorCompileError(detector.id, `allowlist regex ${JSON.stringify(source)} does not compile: ${(err as Error).message}`);
+    }
+  });
+  return { regexes, stopwords: (a.stopwords ?? []).map((w) => w.toLowerCase()) };
 }
 
 /**
@@ -109,23 +136,38 @@ export function compilePatterns(detectors: readonly DetectorSpec[]): CompiledPat
     if (detector.validator !== undefined && !(detector.validator in VALIDATORS)) {
       throw new DetectorCompileError(detector.id, `unknown validator "${detector.validator}"`);
     }
+    const allow = compileAllowlist(detector);
     detector.patterns.forEach((source, patternIndex) => {
       const issues = lintPattern(source);
       if (issues.length > 0) {
         throw new DetectorCompileError(detector.id, issues.map((i) => i.reason).join('; '), patternIndex);
       }
       const ci = detector.caseInsensitive ? 'i' : '';
-      let global: RE2;
       let endAnchored: RE2;
       let valueExtractor: RE2 | undefined;
       try {
-        global = new RE2(source, `g${ci}`);
         endAnchored = new RE2(`(?:${source})$`, ci);
         if (detector.valueGroup !== undefined) valueExtractor = new RE2(source, `d${ci}`);
       } catch (err) {
         throw new DetectorCompileError(detector.id, `invalid pattern: ${(err as Error).message}`, patternIndex);
       }
-      out.push({ index: out.length, detector, source, global, endAnchored, valueExtractor });
+      let global: RE2 | undefined;
+      out.push({
+        index: out.length,
+        detector,
+        source,
+        get global(): RE2 {
+          try {
+            global ??= new RE2(source, `g${ci}`);
+          } catch (err) {
+            throw new DetectorCompileError(detector.id, `invalid pattern: ${(err as Error).message}`, patternIndex);
+          }
+          return global;
+        },
+        endAnchored,
+        valueExtractor,
+        ...(allow ? { allow } : {}),
+      });
     });
   }
   return out;

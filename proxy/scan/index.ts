@@ -8,22 +8,21 @@ import { redactionBytes } from './mask';
 import { Re2Engine } from './engines/re2-engine';
 import { VectorscanEngine } from './engines/vectorscan-engine';
 import { loadNativeBinding, type NativeBinding } from '../native';
+import { analysePattern, MAX_BYTES_PER_CHARACTER } from './pattern-width';
 
 export type { EngineInfo, Scanner, ScanStream, ScannerConfig, EngineName, DetectorSelection, CustomDetector } from './scanner';
 export type { DetectorSpec, Finding, Category, Severity, Action } from './types';
 export { DetectorCompileError, EngineUnavailableError, ScanOverflowError, StreamClosedError } from './errors';
 
-/** Streams of the fallback engine keep this much when no compiler bound is known. */
-const RE2_CARRY_BYTES = 8192;
 const MAX_CANDIDATES_PER_CALL = 1_000_000;
 
 export function createScanner(config: ScannerConfig = {}): Scanner {
   const plan = planScanner(config);
   if (plan.native) {
     const engine = VectorscanEngine.create(plan.native, plan.patterns, { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL });
-    return new CompiledScanner('vectorscan', plan.detectors, engine.maxWidth, engine, undefined);
+    return afterCompile(new CompiledScanner('vectorscan', plan.detectors, engine.maxWidth, engine, undefined));
   }
-  return re2Scanner(plan);
+  return afterCompile(re2Scanner(plan));
 }
 
 /**
@@ -35,9 +34,21 @@ export async function createScannerAsync(config: ScannerConfig = {}): Promise<Sc
   const plan = planScanner(config);
   if (plan.native) {
     const engine = await VectorscanEngine.createAsync(plan.native, plan.patterns, { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL });
-    return new CompiledScanner('vectorscan', plan.detectors, engine.maxWidth, engine, undefined);
+    return afterCompile(new CompiledScanner('vectorscan', plan.detectors, engine.maxWidth, engine, undefined));
   }
-  return re2Scanner(plan);
+  return afterCompile(re2Scanner(plan));
+}
+
+/**
+ * Compiling is the one time the process builds large short-lived native
+ * structures (Vectorscan's pattern graphs, RE2's parse trees): ~30 MiB of
+ * freed heap that glibc would otherwise keep mapped for the life of the pod.
+ * Give it back once the scanner is built (bench:proxy's idle_memory).
+ */
+function afterCompile(scanner: Scanner): Scanner {
+  const native = loadNativeBinding();
+  if (native.ok) native.binding.releaseFreeMemory?.();
+  return scanner;
 }
 
 interface ScannerPlan {
@@ -59,10 +70,19 @@ function planScanner(config: ScannerConfig): ScannerPlan {
 }
 
 function re2Scanner(plan: ScannerPlan): Scanner {
-  // The pattern lint guarantees bounded widths; without the compiler's
-  // analysis the carry is a fixed bound above the lint's ceiling.
-  const engine = new Re2Engine(plan.patterns, { carryBytes: RE2_CARRY_BYTES, maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL });
-  return new CompiledScanner('re2', plan.detectors, RE2_CARRY_BYTES - 1, engine, plan.fallbackReason);
+  const carryBytes = re2CarryBytes(plan.patterns);
+  const engine = new Re2Engine(plan.patterns, { carryBytes, maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL });
+  return new CompiledScanner('re2', plan.detectors, carryBytes - 1, engine, plan.fallbackReason);
+}
+
+/**
+ * The widest match of the detector set in bytes, plus one (as Vectorscan's
+ * streams keep): from the width analysis the lint bounded, with every
+ * character at its UTF-8 widest, because RE2 matches a Buffer as UTF-8.
+ */
+export function re2CarryBytes(patterns: readonly Pick<CompiledPattern, 'source'>[]): number {
+  const widest = patterns.reduce((max, p) => Math.max(max, analysePattern(p.source).width.max), 0);
+  return widest * MAX_BYTES_PER_CHARACTER + 1;
 }
 
 interface Engine {

@@ -4,6 +4,9 @@
 // common subset of Hyperscan and RE2 syntax, and we require a finite maximum
 // width: streaming keeps only that many trailing bytes to recover a span.
 
+import RE2 from 're2';
+import { analysePattern, MAX_PATTERN_WIDTH } from './pattern-width';
+
 export interface LintIssue {
   reason: string;
 }
@@ -33,6 +36,7 @@ export function lintPattern(source: string): LintIssue[] {
       reason: `unbounded repeat "${unbounded}" (use {n,m} with a maximum, so streams can keep a bounded window)`,
     });
   }
+  if (source.length > 0) issues.push(...widthIssues(source, unbounded !== undefined));
   return issues;
 }
 
@@ -80,4 +84,30 @@ function findUnboundedRepeat(source: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Both engines, not only Vectorscan (whose compiler refuses these too): an
+ * empty match is a finding with nothing in it, and a pattern wider than the
+ * bound would make every stream keep that much history.
+ */
+function widthIssues(source: string, unbounded: boolean): LintIssue[] {
+  const { width } = analysePattern(source);
+  const issues: LintIssue[] = [];
+  if (width.min === 0 || matchesEmptyString(source)) {
+    issues.push({ reason: 'pattern can match the empty string; every match must consume at least one character' });
+  }
+  if (!unbounded && width.max > MAX_PATTERN_WIDTH) {
+    issues.push({ reason: `pattern can match up to ${width.max} characters; the limit is ${MAX_PATTERN_WIDTH}` });
+  }
+  return issues;
+}
+
+/** RE2's own answer, in case the width reader misreads a construct; a pattern RE2 cannot compile is reported later. */
+function matchesEmptyString(source: string): boolean {
+  try {
+    return new RE2(source).test('');
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,6 @@
 // The Scanner contract shared by both engines (Vectorscan via our addon, RE2
 // as fallback) and every caller (proxy, CLI, operator validation).
-import type { Action, Category, DetectorSpec, Finding, Severity } from './types';
+import type { Action, Category, DetectorAllowlist, DetectorSpec, Finding, Severity } from './types';
 
 export type EngineName = 'vectorscan' | 're2';
 
@@ -28,6 +28,7 @@ export interface CustomDetector {
   validator?: string;
   minEntropy?: number;
   contextWords?: string[];
+  allowlist?: DetectorAllowlist;
 }
 
 export interface ScannerConfig extends DetectorSelection {
@@ -62,6 +63,8 @@ export interface EngineInfo {
   /** Per-stream state Vectorscan keeps between chunks. */
   streamStateBytes?: number;
   scratchBytes?: number;
+  /** Bytes of the compiled Vectorscan database (shared by every stream and view). */
+  databaseBytes?: number;
   patterns: number;
 }
 

@@ -21,6 +21,16 @@ export type Action = 'monitor' | 'block' | 'redact';
  */
 export type Validator = (candidate: string, spec?: DetectorSpec) => boolean;
 
+/** Known non-findings for a detector (custom detectors, e.g. imported gitleaks allowlists). */
+export interface DetectorAllowlist {
+  /** A value matching any of these (RE2, unanchored) is dropped. */
+  regexes?: string[];
+  /** A value containing any of these (case-insensitive) is dropped. */
+  stopwords?: string[];
+  /** File paths (RE2) whose findings of this detector the CLI drops. */
+  paths?: string[];
+}
+
 export interface DetectorExamples {
   /** Strings that must produce at least one finding of this detector. */
   positive: string[];
@@ -70,6 +80,8 @@ export interface DetectorSpec {
   optIn?: boolean;
   /** Free text shown in listings. */
   description?: string;
+  /** Values known not to be findings. */
+  allowlist?: DetectorAllowlist;
   examples: DetectorExamples;
 }
 

@@ -16,6 +16,7 @@ import type { OutcomeReporter } from './outcome-reporter';
 import { describeEgress, pinDestination } from './pinned-destination';
 import type { RequestContext } from './request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
+import type { TlsInterceptor } from '../tls/tls-interceptor';
 
 export interface ConnectExchangeDeps {
   loopGuard: LoopGuard;
@@ -25,6 +26,8 @@ export interface ConnectExchangeDeps {
   tunnelIdleTimeoutMs: number;
   /** Tenant isolation (profile tenancy.denyCrossTenant). */
   tenancy?: TenancyGuard;
+  /** TLS interception (profile tls.intercept); without it every tunnel is opaque. */
+  interceptor?: TlsInterceptor;
   /** The one lookup of the CONNECT target's name. */
   resolver: NameResolver;
 }
@@ -62,7 +65,9 @@ export async function handleConnectExchange(
     return undefined;
   }
 
-  const egress = cfg.egress.decide(dest, { inspectable: false });
+  const plan = deps.interceptor?.plan(cfg, dest.host) ?? 'off';
+  if (plan === 'bypass' || plan === 'no_ca') deps.interceptor!.countPassThrough(plan);
+  const egress = cfg.egress.decide(dest, { inspectable: plan === 'intercept' });
   if (!egress.allowed) {
     const why = `egress ${egress.reason}${egress.rule ? ` (${egress.rule})` : ''}`;
     if (policyOf(cfg).mode === 'Protect') {
@@ -77,7 +82,7 @@ export async function handleConnectExchange(
 
   // The name is resolved once, every address judged, and the tunnel goes to
   // the address decided on: the client's later TLS (SNI) still names the host.
-  const pinned = await pinConnectTarget(ctx, client, dest, deps);
+  const pinned = await pinConnectTarget(ctx, client, dest, deps, plan === 'intercept');
   if (pinned === undefined) {
     done();
     return undefined;
@@ -88,6 +93,8 @@ export async function handleConnectExchange(
     done();
     return undefined;
   }
+
+  if (plan === 'intercept') return deps.interceptor!.intercept(ctx, client, head, pinned, done);
 
   return openTunnel(
     client,
@@ -117,7 +124,7 @@ export async function handleConnectExchange(
 }
 
 /** The address to open the tunnel to, or undefined when the client was answered (and reported) here. */
-async function pinConnectTarget(ctx: RequestContext, client: Duplex, dest: Destination, deps: ConnectExchangeDeps): Promise<string | undefined> {
+async function pinConnectTarget(ctx: RequestContext, client: Duplex, dest: Destination, deps: ConnectExchangeDeps, inspectable: boolean): Promise<string | undefined> {
   const refuse = (status: number, decision: 'denied_destination' | 'denied_cross_tenant' | 'error', error: string, reason: string): undefined => {
     ctx.settle(decision, reason);
     writeRawJson(client, status, { error, requestId: ctx.id, destination: ctx.auditDestination, reason }, { requestId: ctx.id });
@@ -126,7 +133,7 @@ async function pinConnectTarget(ctx: RequestContext, client: Duplex, dest: Desti
   };
   let pinned;
   try {
-    pinned = await pinDestination(ctx.config, dest, { resolver: deps.resolver, resolveTimeoutMs: deps.connectTimeoutMs, tenancy: deps.tenancy }, false);
+    pinned = await pinDestination(ctx.config, dest, { resolver: deps.resolver, resolveTimeoutMs: deps.connectTimeoutMs, tenancy: deps.tenancy }, inspectable);
   } catch (err) {
     if (!(err instanceof UpstreamError)) throw err;
     return refuse(err.status, 'error', 'upstream_failed', `CONNECT failed: ${err.message}`);

@@ -38,6 +38,8 @@ import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
 import { transparentOriginOf } from '../transparent/origin';
 import { capturedHttpTarget, decideHttpEgress, upstreamTargetFor } from '../transparent/http-capture';
+import { interceptedOriginOf } from '../tls/intercepted-origin';
+import { interceptedHttpTarget } from '../tls/intercepted-request';
 
 export interface HttpExchangeDeps {
   forwarder: Forwarder;
@@ -67,17 +69,21 @@ export async function handleHttpExchange(
   const hasBody = requestHasBody(req.headers);
   let forwarded: { handle: ForwardHandle; body: Readable | Buffer } | undefined;
 
+  let holdingBack = false;
   res.once('close', () => {
     // The client is gone or got its answer: an unfinished upload has nobody left to serve.
     if (forwarded && !Buffer.isBuffer(forwarded.body) && !forwarded.body.readableEnded) forwarded.handle.abort();
+    if (ctx.decision === undefined && ctx.refusedAs === undefined) settleClientAbort(ctx, deps.metrics, holdingBack);
     deps.reporter.finish(ctx);
   });
 
   // Captured by the transparent listener: origin-form, Host header, original destination.
   const origin = transparentOriginOf(req.socket);
+  // Decrypted by TLS interception: origin-form, bound to the verified upstream of its tunnel.
+  const intercepted = interceptedOriginOf(req.socket);
   let target: HttpTarget;
   try {
-    target = origin ? capturedHttpTarget(origin, req) : parseAbsoluteTarget(req.url ?? '');
+    target = intercepted ? interceptedHttpTarget(intercepted, req) : origin ? capturedHttpTarget(origin, req) : parseAbsoluteTarget(req.url ?? '');
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     refuse(res, ctx, deps, err, hasBody);
@@ -92,7 +98,7 @@ export async function handleHttpExchange(
   }
 
   let outHeaders = outgoingHeaders(req, dest, deps.loopGuard);
-  if (origin && req.headers.host !== undefined) outHeaders.host = req.headers.host;
+  if ((origin || intercepted) && req.headers.host !== undefined) outHeaders.host = req.headers.host;
   const inspection = cfg.spec.inspection;
   let meta: MetadataScan | undefined;
   if (inspection.url || inspection.headers) {
@@ -147,9 +153,12 @@ export async function handleHttpExchange(
   }
   // Captured connections already have their address; explicit ones get theirs
   // from the one lookup, after every name-only check (a refused name is never resolved).
-  const connectAddress = origin ? origin.address : await pinExplicitUpstream(ctx, res, dest, deps, hasBody, meta?.findings ?? []);
+  // Intercepted requests go to the address their tunnel was pinned to, over its verified TLS.
+  const connectAddress = intercepted ? intercepted.address : origin ? origin.address : await pinExplicitUpstream(ctx, res, dest, deps, hasBody, meta?.findings ?? []);
   if (connectAddress === undefined) return;
-  const upstream = upstreamTargetFor(cfg, dest, connectAddress, deps.tlsOrigination);
+  const upstream = intercepted
+    ? { target: { host: intercepted.address, port: intercepted.port, tls: { agent: intercepted.agent } } }
+    : upstreamTargetFor(cfg, dest, connectAddress, deps.tlsOrigination);
   if ('error' in upstream) {
     ctx.settle('error', upstream.error.message);
     sendJson(res, 502, { error: 'upstream_failed', requestId: ctx.id, reason: upstream.error.message }, { requestId: ctx.id, close: hasBody });
@@ -168,6 +177,7 @@ export async function handleHttpExchange(
     // The profile opted out of body inspection: the body streams through untouched.
     if (req.headers['transfer-encoding'] !== undefined) outHeaders['transfer-encoding'] = 'chunked';
   } else if (hasBody) {
+    holdingBack = true;
     const first = await inspectBody({
       cfg,
       meter: ctx.meter,
@@ -180,8 +190,9 @@ export async function handleHttpExchange(
       },
       onUpdate: (now) => lateVerdict(now),
     });
+    holdingBack = false;
     if (first.kind === 'unreadable') {
-      ctx.settle('error', 'client aborted or sent a malformed body');
+      settleClientAbort(ctx, deps.metrics, true);
       res.destroy();
       return;
     }
@@ -243,6 +254,7 @@ export async function handleHttpExchange(
     },
     onError: (err: UpstreamError, side) => {
       if (stoppedLate) return;
+      if (side === 'client') deps.metrics.clientAborted('forwarding');
       ctx.settle('error', side === 'client' ? 'client request failed' : err.message);
       if (side === 'client' || !sendJson(res, err.status, { error: 'upstream_failed', requestId: ctx.id, reason: err.message }, { requestId: ctx.id, close: true })) {
         res.destroy();
@@ -314,7 +326,26 @@ function block(res: ServerResponse, ctx: RequestContext, verdict: Verdict, bodyL
   return refuseBody(res, ctx, verdict, bodyLeftUnread);
 }
 
+/**
+ * The client reset or closed before the exchange had an outcome: still exactly
+ * one counted outcome (an error decision, and the stage in
+ * kubedlp_client_aborts_total); a reset during hold-back is also audited,
+ * because the proxy held body bytes it then never forwarded.
+ */
+function settleClientAbort(ctx: RequestContext, metrics: ProxyMetrics, duringHoldBack: boolean): void {
+  if (ctx.decision !== undefined || ctx.refusedAs !== undefined) return;
+  if (duringHoldBack) {
+    ctx.settle('error', 'client reset the connection during hold-back');
+    ctx.note = 'request body incomplete: nothing was forwarded';
+    metrics.clientAborted('hold_back');
+  } else {
+    ctx.settle('error', 'client left before the request was decided');
+    metrics.clientAborted('before_decision');
+  }
+}
+
 function refuse(res: ServerResponse, ctx: RequestContext, deps: HttpExchangeDeps, err: TargetError, hasBody: boolean): void {
+  ctx.refusedAs = err.reason;
   deps.metrics.badRequest(err.reason);
   sendJson(res, err.status, { error: err.reason, requestId: ctx.id, reason: err.message }, { requestId: ctx.id, close: hasBody });
 }

@@ -17,10 +17,14 @@ import type { Tunnel } from '../http/tunnel';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import { handleConnectExchange, type ConnectExchangeDeps } from './connect-exchange';
 import { handleHttpExchange, type HttpExchangeDeps } from './http-exchange';
+import { handleUpgradeExchange, type UpgradeExchangeDeps } from './upgrade-exchange';
+import { http2Refusal } from '../http/http2-refusal';
 import type { OutcomeReporter } from './outcome-reporter';
 import { RequestContext, requestIdGenerator } from './request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
+import type { TlsInterceptor } from '../tls/tls-interceptor';
+import { interceptedOriginOf } from '../tls/intercepted-origin';
 
 /** Anything that hands out the current profile; ProfileWatcher is one. */
 export interface ConfigSource {
@@ -65,6 +69,8 @@ export interface ProxyServerOptions {
   tenancy?: TenancyGuard;
   /** TLS origination for hosts the profile lists. */
   tlsOrigination?: TlsOriginator;
+  /** TLS interception of CONNECT tunnels; built by the caller with acceptConnection as its hand-off. */
+  interceptor?: TlsInterceptor;
   /** How explicit-mode destination names are resolved (once each); default the system resolver. */
   resolver?: NameResolver;
 }
@@ -78,11 +84,18 @@ export class ProxyServer {
   /** Responses in progress per client socket, to tell a parser error before a response from one during it. */
   private readonly responding = new WeakMap<Duplex, ServerResponse>();
   private readonly tunnels = new Set<Tunnel>();
+  /** Client sockets switched to WebSocket: cut at the drain deadline like tunnels. */
+  private readonly upgraded = new Set<Duplex>();
+  /** The exchange a response belongs to, so a parser error mid-request is counted as what it is. */
+  private readonly contexts = new WeakMap<ServerResponse, RequestContext>();
+  /** Sockets already answered for a parser error or timeout. */
+  private readonly answeredClientError = new WeakSet<Duplex>();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private draining = false;
   private readonly httpDeps: HttpExchangeDeps;
   private readonly connectDeps: ConnectExchangeDeps;
+  private readonly upgradeDeps: UpgradeExchangeDeps;
 
   constructor(private readonly opts: ProxyServerOptions) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
@@ -105,6 +118,16 @@ export class ProxyServer {
       connectTimeoutMs: this.timeouts.upstreamMs,
       tunnelIdleTimeoutMs: this.timeouts.tunnelIdleMs,
       tenancy: opts.tenancy,
+      interceptor: opts.interceptor,
+      resolver: opts.resolver ?? systemResolver,
+    };
+    this.upgradeDeps = {
+      loopGuard: this.loopGuard,
+      reporter: opts.reporter,
+      metrics: opts.metrics,
+      upstreamTimeoutMs: this.timeouts.upstreamMs,
+      tenancy: opts.tenancy,
+      tlsOrigination: opts.tlsOrigination,
       resolver: opts.resolver ?? systemResolver,
     };
     this.server = http.createServer({
@@ -122,7 +145,12 @@ export class ProxyServer {
     this.server.on('request', (req, res) => this.onRequest(req, res, false));
     this.server.on('checkContinue', (req, res) => this.onRequest(req, res, true));
     this.server.on('connect', (req, socket, head) => this.onConnect(req, socket, head));
+    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException, socket));
+    // A client that half-closes after sending a complete request still gets
+    // its response (Node's default would end the socket at the client's FIN);
+    // the connection ends after that response.
+    (this.server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     this.server.on('connection', (socket: Socket) => {
       this.opts.metrics.connectionOpened();
       socket.once('close', () => this.opts.metrics.connectionClosed());
@@ -190,6 +218,7 @@ export class ProxyServer {
       this.opts.logger.warn({ inFlight: this.inFlight }, 'drain deadline reached: closing remaining connections');
     }
     for (const tunnel of this.tunnels) tunnel.destroy();
+    for (const socket of this.upgraded) socket.destroy();
     this.server.closeAllConnections();
     this.forwarder.close();
     await closed;
@@ -200,6 +229,7 @@ export class ProxyServer {
     const ctx = new RequestContext(this.nextId(), this.opts.profiles.current(), 'http', req.method ?? 'GET');
     this.begin();
     this.responding.set(req.socket, res);
+    this.contexts.set(res, ctx);
     res.once('close', () => {
       if (this.responding.get(req.socket) === res) this.responding.delete(req.socket);
       this.end();
@@ -245,14 +275,55 @@ export class ProxyServer {
     );
   }
 
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const ctx = new RequestContext(this.nextId(), this.opts.profiles.current(), 'http', req.method ?? 'GET');
+    this.begin();
+    let finished = false;
+    const done = (): void => {
+      if (finished) return;
+      finished = true;
+      this.upgraded.delete(socket);
+      this.end();
+    };
+    this.upgraded.add(socket);
+    socket.on('error', () => socket.destroy());
+    if (this.draining) {
+      writeRawJson(socket, 503, { error: 'draining', requestId: ctx.id }, { requestId: ctx.id });
+      done();
+      return;
+    }
+    handleUpgradeExchange(ctx, req, socket, head, this.upgradeDeps, done).catch((err: unknown) => {
+      this.opts.logger.error({ err: describeError(err), requestId: ctx.id }, 'upgrade handling failed');
+      ctx.settle('error', 'internal error');
+      this.opts.reporter.finish(ctx);
+      socket.destroy();
+      done();
+    });
+  }
+
   private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    const kind = classifyClientError(err);
-    if (kind === undefined) {
+    if (interceptedOriginOf(socket) && err.code?.startsWith('ERR_SSL')) {
+      // A failed TLS handshake of an intercepted connection: the interceptor counts and audits it.
       socket.destroy();
       return;
     }
+    const kind = classifyClientError(err);
+    if (kind === undefined || this.answeredClientError.has(socket)) {
+      // Node re-reports a socket that stays half-open after our answer (the
+      // timeout check fires again): one connection, one counted outcome.
+      socket.destroy();
+      return;
+    }
+    this.answeredClientError.add(socket);
     this.opts.metrics.badRequest(kind.reason);
     const inProgress = this.responding.get(socket);
+    const ctx = inProgress ? this.contexts.get(inProgress) : undefined;
+    // The request being read is this bad request, not also an error decision.
+    if (ctx && ctx.decision === undefined) ctx.refusedAs = kind.reason;
+    if (kind.reason === 'http2_cleartext') {
+      socket.end(http2Refusal());
+      return;
+    }
     if (inProgress?.headersSent) {
       // Half a response is already out: a status line now would corrupt it.
       socket.destroy();

@@ -8,7 +8,7 @@ import type { RuntimeConfig } from '../profile';
 import type { Destination } from '../http/destination';
 import { ScanMeter } from '../inspect-pipeline/scan-support';
 import type { AppliedFinding, Uninspectable } from '../inspect-pipeline/verdict';
-import type { Decision } from './decision';
+import type { BadRequestReason, Decision } from './decision';
 
 /** Who this proxy speaks for: the workload it is a sidecar of. */
 export interface ProxyIdentity {
@@ -35,6 +35,8 @@ export class RequestContext {
   uninspectable?: Uninspectable;
   /** Something worth auditing even when allowed (e.g. an egress deny not enforced in Monitor mode). */
   note?: string;
+  /** Refused before policy: counted in kubedlp_bad_requests_total instead of as a decision. */
+  refusedAs?: BadRequestReason;
 
   constructor(
     readonly id: string,

@@ -9,12 +9,17 @@ import { AuditLog, type AuditSink } from '../audit/audit-log';
 import type { ListenAddress } from '../http/loop-guard';
 import { ProxyMetrics } from '../metrics/proxy-metrics';
 import { OutcomeReporter } from './outcome-reporter';
-import { ProxyServer, type ProxyTimeouts } from './proxy-server';
+import { DEFAULT_TIMEOUTS, ProxyServer, type ProxyTimeouts } from './proxy-server';
 import type { ProxyIdentity } from './request-context';
 import type { ForwarderOptions } from '../http/forwarder';
 import type { NameResolver } from '../http/name-resolver';
 import { startTenancy, type TenancyRuntime, type TenancyRuntimeOptions } from '../tenancy/tenancy-runtime';
 import { TlsOriginator } from '../tls/origination';
+import tls from 'node:tls';
+import { InterceptCaSource } from '../tls/intercept-ca-source';
+import { LeafCache } from '../tls/leaf-cache';
+import { TlsInterceptor } from '../tls/tls-interceptor';
+import { UpstreamTrust } from '../tls/upstream-trust';
 import { attachTransparentListener, type TransparentModeOptions } from '../transparent/attach';
 import type { TransparentListener } from '../transparent/transparent-listener';
 import { ObservedEgress, type ObservedEgressOptions } from '../observe/observed-egress';
@@ -44,6 +49,19 @@ export interface StartProxyOptions {
   resolver?: NameResolver;
   /** Bounds of the observed-egress summary served at /observed. */
   observed?: ObservedEgressOptions;
+  /** TLS interception (profile tls.intercept): the CA directory and extra upstream roots. */
+  intercept?: InterceptOptions;
+}
+
+export interface InterceptOptions {
+  /** Directory with tls.crt and tls.key (a mounted kubernetes.io/tls Secret); re-read every `caPollMs`. */
+  caDir?: string;
+  /** PEM bundle of extra roots for upstreams, beside the system roots. */
+  upstreamCaFile?: string;
+  /** Default 5000. */
+  caPollMs?: number;
+  /** Leaves kept. Default 1024. */
+  leafCacheSize?: number;
 }
 
 export interface RunningProxy {
@@ -116,6 +134,35 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     throw err;
   }
   const tlsOrigination = new TlsOriginator({ maxSockets: opts.upstream?.maxSockets });
+  let caSource: InterceptCaSource | undefined;
+  let upstreamTrust: UpstreamTrust;
+  const leaves = new LeafCache((leaf) => tls.createSecureContext({ cert: leaf.chainPem, key: leaf.keyPem, minVersion: 'TLSv1.2' }), {
+    maxEntries: opts.intercept?.leafCacheSize,
+  });
+  try {
+    upstreamTrust = new UpstreamTrust(opts.intercept?.upstreamCaFile);
+    if (opts.intercept?.caDir !== undefined) {
+      caSource = new InterceptCaSource(opts.intercept.caDir, {
+        pollMs: opts.intercept.caPollMs,
+        onReload: (ca) => {
+          // Leaves of the old CA are never handed out again; connections already up keep theirs.
+          leaves.clear();
+          logger.info({ ca: ca.subject, fingerprint: ca.fingerprint, notAfter: ca.notAfter }, 'interception CA reloaded');
+        },
+        onReloadError: (err) => logger.error({ code: err.code, reason: err.message }, 'interception CA reload rejected; keeping the previous CA'),
+      });
+      const ca = await caSource.start();
+      logger.info({ ca: ca.subject, fingerprint: ca.fingerprint, notAfter: ca.notAfter }, 'interception CA loaded');
+    }
+  } catch (err) {
+    watcher.stop();
+    tenancy.stop();
+    await admin?.close();
+    throw err;
+  }
+  if (first.spec.tls.intercept === 'Enabled' && !caSource) {
+    logger.warn('profile enables tls.intercept but the proxy has no --intercept-ca-dir: CONNECT tunnels stay opaque');
+  }
 
   const audit = new AuditLog({
     sink: opts.audit ?? 'stdout',
@@ -124,12 +171,24 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     onSuppressed: (n) => metrics.auditEventsSuppressed(n),
   });
   const reporter = new OutcomeReporter(metrics, audit, observed);
-  const proxy = new ProxyServer({
+  const interceptor = new TlsInterceptor({
+    ca: { current: () => caSource?.current() },
+    leaves,
+    trust: upstreamTrust,
+    metrics,
+    reporter,
+    logger,
+    handOff: (socket) => proxy.acceptConnection(socket),
+    handshakeTimeoutMs: opts.timeouts?.headersMs ?? DEFAULT_TIMEOUTS.headersMs,
+    upstreamIdleMs: 30_000,
+  });
+  const proxy: ProxyServer = new ProxyServer({
     profiles: watcher,
     metrics,
     reporter,
     tenancy: tenancy.guard,
     tlsOrigination,
+    interceptor,
     logger,
     timeouts: opts.timeouts,
     upstream: opts.upstream,
@@ -149,6 +208,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   } catch (err) {
     watcher.stop();
     tenancy.stop();
+    caSource?.stop();
     audit.close();
     await admin?.close();
     throw err;
@@ -169,6 +229,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
         const { cut } = await proxy.drain(deadlineMs);
         transparent?.destroyRelays();
         tlsOrigination.close();
+        caSource?.stop();
         tenancy.stop();
         watcher.stop();
         audit.close();

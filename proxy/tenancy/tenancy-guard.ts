@@ -19,7 +19,8 @@ export interface TenancyIdentity {
 }
 
 export interface TenancyPolicy {
-  denyCrossTenant: boolean;
+  /** Always set once the profile is loaded (runtime-config.ts resolves it from the mode); unset reads as off. */
+  denyCrossTenant?: boolean;
   exceptions: ReadonlyArray<{ tenant?: string; namespace?: string }>;
 }
 

@@ -100,10 +100,10 @@ export class InterceptCa {
     return { certPem: cert.toString('pem') + '\n', keyPem: toPem(await subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY') };
   }
 
-  /** A leaf for one host name or IP literal, valid for a day (never beyond the CA). */
-  async mint(host: string, now: Date = new Date()): Promise<MintedLeaf> {
+  /** A leaf for one host name or IP literal (and `alsoFor`, tests and benches), valid for a day (never beyond the CA). */
+  async mint(host: string, now: Date = new Date(), alsoFor: readonly string[] = []): Promise<MintedLeaf> {
     const notAfter = new Date(Math.min(now.getTime() + LEAF_LIFETIME_MS, this.notAfter.getTime()));
-    const san = isIP(host) ? { type: 'ip' as const, value: host } : { type: 'dns' as const, value: host };
+    const sans = [host, ...alsoFor].map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }));
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(),
       // Subject CN is informational (clients match the SAN); IP literals are not valid CN host names anyway.
@@ -118,7 +118,7 @@ export class InterceptCa {
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension([san]),
+        new x509.SubjectAlternativeNameExtension(sans),
         await x509.AuthorityKeyIdentifierExtension.create(this.caCert, false),
       ],
     });

@@ -153,7 +153,7 @@ export function renderDashboard(spec: DashboardSpec): Json {
     fiscalYearStartMonth: 0,
     graphTooltip: 1,
     id: null,
-    links: [{ asDropdown: true, icon: 'external link', includeVars: false, keepTime: true, tags: [DASHBOARD_TAG], targetBlank: false, title: 'kube-dlp', type: 'dashboards' }],
+    links: [{ asDropdown: true, icon: 'external link', includeVars: false, keepTime: true, tags: [DASHBOARD_TAG], targetBlank: false, title: 'kube-dlp', tooltip: 'The other kube-dlp dashboards', type: 'dashboards' }],
     panels,
     refresh: '30s',
     schemaVersion: SCHEMA_VERSION,
@@ -320,7 +320,8 @@ function renderVariable(v: VariableSpec): Json {
   const common = { name: v.name, label: v.label, description: v.description, hide: 0, skipUrlSync: false };
   switch (v.kind) {
     case 'datasource':
-      return { ...common, type: 'datasource', query: v.pluginId, current: {}, options: [], refresh: 1, regex: '', includeAll: false, multi: false };
+      // `current` names Grafana's default datasource until the user picks one; the model requires text and value.
+      return { ...common, type: 'datasource', query: v.pluginId, current: { selected: false, text: 'default', value: 'default' }, options: [], refresh: 1, regex: '', includeAll: false, multi: false };
     case 'textbox':
       return { ...common, type: 'textbox', query: v.value, current: { selected: false, text: v.value, value: v.value }, options: [{ selected: true, text: v.value, value: v.value }] };
     case 'query': {
@@ -329,8 +330,8 @@ function renderVariable(v: VariableSpec): Json {
         ...common,
         type: 'query',
         datasource: PROMETHEUS,
-        definition: v.query,
         // The plain string form (as grafonnet writes it): Grafana runs it as is and its editor parses it on open.
+        // (No `definition`: the @grafana/schema dashboard model has no such field.)
         query: v.query,
         // On time range change: sidecars come and go.
         refresh: 2,
@@ -339,7 +340,8 @@ function renderVariable(v: VariableSpec): Json {
         multi,
         includeAll: multi,
         ...(multi ? { allValue: '.*' } : {}),
-        current: multi ? { selected: true, text: ['All'], value: ['$__all'] } : {},
+        // Empty text and value: Grafana selects the first option after the refresh.
+        current: multi ? { selected: true, text: ['All'], value: ['$__all'] } : { selected: false, text: '', value: '' },
         options: [],
       };
     }

@@ -44,7 +44,7 @@ export function dashboardQueries(dashboard: Json): DashboardQuery[] {
 
 export function variableQueries(dashboard: Json): VariableQuery[] {
   const list = ((dashboard.templating as Json).list as Json[]).filter((v) => v.type === 'query');
-  return list.map((v) => ({ dashboard: String(dashboard.uid), name: String(v.name), query: String(v.definition) }));
+  return list.map((v) => ({ dashboard: String(dashboard.uid), name: String(v.name), query: String(v.query) }));
 }
 
 export interface LabelValuesQuery {

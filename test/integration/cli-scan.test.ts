@@ -132,7 +132,20 @@ t.test('detectors list --format json lists the library', async (t) => {
   const list = JSON.parse(r.stdout).detectors;
   t.ok(list.length >= 60);
   t.ok(list.some((d: { id: string }) => d.id === 'pci.card-number'));
-  for (const d of list) t.match(d, { id: String, category: /^(pci|pii|secret)$/, severity: String, patterns: Array });
+  for (const d of list) t.match(d, { id: String, category: /^(pci|pii|secret)$/, severity: String, patterns: Array, optIn: Boolean, example: String });
+  t.match(list.find((d: { id: string }) => d.id === 'pii.ip-address'), { optIn: true, validator: 'ip-address', action: 'monitor' });
+});
+
+t.test('detectors list (text) shows validator, default action, opt-in status and an example', async (t) => {
+  const r = cli(['detectors', 'list']);
+  t.equal(r.code, 0);
+  const lines = r.stdout.trim().split('\n');
+  t.match(lines[0], /^ID\s+CATEGORY\s+SEVERITY\s+ACTION\s+OPT-IN\s+VALIDATOR\s+EXAMPLE$/);
+  const card = lines.find((l) => l.startsWith('pci.card-number '));
+  t.match(card, /pci\s+critical\s+block\s+no\s+luhn-card\s+card_number=4111111111111111/);
+  const ip = lines.find((l) => l.startsWith('pii.ip-address '));
+  t.match(ip, /pii\s+low\s+monitor\s+yes\s+ip-address\s+ip: /);
+  t.match(lines[lines.length - 1], /^\d+ detectors \(\d+ opt-in: enable them by id\)$/);
 });
 
 t.test('gitleaks import translates what it can and explains the rest', async (t) => {
@@ -145,7 +158,27 @@ t.test('gitleaks import translates what it can and explains the rest', async (t)
   t.match(r.stderr, /skipped lookahead-rule: .*lookahead/);
   t.match(r.stderr, /skipped path-only: path-only rule/);
   t.match(r.stderr, /translated 2 rule\(s\), skipped 2/);
+  t.match(r.stdout, /kind: SecurityProfile/, 'a whole profile, not a fragment');
   const bad = cli(['detectors', 'import', '--gitleaks', leaky]);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /TOML/);
+});
+
+t.test('an imported gitleaks profile loads in scan --profile, with its allowlists', async (t) => {
+  const imported = cli(['detectors', 'import', '--gitleaks', join(ROOT, 'test', 'fixtures', 'cli', 'gitleaks-allowlists.toml'), '--name', 'from-gitleaks']);
+  t.equal(imported.code, 0, imported.stderr);
+  const profile = join(dir, 'from-gitleaks.yaml');
+  writeFileSync(profile, imported.stdout);
+  const token = 'widget_token: wt_Qx7Lm2Pz9Rt4Vb8Nc1Kd\nwidget_token: wt_notreal7Lm2Pz9Rt4Vb8\n';
+  const src = join(dir, 'app.env');
+  writeFileSync(src, token);
+  mkdirSync(join(dir, 'testdata'), { recursive: true });
+  const fixture = join(dir, 'testdata', 'app.env');
+  writeFileSync(fixture, token);
+  const r = cli(['scan', '--format', 'json', '--profile', profile, src, fixture]);
+  t.equal(r.code, 1, r.stderr);
+  const found = JSON.parse(r.stdout).findings.filter((f: { detector: string }) => f.detector === 'custom.gitleaks-widget-token');
+  t.equal(found.length, 1, 'one finding: the stopword allows the second line, the path allowlist the testdata file');
+  t.equal(found[0].file, src);
+  t.equal(found[0].line, 1);
 });

@@ -9,13 +9,19 @@
 // and the PDF must have pages that pdftoppm renders to non-empty PNGs.
 import t from 'tap';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { AdminServer } from '../../proxy/admin/admin-server';
 import { WebhookMetrics } from '../../operator/webhook/metrics';
 import type { ComplianceReport } from '../../cli/compliance/build-report';
+import { legendOf, panelSvg, type PanelData } from '../../cli/compliance/panel-image';
+import { prometheusApi } from '../../cli/compliance/prometheus-api';
+import { renderPng } from '../../cli/compliance/render-pdf';
+import { committedDashboards } from '../../scripts/prometheus/generate';
+import type { Json } from '../../scripts/prometheus/grafana';
+import { expandTemplate, panelsOf } from '../../scripts/prometheus/queries';
 import { findPrometheus, INSTALL_HINT, startPrometheus, type RunningPrometheus } from '../fixtures/prometheus/prometheus-server';
 import { CARD, CARD_DIGITS, EMAIL, monitorProfile, protectProfile, request, sampleValue, startTestProxy, startUpstream, type TestProxy, type Upstream } from './proxy-harness';
 
@@ -162,6 +168,53 @@ if (prometheusBinary === undefined) {
     const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'));
     t.ok(pngs.length >= 3, `summary plus a page per namespace (${pngs.length} pages)`);
     for (const png of pngs) t.ok(statSync(join(dir, png)).size > 1000, `${png} is not empty`);
+
+    await t.test('every Prometheus panel of the exfiltration dashboard, drawn from this data', async (t) => {
+      const dashboard = committedDashboards(ROOT).find((d) => d.uid === 'kube-dlp-exfiltration')!;
+      const api = prometheusApi(prom.url);
+      const end = Math.floor(Date.now() / 1000);
+      // What Grafana substitutes with every variable on All over the last 10 minutes.
+      const vars: Record<string, string> = { datasource: 'prometheus', namespace: '.*', tenant: '.*', profile: '.*', pod: '.*', __rate_interval: '1m', __range: '10m', __interval: '5s' };
+      const out = join(ROOT, 'dist', 'dashboard-panels', 'kube-dlp-exfiltration');
+      mkdirSync(out, { recursive: true });
+      const drawn: Array<{ title: string; svg: string }> = [];
+      for (const panel of panelsOf(dashboard).filter((p) => p.type !== 'row')) {
+        const targets = (panel.targets as Json[] | undefined) ?? [];
+        if (panel.type === 'logs') {
+          t.match(JSON.stringify(panel.datasource), /loki/i, `${panel.title}: the audit-log panel reads Loki, not Prometheus (not drawn here)`);
+          continue;
+        }
+        const data: PanelData = { type: String(panel.type), title: String(panel.title), values: [], series: [] };
+        for (const target of targets) {
+          const expr = expandTemplate(String(target.expr), vars);
+          if (panel.type === 'timeseries') {
+            for (const s of await api.range(expr, end - 600, end, 5)) data.series!.push({ label: legendOf(target.legendFormat as string, s.metric), points: s.points });
+          } else {
+            for (const s of await api.instant(expr, end)) data.values!.push({ label: legendOf(target.legendFormat as string, s.metric), value: s.value });
+          }
+        }
+        const svg = panelSvg(data);
+        const file = join(out, `${String(panel.title).toLowerCase().replace(/[^a-z0-9]+/g, '-')}.svg`);
+        writeFileSync(file, svg);
+        t.ok(statSync(file).size > 200, `${panel.title}: saved ${file}`);
+        drawn.push({ title: String(panel.title), svg });
+      }
+      t.equal(drawn.length, 14, 'six stats, seven time series and a bar gauge');
+      const withData = (title: string) => !drawn.find((d) => d.title === title)!.svg.match(/no data in this window|>No data</);
+      for (const title of ['Blocked requests', 'Redacted requests', 'Flagged findings', 'Blocked bytes', 'Blocked, redacted and flagged by namespace', 'Decisions by tenant', 'Findings by detector and action', 'Top detectors', 'Blocked bytes by namespace', 'Cross-tenant and destination denials']) {
+        t.ok(withData(title), `${title} shows this test's traffic`);
+      }
+      // The dashboard's increase() misses what a counter held at its first
+      // scrape (series born mid-window), so the stat shows part of the eight
+      // blocks; the report's exact window totals are what match the metrics.
+      const stat = Number(/class="stat-value"[^>]*>([\d.]+)</.exec(drawn.find((d) => d.title === 'Blocked requests')!.svg)?.[1]);
+      t.ok(stat > 0 && stat <= 8, `the Blocked requests stat shows ${stat} of the 8 blocks`);
+      const sheet = `<!doctype html><html><body style="margin:0;background:#fff">${drawn.map((d) => `<div style="display:inline-block;vertical-align:top;margin:4px">${d.svg}</div>`).join('')}</body></html>`;
+      const png = await renderPng(sheet, 1000, 2000);
+      writeFileSync(join(out, 'all-panels.png'), png);
+      t.ok(png.length > 20_000, `a PNG of every panel (${png.length} bytes) in ${out}`);
+      t.comment(`panel images: ${out}`);
+    });
 
     const bad = await cli(['report', '--prometheus', prom.url, '--since', 'forever']);
     t.equal(bad.code, 2);

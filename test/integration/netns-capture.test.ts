@@ -17,6 +17,7 @@ import {
   type Topology,
 } from '../../scripts/netns/topology';
 import { watchJsonLines, type JsonLineWatcher } from '../../scripts/netns/json-lines';
+import { unprivileged } from '../../scripts/netns/unprivileged';
 
 const ROOT = join(__dirname, '..', '..');
 const NETNS = join(ROOT, 'scripts', 'netns');
@@ -52,8 +53,11 @@ async function main(): Promise<void> {
   );
   await upstream.waitFor((l) => l.event === 'listening', 'upstream listening');
 
-  const app = (action: object, uid?: string) =>
-    runJson(topo, uid === undefined ? ['node', join(NETNS, 'app.js'), JSON.stringify(action)] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'node', join(NETNS, 'app.js'), JSON.stringify(action)]);
+  const asProxy = unprivileged(ROOT, Number(PROXY_UID));
+  t.teardown(() => asProxy.remove());
+  await asProxy.probe(join(NETNS, 'app.js'));
+  const app = (action: object, asProxyUid = false) =>
+    runJson(topo, asProxyUid ? asProxy.argv(['node', asProxy.path(join(NETNS, 'app.js')), JSON.stringify(action)]) : ['node', join(NETNS, 'app.js'), JSON.stringify(action)]);
   const init = (...args: string[]) => topo.run(topo.pod, ['node', join(NETNS, 'init-iptables.js'), ...args]);
   const save = async () => (await topo.run(topo.pod, ['iptables-save', '-t', 'nat'])).stdout.replace(/^#.*\n/gm, '');
   const save6 = async () => (await topo.run(topo.pod, ['ip6tables-save', '-t', 'nat'])).stdout.replace(/^#.*\n/gm, '');
@@ -94,7 +98,7 @@ async function main(): Promise<void> {
 
   await t.test('redirected connections carry their original destination; exemptions go direct', async (t) => {
     const listener = watchJsonLines<Line>(
-      topo.spawn(topo.pod, ['setpriv', `--reuid=${PROXY_UID}`, `--regid=${PROXY_UID}`, '--clear-groups', 'node', join(NETNS, 'original-dst-listener.js'), PROXY_PORT]),
+      topo.spawn(topo.pod, asProxy.argv(['node', asProxy.path(join(NETNS, 'original-dst-listener.js')), PROXY_PORT])),
     );
     await listener.waitFor((l) => l.event === 'listening', 'listener');
 
@@ -110,7 +114,7 @@ async function main(): Promise<void> {
     t.same((await listener.waitFor((l) => l.original?.family === 6, 'v6 redirect')).original, { address: INTERNET_V6, port: 8080, family: 6 });
 
     const before = upstream.lines.length;
-    t.equal((await app({ kind: 'http', host: INTERNET_V4, port: 8080, path: '/as-proxy-uid' }, PROXY_UID)).status, 200, 'the proxy uid is not redirected');
+    t.equal((await app({ kind: 'http', host: INTERNET_V4, port: 8080, path: '/as-proxy-uid' }, true)).status, 200, 'the proxy uid is not redirected');
     t.equal((await app({ kind: 'http', host: INTERNET_V4, port: 9999, path: '/excluded-port' })).status, 200);
     t.equal((await app({ kind: 'http', host: '10.213.3.10', port: 8080, path: '/excluded-cidr' })).status, 200);
     t.equal((await app({ kind: 'tcp', host: '127.0.0.1', port: Number(PROXY_PORT), send: 'x' })).received, 'intercepted', 'loopback is reachable as is');

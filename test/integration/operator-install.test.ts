@@ -100,7 +100,7 @@ t.test('installed for real, the operator works as its service account with exact
 
   const ns = await createNamespace(tp.admin, 'rbac', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/profile': 'bad' });
   // Every permission in use: list/watch (informers), create+patch (apply), patch status, create events, the Lease.
-  await applyProfile(tp.admin, securityProfile(ns, 'bad', { detectors: { custom: [{ id: 'broken', pattern: 'x(' }] } }));
+  await applyProfile(tp.admin, securityProfile(ns, 'bad', { detectors: { custom: [{ id: 'broken', pattern: 'x(' }] }, tenancy: { networkPolicy: {} } }));
   await wait('tenants ConfigMap', () => getOrUndefined(tp.admin, CONFIG_MAPS, 'kube-dlp-tenants', ns));
   await wait('NetworkPolicy', () => getOrUndefined(tp.admin, NETWORK_POLICIES, 'kube-dlp-tenant-isolation', ns));
   await wait('labels', async () => (await tp.admin.get(NAMESPACES, ns)).metadata.labels?.['kubedlp.io/injection'] === 'enabled');

@@ -31,7 +31,8 @@ const OPERATOR_NS = 'kube-dlp-system';
 t.before(async () => {
   tp = await startTestPlane();
   await tp.admin.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NS } });
-  await applyProfile(tp.admin, clusterProfile('default', { mode: 'Monitor' }));
+  // Asks for the ingress half of the tenant NetworkPolicy (rendered only where a profile asks).
+  await applyProfile(tp.admin, clusterProfile('default', { mode: 'Monitor', tenancy: { networkPolicy: { egress: false } } }));
   op = startOperator(tp.plane.kubeconfigPath, ['--namespace', OPERATOR_NS]);
 });
 t.teardown(async () => {
@@ -84,6 +85,7 @@ t.test('opting a namespace in labels it and renders its ConfigMaps and NetworkPo
     'kubernetes.io/metadata.name': ns,
     'kubedlp.io/injection': 'enabled',
     'kubedlp.io/tenant': 'acme',
+    'kubedlp.io/enforcement': 'monitor',
   });
 
   const dir = parseTenantDirectory(await wait('the tenant directory', async () => {
@@ -225,6 +227,22 @@ t.test('invalid annotations change nothing and are reported; a stray tenant labe
   await wait('the self-granted tenant label to be removed', async () => (await labels(stray))['kubedlp.io/tenant'] === undefined);
 });
 
+t.test("the profile's mode and exemptions are mirrored onto the namespace for the admission checks; self-granted exemptions are removed", async (t) => {
+  const ns = await createNamespace(tp.admin, 'exempt', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/profile': 'strict' });
+  await applyProfile(tp.admin, clusterProfile('strict', { mode: 'Protect', exemptions: [{ name: 'debug', reason: 'SRE tools' }] }));
+  const annotations = async () => ((await tp.admin.get<KubeObject>(NAMESPACES, ns)).metadata.annotations ?? {}) as Record<string, string>;
+  await wait('protect and the exemption', async () => (await labels(ns))['kubedlp.io/enforcement'] === 'protect' && (await annotations())['exemption.kubedlp.io/debug'] === 'SRE tools');
+
+  await tp.admin.mergePatch(NAMESPACES, ns, undefined, { metadata: { annotations: { 'exemption.kubedlp.io/self-granted': 'mine' } } });
+  await wait('the self-granted exemption to be removed', async () => (await annotations())['exemption.kubedlp.io/self-granted'] === undefined);
+  t.equal((await annotations())['exemption.kubedlp.io/debug'], 'SRE tools', 'the granted one stays');
+
+  await applyProfile(tp.admin, clusterProfile('strict', { mode: 'Monitor' }));
+  await wait('monitor, and the exemption withdrawn', async () => (await labels(ns))['kubedlp.io/enforcement'] === 'monitor' && (await annotations())['exemption.kubedlp.io/debug'] === undefined);
+  await tp.admin.delete(CLUSTER_SECURITY_PROFILES, 'strict');
+  await wait('no profile: protect (fail closed)', async () => (await labels(ns))['kubedlp.io/enforcement'] === 'protect');
+});
+
 t.test('opting out, or losing the profile, cleans up', async (t) => {
   const ns = await createNamespace(tp.admin, 'optout', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/profile': 'temp' });
   await applyProfile(tp.admin, clusterProfile('temp', { mode: 'Monitor' }));
@@ -242,6 +260,7 @@ t.test('opting out, or losing the profile, cleans up', async (t) => {
     return (
       l['kubedlp.io/injection'] === undefined &&
       l['kubedlp.io/tenant'] === undefined &&
+      l['kubedlp.io/enforcement'] === undefined &&
       (await tenantsYaml(ns)) === undefined &&
       (await getOrUndefined(tp.admin, NETWORK_POLICIES, 'kube-dlp-tenant-isolation', ns)) === undefined
     );

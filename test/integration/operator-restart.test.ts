@@ -39,7 +39,7 @@ t.test('SIGKILL mid-batch, changes while down, restart: converges', async (t) =>
   // While the operator is down.
   const optedOut = names[1]!;
   await annotateNamespace(tp.admin, optedOut, { 'kubedlp.io/inject': null });
-  await applyProfile(tp.admin, clusterProfile('default', { mode: 'Protect' }));
+  await applyProfile(tp.admin, clusterProfile('default', { mode: 'Protect', tenancy: { networkPolicy: {} } }));
   await tp.admin.delete(CONFIG_MAPS, 'kube-dlp-tenants', names[0]!);
   const kept = names.filter((n) => n !== optedOut);
 

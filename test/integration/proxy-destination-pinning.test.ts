@@ -5,6 +5,9 @@
 // address, or rebinds between two lookups.
 import t from 'tap';
 import net from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { curl, PROFILE_HEADER, request, startTestProxy, startUpstream, type Upstream } from './proxy-harness';
 import type { NameResolver } from '../../proxy/http/name-resolver';
 
@@ -125,6 +128,36 @@ t.test('a name that does not resolve gets 502 with the reason and is counted as 
   t.equal(res.json().reason, 'destination name did not resolve (ENOTFOUND)');
   t.match(await connectThrough(proxy.port, 'nowhere.test:443'), /^HTTP\/1\.1 502/);
   t.equal(await proxy.metric('kubedlp_proxy_requests_total', { decision: 'error' }), 2);
+});
+
+t.test('tenancy is judged on every resolved address: an outside name pointing at another tenant is denied', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kdlp-tenants-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const directoryPath = join(dir, 'tenants.yaml');
+  writeFileSync(
+    directoryPath,
+    `apiVersion: kubedlp.io/v1alpha1
+kind: TenantDirectory
+namespaces:
+  - {name: test-ns, tenant: test-tenant}
+  - {name: team-b, tenant: globex}
+addresses:
+  - {cidr: 127.0.0.2, namespace: team-b, kind: Service, name: api}
+`,
+  );
+  const dns = fakeDns({ 'looks-external.example': ['127.0.0.1', '127.0.0.2'] });
+  const proxy = await startTestProxy(
+    `${profile('Protect', ['{ host: denied.example }'])}  tenancy:\n    denyCrossTenant: true\n`,
+    { resolver: dns.resolver, tenancy: { directoryPath } },
+  );
+  t.teardown(() => proxy.stop());
+  const before = upstream.requests.length;
+  const res = await request(proxy.port, { path: `http://looks-external.example:${upstream.port}/` });
+  t.equal(res.status, 403);
+  t.equal(res.json().error, 'denied_cross_tenant');
+  t.match(res.json().reason, /team-b/);
+  t.match(await connectThrough(proxy.port, `looks-external.example:${upstream.port}`), /^HTTP\/1\.1 403/);
+  t.equal(upstream.requests.length, before);
 });
 
 /** CONNECT through the proxy, optionally send bytes once established; resolves with everything received. */

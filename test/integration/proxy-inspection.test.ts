@@ -2,6 +2,7 @@
 // stage must see past the hold-back window, through a real proxy, with a
 // recording upstream that keeps every byte it received.
 import t, { type Test } from 'tap';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PROFILE_HEADER, startTestProxy, startUpstream, type TestProxy, type Upstream } from './proxy-harness';
@@ -198,5 +199,43 @@ t.test('a clean body larger than the window streams through byte-identical under
     t.equal(res.status, 200);
     const got = await received('/clean');
     t.ok(got?.equals(body), 'byte-identical');
+  }),
+);
+
+t.test('responses go through the same stage: an encoded card past the window cuts the response before it is whole', (t) =>
+  withProxy(profile('Protect', '    responseBody: true\n'), async (proxy) => {
+    const token = encodeText('base64', Buffer.from(`card=${CARD};`));
+    const page = Buffer.concat([filler(200000), Buffer.from(' "'), token, Buffer.from('" '), filler(50000, 11)]);
+    upstream.behave((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': page.length });
+      // Written in pieces so the proxy streams it rather than holding it all.
+      let at = 0;
+      const next = (): void => {
+        if (at >= page.length) return void res.end();
+        const piece = page.subarray(at, at + 16384);
+        at += piece.length;
+        res.write(piece, () => setTimeout(next, 1));
+      };
+      next();
+    });
+    try {
+      const got = await new Promise<{ status?: number; body: Buffer; complete: boolean }>((resolve) => {
+        const chunks: Buffer[] = [];
+        const req = http.get({ host: '127.0.0.1', port: proxy.port, path: url('/page'), agent: false }, (res) => {
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks), complete: res.complete }));
+          res.on('error', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks), complete: false }));
+          res.on('aborted', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks), complete: false }));
+        });
+        req.on('error', () => resolve({ body: Buffer.concat(chunks), complete: false }));
+      });
+      t.equal(got.complete, false, 'the response was cut');
+      t.ok(got.body.length > 0 && got.body.length < page.length, `part of the page arrived (${got.body.length} of ${page.length} bytes)`);
+      t.notOk(got.body.includes(token), 'the client never received the encoded card whole');
+      await new Promise((r) => setTimeout(r, 50));
+      t.ok(proxy.audit().some((l) => l.decision === 'blocked_late' && /response truncated/.test(String(l.reason))), 'audited as blocked_late');
+    } finally {
+      upstream.behave(undefined);
+    }
   }),
 );

@@ -23,6 +23,7 @@ import {
 } from '../../scripts/netns/topology';
 import { watchJsonLines, type JsonLineWatcher } from '../../scripts/netns/json-lines';
 import { createTestPki } from '../../scripts/netns/test-pki';
+import { PROXY_UID, unprivileged } from '../../scripts/netns/unprivileged';
 import { sampleValue } from './proxy-harness';
 import { waitFor } from '../envtest/wait';
 
@@ -111,12 +112,14 @@ async function main(): Promise<void> {
   );
   await upstream.waitFor((l) => l.event === 'listening', 'upstream listening');
 
-  const init = await topo.run(topo.pod, ['node', join(NETNS, 'init-iptables.js'), '--proxy-port', '15001', '--proxy-uid', '1337', '--ipv6', 'on']);
+  const init = await topo.run(topo.pod, ['node', join(NETNS, 'init-iptables.js'), '--proxy-port', '15001', '--proxy-uid', String(PROXY_UID), '--ipv6', 'on']);
   if (init.code !== 0) throw new Error(`init-iptables failed: ${init.stderr}`);
 
-  const proxyProcess = topo.spawn(topo.pod, [
-      'setpriv', '--reuid=1337', '--regid=1337', '--clear-groups',
-      'node', join(ROOT, 'bin', 'kube-dlp.js'), 'proxy',
+  const asProxy = unprivileged(ROOT);
+  t.teardown(() => asProxy.remove());
+  await asProxy.probe(join(ROOT, 'dist', 'cli', 'main.js'));
+  const proxyProcess = topo.spawn(topo.pod, asProxy.argv([
+      'node', asProxy.path(join(ROOT, 'bin', 'kube-dlp.js')), 'proxy',
       '--mode', 'transparent',
       '--profile', join(dir, 'profile.yaml'),
       '--tenant-directory', join(dir, 'tenants.yaml'),
@@ -124,7 +127,7 @@ async function main(): Promise<void> {
       '--admin', '127.0.0.1:15090',
       // Every client here speaks first; a long window keeps a loaded machine from relaying HTTP as plain TCP.
       '--sniff-timeout', '10',
-  ]);
+  ]));
   const proxy = watchJsonLines<Line>(proxyProcess);
   const app = (action: object) => runApp(topo, action);
   await waitReady(app, proxy);

@@ -44,18 +44,19 @@ const pod = (name: string, extra: Partial<ObjectMeta> = {}): KubeObject => ({
   spec: { containers: [{ name: 'app', image: 'app:1' }] },
 });
 
-async function optIn(client: KubeClient, name: string, annotations: Record<string, string> = {}): Promise<void> {
+async function optIn(client: KubeClient, name: string, annotations: Record<string, string> = {}, enforcement = 'monitor'): Promise<void> {
   await client.mergePatch(NAMESPACES, name, undefined, {
     metadata: {
-      labels: { 'kubedlp.io/injection': 'enabled', [SUITE_LABEL]: suite },
+      // Monitor by default, as the operator mirrors a Monitor profile: pods may opt out.
+      labels: { 'kubedlp.io/injection': 'enabled', 'kubedlp.io/enforcement': enforcement, [SUITE_LABEL]: suite },
       annotations: { 'kubedlp.io/inject': 'enabled', ...annotations },
     },
   });
 }
 
-async function optedInNamespace(client: KubeClient, prefix: string, annotations: Record<string, string> = {}): Promise<string> {
+async function optedInNamespace(client: KubeClient, prefix: string, annotations: Record<string, string> = {}, enforcement = 'monitor'): Promise<string> {
   const ns = await newNamespace((await getControlPlane()).kubeConfig, prefix);
-  await optIn(client, ns, annotations);
+  await optIn(client, ns, annotations, enforcement);
   return ns;
 }
 
@@ -126,8 +127,8 @@ t.test('the webhook configuration registered is the one generated: Fail, 5 s, If
     matchPolicy: 'Equivalent',
     reinvocationPolicy: 'IfNeeded',
     namespaceSelector: { matchLabels: { 'kubedlp.io/injection': 'enabled' } },
-    objectSelector: { matchExpressions: [{ key: 'kubedlp.io/inject', operator: 'NotIn', values: ['disabled'] }] },
   });
+  t.same(w.objectSelector ?? {}, {}, 'every pod of the namespace is judged, opted out or not');
   const notIn = (w.namespaceSelector as { matchExpressions: { key: string; values: string[] }[] }).matchExpressions[0]!;
   t.equal(notIn.key, 'kubernetes.io/metadata.name');
   t.same(notIn.values.sort(), ['kube-node-lease', 'kube-public', 'kube-system', operatorNamespace].sort());
@@ -156,7 +157,7 @@ t.test('pods outside opted-in namespaces, and opted-out pods, are untouched', as
   const ns = await optedInNamespace(client, 'kdlp-optout');
   await waitUntilInjecting(client, ns);
   const byLabel = await client.create<Pod>(PODS, pod('by-label', { labels: { 'kubedlp.io/inject': 'disabled' } }), ns);
-  t.equal(byLabel.spec.initContainers, undefined, 'label opt-out: not sent to the webhook (objectSelector)');
+  t.equal(byLabel.spec.initContainers, undefined, 'label opt-out (Monitor): skipped by the decision');
   const byAnnotation = await client.create<Pod>(PODS, pod('by-annotation', { annotations: { 'kubedlp.io/inject': 'disabled' } }), ns);
   t.equal(byAnnotation.spec.initContainers, undefined, 'annotation opt-out: skipped by the decision');
   t.equal(byAnnotation.metadata.labels?.['kubedlp.io/injected'], undefined);
@@ -164,6 +165,35 @@ t.test('pods outside opted-in namespaces, and opted-out pods, are untouched', as
   const plain = await newNamespace((await getControlPlane()).kubeConfig, 'kdlp-plain');
   const elsewhere = await client.create<Pod>(PODS, pod('elsewhere'), plain);
   t.equal(elsewhere.spec.initContainers, undefined, 'a namespace without the label is never sent');
+});
+
+t.test('Protect: transparent capture by default, no self opt-out, exemptions admitted and audited, forged sidecars refused', async (t) => {
+  const { client } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-protect', { 'exemption.kubedlp.io/debug': 'SRE tools' }, 'protect');
+  await waitUntilInjecting(client, ns);
+  const web = await client.create<Pod>(PODS, pod('web'), ns);
+  t.same(web.spec.initContainers?.map((c) => c.name), ['kube-dlp-init', 'kube-dlp-proxy'], 'the iptables init container, then the proxy');
+
+  const refusal = async (p: KubeObject) => {
+    const err = await client.create(PODS, p, ns).then(() => undefined, (e: unknown) => e);
+    t.type(err, KubeApiError);
+    return (err as KubeApiError).apiMessage;
+  };
+  t.match(await refusal(pod('sneaky', { labels: { 'kubedlp.io/inject': 'disabled' } })), /is in Protect mode, where a pod cannot opt itself out/);
+
+  const exempt = await client.create<Pod>(PODS, pod('tools', { labels: { 'kubedlp.io/inject': 'disabled', 'kubedlp.io/exemption': 'debug' } }), ns);
+  t.equal(exempt.spec.initContainers, undefined, 'the exempt pod runs without the sidecar');
+  await waitFor(
+    async () => {
+      const list = await client.list<{ reason: string; note: string; regarding: { kind: string; name: string } }>(EVENTS, { namespace: 'default' });
+      return list.items.find((e) => e.reason === 'SidecarExemptionUsed' && e.regarding.name === ns && e.note.includes(`pod ${ns}/tools`));
+    },
+    { what: 'the SidecarExemptionUsed Event on the namespace' },
+  );
+
+  const forged = pod('forged', { annotations: { 'kubedlp.io/sidecar-status': '{"mode":"explicit","native":false,"containers":["kube-dlp-proxy","app"],"initContainers":[]}' } });
+  (forged.spec as Pod['spec']).containers.unshift({ name: 'kube-dlp-proxy', image: 'busybox', command: ['sleep', 'infinity'] });
+  t.match(await refusal(forged), /container kube-dlp-proxy is not the kube-dlp sidecar/);
 });
 
 t.test("a Deployment's pod is injected (a Pod created from the Deployment's template, owned by its ReplicaSet)", async (t) => {
@@ -336,6 +366,55 @@ t.test('running pods missing the sidecar are reported, and their Deployment rest
     { what: 'the rollout Events: restart, missing pod, namespace summary' },
   );
   t.ok(events.includes('SidecarMissing Pod/old-6b7c9-abcde'), 'an Event on each pod missing the sidecar');
+  injection.stopRollout();
+});
+
+t.test('after an opt-out, pods still running the sidecar are reported, and their Deployment restarted with kubedlp.io/rollout: auto', async (t) => {
+  const { client, injection, registry } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-optout-rollout', { 'kubedlp.io/rollout': 'auto' });
+  await waitUntilInjecting(client, ns);
+  const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:1' }] } };
+  const deployment = await client.create<KubeObject>(DEPLOYMENTS, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template },
+  }, ns);
+  const rs = await client.create<KubeObject>(REPLICA_SETS, {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'web-5f6d7', labels: template.metadata.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: deployment.metadata.uid!, controller: true }] },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template },
+  }, ns);
+  const injectedPod = await client.create<Pod>(PODS, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-5f6d7-abcde', labels: template.metadata.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-5f6d7', uid: rs.metadata.uid!, controller: true }] },
+    spec: template.spec,
+  }, ns);
+  t.equal(injectedPod.metadata.labels?.['kubedlp.io/injected'], 'true');
+
+  // The opt-out, as the operator leaves it: annotation disabled, labels removed.
+  await client.mergePatch(NAMESPACES, ns, undefined, {
+    metadata: { annotations: { 'kubedlp.io/inject': 'disabled' }, labels: { 'kubedlp.io/injection': null, 'kubedlp.io/enforcement': null } },
+  });
+  const rollout = await injection.startRollout();
+  const report = await waitFor(
+    async () => {
+      const r = await rollout.sweep();
+      return r.orphaned.get(ns) === 1 ? r : undefined;
+    },
+    { what: 'the rollout seeing the orphaned pod' },
+  );
+  t.same(report.restarted, [`Deployment ${ns}/web`], 'the Deployment is restarted, so its pods come back without the sidecar');
+  t.match(await registry.getSingleMetricAsString('kubedlp_pods_orphaned_sidecar'), new RegExp(`kubedlp_pods_orphaned_sidecar\\{namespace="${ns}"\\} 1`));
+  await waitFor(
+    async () => {
+      const list = await client.list<{ reason: string; regarding: { kind: string; name: string } }>(EVENTS, { namespace: ns });
+      return list.items.some((e) => e.reason === 'PodsOrphanedSidecar' && e.regarding.name === ns);
+    },
+    { what: 'the PodsOrphanedSidecar Event on the namespace' },
+  );
   injection.stopRollout();
 });
 

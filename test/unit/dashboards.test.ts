@@ -51,8 +51,7 @@ t.test('the traffic dashboards filter by namespace, tenant and profile with labe
     for (const name of names) {
       const v = vars.find((x) => x.name === name);
       t.match(v, { type: 'query', datasource: { type: 'prometheus', uid: '${datasource}' }, multi: true, includeAll: true, allValue: '.*' }, `${uid}: $${name}`);
-      t.doesNotThrow(() => parseLabelValues(String(v?.definition)), `${uid}: $${name} is a label_values() query`);
-      t.equal(v?.query, v?.definition);
+      t.doesNotThrow(() => parseLabelValues(String(v?.query)), `${uid}: $${name} is a label_values() query`);
     }
   }
   const exfiltration = byUid.get('kube-dlp-exfiltration')!;
@@ -103,7 +102,7 @@ t.test('queries use only variables their dashboard defines (or Grafana built-ins
       t.doesNotThrow(() => expandTemplate(q.expr, all));
     }
     for (const v of variables(d).filter((x) => x.type === 'query')) {
-      t.same([...variablesIn(String(v.definition))].filter((n) => !defined.has(n)), [], `${d.uid} variable ${v.name}`);
+      t.same([...variablesIn(String(v.query))].filter((n) => !defined.has(n)), [], `${d.uid} variable ${v.name}`);
     }
   }
 });
@@ -113,7 +112,7 @@ t.test('every kube-dlp metric a dashboard reads is exported by the proxy or the 
   const used = new Set<string>();
   for (const d of loadDashboards()) {
     const exprs = [...dashboardQueries(d).filter((q) => q.datasource === 'prometheus').map((q) => ({ where: `${d.uid} / ${q.panel} ${q.refId}`, expr: q.expr }))];
-    exprs.push(...variables(d).filter((v) => v.type === 'query').map((v) => ({ where: `${d.uid} variable ${v.name}`, expr: String(v.definition) })));
+    exprs.push(...variables(d).filter((v) => v.type === 'query').map((v) => ({ where: `${d.uid} variable ${v.name}`, expr: String(v.query) })));
     for (const { where, expr } of exprs) {
       const names = kubedlpMetricNames(expr, exported);
       t.ok(names.length > 0, `${where}: reads a kube-dlp metric`);

@@ -83,9 +83,11 @@ t.test('JSON string escapes', async (t) => {
   t.same(view.toRaw(1, 2), [1, 2], 'copied bytes map exactly');
 
   const outside = only(t, decodeViews(Buffer.from('[1, 2] \\u0041 "\\u0041"')), 'json');
-  t.equal(outside.data.toString(), '[1, 2] \\u0041 "A"', 'only escapes inside strings are decoded');
-
-  t.same(decodeViews(Buffer.from('hello \\u0041 world')).views, [], 'not JSON: no json view');
+  // A string's content cut out of its document (and nested in another
+  // encoding) has no quotes left, so \\u escapes are decoded anywhere; the
+  // short escapes (\\n, \\/) only inside strings.
+  t.equal(outside.data.toString(), '[1, 2] A "A"', '\\u escapes are decoded inside and outside strings');
+  t.equal(only(t, decodeViews(Buffer.from('hello \\u0041 world \\n')), 'json').data.toString(), 'hello A world \\n', 'not JSON: \\u decoded, \\n kept');
   const byType = decodeViews(Buffer.from('"\\u0041"'), { contentType: 'application/vnd.api+json' });
   t.equal(only(t, byType, 'json').data.toString(), '"A"', 'a JSON content type is enough');
   const lone = only(t, decodeViews(Buffer.from('["\\ud800x"]')), 'json');
@@ -254,7 +256,7 @@ t.test('multipart parts are decoded according to their own headers', async (t) =
   t.equal(partial.views.filter((v) => v.view === 'multipart').length, 2, 'a cut-off body still yields its last part');
   t.same(
     names(decodeViews(raw, { contentType: 'multipart/mixed; boundary=nope' })),
-    ['percent'],
+    ['percent', 'json', 'percent>json'],
     'a boundary that never occurs falls back to decoding the body as a whole',
   );
 });

@@ -25,7 +25,8 @@ const UPDATE = process.env.KDLP_UPDATE_GOLDEN === '1';
 
 interface InjectionContext {
   kind: 'InjectionContext';
-  namespace?: { name?: string; annotations?: Record<string, string> };
+  /** labels default to what the operator mirrors from the profile's mode (kubedlp.io/enforcement). */
+  namespace?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   nativeSidecars?: boolean;
   defaultCaptureMode?: CaptureMode;
   /** The rendered profile of the namespace (its spec); absent = not rendered yet. */
@@ -40,7 +41,7 @@ async function runCase(inputText: string): Promise<string> {
   const namespace: NamespaceView = {
     name: nsName,
     uid: `uid-${nsName}`,
-    labels: {},
+    labels: ctx.namespace?.labels ?? { 'kubedlp.io/enforcement': (ctx.profile as { mode?: string } | undefined)?.mode === 'Protect' ? 'protect' : 'monitor' },
     annotations: ctx.namespace?.annotations ?? { 'kubedlp.io/inject': 'enabled' },
     terminating: false,
   };

@@ -71,7 +71,25 @@ function run(hs: NativeBinding): void {
     t.equal(db.streamSize(), 0);
   });
 
-  t.test('SOM_LEFTMOST reports start offsets', async (t) => {
+  t.test('releaseFreeMemory returns freed heap without touching live databases', async (t) => {
+    t.type(hs.releaseFreeMemory, 'function', 'the rebuilt addon exports it');
+    const live = compileDatabase([{ expression: 'AKIA[0-9A-Z]{16}', flags: 0, id: 1 }], 'block');
+    const scratch = live.allocScratch();
+    const streamDb = compileDatabase([{ expression: 'tok_[a-z]{4}', flags: 0, id: 2 }], 'stream');
+    const stream = streamDb.openStream();
+    const streamScratch = streamDb.allocScratch();
+    t.same(triplets(stream.scan(Buffer.from('x tok_'), streamScratch)), []);
+    // Garbage to free: a large compile whose database is dropped at once.
+    compileDatabase(
+      Array.from({ length: 200 }, (_, i) => ({ expression: `k${i}_[a-z0-9]{8,40}x`, flags: HS_FLAGS.CASELESS, id: i })),
+      'block',
+    );
+    t.type(hs.releaseFreeMemory!(), 'boolean');
+    t.same(triplets(live.scanBlock(Buffer.from('id AKIAABCDEFGHIJKLMNOP end'), scratch)), [[1, 0, 23]]);
+    t.same(triplets(stream.scan(Buffer.from('abcd!'), streamScratch)), [[2, 0, 10]], 'an open stream keeps its state');
+  });
+
+    t.test('SOM_LEFTMOST reports start offsets', async (t) => {
     const db = compileDatabase([{ expression: 'tok_[a-z]{3,5}', flags: HS_FLAGS.SOM_LEFTMOST, id: 1 }], 'block');
     const m = db.scanBlock(Buffer.from('..tok_abc..'), db.allocScratch());
     t.same(triplets(m), [[1, 2, 9]]);

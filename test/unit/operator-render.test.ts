@@ -6,8 +6,11 @@ import { parseTenantDirectory } from '../../proxy/tenancy/directory';
 import { renderProfile } from '../../operator/decide/render-profile';
 import { buildTenantDirectory, renderTenantDirectory } from '../../operator/decide/tenant-directory';
 import {
+  desiredNamespaceAnnotations,
   desiredNamespaceLabels,
+  enforcementOf,
   desiredNetworkPolicy,
+  networkPolicyIntentOf,
   desiredProfileConfigMap,
   desiredTenantsConfigMap,
 } from '../../operator/decide/owned-objects';
@@ -63,28 +66,28 @@ t.test('profile ConfigMap: key profile.yaml, owned by the profile, labelled as m
   t.equal(tenants.metadata.ownerReferences, undefined);
 });
 
-t.test('NetworkPolicy: ingress only from the same tenant, kube-system and the operator', async (t) => {
-  const np = desiredNetworkPolicy('shop', 'acme', 'kube-dlp-system');
-  t.equal(np.metadata.name, 'kube-dlp-tenant-isolation');
-  t.same(np.spec, {
-    podSelector: {},
-    policyTypes: ['Ingress'],
-    ingress: [
-      {
-        from: [
-          { namespaceSelector: { matchLabels: { 'kubedlp.io/tenant': 'acme' } } },
-          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } },
-          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-dlp-system' } } },
-        ],
-      },
-    ],
-  });
-  const inKubeSystem = desiredNetworkPolicy('shop', 'acme', 'kube-system');
-  t.equal(((inKubeSystem.spec as { ingress: { from: unknown[] }[] }).ingress[0].from).length, 2, 'no duplicate peer');
+t.test('NetworkPolicy: none unless the profile asks; no duplicate peer when the operator runs in kube-system', async (t) => {
+  t.equal(desiredNetworkPolicy('shop', 'acme', 'kube-dlp-system', undefined), undefined);
+  t.equal(desiredNetworkPolicy('shop', 'acme', 'kube-dlp-system', networkPolicyIntentOf({ tenancy: { networkPolicy: { ingress: false, egress: false } } })), undefined);
+  const inKubeSystem = desiredNetworkPolicy('shop', 'acme', 'kube-system', networkPolicyIntentOf({ tenancy: { networkPolicy: {} } }))!;
+  t.equal(((inKubeSystem.spec as { ingress: { from: unknown[] }[] }).ingress[0]!.from).length, 2, 'no duplicate peer');
 });
 
 t.test('namespace labels mirror the decision', async (t) => {
-  t.same(desiredNamespaceLabels({ tenant: 'acme' }), { 'kubedlp.io/injection': 'enabled', 'kubedlp.io/tenant': 'acme' });
+  t.same(desiredNamespaceLabels({ tenant: 'acme', exemptions: [] }), {
+    'kubedlp.io/injection': 'enabled',
+    'kubedlp.io/tenant': 'acme',
+    'kubedlp.io/enforcement': 'protect',
+  }, 'no profile resolved: protect (fail closed)');
+  t.equal(desiredNamespaceLabels({ tenant: 'acme', mode: 'Monitor', exemptions: [] })['kubedlp.io/enforcement'], 'monitor');
+  t.same(desiredNamespaceAnnotations({ tenant: 'acme', mode: 'Protect', exemptions: [{ name: 'debug', reason: 'SRE tools' }] }), {
+    'exemption.kubedlp.io/debug': 'SRE tools',
+  });
+  t.same(enforcementOf({ mode: 'Protect', exemptions: [{ name: 'x', reason: 'y' }, { bogus: 1 }] }), {
+    mode: 'Protect',
+    exemptions: [{ name: 'x', reason: 'y' }],
+  });
+  t.same(enforcementOf(undefined), { mode: 'Monitor', exemptions: [] }, 'the schema default mode is Monitor');
   t.same(desiredNamespaceLabels(undefined), {});
 });
 

@@ -61,6 +61,13 @@ t.test('an absent or empty spec is all defaults, like the API server would make 
   t.same(nullFields.spec, noSpec.spec);
 });
 
+t.test('denyCrossTenant defaults by mode: on in Protect, off in Monitor, an explicit value wins', async (t) => {
+  t.equal(parseProfile(manifest('  mode: Protect\n')).spec.tenancy.denyCrossTenant, true);
+  t.equal(parseProfile(manifest('  mode: Monitor\n')).spec.tenancy.denyCrossTenant, false);
+  t.equal(parseProfile(manifest('  mode: Protect\n  tenancy: {denyCrossTenant: false}\n')).spec.tenancy.denyCrossTenant, false);
+  t.equal(parseProfile(manifest('  mode: Monitor\n  tenancy: {denyCrossTenant: true}\n')).spec.tenancy.denyCrossTenant, true);
+});
+
 t.test('uninspectable defaults by mode', async (t) => {
   t.equal(parseProfile(manifest('  mode: Protect\n')).spec.egress.uninspectable, 'Deny');
   t.equal(parseProfile(manifest('  mode: Monitor\n')).spec.egress.uninspectable, 'Allow');

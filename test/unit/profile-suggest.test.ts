@@ -79,6 +79,15 @@ t.test('a suggestion from two pods validates, carries evidence and leaves out wh
   t.equal(suggestionYaml(back), yaml, 'a proposal object round-trips to the same YAML');
 });
 
+t.test('destinations the profile in force refused are not allowed', async (t) => {
+  const o = new ObservedEgress({ pod: 'p', namespace: 'shop', tenant: 'shop' });
+  o.record({ destination: { host: 'pastebin.com', port: 80, scheme: 'http' }, shownDestination: 'pastebin.com:80', method: 'POST', decision: 'denied_destination', requestBytes: 4, findings: [] });
+  o.record({ destination: { host: 'api.shop.example', port: 80, scheme: 'http' }, shownDestination: 'api.shop.example:80', method: 'GET', decision: 'allowed', requestBytes: 0, findings: [] });
+  const s = suggestProfile(mergeObserved([o.summary()]), { name: 'n', namespace: 'shop' });
+  t.same(s.allow.map((r) => r.value.host), ['api.shop.example']);
+  t.match(s.excluded, [/pastebin\.com:80: all 1 requests were refused by the profile in force/]);
+});
+
 t.test('an empty observation still gives a valid Monitor suggestion', async (t) => {
   const s = suggestProfile(mergeObserved([]), { name: 'n', namespace: 'ns', mode: 'Monitor' });
   t.equal(parseProfile(suggestionYaml(s), 'empty').spec.mode, 'Monitor');

@@ -48,6 +48,10 @@ const TABLE: Record<string, { valid: string[]; invalid: string[] }> = {
   'kr-rrn': { valid: ['900101-1234568'], invalid: ['900101-1234567', '901301-1234568', '900101-5234568'] },
   'ip-address': { valid: ['192.0.2.1', '2001:db8::1', 'fe80::1:2:3:4'], invalid: ['127.0.0.1', '0.0.0.0', '256.1.1.1', '::1', '1:2:3', '12:34:56'] },
   'mac-address': { valid: ['00:1A:2B:3C:4D:5E', '001a.2b3c.4d5e', '00-1a-2b-3c-4d-5e'], invalid: ['00:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff', '00:1A:2B:3C:4D'] },
+  'eth-address': {
+    valid: ['0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', '0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359', '0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb'],
+    invalid: ['0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD', '0xd1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb'],
+  },
   'uk-nino': { valid: ['AB123456C', 'ab123456c', 'ab 12 34 56 c'], invalid: ['qq123456c', 'gb123456a', 'ab 123456 c'] },
   'us-ssn': { valid: ['536-22-1234', '536221234', '536.22.1234', '536 22 1234'], invalid: ['536.22-1234', '000.22.1234', '078.05.1120'] },
   'phone-e164': { valid: ['+44 20 7946 0958', '+1 212 555 0123', '+49 30 90182736', '+91 98765 43210'], invalid: ['+44 20 1234', '+1 123 456 7890', '+999 123456789'] },

@@ -1,7 +1,7 @@
 // Pods missing the sidecar: which they are, which workload recreates them,
 // when a restart is still needed, and the per-namespace rate limit.
 import t from 'tap';
-import { groupByOwner, missesSidecar, needsRestart, podsMissingSidecar } from '../../operator/rollout/missing-sidecar';
+import { groupByOwner, missesSidecar, needsRestart, podsMissingSidecar, podsOrphaned } from '../../operator/rollout/missing-sidecar';
 import { toRolloutPodView, type RolloutPodView } from '../../operator/rollout/pod-view';
 import { WindowRateLimiter } from '../../operator/rollout/rate-limiter';
 
@@ -57,6 +57,21 @@ t.test('missing the sidecar: not injected, and none of the exemptions', async (t
   const byNs = podsMissingSidecar([view('b'), view('a'), view('c', { namespace: 'other' }), view('d', { injected: true })], (ns) => ns === 'shop');
   t.same([...byNs.keys()], ['shop'], 'only opted-in namespaces');
   t.same(byNs.get('shop')!.map((p) => p.name), ['a', 'b'], 'sorted by name');
+});
+
+t.test('orphaned after an opt-out: injected, still running, in a namespace that exists and no longer opts in', async (t) => {
+  const pods = [
+    view('b', { injected: true }),
+    view('a', { injected: true }),
+    view('plain'),
+    view('done', { injected: true, finished: true }),
+    view('going', { injected: true, terminating: true }),
+    view('kept', { namespace: 'still-in', injected: true }),
+    view('gone', { namespace: 'deleted', injected: true }),
+  ];
+  const byNs = podsOrphaned(pods, (ns) => ns === 'still-in', (ns) => ns !== 'deleted');
+  t.same([...byNs.keys()], ['shop']);
+  t.same(byNs.get('shop')!.map((p) => p.name), ['a', 'b']);
 });
 
 t.test('grouping by the restartable owner; bare pods and Jobs are only reported', async (t) => {

@@ -22,6 +22,7 @@ SEXTET[0x2f] = 63; // /
 SEXTET[0x2d] = 62; // - (url-safe)
 SEXTET[0x5f] = 63; // _ (url-safe)
 const CR = 0x0d;
+const EMPTY = Buffer.alloc(0);
 const LF = 0x0a;
 
 const enum State {
@@ -58,7 +59,8 @@ export class Base64View extends ViewNode {
     const base = this.inBytes;
     this.inBytes += chunk.length;
     const n = chunk.length;
-    this.out = Buffer.allocUnsafe(Math.ceil((n * 3) / 4) + 3);
+    // Output space only where a run is being decoded: most chunks have none.
+    this.out = this.state === State.Idle ? EMPTY : Buffer.allocUnsafe(Math.ceil((n * 3) / 4) + 3);
     this.o = 0;
     this.map = this.confirmed ? new OffsetMapBuilder() : this.heldMap;
     let i = 0;
@@ -76,7 +78,18 @@ export class Base64View extends ViewNode {
           continue;
         }
         while (s > i && SEXTET[chunk[s - 1]] >= 0) s--;
+        // A run that ends short inside this chunk (a word, a path) decodes to nothing: skip it whole.
+        let e = s + 1;
+        while (e < n && SEXTET[chunk[e]] >= 0) e++;
+        if (e < n && e - s < MIN_CHARS) {
+          i = e + 1;
+          continue;
+        }
         this.beginRun(base + s);
+        if (this.out.length - this.o < Math.ceil(((n - s) * 3) / 4) + 3) {
+          this.out = Buffer.allocUnsafe(Math.ceil(((n - s) * 3) / 4) + 3);
+          this.o = 0;
+        }
         i = s;
       }
       const c = chunk[i];

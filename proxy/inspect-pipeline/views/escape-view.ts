@@ -282,7 +282,8 @@ export class EscapeView extends ViewNode {
     const want = this.tree.tailBytes;
     const len = to - from;
     if (len >= want) {
-      this.context = Buffer.from(data.subarray(to - want, to));
+      // A view of the chunk, not a copy: it pins one chunk per view at most.
+      this.context = data.subarray(to - want, to);
       return;
     }
     if (len <= 0) return;

@@ -170,7 +170,7 @@ export abstract class ViewNode {
     this.reportedDepth = true;
     this.tree.problem({
       code: 'KDLP_DECODE_DEPTH',
-      reason: `${what} nested deeper than inspection.maxDecodeDepth (${this.tree.maxDepth})${this.name ? ` under ${this.name}` : ''}`,
+      reason: `${what} nested deeper than inspection.maxDecodeDepth (${this.tree.maxDepth})${this.parent?.name ? ` under ${this.parent.name}` : ''}`,
     });
   }
 

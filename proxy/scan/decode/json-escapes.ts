@@ -1,6 +1,6 @@
 // Undoing JSON string escapes (`\u0041`, `\/`, `\n`, ...) so that values
 // hidden behind escapes are scannable. Only escapes inside string literals
-// are decoded; the rest of the document is copied byte for byte.
+// are decoded (and \u escapes anywhere); the rest is copied byte for byte.
 import { OffsetMapBuilder, type Decoded } from './offset-map';
 
 const QUOTE = 0x22;
@@ -43,11 +43,14 @@ export function decodeJsonEscapes(src: Buffer): Decoded | null {
       inString = !inString;
       continue;
     }
-    if (!inString || c !== BACKSLASH) continue;
+    if (c !== BACKSLASH) continue;
     const escape = readEscape(src, i);
     if (escape === null) {
       continue; // not a valid escape: keep it as written
     }
+    // Outside a string only `\u` escapes are decoded: a string's content cut
+    // out of its document (and nested in another encoding) has no quotes left.
+    if (!inString && escape.length < 6) continue;
     src.copy(out, map.length, copyFrom, i);
     map.copy(copyFrom, i - copyFrom);
     const at = map.length;

@@ -230,7 +230,8 @@ function* decodings(node: Node, seenRuns: ReadonlySet<string>, budget: number, p
     const percent = decodePercent(data, node.plus);
     if (percent) yield { kind: node.plus === 'all' ? 'form' : 'percent', decoded: percent };
 
-    if (looksLikeJson(data, node.contentType)) {
+    // `\u0034` spells text out in any body, not only in a JSON document.
+    if (looksLikeJson(data, node.contentType) || data.includes(UNICODE_ESCAPE)) {
       const json = decodeJsonEscapes(data);
       if (json) yield { kind: 'json', decoded: json, contentType: node.contentType };
     }
@@ -261,6 +262,8 @@ function decodeRun(node: Node, run: Base64Run, seenRuns: ReadonlySet<string>): '
   const useful = looksLikeText(decoded.data) || isCompressedStream(decoded.data);
   return { decoded: useful ? decoded : null, runKey };
 }
+
+const UNICODE_ESCAPE = Buffer.from('\\u');
 
 /** Output a random stream must produce before failing for us to believe it is compressed data. */
 const COMPRESSED_EVIDENCE_BYTES = 4096;

@@ -45,10 +45,10 @@ export const CRYPTO_WALLET_DETECTORS: readonly DetectorSpec[] = [
     validator: 'eth-address',
     contextWords: ['ethereum', 'eth', 'wallet', 'address', 'erc20', 'metamask'],
     confidence: 0.5,
-    description: 'Ethereum (and EVM-chain) account addresses; the zero address and fills are ignored.',
+    description: 'Ethereum (and EVM-chain) account addresses; mixed-case ones must carry a valid EIP-55 checksum; the zero address and fills are ignored.',
     examples: {
-      positive: ['"to": "0x52908400098527886E0F7030069857D2E4169EE7"', 'eth wallet 0xde709f2102306220921060314715629080e2fb77'],
-      negative: ['burn 0x0000000000000000000000000000000000000000', 'hash 0x52908400098527886E0F7030069857D2E4169EE7AB'],
+      positive: ['"to": "0x52908400098527886E0F7030069857D2E4169EE7"', 'eth wallet 0xde709f2102306220921060314715629080e2fb77', 'pay 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed'],
+      negative: ['burn 0x0000000000000000000000000000000000000000', 'hash 0x52908400098527886E0F7030069857D2E4169EE7AB', 'typo 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD'],
     },
   },
   {

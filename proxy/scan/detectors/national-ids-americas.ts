@@ -1,6 +1,9 @@
 // US and Canadian identifiers beyond the SSN: ITIN (tax), NPI (health),
 // ABA routing numbers (banking), Canadian SIN. Digit-only formats count only
 // next to their label (see `labelled`); each has a check the validator runs.
+// Opt-in, like every regional identifier: enable your region's by id. Together
+// they cost about as much scan throughput as the rest of the library (their
+// digit-shaped patterns and short labels hit often in ordinary traffic).
 import type { DetectorSpec } from '../types';
 import { labelled } from './patterns';
 
@@ -8,6 +11,7 @@ const pii = (d: Omit<DetectorSpec, 'category' | 'severity' | 'action'> & Partial
   category: 'pii',
   severity: 'high',
   action: 'block',
+  optIn: true,
   ...d,
 });
 

@@ -3,10 +3,13 @@
 // Romanian CNP, Portuguese NIF, Irish PPS number. Formats with their own
 // punctuation (HETU's century sign, the Swedish hyphen, Belgian dots) match
 // anywhere; bare digit runs only next to their label.
+// Opt-in, like every regional identifier: enable your region's by id. Together
+// they cost about as much scan throughput as the rest of the library (their
+// digit-shaped patterns and short labels hit often in ordinary traffic).
 import type { DetectorSpec } from '../types';
 import { labelled } from './patterns';
 
-const pii = (d: Omit<DetectorSpec, 'category' | 'severity' | 'action'>): DetectorSpec => ({ category: 'pii', severity: 'high', action: 'block', ...d });
+const pii = (d: Omit<DetectorSpec, 'category' | 'severity' | 'action'>): DetectorSpec => ({ category: 'pii', severity: 'high', action: 'block', optIn: true, ...d });
 
 export const EUROPE_ID_DETECTORS: readonly DetectorSpec[] = [
   pii({

@@ -24,6 +24,9 @@ export class Re2Engine {
     private readonly options: Re2EngineOptions,
   ) {
     this.sets = buildSets(patterns);
+    // Compile every enumerator now (CompiledPattern.global is lazy), so a
+    // pattern RE2 rejects fails the profile load, not a scan.
+    for (const p of patterns) void p.global;
   }
 
   scan(data: Buffer): Finding[] {

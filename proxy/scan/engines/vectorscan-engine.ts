@@ -139,8 +139,9 @@ export class VectorscanEngine {
     return new VectorscanEngine(binding, patterns, options, widths, block);
   }
 
-  info(): { version: string; streamStateBytes: number; scratchBytes: number; patterns: number } {
+  info(): { version: string; streamStateBytes: number; scratchBytes: number; databaseBytes: number; patterns: number } {
     return {
+      databaseBytes: this.blockDb?.size() ?? 0,
       version: this.binding.version(),
       // A stream keeps its carry: the widest match plus one byte.
       streamStateBytes: this.patterns.length > 0 ? this.maxWidth + 1 : 0,

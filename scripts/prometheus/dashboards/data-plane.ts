@@ -187,6 +187,16 @@ export const dataPlaneDashboard: DashboardSpec = {
           unit: 'reqps',
           w: 12,
         },
+        {
+          kind: 'timeseries',
+          title: 'TLS interception outcomes',
+          description:
+            'What happens to HTTPS tunnels: intercepted (inspected), bypassed (tls.bypass, uninspected), client_rejected_ca ' +
+            '(the client does not trust the tenant CA or pins: see the audit log for the host), upstream_verify_failed (refused), ...?',
+          targets: [{ expr: `sum by (outcome) (${ratePerSidecar('kubedlp_tls_connections_total')})`, legend: '{{outcome}}' }],
+          unit: 'reqps',
+          w: 12,
+        },
       ],
     },
     {

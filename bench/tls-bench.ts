@@ -1,0 +1,196 @@
+// TLS interception costs, on loopback, same run, same upstream:
+//   tls_rps_ratio_vs_tunnel: 1 KiB HTTPS POSTs over keep-alive connections,
+//     intercepted (decrypted, inspected with the sample Protect profile,
+//     re-encrypted) against a plain CONNECT tunnel (the proxy only relays);
+//   tls_new_host_handshake_p99_ms: CONNECT + TLS handshake to a host whose
+//     leaf is not cached yet (each sample a different IP literal 127.0.0.x);
+//   tls_cached_handshake_p99_ms: the same to a host whose leaf is cached.
+// The proxy, the upstream and the clients share this process (the proxy
+// bench's child-process roles have no TLS upstream); both sides of the
+// ratio pay the same client and upstream costs.
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pino from 'pino';
+import { startProxy, type RunningProxy } from '../proxy/server/start-proxy';
+import { InterceptCa } from '../proxy/tls/intercept-ca';
+
+const ROOT = join(__dirname, '..', '..');
+const SAMPLE_PROFILE = join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml');
+const SECONDS = Number(process.env.BENCH_TLS_SECONDS ?? 4);
+const CONNECTIONS = Number(process.env.BENCH_TLS_CONNECTIONS ?? 16);
+const HANDSHAKE_SAMPLES = 100;
+
+export interface TlsBenchResult {
+  tls_rps_ratio_vs_tunnel: number;
+  tls_rps: { intercepted: number; tunnel: number };
+  tls_new_host_handshake_p99_ms: number;
+  tls_cached_handshake_p99_ms: number;
+}
+
+export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
+  const caDir = join(dir, 'tls-ca');
+  mkdirSync(caDir, { recursive: true });
+  const ca = await InterceptCa.create({ commonName: 'bench tenant CA', lifetimeMs: 86_400_000 });
+  writeFileSync(join(caDir, 'tls.crt'), ca.certPem);
+  writeFileSync(join(caDir, 'tls.key'), ca.keyPem);
+  const upstreamCa = await InterceptCa.create({ commonName: 'bench upstream CA', lifetimeMs: 86_400_000 });
+  const ips = Array.from({ length: HANDSHAKE_SAMPLES + 1 }, (_, i) => `127.0.0.${i + 2}`);
+  const identity = await (await InterceptCa.load(upstreamCa)).mint('127.0.0.1', new Date(), ips);
+
+  // One HTTPS server, reachable on 127.0.0.1 and on every 127.0.0.x used (loopback only).
+  const upstream = https.createServer({ cert: identity.chainPem, key: identity.keyPem }, (req, res) => {
+    let bytes = 0;
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      const body = `{"ok":true,"received":${bytes}}`;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  upstream.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const port = (upstream.address() as AddressInfo).port;
+  const aliases = await Promise.all(
+    ips.map(
+      (ip) =>
+        new Promise<net.Server>((resolve, reject) => {
+          const s = net.createServer({ noDelay: true }, (socket) => upstream.emit('connection', socket));
+          s.once('error', reject);
+          s.listen(port, ip, () => resolve(s));
+        }),
+    ),
+  );
+
+  const sample = readFileSync(SAMPLE_PROFILE, 'utf8');
+  const profile = (name: string, yaml: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, yaml);
+    return p;
+  };
+  const quiet = pino({ level: 'warn' }, pino.destination({ dest: join(dir, 'tls-bench.log'), sync: false }));
+  const start = (profilePath: string) =>
+    startProxy({
+      profilePath,
+      listen: { host: '127.0.0.1', port: 0 },
+      identity: { pod: 'bench', namespace: 'bench', tenant: 'bench' },
+      audit: { file: join(dir, `audit-${Date.now()}.log`) },
+      logger: quiet,
+      intercept: { caDir, upstreamCaFile: undefined },
+    });
+  const interceptYaml = sample.concat(`    upstreamCA:\n      pem: |\n${upstreamCa.certPem.trim().split('\n').map((l) => `        ${l}`).join('\n')}\n`);
+  const tunnelYaml = sample.replace(/^    intercept: Enabled$/m, '    intercept: Disabled').replace(/^    uninspectable: Deny$/m, '    uninspectable: Allow');
+  const intercepting = await start(profile('intercept.yaml', interceptYaml));
+  const tunnelling = await start(profile('tunnel.yaml', tunnelYaml));
+  const trust = [ca.certPem, upstreamCa.certPem];
+  try {
+    const body = Buffer.from(JSON.stringify({ order: 'ord-1', pad: 'x'.repeat(1000) }).slice(0, 1024));
+    await throughput(intercepting, port, trust, body, 1); // warm-up
+    const intercepted = await throughput(intercepting, port, trust, body, SECONDS);
+    await throughput(tunnelling, port, trust, body, 1);
+    const tunnel = await throughput(tunnelling, port, trust, body, SECONDS);
+
+    const fresh: number[] = [];
+    const cached: number[] = [];
+    for (const ip of ips.slice(0, HANDSHAKE_SAMPLES)) {
+      fresh.push(await handshake(intercepting, ip, port, trust));
+      cached.push(await handshake(intercepting, ip, port, trust));
+    }
+    return {
+      tls_rps_ratio_vs_tunnel: round(intercepted / tunnel, 3),
+      tls_rps: { intercepted: round(intercepted, 0), tunnel: round(tunnel, 0) },
+      tls_new_host_handshake_p99_ms: round(p99(fresh), 2),
+      tls_cached_handshake_p99_ms: round(p99(cached), 2),
+    };
+  } finally {
+    await Promise.all([intercepting.stop(1000), tunnelling.stop(1000)]);
+    for (const a of aliases) a.close();
+    upstream.closeAllConnections();
+    upstream.close();
+  }
+}
+
+/** CONNECT through the proxy, then TLS to `host` inside; resolves with the open TLS socket. */
+function connectThrough(proxy: RunningProxy, host: string, port: number, ca: string[]): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const raw = net.connect({ port: proxy.proxyAddress.port, host: '127.0.0.1', noDelay: true }, () => raw.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`));
+    raw.once('error', reject);
+    let head = '';
+    const onData = (d: Buffer): void => {
+      head += d.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      raw.off('data', onData);
+      if (!head.startsWith('HTTP/1.1 200')) return reject(new Error(head.split('\r\n')[0]));
+      const s = tls.connect({ socket: raw, host, servername: net.isIP(host) ? undefined : host, ca });
+      s.once('secureConnect', () => resolve(s));
+      s.once('error', reject);
+    };
+    raw.on('data', onData);
+  });
+}
+
+async function handshake(proxy: RunningProxy, host: string, port: number, ca: string[]): Promise<number> {
+  const t0 = performance.now();
+  const s = await connectThrough(proxy, host, port, ca);
+  const ms = performance.now() - t0;
+  s.destroy();
+  return ms;
+}
+
+/** Requests per second over CONNECTIONS keep-alive connections, each sending one POST at a time. */
+async function throughput(proxy: RunningProxy, port: number, ca: string[], body: Buffer, seconds: number): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      const socket = await connectThrough(proxy, '127.0.0.1', port, ca);
+      const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+      (agent as unknown as { createConnection: () => tls.TLSSocket }).createConnection = () => socket;
+      try {
+        while (performance.now() < deadline) {
+          await new Promise<void>((resolve, reject) => {
+            const req = https.request(
+              { host: '127.0.0.1', port, method: 'POST', path: '/v1/orders', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+              (res) => {
+                res.resume();
+                res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+              },
+            );
+            req.on('error', reject);
+            req.end(body);
+          });
+          done++;
+        }
+      } finally {
+        agent.destroy();
+        socket.destroy();
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+function p99(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+if (require.main === module) {
+  const { mkdtempSync, rmSync } = require('node:fs') as typeof import('node:fs');
+  const dir = mkdtempSync(join(require('node:os').tmpdir() as string, 'kdlp-tls-bench-'));
+  runTlsBench(dir)
+    .then((r) => process.stdout.write(`${JSON.stringify(r)}\n`))
+    .catch((err: Error) => {
+      process.stderr.write(`tls bench failed: ${err.stack ?? err.message}\n`);
+      process.exitCode = 1;
+    })
+    .finally(() => rmSync(dir, { recursive: true, force: true }));
+}

@@ -1,0 +1,46 @@
+// Installs the policy and its binding with server-side apply at operator
+// start (every replica: apply is idempotent, and the proxy image they inject
+// is the one the policy must accept). Nothing removes them when the operator
+// stops: that is the point.
+import { FIELD_MANAGER } from '../api/names';
+import type { KubeClient } from '../kube/client';
+import type { ResourceType } from '../kube/resources';
+import type { Permission } from '../rbac/permissions';
+import type { SidecarIdentity } from './pod-rules';
+import { desiredAdmissionPolicy, desiredAdmissionPolicyBinding } from './validating-policy';
+
+export const VALIDATING_ADMISSION_POLICIES: ResourceType = {
+  group: 'admissionregistration.k8s.io',
+  version: 'v1',
+  plural: 'validatingadmissionpolicies',
+  kind: 'ValidatingAdmissionPolicy',
+  namespaced: false,
+};
+export const VALIDATING_ADMISSION_POLICY_BINDINGS: ResourceType = {
+  group: 'admissionregistration.k8s.io',
+  version: 'v1',
+  plural: 'validatingadmissionpolicybindings',
+  kind: 'ValidatingAdmissionPolicyBinding',
+  namespaced: false,
+};
+
+export const ADMISSION_POLICY_PERMISSIONS: readonly Permission[] = [
+  {
+    group: 'admissionregistration.k8s.io',
+    resource: 'validatingadmissionpolicies',
+    verbs: ['create', 'patch'],
+    why: 'admission policy: refuse pods without the genuine sidecar even while the operator is down',
+  },
+  {
+    group: 'admissionregistration.k8s.io',
+    resource: 'validatingadmissionpolicybindings',
+    verbs: ['create', 'patch'],
+    why: 'admission policy: bind it to opted-in namespaces',
+  },
+];
+
+export async function installAdmissionPolicy(client: KubeClient, identity: SidecarIdentity, operatorNamespace: string): Promise<void> {
+  // Policy first, so the binding never names a policy that does not exist yet.
+  await client.apply(VALIDATING_ADMISSION_POLICIES, desiredAdmissionPolicy({ identity }), { fieldManager: FIELD_MANAGER });
+  await client.apply(VALIDATING_ADMISSION_POLICY_BINDINGS, desiredAdmissionPolicyBinding({ operatorNamespace }), { fieldManager: FIELD_MANAGER });
+}

@@ -1,0 +1,13 @@
+// Errors of the WebSocket relay, each carrying the close code (RFC 6455
+// §7.4.1) the client is sent.
+
+/** The client broke the protocol (1002) or sent more than the proxy will inspect (1009). */
+export class WebSocketProtocolError extends Error {
+  constructor(
+    readonly closeCode: 1002 | 1009,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WebSocketProtocolError';
+  }
+}

@@ -1,0 +1,384 @@
+// TLS interception in explicit mode, over loopback, with real clients that
+// trust the interception CA only through their environment (curl with
+// CURL_CA_BUNDLE, Python requests with REQUESTS_CA_BUNDLE, Node with
+// NODE_EXTRA_CA_CERTS in a child process). The upstream is a local HTTPS
+// server whose own CA is given to the proxy as tls.upstreamCA.
+import t, { type Test } from 'tap';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InterceptCa, type CaMaterial } from '../../proxy/tls/intercept-ca';
+import { CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+interface Seen {
+  method: string;
+  url: string;
+  host?: string;
+  body: string;
+}
+
+async function httpsUpstream(identity: { chainPem: string; keyPem: string }) {
+  const seen: Seen[] = [];
+  const server = https.createServer({ cert: identity.chainPem, key: identity.keyPem }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, body: Buffer.concat(chunks).toString() });
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': 'real' });
+      res.end(`upstream got ${Buffer.concat(chunks).length} bytes`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+interface Pki {
+  dir: string;
+  caDir: string;
+  caFile: string;
+  upstreamCa: CaMaterial;
+  upstreamCaFile: string;
+  good: Awaited<ReturnType<typeof httpsUpstream>>;
+  rogue: Awaited<ReturnType<typeof httpsUpstream>>;
+  installCa(material: CaMaterial): void;
+}
+
+async function setup(t: Test): Promise<Pki> {
+  const dir = mkdtempSync(join(tmpdir(), 'kdlp-intercept-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const caDir = join(dir, 'ca');
+  const installCa = (material: CaMaterial): void => {
+    // The kubelet swaps a Secret volume atomically: so do we.
+    const next = `${caDir}.next`;
+    rmSync(next, { recursive: true, force: true });
+    spawnSync('mkdir', ['-p', next]);
+    writeFileSync(join(next, 'tls.crt'), material.certPem);
+    writeFileSync(join(next, 'tls.key'), material.keyPem);
+    rmSync(caDir, { recursive: true, force: true });
+    renameSync(next, caDir);
+  };
+  const intercept = await InterceptCa.create({ commonName: 'test tenant CA', lifetimeMs: 30 * DAY });
+  installCa(intercept);
+  const caFile = join(dir, 'intercept-ca.pem');
+  writeFileSync(caFile, intercept.certPem);
+
+  const upstreamCa = await InterceptCa.create({ commonName: 'private upstream CA', lifetimeMs: 30 * DAY });
+  const upstreamCaFile = join(dir, 'upstream-ca.pem');
+  writeFileSync(upstreamCaFile, upstreamCa.certPem);
+  const good = await httpsUpstream(await (await InterceptCa.load(upstreamCa)).mint('localhost'));
+  const rogueCa = await InterceptCa.create({ commonName: 'rogue CA', lifetimeMs: DAY });
+  const rogue = await httpsUpstream(await (await InterceptCa.load(rogueCa)).mint('localhost'));
+  t.teardown(() => Promise.all([good.close(), rogue.close()]));
+  return { dir, caDir, caFile, upstreamCa, upstreamCaFile, good, rogue, installCa };
+}
+
+const interceptProfile = (upstreamCaPem: string, extra = '') =>
+  protectProfile(`  tls:
+    intercept: Enabled
+${extra}    upstreamCA:
+      pem: |
+${upstreamCaPem.trim().split('\n').map((l) => `        ${l}`).join('\n')}
+`);
+
+/** A child process, asynchronously: the proxy under test runs in this process and must keep serving. */
+function run2(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv }): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env: opts.env, timeout: 20_000 }, (_err, stdout, stderr) => resolve({ stdout, stderr }));
+  });
+}
+
+interface CurlResult {
+  code: number | null;
+  status: number;
+  body: string;
+  stderr: string;
+}
+
+/** curl through the proxy, trusting only what CURL_CA_BUNDLE says. */
+function curl(proxyPort: number, url: string, env: Record<string, string>, args: string[] = []): Promise<CurlResult> {
+  return new Promise((resolve) => {
+    execFile(
+      'curl',
+      ['-sS', '--max-time', '10', '-o', '-', '-w', '\n%{http_code}', ...args, url],
+      { env: { PATH: process.env.PATH ?? '', HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: '', no_proxy: '', ...env } },
+      (err, stdout, stderr) => {
+        const lines = stdout.split('\n');
+        const status = Number(lines.pop());
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, status, body: lines.join('\n'), stderr });
+      },
+    );
+  });
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function assertNoSecret(t: Test, proxy: TestProxy, metricsText: string): void {
+  for (const [name, text] of [
+    ['audit log', proxy.auditText()],
+    ['operational log', proxy.logText()],
+    ['metrics', metricsText],
+  ] as const) {
+    t.notOk(text.includes(CARD_DIGITS) || text.includes(CARD), `no card in ${name}`);
+    t.notOk(text.includes(EMAIL), `no email in ${name}`);
+  }
+}
+
+t.test('curl over HTTPS: card blocked, email redacted, clean request forwarded, all over a verified upstream', async (t) => {
+  const pki = await setup(t);
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const base = `https://localhost:${pki.good.port}`;
+  const env = { CURL_CA_BUNDLE: pki.caFile };
+
+  const blocked = await curl(proxy.port, `${base}/v1/charge`, env, ['-X', 'POST', '-H', 'content-type: application/json', '-d', JSON.stringify({ card: CARD })]);
+  t.equal(blocked.code, 0, blocked.stderr);
+  t.equal(blocked.status, 403, 'a card in an HTTPS POST is blocked');
+  const blockedBody = JSON.parse(blocked.body) as { error: string; detectors: string[]; requestId: string };
+  t.match(blockedBody, { error: 'blocked', detectors: ['pci.card-number'] });
+  t.notOk(blocked.body.includes(CARD_DIGITS));
+
+  const redacted = await curl(proxy.port, `${base}/v1/tickets?x=1`, env, ['-X', 'POST', '-d', `contact ${EMAIL} please`]);
+  t.equal(redacted.status, 200, redacted.stderr);
+  t.equal(redacted.body, `upstream got ${`contact ${EMAIL} please`.length} bytes`);
+
+  const clean = await curl(proxy.port, `${base}/health`, env);
+  t.equal(clean.status, 200);
+
+  t.equal(pki.good.seen.length, 2, 'the blocked request never reached the upstream');
+  t.equal(pki.good.seen[0]!.url, '/v1/tickets?x=1');
+  t.notOk(pki.good.seen[0]!.body.includes(EMAIL), 'the email was redacted before the upstream saw it');
+  t.match(pki.good.seen[0]!.body, /^contact \S+ please$/);
+  t.equal(pki.good.seen[0]!.host, `localhost:${pki.good.port}`, 'Host is what the client sent');
+
+  t.equal(await proxy.metric('kubedlp_tls_connections_total', { outcome: 'intercepted' }), 3);
+  t.equal(await proxy.metric('kubedlp_proxy_requests_total', { decision: 'blocked' }), 1);
+  t.equal(await proxy.metric('kubedlp_proxy_requests_total', { decision: 'redacted' }), 1);
+  t.equal(await proxy.metric('kubedlp_proxy_requests_total', { decision: 'uninspected' }), 0, 'nothing went through as an opaque tunnel');
+  const blockedLine = proxy.audit().find((l) => l.decision === 'blocked');
+  t.match(blockedLine, { requestId: blockedBody.requestId, destination: `localhost:${pki.good.port}`, method: 'POST' });
+  assertNoSecret(t, proxy, await proxy.metrics());
+});
+
+t.test('Python requests and Node (NODE_EXTRA_CA_CERTS) trust the CA through the environment alone', async (t) => {
+  const pki = await setup(t);
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const url = `https://localhost:${pki.good.port}/py`;
+
+  const python = spawnSync('python3', ['-c', 'import requests'], { encoding: 'utf8' });
+  if (python.status === 0) {
+    const script = `import requests, sys
+r = requests.post(sys.argv[1], data=sys.argv[2], timeout=10)
+print(r.status_code)
+print(r.text)`;
+    const run = (body: string) =>
+      run2('python3', ['-c', script, url, body], {
+        env: { PATH: process.env.PATH ?? '', HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`, NO_PROXY: '', REQUESTS_CA_BUNDLE: pki.caFile },
+      });
+    const ok = await run('hello from python');
+    t.equal(ok.stdout.split('\n')[0], '200', ok.stderr);
+    const bad = await run(`card ${CARD}`);
+    t.equal(bad.stdout.split('\n')[0], '403', bad.stderr);
+  } else {
+    t.comment('python3 requests not installed: skipped');
+  }
+
+  // Node has no HTTPS_PROXY support of its own: the child opens the CONNECT tunnel and uses
+  // Node's default trust store, which NODE_EXTRA_CA_CERTS extends.
+  const nodeScript = `
+const http = require('node:http'); const https = require('node:https'); const tls = require('node:tls');
+const [proxyPort, port, body] = process.argv.slice(1);
+const c = http.request({ host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: 'localhost:' + port });
+c.on('connect', (res, socket) => {
+  const req = https.request({ host: 'localhost', port, method: 'POST', path: '/node',
+    createConnection: () => tls.connect({ socket, servername: 'localhost' }) }, (r) => {
+    let out = ''; r.on('data', (d) => (out += d)); r.on('end', () => { console.log(r.statusCode + ' ' + out); process.exit(0); });
+  });
+  req.on('error', (e) => { console.log('error ' + e.code); process.exit(0); });
+  req.end(body);
+});
+c.end();`;
+  const node = (body: string, extraCa: string | undefined) =>
+    run2(process.execPath, ['-e', nodeScript, String(proxy.port), String(pki.good.port), body], {
+      env: { PATH: process.env.PATH ?? '', ...(extraCa ? { NODE_EXTRA_CA_CERTS: extraCa } : {}) },
+    });
+  const hello = await node('hello from node', pki.caFile);
+  t.match(hello.stdout, /^200 upstream got 15 bytes/, hello.stderr);
+  t.match((await node(`card ${CARD}`, pki.caFile)).stdout, /^403 .*"error":"blocked"/);
+  t.match((await node('no trust', undefined)).stdout, /^error (UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)/, 'without the CA Node refuses our leaf');
+  await until('the refusal is counted', async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'client_rejected_ca' })) === 1);
+});
+
+t.test('a client that does not trust the CA fails, and is counted and audited with the host', async (t) => {
+  const pki = await setup(t);
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const res = await curl(proxy.port, `https://localhost:${pki.good.port}/x`, { CURL_CA_BUNDLE: pki.upstreamCaFile });
+  t.equal(res.code, 60, `curl refuses the certificate (${res.stderr.trim()})`);
+  t.equal(pki.good.seen.length, 0);
+  await until('the refusal is counted', async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'client_rejected_ca' })) === 1);
+  const line = proxy.audit().find((l) => typeof l.reason === 'string' && (l.reason as string).includes('refused the interception certificate'));
+  t.ok(line, 'audited');
+  t.match(line, { destination: `localhost:${pki.good.port}`, reason: /localhost.*tls\.bypass/ });
+  t.equal(await proxy.metric('kubedlp_bad_requests_total'), 0, 'a refused handshake is not also a bad request');
+});
+
+t.test('an upstream whose certificate does not verify is refused with the reason, never reached', async (t) => {
+  const pki = await setup(t);
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const res = await curl(proxy.port, `https://localhost:${pki.rogue.port}/steal`, { CURL_CA_BUNDLE: pki.caFile }, ['-d', 'payload']);
+  t.equal(res.status, 502);
+  t.match(JSON.parse(res.body), { error: 'upstream_verify_failed', reason: /upstream certificate of localhost:\d+ rejected: / });
+  t.equal(pki.rogue.seen.length, 0, 'nothing was sent to the unverified upstream');
+  t.equal(await proxy.metric('kubedlp_tls_connections_total', { outcome: 'upstream_verify_failed' }), 1);
+  t.match(proxy.audit().at(-1), { decision: 'error', reason: /rejected/ });
+
+  // Without tls.upstreamCA the private upstream is not trusted either: the system roots alone do not know it.
+  proxy.rewriteProfile(protectProfile('  tls:\n    intercept: Enabled\n'));
+  await until('reload', () => proxy.running.currentProfile().spec.tls.upstreamCA === undefined);
+  const noCa = await curl(proxy.port, `https://localhost:${pki.good.port}/x`, { CURL_CA_BUNDLE: pki.caFile });
+  t.equal(noCa.status, 502);
+  t.equal(pki.good.seen.length, 0);
+});
+
+t.test('a bypassed host is tunnelled untouched, and still subject to egress.uninspectable', async (t) => {
+  const pki = await setup(t);
+  const bypassing = interceptProfile(pki.upstreamCa.certPem, '    bypass: [localhost]\n');
+  const proxy = await startTestProxy(bypassing, { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const url = `https://localhost:${pki.good.port}/pinned`;
+  // Trusting only the upstream's own CA: this works only if the proxy does not intercept.
+  const env = { CURL_CA_BUNDLE: pki.upstreamCaFile };
+
+  const refused = await curl(proxy.port, url, env, ['-d', `card ${CARD}`]);
+  t.match(refused.stderr, /CONNECT tunnel failed, response 403/, 'Protect refuses what it cannot inspect (uninspectable defaults to Deny)');
+  t.equal(pki.good.seen.length, 0);
+
+  proxy.rewriteProfile(bypassing.replace('  egress:\n', '  egress:\n    uninspectable: Allow\n'));
+  await until('reload', () => proxy.running.currentProfile().spec.egress.uninspectable === 'Allow');
+  const res = await curl(proxy.port, url, env, ['-d', `card ${CARD}`]);
+  t.equal(res.status, 200, res.stderr);
+  t.equal(pki.good.seen[0]!.body, `card ${CARD}`, 'not inspected: the risk a bypass takes');
+  t.equal(await proxy.metric('kubedlp_tls_connections_total', { outcome: 'bypassed' }), 2);
+  t.equal(await proxy.metric('kubedlp_tls_connections_total', { outcome: 'intercepted' }), 0);
+  t.equal(await proxy.metric('kubedlp_proxy_requests_total', { decision: 'uninspected' }), 1, 'the tunnel is recorded as uninspected');
+});
+
+t.test('CA rotation: existing connections keep working, new ones get leaves from the new CA', async (t) => {
+  const pki = await setup(t);
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir, caPollMs: 50 } });
+  t.teardown(() => proxy.stop());
+  const next = await InterceptCa.create({ commonName: 'next tenant CA', lifetimeMs: 30 * DAY });
+  const bothCas = [new X509Certificate((await import('node:fs')).readFileSync(pki.caFile, 'utf8')).toString(), next.certPem];
+
+  const existing = await tunnel(proxy.port, pki.good.port, bothCas);
+  t.teardown(() => existing.socket.destroy());
+  t.match(await existing.get('/before'), /^HTTP\/1\.1 200/);
+  t.match(existing.issuer(), /^test tenant CA$/);
+
+  pki.installCa(next);
+  await until('the new CA is loaded', () => proxy.logText().includes('interception CA reloaded'));
+
+  t.match(await existing.get('/after-on-old-connection'), /^HTTP\/1\.1 200/, 'the existing connection is unaffected');
+  const fresh = await tunnel(proxy.port, pki.good.port, bothCas);
+  t.teardown(() => fresh.socket.destroy());
+  t.match(fresh.issuer(), /^next tenant CA$/, 'a new connection gets a leaf of the new CA');
+  t.match(await fresh.get('/after-on-new-connection'), /^HTTP\/1\.1 200/);
+  t.same(pki.good.seen.map((s) => s.url), ['/before', '/after-on-old-connection', '/after-on-new-connection']);
+
+  // A half-written or mismatched pair is refused; the current CA stays.
+  writeFileSync(join(pki.caDir, 'tls.key'), (await InterceptCa.create({ commonName: 'x', lifetimeMs: DAY })).keyPem);
+  await until('the bad pair is rejected', () => proxy.logText().includes('interception CA reload rejected'));
+  const still = await tunnel(proxy.port, pki.good.port, bothCas);
+  t.teardown(() => still.socket.destroy());
+  t.match(still.issuer(), /^next tenant CA$/);
+});
+
+t.test('interception cannot be used to reach another host: SNI and Host must name the CONNECT host', async (t) => {
+  const pki = await setup(t);
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const intercept = (await import('node:fs')).readFileSync(pki.caFile, 'utf8');
+
+  const fronted = await tunnel(proxy.port, pki.good.port, [intercept], 'other.example').catch((e: Error) => e);
+  t.type(fronted, Error, 'a ClientHello naming another host is refused');
+  await until('counted', async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'sni_mismatch' })) === 1);
+  t.match(proxy.audit().at(-1), { decision: 'denied_destination', reason: /TLS server name other\.example differs from the CONNECT host localhost/ });
+
+  const conn = await tunnel(proxy.port, pki.good.port, [intercept]);
+  t.teardown(() => conn.socket.destroy());
+  const misdirected = await conn.get('/x', 'other.example');
+  t.match(misdirected, /^HTTP\/1\.1 421/, 'a Host naming another authority is refused');
+  t.equal(pki.good.seen.length, 0, 'nothing reached the upstream');
+  t.equal(await proxy.metric('kubedlp_bad_requests_total', { reason: 'misdirected' }), 1);
+});
+
+/** A CONNECT tunnel with TLS inside, speaking raw HTTP/1.1 keep-alive requests one at a time. */
+async function tunnel(proxyPort: number, port: number, ca: string[], servername = 'localhost') {
+  const raw = net.connect(proxyPort, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    raw.once('error', reject);
+    raw.once('connect', () => resolve());
+  });
+  raw.write(`CONNECT localhost:${port} HTTP/1.1\r\nHost: localhost:${port}\r\n\r\n`);
+  await new Promise<void>((resolve, reject) => {
+    let got = '';
+    const onData = (d: Buffer): void => {
+      got += d.toString('latin1');
+      if (got.includes('\r\n\r\n')) {
+        raw.off('data', onData);
+        if (/^HTTP\/1\.1 200/.test(got)) resolve();
+        else reject(new Error(got));
+      }
+    };
+    raw.on('data', onData);
+  });
+  const socket = tls.connect({ socket: raw, servername, ca });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', () => resolve());
+    socket.once('error', reject);
+  });
+  return {
+    socket,
+    issuer: () => socket.getPeerCertificate().issuer.CN as string,
+    get: (path: string, host = `localhost:${port}`) =>
+      new Promise<string>((resolve, reject) => {
+        let got = '';
+        const onData = (d: Buffer): void => {
+          got += d.toString('latin1');
+          const head = got.indexOf('\r\n\r\n');
+          const len = /content-length: (\d+)/i.exec(got);
+          const complete = len ? got.length >= head + 4 + Number(len[1]) : got.endsWith('\r\n0\r\n\r\n');
+          if (head >= 0 && complete) {
+            socket.off('data', onData);
+            resolve(got);
+          }
+        };
+        socket.on('data', onData);
+        socket.once('error', reject);
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      }),
+  };
+}

@@ -1,0 +1,116 @@
+// The streaming view tree on its own: the watermark never passes the end of
+// an encoded secret before the secret has been reported, whatever the
+// chunking; findings map back to raw offsets; depth beyond maxDecodeDepth is
+// reported, not silently skipped.
+import t from 'tap';
+import fc from 'fast-check';
+import { gzipSync } from 'node:zlib';
+import { createScanner } from '../../proxy/scan';
+import { ScanMeter } from '../../proxy/inspect-pipeline/scan-support';
+import { ViewTree } from '../../proxy/inspect-pipeline/views/view-tree';
+import type { ViewFinding } from '../../proxy/inspect-pipeline/views/view-node';
+import type { Uninspectable } from '../../proxy/inspect-pipeline/verdict';
+
+const scanner = createScanner({ enable: ['pci.card-number'] });
+const CARD = '4111111111111111';
+const ALL = new Set(['gzip', 'deflate', 'br', 'percent', 'json', 'base64', 'multipart']);
+
+function tree(opts: { codings?: ('gzip' | 'deflate' | 'br')[]; maxDepth?: number } = {}) {
+  const found: ViewFinding[] = [];
+  const problems: Uninspectable[] = [];
+  const views = new ViewTree({
+    scanner,
+    meter: new ScanMeter(),
+    maxDepth: opts.maxDepth ?? 3,
+    tailBytes: Math.min(scanner.maxMatchWidth, 65536),
+    limits: { maxOutputBytes: 64 << 20, maxRatio: 100, ratioGraceBytes: 1 << 20 },
+    enabled: ALL,
+    codings: opts.codings ?? [],
+    form: false,
+    found: (f) => found.push(f),
+    problem: (p) => problems.push(p),
+  });
+  return { views, found, problems };
+}
+
+async function feed(views: ViewTree, body: Buffer, sizes: number[], onStep?: () => void): Promise<void> {
+  for (let at = 0, i = 0; at < body.length; i++) {
+    const n = sizes[i % sizes.length];
+    const work = views.write(body.subarray(at, at + n));
+    if (work) await work;
+    at += n;
+    onStep?.();
+  }
+  const done = views.end();
+  if (done) await done;
+}
+
+const enc = {
+  base64: (b: Buffer) => Buffer.from(b.toString('base64')),
+  base64url: (b: Buffer) => Buffer.from(b.toString('base64url')),
+  percent: (b: Buffer) => Buffer.from([...b].map((x) => `%${x.toString(16).padStart(2, '0')}`).join('')),
+  json: (b: Buffer) => Buffer.from([...b].map((x) => `\\u${x.toString(16).padStart(4, '0')}`).join('')),
+  gzip: (b: Buffer) => Buffer.from(gzipSync(b).toString('base64')),
+};
+type Enc = keyof typeof enc;
+
+t.test('the watermark never passes an encoded secret before it is reported (property)', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(
+      // `gzip` is base64(gzip(x)): two layers. At most maxDecodeDepth (3) in all.
+      fc
+        .array(fc.constantFrom<Enc>('base64', 'base64url', 'percent', 'json', 'gzip'), { minLength: 0, maxLength: 3 })
+        .filter((stack) => stack.reduce((n, e) => n + (e === 'gzip' ? 2 : 1), 0) <= 3),
+      fc.integer({ min: 0, max: 150_000 }),
+      fc.array(fc.integer({ min: 1, max: 40_000 }), { minLength: 1, maxLength: 6 }),
+      async (stack, before, sizes) => {
+        const token = stack.reduce<Buffer>((v, e) => enc[e](v), Buffer.from(`card=${CARD};`));
+        const body = Buffer.concat([Buffer.alloc(before, 'a b '), Buffer.from(' "'), token, Buffer.from('" '), Buffer.alloc(3000, 'c d ')]);
+        const tokenEnd = before + 2 + token.length;
+        const { views, found, problems } = tree();
+        let breached = false;
+        await feed(views, body, sizes, () => {
+          if (found.length === 0 && views.safe >= tokenEnd) breached = true;
+        });
+        if (breached) throw new Error(`watermark passed the secret before it was found: [${stack.join('>')}]`);
+        if (!found.some((f) => f.finding.detector === 'pci.card-number')) throw new Error(`not found: [${stack.join('>')}] ${JSON.stringify(problems)}`);
+        const f = found[0].finding;
+        if (f.start < before - 4096 || f.end > tokenEnd + 4096) throw new Error(`finding mapped to [${f.start}, ${f.end}), token at [${before}, ${tokenEnd})`);
+      },
+    ),
+    { seed: 4242, numRuns: 60 },
+  );
+  t.pass('held over 60 seeded runs');
+});
+
+t.test('content codings are undone layer by layer, and count toward the depth', async (t) => {
+  const plain = Buffer.concat([Buffer.alloc(100_000, 'x y '), Buffer.from(` card=${CARD} `), Buffer.alloc(100, 'z ')]);
+  const gz = gzipSync(plain);
+  t.notOk(gz.includes(CARD));
+  const one = tree({ codings: ['gzip'] });
+  await feed(one.views, gz, [4096]);
+  t.match(one.found[0], { finding: { detector: 'pci.card-number', view: 'gzip' }, unredactable: /compressed body/ });
+
+  const gzgz = gzipSync(gz);
+  const shallow = tree({ codings: ['gzip', 'gzip'], maxDepth: 1 });
+  await feed(shallow.views, gzgz, [4096]);
+  t.equal(shallow.found.length, 0);
+  t.match(shallow.problems[0], { code: 'KDLP_DECODE_DEPTH', reason: /maxDecodeDepth \(1\)/ });
+});
+
+t.test('a fourth layer at maxDecodeDepth 3 is reported as uninspectable, never skipped silently', async (t) => {
+  const token = enc.base64(enc.base64(enc.base64(enc.base64(Buffer.from(`card=${CARD};`)))));
+  const { views, found, problems } = tree();
+  await feed(views, Buffer.concat([Buffer.from('x "'), token, Buffer.from('" y')]), [7]);
+  t.equal(found.length, 0);
+  t.match(problems, [{ code: 'KDLP_DECODE_DEPTH', reason: /base64 nested deeper than inspection.maxDecodeDepth \(3\)/ }]);
+});
+
+t.test('a clean body releases everything and reports nothing', async (t) => {
+  const body = Buffer.from('{"event":"page_view","path":"/catalog/items","ua":"bench"}\n'.repeat(20_000));
+  const { views, found, problems } = tree();
+  await feed(views, body, [65536]);
+  t.equal(views.safe, body.length);
+  t.same(found, []);
+  t.same(problems, []);
+});

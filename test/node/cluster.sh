@@ -287,6 +287,19 @@ start_kube_proxy() {
   wait_component 60 kube-proxy "kube-proxy's Service rules" iptables -t nat -S KUBE-SERVICES
 }
 
+remove_kubelet_chains() {
+  # The kubelet's own chains (it creates them whatever kube-proxy does):
+  # KUBE-FIREWALL hooked into INPUT/OUTPUT, and the canaries and hint.
+  for ipt in iptables ip6tables; do
+    command -v "$ipt" >/dev/null || continue
+    while "$ipt" -t filter -D INPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
+    while "$ipt" -t filter -D OUTPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
+    for spec in filter:KUBE-FIREWALL filter:KUBE-KUBELET-CANARY nat:KUBE-KUBELET-CANARY mangle:KUBE-KUBELET-CANARY mangle:KUBE-IPTABLES-HINT; do
+      "$ipt" -t "${spec%%:*}" -F "${spec#*:}" 2>/dev/null && "$ipt" -t "${spec%%:*}" -X "${spec#*:}" 2>/dev/null
+    done
+  done
+}
+
 # cluster_up <state dir>; needs KUBEBUILDER_ASSETS and NODE_ASSETS.
 cluster_up() {
   CLUSTER_STATE=$1
@@ -338,6 +351,7 @@ cluster_down() {
     fi
   done
   if [[ -x "${NODE_ASSETS:-}/kube-proxy" ]]; then "$NODE_ASSETS/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
+  remove_kubelet_chains
   ip link del "$KDLP_BRIDGE" 2>/dev/null || true
   if [[ -n "$CLUSTER_FORWARD_WAS" ]]; then sysctl -qw "net.ipv4.ip_forward=$CLUSTER_FORWARD_WAS"; fi
   if [[ -n "$CLUSTER_LOCALNET_WAS" ]]; then sysctl -qw "net.ipv4.conf.all.route_localnet=$CLUSTER_LOCALNET_WAS"; fi

@@ -100,17 +100,22 @@ if [[ -n "$CA_BUNDLE" ]]; then
   CA_ARGS=(-v "$CA_BUNDLE:/run/kube-dlp-build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/kube-dlp-build-ca.crt)
 fi
 log "building $REF from the Dockerfile (NODE_IMAGE=$BASE_REF)"
-# --layers: a source change reruns only the steps after `COPY bin/`, not
-# `npm ci` and its native builds (kept in the vfs store under $STORE).
-nice "${BUILDAH[@]}" bud --isolation chroot --pull-never --layers \
+# No layer cache: vfs keeps a full copy of the root filesystem per cached
+# layer (tens of GB after a few source changes, which filled this machine's
+# disk), so each build reruns `npm ci` and the native builds (a few minutes)
+# and leaves nothing behind but the archive and the NODE_IMAGE base.
+nice "${BUILDAH[@]}" bud --isolation chroot --pull-never --layers=false --rm \
   --build-arg "NODE_IMAGE=$BASE_REF" "${CA_ARGS[@]}" \
   -t "localhost/$REF" -f "$CONTEXT/Dockerfile" "$CONTEXT" >&2
 rm -f "$ARCHIVE.partial"
 "${BUILDAH[@]}" push --quiet "localhost/$REF" "oci-archive:$ARCHIVE.partial:$REF" >&2
-# The final image lives on in the archive; the layer cache stays in the
-# store (vfs keeps a full copy per layer: `rm -rf $STORE` reclaims it).
+# The final image lives on in the archive; the store keeps only the base.
 "${BUILDAH[@]}" rmi "localhost/$REF" >/dev/null 2>&1 || true
+"${BUILDAH[@]}" rm --all >/dev/null 2>&1 || true
+"${BUILDAH[@]}" rmi --prune >/dev/null 2>&1 || true
 mv "$ARCHIVE.partial" "$ARCHIVE"
 echo "$REF" > "$ARCHIVE.ref"
+# Archives of earlier sources are never used again.
+find "$CACHE" -maxdepth 1 -name 'kube-dlp-*.oci.tar*' ! -name "kube-dlp-$CONTEXT_HASH.oci.tar*" -delete
 log "built $REF in ${SECONDS}s: $ARCHIVE"
 echo "$ARCHIVE"

@@ -20,6 +20,14 @@ diagnostics() {
   echo "--- diagnostics"
   kubectl get pods -A -o wide 2>&1 | head -40
   kubectl get events -A --sort-by=.lastTimestamp 2>&1 | tail -25
+  # What the workloads themselves said: the app's RESULT lines, the sidecar's
+  # audit and error lines, the operator's log.
+  local ns pod
+  while read -r ns pod; do
+    [[ "$ns" == kube-system ]] && continue
+    echo "--- logs of $ns/$pod (all containers, last lines)"
+    kubectl -n "$ns" logs "$pod" --all-containers --prefix --tail=15 2>&1
+  done < <(kubectl get pods -A --no-headers -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name 2>/dev/null)
   local l
   for l in kubelet containerd kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
     echo "--- last lines of $l"; tail -n 15 "$CLUSTER_STATE/logs/$l.log" 2>/dev/null

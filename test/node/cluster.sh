@@ -216,7 +216,8 @@ start_control_plane() {
   # Bound to the bridge address, which is also what the `kubernetes` Service
   # points at: pods reach the API through kube-proxy like on any cluster.
   # --enable-aggregator-routing: the apiserver calls webhooks at their
-  # endpoints, as there is no cluster DNS.
+  # endpoints, as there is no cluster DNS; for the same reason it reaches the
+  # kubelet (logs, exec) by the node's InternalIP, not its name.
   start_bg kube-apiserver "$KUBEBUILDER_ASSETS/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$etcd_port" --bind-address="$KDLP_NODE_IP" --advertise-address="$KDLP_NODE_IP" \
     --secure-port="$api_port" --cert-dir="$CLUSTER_STATE/apiserver-certs" \
@@ -224,7 +225,8 @@ start_control_plane() {
     --kubelet-client-certificate="$p/admin.crt" --kubelet-client-key="$p/admin.key" \
     --service-account-issuer="https://kubernetes.default.svc" --service-account-key-file="$p/sa.pub" \
     --service-account-signing-key-file="$p/sa.key" --authorization-mode=Node,RBAC \
-    --service-cluster-ip-range="$KDLP_SERVICE_CIDR" --allow-privileged=true --enable-aggregator-routing=true
+    --service-cluster-ip-range="$KDLP_SERVICE_CIDR" --allow-privileged=true --enable-aggregator-routing=true \
+    --kubelet-preferred-address-types=InternalIP
   write_kubeconfig "$CLUSTER_STATE/admin.kubeconfig" "$KDLP_API_SERVER"
   export KUBECONFIG="$CLUSTER_STATE/admin.kubeconfig"
   wait_component 120 kube-apiserver "kube-apiserver /readyz" kubectl get --raw /readyz

@@ -104,15 +104,15 @@ curl -sS "http://127.0.0.1:${admin_port}/metrics" \
 demo_out=${KDLP_DEMO_OUT:-dist/demo}
 mkdir -p "$demo_out"
 
-section "6. what the sidecar observed (curl http://127.0.0.1:${admin_port}/observed; values are never kept)"
+section "7. what the sidecar observed (curl http://127.0.0.1:${admin_port}/observed; values are never kept)"
 curl -sS "http://127.0.0.1:${admin_port}/observed" | node -e '
   const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
   for (const d of s.destinations) console.log(`${d.scheme}://${d.host}:${d.port}  ${d.requests} req  ${JSON.stringify(d.decisions)}  ${d.detectors.map((x) => x.detector + " x" + x.count).join(", ")}`);'
 
-section "7. suggested profile for this traffic: kube-dlp profile suggest --from http://127.0.0.1:${admin_port} (saved to $demo_out/suggested-profile.yaml)"
+section "8. suggested profile for this traffic: kube-dlp profile suggest --from http://127.0.0.1:${admin_port} (saved to $demo_out/suggested-profile.yaml)"
 node bin/kube-dlp.js profile suggest --from "http://127.0.0.1:${admin_port}" --name demo-learned | tee "$demo_out/suggested-profile.yaml"
 
-section "8. compliance report: kube-dlp report --prometheus ... --format html (saved to $demo_out/report.html)"
+section "9. compliance report: kube-dlp report --prometheus ... --format html (saved to $demo_out/report.html)"
 if command -v prometheus >/dev/null; then
   prometheus_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   printf '%s\n' \

@@ -41,8 +41,8 @@ import { capturedHttpTarget, decideHttpEgress, upstreamTargetFor } from '../tran
 import { interceptedOriginOf } from '../tls/intercepted-origin';
 import { interceptedHttpTarget } from '../tls/intercepted-request';
 
-export interface HttpExchangeDeps {
-  forwarder: Forwarder;
+/** What an exchange needs besides the forwarder: HTTP and WebSocket upgrades share it. */
+export interface ExchangeDeps {
   loopGuard: LoopGuard;
   reporter: OutcomeReporter;
   metrics: ProxyMetrics;
@@ -53,6 +53,10 @@ export interface HttpExchangeDeps {
   tlsOrigination?: TlsOriginator;
   /** The one lookup of an explicit destination's name (the system resolver outside tests). */
   resolver: NameResolver;
+}
+
+export interface HttpExchangeDeps extends ExchangeDeps {
+  forwarder: Forwarder;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);

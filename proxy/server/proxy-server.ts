@@ -101,8 +101,8 @@ export class ProxyServer {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.loopGuard = opts.loopGuard ?? new LoopGuard();
     this.forwarder = createForwarder(opts.upstream);
-    this.httpDeps = {
-      forwarder: this.forwarder,
+    // HTTP and upgrade exchanges judge destinations the same way; only HTTP forwards through http-proxy.
+    const exchangeDeps: UpgradeExchangeDeps = {
       loopGuard: this.loopGuard,
       reporter: opts.reporter,
       metrics: opts.metrics,
@@ -111,6 +111,7 @@ export class ProxyServer {
       tlsOrigination: opts.tlsOrigination,
       resolver: opts.resolver ?? systemResolver,
     };
+    this.httpDeps = { ...exchangeDeps, forwarder: this.forwarder };
     this.connectDeps = {
       loopGuard: this.loopGuard,
       reporter: opts.reporter,
@@ -119,17 +120,9 @@ export class ProxyServer {
       tunnelIdleTimeoutMs: this.timeouts.tunnelIdleMs,
       tenancy: opts.tenancy,
       interceptor: opts.interceptor,
-      resolver: opts.resolver ?? systemResolver,
+      resolver: exchangeDeps.resolver,
     };
-    this.upgradeDeps = {
-      loopGuard: this.loopGuard,
-      reporter: opts.reporter,
-      metrics: opts.metrics,
-      upstreamTimeoutMs: this.timeouts.upstreamMs,
-      tenancy: opts.tenancy,
-      tlsOrigination: opts.tlsOrigination,
-      resolver: opts.resolver ?? systemResolver,
-    };
+    this.upgradeDeps = exchangeDeps;
     this.server = http.createServer({
       headersTimeout: this.timeouts.headersMs,
       requestTimeout: this.timeouts.requestMs,

@@ -20,32 +20,20 @@ import { formatHostPort, parseAbsoluteTarget, type HttpTarget } from '../http/de
 import { TargetError, UpstreamError, classifyUpstreamError } from '../http/errors';
 import { endToEndRequestHeaders } from '../http/hop-by-hop';
 import type { LoopGuard } from '../http/loop-guard';
-import type { NameResolver } from '../http/name-resolver';
 import { writeRawJson } from '../http/responses';
 import { inspectCompleteBody } from '../inspect-pipeline/body-scan';
 import { scanRequestMetadata, type MetadataScan } from '../inspect-pipeline/metadata-scan';
 import { decide, detectorIds, policyOf, uninspectableRule, type AppliedFinding, type UninspectableRule } from '../inspect-pipeline/verdict';
-import type { ProxyMetrics } from '../metrics/proxy-metrics';
-import type { TenancyGuard } from '../tenancy/tenancy-guard';
-import type { TlsOriginator } from '../tls/origination';
 import { capturedHttpTarget, decideHttpEgress, upstreamTargetFor } from '../transparent/http-capture';
 import { transparentOriginOf } from '../transparent/origin';
 import { clientCloseFrame, serverCloseFrame } from '../websocket/frames';
 import { ClientMessageGate, type MessageKind, type MessageVerdict } from '../websocket/message-gate';
 import type { Decision } from './decision';
-import type { OutcomeReporter } from './outcome-reporter';
+import type { ExchangeDeps } from './http-exchange';
 import { describeEgress, pinDestination } from './pinned-destination';
 import type { RequestContext } from './request-context';
 
-export interface WebSocketExchangeDeps {
-  loopGuard: LoopGuard;
-  reporter: OutcomeReporter;
-  metrics: ProxyMetrics;
-  upstreamTimeoutMs: number;
-  tenancy?: TenancyGuard;
-  tlsOrigination?: TlsOriginator;
-  resolver: NameResolver;
-}
+export type WebSocketExchangeDeps = ExchangeDeps;
 
 /** Findings kept per connection for the audit line; a long-lived socket must not grow without bound. */
 const MAX_FINDINGS_PER_CONNECTION = 64;

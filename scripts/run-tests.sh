@@ -22,5 +22,11 @@ if [ "$total" -eq 0 ]; then
   exit 1
 fi
 if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+# CI keeps only the tail of the output: repeat every failed verdict (with the
+# file it belongs to) just above the summary so the failure is never cut off.
+if [ "$fail" -ne 0 ]; then
+  echo "# failed:"
+  grep -nE '^ *not ok ' "$log" | grep -v ' # TODO' | head -40 | sed 's/^/#   /'
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$status" -eq 0 ]

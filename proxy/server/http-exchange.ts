@@ -31,9 +31,9 @@ import {
 } from '../inspect-pipeline/verdict';
 import { refuseBody } from './refusals';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
-import type { OutcomeReporter } from './outcome-reporter';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import { describeEgress, pinDestination } from './pinned-destination';
-import type { RequestContext } from './request-context';
+import type { RequestContext } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
 import { transparentOriginOf } from '../transparent/origin';

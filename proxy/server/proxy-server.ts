@@ -19,8 +19,8 @@ import { handleConnectExchange, type ConnectExchangeDeps } from './connect-excha
 import { handleHttpExchange, type HttpExchangeDeps } from './http-exchange';
 import { handleUpgradeExchange, type UpgradeExchangeDeps } from './upgrade-exchange';
 import { http2Refusal } from '../http/http2-refusal';
-import type { OutcomeReporter } from './outcome-reporter';
-import { RequestContext, requestIdGenerator } from './request-context';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
+import { RequestContext, requestIdGenerator } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
 import type { TlsInterceptor } from '../tls/tls-interceptor';

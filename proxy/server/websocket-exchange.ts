@@ -28,10 +28,10 @@ import { capturedHttpTarget, decideHttpEgress, upstreamTargetFor } from '../tran
 import { transparentOriginOf } from '../transparent/origin';
 import { clientCloseFrame, serverCloseFrame } from '../websocket/frames';
 import { ClientMessageGate, type MessageKind, type MessageVerdict } from '../websocket/message-gate';
-import type { Decision } from './decision';
+import type { Decision } from '../outcome/decision';
 import type { ExchangeDeps } from './http-exchange';
 import { describeEgress, pinDestination } from './pinned-destination';
-import type { RequestContext } from './request-context';
+import type { RequestContext } from '../exchange/request-context';
 
 export type WebSocketExchangeDeps = ExchangeDeps;
 

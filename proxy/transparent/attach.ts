@@ -3,9 +3,9 @@
 // relayed here with the same reporter (metrics, audit), loop guard, tenancy
 // and exchange accounting (draining).
 import type pino from 'pino';
-import type { OutcomeReporter } from '../server/outcome-reporter';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import type { ProxyServer } from '../server/proxy-server';
-import { requestIdGenerator } from '../server/request-context';
+import { requestIdGenerator } from '../exchange/request-context';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { RuntimeConfig } from '../profile';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';

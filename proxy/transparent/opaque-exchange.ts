@@ -7,8 +7,8 @@
 import type { Socket } from 'node:net';
 import { formatHostPort } from '../http/destination';
 import { policyOf } from '../inspect-pipeline/verdict';
-import type { OutcomeReporter } from '../server/outcome-reporter';
-import type { RequestContext } from '../server/request-context';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
+import type { RequestContext } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import { decideCapturedEgress } from './egress-by-name-and-address';
 import type { TransparentOrigin } from './origin';

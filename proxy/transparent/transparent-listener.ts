@@ -12,8 +12,8 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type pino from 'pino';
 import type { LoopGuard, ListenAddress } from '../http/loop-guard';
-import type { OutcomeReporter } from '../server/outcome-reporter';
-import { RequestContext } from '../server/request-context';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
+import { RequestContext } from '../exchange/request-context';
 import type { RuntimeConfig } from '../profile';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import { normalizeAddress } from '../tenancy/directory';

@@ -10,8 +10,8 @@ import { policyOf } from '../inspect-pipeline/verdict';
 import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import type { RequestContext } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
-import { decideCapturedEgress } from './egress-by-name-and-address';
-import type { TransparentOrigin } from './origin';
+import { decideCapturedEgress } from '../policy/egress-by-name-and-address';
+import type { TransparentOrigin } from '../exchange/transparent-origin';
 import type { SniffResult } from './protocol-sniff';
 import { relayTcp, type Relay, type RelayOptions } from './tcp-relay';
 

@@ -19,7 +19,7 @@ import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import { normalizeAddress } from '../tenancy/directory';
 import { DEFAULT_MAX_CLIENT_HELLO_BYTES } from '../tls/client-hello';
 import { handleOpaqueExchange } from './opaque-exchange';
-import { setTransparentOrigin } from './origin';
+import { setTransparentOrigin } from '../exchange/transparent-origin';
 import { isDirectConnection, type OriginalDestination, type OriginalDestinationReader } from './original-destination';
 import { sniffProtocol } from './protocol-sniff';
 import type { Relay } from './tcp-relay';

@@ -11,13 +11,19 @@ const { graph, unresolved } = importGraph(ROOT, ['proxy', 'operator', 'cli']);
 
 t.test('the graph is read: every relative import resolves to a source file', async (t) => {
   t.ok(graph.size > 100, `${graph.size} source files`);
-  t.ok(graph.get('proxy/server/start-proxy.ts')?.includes('proxy/profile/index.ts'), 'a known edge is present');
+  t.ok(graph.get('proxy/start-proxy.ts')?.includes('proxy/profile/index.ts'), 'a known edge is present');
   t.same(unresolved, [], 'no import the walk could not follow');
 });
 
 t.test('no import cycle between files', async (t) => {
   const cycles = cyclesOf(graph);
   t.same(cycles, [], cycles.map((c) => `cycle: ${c.join(' ↔ ')}`).join('\n') || 'acyclic');
+});
+
+t.test('the proxy listeners do not import each other: each injects its own target resolver', async (t) => {
+  const folders = folderGraph(graph);
+  t.notOk(folders.get('proxy/server')?.includes('proxy/transparent'), 'proxy/server does not import proxy/transparent');
+  t.notOk(folders.get('proxy/transparent')?.includes('proxy/server'), 'proxy/transparent does not import proxy/server');
 });
 
 t.test('the cycle finder finds cycles (so an empty answer means something)', async (t) => {

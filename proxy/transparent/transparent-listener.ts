@@ -24,6 +24,7 @@ import { isDirectConnection, type OriginalDestination, type OriginalDestinationR
 import { sniffProtocol } from './protocol-sniff';
 import type { Relay } from './tcp-relay';
 import type { TransparentMetrics } from './transparent-metrics';
+import { listen } from '../http/listen';
 
 export interface TransparentTimeouts {
   /** Silence after which a connection is treated as server-speaks-first TCP. Default 1000. */
@@ -97,15 +98,9 @@ export class TransparentListener {
     return actual;
   }
 
-  private listenOn(host: string, port: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      // Dual-stack: IPv4 connections redirected to 127.0.0.1 arrive on "::" too (as v4-mapped addresses).
-      this.server.listen({ port, host, ipv6Only: false }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+  private async listenOn(host: string, port: number): Promise<void> {
+    // Dual-stack: IPv4 connections redirected to 127.0.0.1 arrive on "::" too (as v4-mapped addresses).
+    await listen(this.server, { port, host, ipv6Only: false });
   }
 
   /** Stop accepting; sockets still being sniffed are closed. Relays are cut by destroyRelays(). */

@@ -22,7 +22,7 @@ import { handleOpaqueExchange } from './opaque-exchange';
 import { setTransparentOrigin } from '../exchange/transparent-origin';
 import { isDirectConnection, type OriginalDestination, type OriginalDestinationReader } from './original-destination';
 import { sniffProtocol } from './protocol-sniff';
-import type { Relay } from './tcp-relay';
+import type { SocketRelay } from '../http/socket-relay';
 import type { TransparentMetrics } from './transparent-metrics';
 import { listen } from '../http/listen';
 
@@ -68,7 +68,7 @@ export interface TransparentListenerOptions {
 export class TransparentListener {
   private readonly server: net.Server;
   private readonly timeouts: TransparentTimeouts;
-  private readonly relays = new Set<Relay>();
+  private readonly relays = new Set<SocketRelay>();
   private readonly sniffing = new Set<Socket>();
   private readonly clientFirstPorts: ReadonlySet<number>;
   private closing = false;
@@ -178,7 +178,7 @@ export class TransparentListener {
     const ctx = new RequestContext(this.opts.nextId(), this.opts.profiles.current(), 'connect', sniffed.protocol === 'tls' ? 'TLS' : 'TCP');
     const ended = this.opts.trackExchange?.();
     let finished = false;
-    let relay: Relay | undefined;
+    let relay: SocketRelay | undefined;
     const done = (): void => {
       if (finished) return;
       finished = true;

@@ -1,5 +1,6 @@
 // Every error the operator raises, each with a stable `code` (undici style):
 // callers, logs and tests branch on codes, never on messages.
+import { KdlpError } from '../proxy/errors/kdlp-error';
 
 export type OperatorErrorCode =
   | 'KDLP_CRD_SCHEMA'
@@ -11,14 +12,13 @@ export type OperatorErrorCode =
   | 'KDLP_RECONCILE_TERMINAL'
   | 'KDLP_QUEUE_SHUT_DOWN';
 
-export class OperatorError extends Error {
+export class OperatorError extends KdlpError {
   constructor(
     readonly code: OperatorErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'OperatorError';
   }
 }
 
@@ -38,13 +38,12 @@ export class KubeApiError extends OperatorError {
   constructor(
     readonly verb: string,
     readonly path: string,
-    readonly status: number,
+    override readonly status: number,
     readonly reason: string | undefined,
     readonly apiMessage: string,
     options?: { cause?: unknown },
   ) {
     super('KDLP_KUBE_API', `${verb} ${path}: ${status === 0 ? 'no answer' : `HTTP ${status}`}: ${apiMessage}`, options);
-    this.name = 'KubeApiError';
   }
 
   get notFound(): boolean {

@@ -1,5 +1,7 @@
 // The two Prometheus HTTP API calls the report needs (instant and range
 // queries), with errors that say which query failed and why.
+import { KdlpError } from '../../proxy/errors/kdlp-error';
+
 export interface InstantSample {
   metric: Record<string, string>;
   value: number;
@@ -10,11 +12,10 @@ export interface RangeSeries {
   points: Array<[number, number]>;
 }
 
-export class PrometheusQueryError extends Error {
+export class PrometheusQueryError extends KdlpError {
   readonly code = 'KDLP_PROMETHEUS_QUERY';
   constructor(readonly query: string, reason: string) {
     super(`Prometheus query failed: ${reason}\n  query: ${query}`);
-    this.name = 'PrometheusQueryError';
   }
 }
 

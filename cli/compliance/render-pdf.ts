@@ -5,12 +5,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KdlpError } from '../../proxy/errors/kdlp-error';
 
-export class PdfRenderError extends Error {
+export class PdfRenderError extends KdlpError {
   readonly code = 'KDLP_PDF_RENDER';
   constructor(message: string) {
     super(message);
-    this.name = 'PdfRenderError';
   }
 }
 

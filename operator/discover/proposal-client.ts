@@ -7,15 +7,15 @@ import { SECURITY_PROFILE_PROPOSALS } from '../kube/resources';
 import type { KubeObject } from '../model/kube-object';
 import { PROPOSAL_NAME, suggestionFromProposal } from './proposal-object';
 import type { Suggestion } from './suggest-profile';
+import { KdlpError } from '../../proxy/errors/kdlp-error';
 
-export class ProposalNotFoundError extends Error {
+export class ProposalNotFoundError extends KdlpError {
   readonly code = 'KDLP_PROPOSAL_NOT_FOUND';
   constructor(namespace: string) {
     super(
       `no SecurityProfileProposal "${PROPOSAL_NAME}" in namespace ${namespace}: the operator writes one for opted-in namespaces ` +
         'in Monitor mode once it has collected from their pods (see --proposal-interval), or use --from with sidecar admin URLs',
     );
-    this.name = 'ProposalNotFoundError';
   }
 }
 

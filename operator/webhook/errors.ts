@@ -1,6 +1,8 @@
 // Errors of the injection webhook, its TLS material and the rollout of
 // running pods, each with a stable `code` (the operator's convention: callers,
 // logs and tests branch on codes, never on messages).
+import { KdlpError } from '../../proxy/errors/kdlp-error';
+
 export type WebhookErrorCode =
   | 'KDLP_INJECT_TEMPLATE'
   | 'KDLP_WEBHOOK_OPTIONS'
@@ -9,14 +11,13 @@ export type WebhookErrorCode =
   | 'KDLP_CERTS_INVALID'
   | 'KDLP_CERTS_CONFLICT';
 
-export class WebhookError extends Error {
+export class WebhookError extends KdlpError {
   constructor(
     readonly code: WebhookErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'WebhookError';
   }
 }
 

@@ -1,6 +1,7 @@
 // Errors of the HTTP layer. Each has a stable `code`, the status the client
 // gets and, for requests refused before policy, the bounded metric reason.
 import type { BadRequestReason } from '../outcome/decision';
+import { KdlpError } from '../errors/kdlp-error';
 
 export type TargetErrorCode =
   | 'KDLP_ORIGIN_FORM'
@@ -10,15 +11,14 @@ export type TargetErrorCode =
   | 'KDLP_MISDIRECTED';
 
 /** The request's target cannot be proxied (not absolute-form, malformed, or addressed to the proxy itself). */
-export class TargetError extends Error {
+export class TargetError extends KdlpError {
   constructor(
     readonly code: TargetErrorCode,
-    readonly status: number,
+    override readonly status: number,
     readonly reason: BadRequestReason,
     message: string,
   ) {
     super(message);
-    this.name = 'TargetError';
   }
 }
 
@@ -29,15 +29,14 @@ export type UpstreamErrorCode =
   | 'KDLP_UPSTREAM_UNRESOLVED';
 
 /** The upstream failed: 504 on timeout, 502 otherwise. */
-export class UpstreamError extends Error {
+export class UpstreamError extends KdlpError {
   constructor(
     readonly code: UpstreamErrorCode,
-    readonly status: 502 | 504,
+    override readonly status: 502 | 504,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'UpstreamError';
   }
 }
 

@@ -3,6 +3,7 @@
 // message and a block is a clean 403 with nothing sent upstream; a larger
 // body is decided on its first window and streamed from there.
 import type { Readable } from 'node:stream';
+import { KdlpError } from '../errors/kdlp-error';
 
 export interface HeldBody {
   chunks: Buffer[];
@@ -12,11 +13,10 @@ export interface HeldBody {
 }
 
 /** The client went away or sent a malformed body while we were buffering. */
-export class BodyReadError extends Error {
+export class BodyReadError extends KdlpError {
   readonly code = 'KDLP_BODY_READ_FAILED';
   constructor(cause: unknown) {
     super('request body could not be read (client aborted or sent malformed framing)', { cause });
-    this.name = 'BodyReadError';
   }
 }
 

@@ -22,6 +22,7 @@ import type { HsMode, NativeDatabase, ExpressionInfo, OriginalDst, NativeBinding
 import { selfTestFailure } from './self-test';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { KdlpError } from '../errors/kdlp-error';
 
 /** Pattern flags, values from hs_compile.h (HS_FLAG_*). */
 export const HS_FLAGS = {
@@ -68,7 +69,7 @@ export interface HsPattern {
 }
 
 /** A pattern the compiler rejected, mapped back to the caller's pattern. */
-export class HsCompileError extends Error {
+export class HsCompileError extends KdlpError {
   readonly code = NATIVE_ERROR_CODES.COMPILE;
   constructor(
     message: string,
@@ -79,15 +80,13 @@ export class HsCompileError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'HsCompileError';
   }
 }
 
-export class NativeUnavailableError extends Error {
+export class NativeUnavailableError extends KdlpError {
   readonly code = NATIVE_ERROR_CODES.UNAVAILABLE;
   constructor(readonly reason: string) {
     super(`Vectorscan addon unavailable: ${reason}`);
-    this.name = 'NativeUnavailableError';
   }
 }
 

@@ -13,6 +13,7 @@ import {
   stripBrackets,
   type PortRange,
 } from './egress-syntax';
+import { KdlpError } from '../errors/kdlp-error';
 
 export interface Destination {
   host: string;
@@ -42,11 +43,10 @@ export const EGRESS_REASONS = [
 export type EgressReason = (typeof EGRESS_REASONS)[number];
 
 /** A rule that did not parse; profile validation reports these with paths before we get here. */
-export class EgressRuleError extends Error {
+export class EgressRuleError extends KdlpError {
   readonly code = 'KDLP_EGRESS_RULE_INVALID';
   constructor(readonly rule: string, readonly reason: string) {
     super(`egress rule ${rule}: ${reason}`);
-    this.name = 'EgressRuleError';
   }
 }
 

@@ -2,6 +2,7 @@
 // startup and on hot reload, the CLI, the operator's admission checks) map the
 // stable `code` and show `issues`, each naming the offending field, so a user
 // can fix every problem in one edit.
+import { KdlpError } from '../errors/kdlp-error';
 
 export type ProfileErrorCode = 'KDLP_PROFILE_INVALID' | 'KDLP_PROFILE_UNREADABLE' | 'KDLP_DETECTOR_INVALID';
 
@@ -12,7 +13,7 @@ export interface ProfileIssue {
   message: string;
 }
 
-export class ProfileError extends Error {
+export class ProfileError extends KdlpError {
   constructor(
     readonly code: ProfileErrorCode,
     readonly issues: ProfileIssue[],
@@ -20,7 +21,6 @@ export class ProfileError extends Error {
     readonly source?: string,
   ) {
     super(formatMessage(code, issues, source));
-    this.name = 'ProfileError';
   }
 }
 

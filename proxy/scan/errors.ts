@@ -2,8 +2,9 @@
 // (profile validation, the CLI, the operator's status conditions) can map
 // them without parsing messages. Messages name the detector and the reason,
 // never the scanned bytes.
+import { KdlpError } from '../errors/kdlp-error';
 
-export class DetectorCompileError extends Error {
+export class DetectorCompileError extends KdlpError {
   readonly code = 'KDLP_DETECTOR_INVALID';
   constructor(
     readonly detectorId: string,
@@ -11,31 +12,27 @@ export class DetectorCompileError extends Error {
     readonly patternIndex = 0,
   ) {
     super(`detector "${detectorId}": ${reason}`);
-    this.name = 'DetectorCompileError';
   }
 }
 
-export class EngineUnavailableError extends Error {
+export class EngineUnavailableError extends KdlpError {
   readonly code = 'KDLP_ENGINE_UNAVAILABLE';
   constructor(readonly engine: string, readonly reason: string) {
     super(`scan engine "${engine}" is unavailable: ${reason}`);
-    this.name = 'EngineUnavailableError';
   }
 }
 
 /** Too many candidates in one call: callers that block must fail closed. */
-export class ScanOverflowError extends Error {
+export class ScanOverflowError extends KdlpError {
   readonly code = 'KDLP_SCAN_OVERFLOW';
   constructor(readonly limit: number) {
     super(`more than ${limit} candidate matches in one scan call; input treated as uninspectable`);
-    this.name = 'ScanOverflowError';
   }
 }
 
-export class StreamClosedError extends Error {
+export class StreamClosedError extends KdlpError {
   readonly code = 'KDLP_STREAM_CLOSED';
   constructor() {
     super('scan stream already ended');
-    this.name = 'StreamClosedError';
   }
 }

@@ -14,6 +14,7 @@ import { policyOf } from '../inspect-pipeline/verdict';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import { describeEgress, pinDestination } from './pinned-destination';
+import { refusalOf } from './refusals';
 import type { RequestContext } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsInterceptor } from '../tls/tls-interceptor';
@@ -59,7 +60,7 @@ export async function handleConnectExchange(
   const tenancy = deps.tenancy?.decide({ host: dest.host }, cfg.spec.tenancy);
   if (tenancy && !tenancy.allowed) {
     ctx.settle('denied_cross_tenant', `CONNECT tunnel denied: ${tenancy.detail}`);
-    writeRawJson(client, 403, { error: 'denied_cross_tenant', requestId: ctx.id, destination: ctx.auditDestination, reason: ctx.reason }, { requestId: ctx.id });
+    refuseTunnel(client, ctx);
     deps.reporter.finish(ctx);
     done();
     return undefined;
@@ -72,7 +73,7 @@ export async function handleConnectExchange(
     const why = `egress ${egress.reason}${egress.rule ? ` (${egress.rule})` : ''}`;
     if (policyOf(cfg).mode === 'Protect') {
       ctx.settle('denied_destination', `CONNECT tunnel denied: ${why}`);
-      writeRawJson(client, 403, { error: 'denied_destination', requestId: ctx.id, destination: ctx.auditDestination, reason: ctx.reason }, { requestId: ctx.id });
+      refuseTunnel(client, ctx);
       deps.reporter.finish(ctx);
       done();
       return undefined;
@@ -152,4 +153,10 @@ async function pinConnectTarget(ctx: RequestContext, client: Duplex, dest: Desti
     ctx.note ??= `${why}: not enforced in Monitor mode`;
   }
   return pinned.address;
+}
+
+/** Answers a refused CONNECT from the refusal table (status and error word of the settled decision). */
+function refuseTunnel(client: Duplex, ctx: RequestContext): void {
+  const { status, error } = refusalOf(ctx.decision ?? 'blocked');
+  writeRawJson(client, status, { error, requestId: ctx.id, destination: ctx.auditDestination, reason: ctx.reason }, { requestId: ctx.id });
 }

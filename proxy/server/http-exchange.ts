@@ -165,7 +165,7 @@ export async function handleHttpExchange(
     : upstreamTargetFor(cfg, dest, connectAddress, deps.tlsOrigination);
   if ('error' in upstream) {
     ctx.settle('error', upstream.error.message);
-    sendJson(res, 502, { error: 'upstream_failed', requestId: ctx.id, reason: upstream.error.message }, { requestId: ctx.id, close: hasBody });
+    sendJson(res, upstream.error.status, { error: 'upstream_failed', requestId: ctx.id, reason: upstream.error.message }, { requestId: ctx.id, close: hasBody });
     return;
   }
   if (expectsContinue) res.writeContinue();

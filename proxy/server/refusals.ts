@@ -17,13 +17,18 @@ export const REFUSAL_STATUS: Readonly<Partial<Record<Decision, { status: number;
   error: { status: 502, error: 'upstream_failed' },
 };
 
+/** The status and `error` word for a refusing decision (a decision missing from the table refuses as blocked). */
+export function refusalOf(decision: Decision): { status: number; error: string } {
+  return REFUSAL_STATUS[decision] ?? { status: 403, error: 'blocked' };
+}
+
 /**
  * Settle the exchange with a refusing verdict and answer it. Returns false
  * when the response had already started (the caller cuts the connection).
  */
 export function refuseBody(res: ServerResponse, ctx: RequestContext, verdict: Verdict, bodyLeftUnread: boolean): boolean {
   ctx.settle(verdict.decision, verdict.reason);
-  const { status, error } = REFUSAL_STATUS[verdict.decision] ?? { status: 403, error: 'blocked' };
+  const { status, error } = refusalOf(verdict.decision);
   return sendJson(
     res,
     status,

@@ -168,7 +168,7 @@ export async function handleWebSocketExchange(
   if (finished) return;
   const upstreamTarget = upstreamTargetFor(cfg, dest, address, deps.tlsOrigination);
   if ('error' in upstreamTarget) {
-    answer(502, 'upstream_failed', 'error', upstreamTarget.error.message);
+    answer(upstreamTarget.error.status, 'upstream_failed', 'error', upstreamTarget.error.message);
     return;
   }
 

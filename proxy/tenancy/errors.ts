@@ -1,5 +1,6 @@
 // Errors of tenant isolation, with stable codes. Messages name fields and
 // namespaces, never request content.
+import { KdlpError } from '../errors/kdlp-error';
 
 export type TenantDirectoryErrorCode = 'KDLP_TENANTS_INVALID' | 'KDLP_TENANTS_UNREADABLE';
 
@@ -10,7 +11,7 @@ export interface DirectoryIssue {
 }
 
 /** The tenant directory file is unreadable or invalid; on reload the previous directory stays in force. */
-export class TenantDirectoryError extends Error {
+export class TenantDirectoryError extends KdlpError {
   constructor(
     readonly code: TenantDirectoryErrorCode,
     readonly issues: DirectoryIssue[],
@@ -19,15 +20,13 @@ export class TenantDirectoryError extends Error {
     const where = source ? ` (${source})` : '';
     const what = code === 'KDLP_TENANTS_UNREADABLE' ? 'tenant directory could not be read' : 'tenant directory is invalid';
     super(`${what}${where}: ${issues.map((i) => `${i.path === '' ? '(document)' : i.path}: ${i.message}`).join('; ')}`);
-    this.name = 'TenantDirectoryError';
   }
 }
 
 /** A --cluster-domain value or identity flag is invalid. */
-export class TenancyConfigError extends Error {
+export class TenancyConfigError extends KdlpError {
   readonly code = 'KDLP_TENANCY_CONFIG';
   constructor(message: string) {
     super(message);
-    this.name = 'TenancyConfigError';
   }
 }

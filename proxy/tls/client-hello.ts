@@ -8,6 +8,7 @@
 // (RFC 8446 §5.1: handshake messages may be fragmented across records), and
 // records may arrive in any TCP segmentation, so every length is checked
 // against what is actually there before it is used.
+import { KdlpError } from '../errors/kdlp-error';
 
 /** The parsed parts of a ClientHello that routing decisions need. */
 export interface ClientHello {
@@ -120,7 +121,9 @@ function tooLarge(limit: number): ClientHelloResult {
   return { kind: 'too-large', limit };
 }
 
-class HelloFormatError extends Error {}
+class HelloFormatError extends KdlpError {
+  readonly code = 'KDLP_CLIENT_HELLO_MALFORMED';
+}
 
 /** A cursor that refuses to read past the end of its slice. */
 class Reader {

@@ -1,6 +1,7 @@
 // Errors of the decoding pipeline. Callers branch on `code` (a blocking
 // profile fails closed on any of them), so codes are stable strings. Messages
 // name the encoding and the limits involved, never payload bytes.
+import { KdlpError } from '../../errors/kdlp-error';
 
 export type DecodeErrorCode =
   /** Output size or output/input ratio went past its cap: likely a decompression bomb. */
@@ -12,12 +13,11 @@ export type DecodeErrorCode =
   /** More stacked encodings than allowed. */
   | 'KDLP_DECODE_DEPTH';
 
-export class DecodeError extends Error {
+export class DecodeError extends KdlpError {
   readonly code: DecodeErrorCode;
 
   constructor(code: DecodeErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'DecodeError';
     this.code = code;
   }
 }

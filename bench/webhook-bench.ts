@@ -13,7 +13,7 @@ import { KubeClient } from '../operator/kube/client';
 import { silentLogger } from '../operator/kube/logger';
 import { NAMESPACES, PODS } from '../operator/kube/resources';
 import type { KubeObject } from '../operator/model/kube-object';
-import { startInjection } from '../operator/webhook/runtime';
+import { startInjection } from '../operator/run-injection';
 import { desiredWebhookConfiguration } from '../operator/webhook/webhook-configuration';
 import { MUTATING_WEBHOOK_CONFIGURATIONS, SECRETS } from '../operator/webhook/resources';
 

@@ -23,7 +23,7 @@ import { KubeApiError } from './errors';
 import { MUTATING_WEBHOOK_CONFIGURATIONS } from './webhook/resources';
 import { ownImage } from './webhook/own-image';
 import { WEBHOOK_CONFIGURATION_NAME } from './webhook/webhook-configuration';
-import { startInjection, type InjectionOptions, type RunningInjection } from './webhook/runtime';
+import { startInjection, type InjectionOptions, type RunningInjection } from './run-injection';
 import { ProposalCollector, runProposalLoop } from './discover/proposal-collector';
 
 export interface OperatorOptions {

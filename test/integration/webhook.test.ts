@@ -17,7 +17,7 @@ import type { KubeObject, ObjectMeta } from '../../operator/model/kube-object';
 import { EventRecorder } from '../../operator/kube/events';
 import { splitPemBundle, certificateInfo } from '../../operator/certs/certificate-info';
 import { SelfManagedCertificates } from '../../operator/certs/self-managed';
-import { startInjection, type RunningInjection } from '../../operator/webhook/runtime';
+import { startInjection, type RunningInjection } from '../../operator/run-injection';
 import { desiredWebhookConfiguration } from '../../operator/webhook/webhook-configuration';
 import { DEPLOYMENTS, MUTATING_WEBHOOK_CONFIGURATIONS, REPLICA_SETS, SECRETS } from '../../operator/webhook/resources';
 import type { Pod } from '../../operator/inject/pod';

@@ -3,29 +3,29 @@
 // (it is behind a Service, and an admission request cannot wait for a leader
 // election); only the leader runs the rollout controller, which writes.
 import type { Registry } from 'prom-client';
-import { installAdmissionPolicy } from '../admission-policy/install';
-import { ADMISSION_POLICY_NAME } from '../admission-policy/validating-policy';
-import type { OptInContext } from '../decide/opt-in';
-import { DEFAULT_INJECTION_CONFIG, type InjectionConfig } from '../inject/inject';
-import type { CaptureMode } from '../inject/names';
-import { loadTemplate } from '../inject/render-template';
-import type { KubeClient } from '../kube/client';
-import type { EventSink } from '../kube/events';
-import { Informer } from '../kube/informer';
-import type { Logger } from '../kube/logger';
-import { PODS } from '../kube/resources';
-import { FileCertificates } from '../certs/file-certificates';
-import { DEFAULT_ROTATION_POLICY, SelfManagedCertificates, type CertificateSource } from '../certs/self-managed';
-import type { RotationPolicy } from '../certs/rotation-plan';
-import { toRolloutPodView } from '../rollout/pod-view';
-import { RolloutController } from '../rollout/rollout-controller';
-import { readClusterVersion, supportsNativeSidecars, type ClusterVersion } from './cluster-version';
-import { WebhookOptionsError } from './errors';
-import { InjectionHandler, type FailurePolicy } from './handler';
-import { WebhookMetrics } from './metrics';
-import { WebhookServer, type ListenAddress } from './server';
-import { CachedAllowances, CachedNamespaces } from './sources';
-import { WEBHOOK_CONFIGURATION_NAME, WEBHOOK_CONTAINER_PORT, serviceDnsNames } from './webhook-configuration';
+import { installAdmissionPolicy } from './admission-policy/install';
+import { ADMISSION_POLICY_NAME } from './admission-policy/validating-policy';
+import type { OptInContext } from './decide/opt-in';
+import { DEFAULT_INJECTION_CONFIG, type InjectionConfig } from './inject/inject';
+import type { CaptureMode } from './inject/names';
+import { loadTemplate } from './inject/render-template';
+import type { KubeClient } from './kube/client';
+import type { EventSink } from './kube/events';
+import { Informer } from './kube/informer';
+import type { Logger } from './kube/logger';
+import { PODS } from './kube/resources';
+import { FileCertificates } from './certs/file-certificates';
+import { DEFAULT_ROTATION_POLICY, SelfManagedCertificates, type CertificateSource } from './certs/self-managed';
+import type { RotationPolicy } from './certs/rotation-plan';
+import { toRolloutPodView } from './rollout/pod-view';
+import { RolloutController } from './rollout/rollout-controller';
+import { readClusterVersion, supportsNativeSidecars, type ClusterVersion } from './webhook/cluster-version';
+import { WebhookOptionsError } from './webhook/errors';
+import { InjectionHandler, type FailurePolicy } from './webhook/handler';
+import { WebhookMetrics } from './webhook/metrics';
+import { WebhookServer, type ListenAddress } from './webhook/server';
+import { CachedAllowances, CachedNamespaces } from './webhook/sources';
+import { WEBHOOK_CONFIGURATION_NAME, WEBHOOK_CONTAINER_PORT, serviceDnsNames } from './webhook/webhook-configuration';
 
 export interface InjectionOptions {
   client: KubeClient;

@@ -89,7 +89,10 @@ export class DirectoryPublisher {
    * namespaces as they are now (a profile edit needs no rebuild).
    */
   copyFor(namespace: ManagedNamespace): DirectoryCopy {
-    if (!this.snapshot) this.rebuild();
+    // A namespace that opted in or changed tenant since the last snapshot
+    // would be missing from its own copy (its own Pods then unknown): take a
+    // fresh one, which also hands back every copy the change affects.
+    if (this.snapshot?.inputs.tenants.get(namespace.name) !== namespace.tenant) this.rebuild();
     const snap = this.snapshot!;
     const shared = selectNamespaces(this.opts.sharedSelectorsOf?.(namespace) ?? DEFAULT_SHARED_SELECTORS, snap.namespaces);
     const key = `${namespace.tenant}\u0000${shared.join(',')}`;

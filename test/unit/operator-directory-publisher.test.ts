@@ -158,3 +158,21 @@ t.test("each copy follows its profile's shared namespaces, resolved against name
   t.same(none.namespace('kube-system')?.shared, true, 'kube-system stays shared');
   p.stop();
 });
+
+t.test('a namespace that opted in (or moved tenant) since the last rebuild is in its own copy at once', async (t) => {
+  const { namespaces, src } = sources();
+  namespaces.push(optedIn('a1', 'acme'));
+  const calls: string[][] = [];
+  const p = new DirectoryPublisher(src, { ctx, onRebuilt: (_d, changed) => calls.push([...changed]) });
+  p.current();
+  namespaces.push(optedIn('a2', 'acme'));
+  const copy = parseTenantDirectory(p.copyFor({ name: 'a2', tenant: 'acme', profileName: 'default' }).text);
+  t.equal(copy.namespace('a2')?.tenant, 'acme');
+  t.equal(copy.namespace('a1')?.tenant, 'acme');
+  t.same(calls[1], ['a1', 'a2'], "a1's copy changed too, and is handed back");
+  namespaces[1] = optedIn('a2', 'globex');
+  const moved = parseTenantDirectory(p.copyFor({ name: 'a2', tenant: 'globex', profileName: 'default' }).text);
+  t.equal(moved.namespace('a2')?.tenant, 'globex');
+  t.equal(moved.namespace('a1'), undefined);
+  p.stop();
+});

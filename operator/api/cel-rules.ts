@@ -82,6 +82,13 @@ export const CEL_RULES: readonly CelRule[] = [
     rule: 'has(self.tenant) != has(self.namespace)',
     message: 'set exactly one of tenant or namespace',
   },
+  {
+    at: ['tenancy', 'sharedNamespaces', '[]'],
+    rule: 'has(self.matchLabels) && size(self.matchLabels) > 0',
+    message: 'a shared-namespace selector needs at least one label',
+    fieldPath: '.matchLabels',
+    reason: 'FieldValueRequired',
+  },
 ];
 
 export const CRD_BOUNDS: readonly SchemaBound[] = [

@@ -4,7 +4,8 @@
 // key, terminal ones are reported and dropped.
 import { KubeApiError, OperatorError, TerminalReconcileError } from '../errors';
 import type { OptInContext } from '../decide/opt-in';
-import { profileKey } from '../decide/resolve-profile';
+import { profileKey, resolveProfile } from '../decide/resolve-profile';
+import { sharedSelectorsOf } from '../decide/shared-namespaces';
 import type { KubeClient } from '../kube/client';
 import type { EventSink } from '../kube/events';
 import type { Logger } from '../kube/logger';
@@ -54,10 +55,10 @@ export class OperatorController {
       quietMs: opts.directoryQuietMs,
       maxDelayMs: opts.directoryMaxDelayMs,
       busy: () => this.namespaceQueue.length > 0 || this.namespaceQueue.inProcess > 0,
+      sharedSelectorsOf: (m) => sharedSelectorsOf(resolveProfile(m.name, m.profileName, this.caches)?.spec),
       onRebuilt: (dir, changed, deferred) => {
         opts.metrics.managedNamespaces.set(dir.managed.length);
-        if (changed) for (const m of dir.managed) this.namespaceQueue.add(m.name);
-        for (const ns of deferred) this.namespaceQueue.add(ns);
+        for (const ns of [...changed, ...deferred]) this.namespaceQueue.add(ns);
       },
     });
     const deps = { client: opts.client, caches: this.caches, validator: opts.validator, events: opts.events, ctx: opts.ctx };
@@ -156,8 +157,12 @@ export class OperatorController {
     };
     c.namespaces.onChange((ch) => {
       this.namespaceQueue.add(ch.view.name);
-      // Label writes (ours) and unrelated edits change neither the directory nor any count.
-      if (ch.type === 'update' && membership(ch.previous) === membership(ch.view)) return;
+      // Label writes (ours) and unrelated edits change neither the directory nor any count...
+      if (ch.type === 'update' && membership(ch.previous) === membership(ch.view)) {
+        // ...but any label may be what a profile's tenancy.sharedNamespaces selects.
+        if (!sameLabels(ch.previous?.labels, ch.view.labels)) this.directory.invalidate();
+        return;
+      }
       this.directory.invalidate();
       allProfilesSoon();
     });
@@ -210,4 +215,9 @@ export class OperatorController {
 function isTerminal(err: unknown): boolean {
   if (err instanceof TerminalReconcileError) return true;
   return err instanceof KubeApiError && (err.status === 400 || err.status === 413 || err.status === 422);
+}
+
+function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(b);
+  return a !== undefined && Object.keys(a).length === keys.length && keys.every((k) => a[k] === b[k]);
 }

@@ -1,12 +1,15 @@
-// The current tenant directory, rebuilt from the caches when something it
-// depends on changes. Every opted-in namespace holds a copy, so a change
-// costs one write per namespace. Rebuilds therefore wait for a quiet period
-// *and* for the namespace queue to drain (the previous fan-out absorbed),
-// bounded by a maximum delay: a burst of changes (a thousand namespaces
-// opting in, a Deployment rolling) costs a few fan-outs, paced by how fast
-// the API server takes the writes, rather than one per event.
+// The tenant directories, rebuilt from the caches when something they
+// depend on changes. Each opted-in namespace holds its own copy (its tenant,
+// the shared namespaces its profile selects; see decide/tenant-directory.ts),
+// and namespaces with the same tenant and shared set share one rendering.
+// Rebuilds wait for a quiet period *and* for the namespace queue to drain (the
+// previous fan-out absorbed), bounded by a maximum delay: a burst of changes
+// (a thousand namespaces opting in, a Deployment rolling) costs a few
+// fan-outs, paced by how fast the API server takes the writes, rather than
+// one per event. A rebuild hands back only the namespaces whose copy changed.
 import { SYSTEM_NAMESPACES } from '../api/names';
-import { buildTenantDirectory, renderTenantDirectory } from '../decide/tenant-directory';
+import { buildTenantDirectory, renderTenantDirectory, type DirectoryInputs } from '../decide/tenant-directory';
+import { DEFAULT_SHARED_SELECTORS, selectNamespaces, type NamespaceSelector } from '../decide/shared-namespaces';
 import type { OptInContext } from '../decide/opt-in';
 import { contentHash } from '../model/views';
 import type { NamespaceView, PodView, ServiceView } from '../model/views';
@@ -21,9 +24,15 @@ export interface DirectorySources {
   serviceCIDRs: { values(): Iterable<ServiceCidrView> };
 }
 
-export interface PublishedDirectory {
+/** One namespace's tenants.yaml. */
+export interface DirectoryCopy {
   text: string;
   hash: string;
+}
+
+export interface PublishedDirectory {
+  /** The copy of each opted-in namespace as last built. */
+  copies: ReadonlyMap<string, DirectoryCopy>;
   managed: readonly ManagedNamespace[];
 }
 
@@ -37,16 +46,28 @@ export interface DirectoryPublisherOptions {
   maxDelayMs?: number;
   /** True while the namespace queue has work; rebuilds wait for it (up to maxDelayMs). */
   busy?(): boolean;
+  /** The namespace's profile's tenancy.sharedNamespaces. Default: the schema default (label kubedlp.io/shared=true). */
+  sharedSelectorsOf?(namespace: ManagedNamespace): readonly NamespaceSelector[];
   /**
-   * After each rebuild: `changed` when the content differs from the last
-   * published one; `deferred` lists namespaces whose copy was left stale
-   * while a rebuild was pending (see defer()), to be reconciled again now.
+   * After each rebuild: `changed` lists the namespaces whose copy differs
+   * from the last one built for them; `deferred` those whose copy was left
+   * stale while a rebuild was pending (see defer()). Both are to be
+   * reconciled again now.
    */
-  onRebuilt(dir: PublishedDirectory, changed: boolean, deferred: readonly string[]): void;
+  onRebuilt(dir: PublishedDirectory, changed: readonly string[], deferred: readonly string[]): void;
+}
+
+/** The caches as one rebuild saw them. */
+interface Snapshot {
+  inputs: DirectoryInputs & { services: ServiceView[]; pods: PodView[] };
+  namespaces: NamespaceView[];
+  /** Renderings by view (tenant and shared set), for this snapshot only. */
+  renderings: Map<string, DirectoryCopy>;
 }
 
 export class DirectoryPublisher {
-  private published?: PublishedDirectory;
+  private published?: { copies: Map<string, DirectoryCopy>; managed: readonly ManagedNamespace[] };
+  private snapshot?: Snapshot;
   private quietTimer?: NodeJS.Timeout;
   private deadlineTimer?: NodeJS.Timeout;
   private pendingSince?: number;
@@ -58,9 +79,31 @@ export class DirectoryPublisher {
     private readonly opts: DirectoryPublisherOptions,
   ) {}
 
-  /** The last published directory (built on first use). */
+  /** The last published directories (built on first use). */
   current(): PublishedDirectory {
     return this.published ?? this.rebuild();
+  }
+
+  /**
+   * The namespace's copy from the last snapshot, with its profile's shared
+   * namespaces as they are now (a profile edit needs no rebuild).
+   */
+  copyFor(namespace: ManagedNamespace): DirectoryCopy {
+    // A namespace that opted in or changed tenant since the last snapshot
+    // would be missing from its own copy (its own Pods then unknown): take a
+    // fresh one, which also hands back every copy the change affects.
+    if (this.snapshot?.inputs.tenants.get(namespace.name) !== namespace.tenant) this.rebuild();
+    const snap = this.snapshot!;
+    const shared = selectNamespaces(this.opts.sharedSelectorsOf?.(namespace) ?? DEFAULT_SHARED_SELECTORS, snap.namespaces);
+    const key = `${namespace.tenant}\u0000${shared.join(',')}`;
+    let copy = snap.renderings.get(key);
+    if (!copy) {
+      const text = renderTenantDirectory(buildTenantDirectory(snap.inputs, { tenant: namespace.tenant, sharedNamespaces: shared }));
+      copy = { text, hash: contentHash(text) };
+      snap.renderings.set(key, copy);
+    }
+    this.published?.copies.set(namespace.name, copy);
+    return copy;
   }
 
   /** A change the directory has not absorbed yet is waiting. */
@@ -87,27 +130,33 @@ export class DirectoryPublisher {
     }
   }
 
-  /** Rebuilds now; reports whether the content changed. */
+  /** Rebuilds every opted-in namespace's copy now; reports those that changed. */
   rebuild(): PublishedDirectory {
     clearTimeout(this.quietTimer);
     clearTimeout(this.deadlineTimer);
     this.quietTimer = this.deadlineTimer = undefined;
     this.pendingSince = undefined;
-    const managed = managedNamespaces(this.caches.namespaces, this.opts.ctx);
+    const namespaces = [...this.caches.namespaces.values()];
+    const managed = managedNamespaces(namespaces, this.opts.ctx);
     const clusterNetworks = [...(this.opts.extraClusterNetworks ?? [])];
     for (const sc of this.caches.serviceCIDRs.values()) clusterNetworks.push(...sc.cidrs);
-    const text = renderTenantDirectory(
-      buildTenantDirectory({
+    this.snapshot = {
+      inputs: {
         tenants: new Map(managed.map((m) => [m.name, m.tenant])),
         sharedNamespaces: [SYSTEM_NAMESPACES[0]!],
-        services: this.caches.services.values(),
-        pods: this.caches.pods.values(),
+        services: [...this.caches.services.values()],
+        pods: [...this.caches.pods.values()],
         clusterNetworks,
-      }),
-    );
-    const hash = contentHash(text);
-    const changed = this.published?.hash !== hash;
-    this.published = changed ? { text, hash, managed } : { ...this.published!, managed };
+      },
+      namespaces,
+      renderings: new Map(),
+    };
+    const previous = this.published?.copies;
+    this.published = { copies: new Map(), managed };
+    const changed: string[] = [];
+    for (const m of managed) {
+      if (this.copyFor(m).hash !== previous?.get(m.name)?.hash) changed.push(m.name);
+    }
     const deferred = [...this.deferred];
     this.deferred.clear();
     if (!this.stopped) this.opts.onRebuilt(this.published, changed, deferred);

@@ -37,6 +37,7 @@ import type { NamespaceView } from '../model/views';
 import type { ProfileValidator } from '../validation/profile-validator';
 import type { ClusterCaches } from './caches';
 import type { DirectoryPublisher } from './directory-publisher';
+import type { ManagedNamespace } from './managed-namespaces';
 import { OwnedWriter } from './owned-writer';
 
 export interface NamespaceReconcilerDeps {
@@ -133,7 +134,7 @@ export class NamespaceReconciler {
       }
     }
 
-    note(`ConfigMap ${TENANTS_CONFIGMAP}`, await this.ensureDirectory(name));
+    note(`ConfigMap ${TENANTS_CONFIGMAP}`, await this.ensureDirectory({ name, tenant, profileName }));
     // Only where the profile asks for one: without a profile (or with one
     // that does not ask) any policy the operator wrote before is removed.
     const policy = desiredNetworkPolicy(name, tenant, ctx.operatorNamespace, networkPolicyIntentOf(profile?.spec));
@@ -150,13 +151,14 @@ export class NamespaceReconciler {
    * writing a directory that is about to be replaced would double the writes
    * of every burst. A namespace without a copy gets the current one at once.
    */
-  private async ensureDirectory(name: string): Promise<string> {
+  private async ensureDirectory(namespace: ManagedNamespace): Promise<string> {
     const directory = this.deps.directory;
+    const { name } = namespace;
     if (directory.pending && this.deps.caches.configMaps.get(TENANTS_CONFIGMAP, name) !== undefined) {
       directory.defer(name);
       return 'deferred';
     }
-    return this.configMaps.ensure(desiredTenantsConfigMap(name, directory.current().text));
+    return this.configMaps.ensure(desiredTenantsConfigMap(name, directory.copyFor(namespace).text));
   }
 
   /**

@@ -2,6 +2,7 @@
 // of what should be there. Reconcile applies them with server-side apply, so
 // each is the complete intent of the operator for that object: a field left
 // out here is a field the operator gives up.
+import { sharedSelectorsOf, type NamespaceSelector } from './shared-namespaces';
 import {
   API_VERSION,
   ENFORCEMENT_MONITOR,
@@ -62,8 +63,12 @@ export function desiredTenantsConfigMap(namespace: string, directory: string): K
   };
 }
 
-/** The profile's tenancy.networkPolicy, as stored (API-server defaults applied). */
-export type NetworkPolicyIntent = NonNullable<TenancySpec['networkPolicy']>;
+/**
+ * The profile's tenancy.networkPolicy, as stored (API-server defaults
+ * applied), and its tenancy.sharedNamespaces: what the sidecar lets through
+ * as shared, the network must not cut off.
+ */
+export type NetworkPolicyIntent = NonNullable<TenancySpec['networkPolicy']> & { sharedNamespaces?: readonly NamespaceSelector[] };
 
 const byName = (name: string) => ({ namespaceSelector: { matchLabels: { [LABEL_NAMESPACE_NAME]: name } } });
 const isV6 = (cidr: string) => cidr.includes(':');
@@ -77,7 +82,7 @@ const isV6 = (cidr: string) => cidr.includes(':');
  *   node, not a namespace), the operator, and the exceptions (ingress
  *   controllers, monitoring): a policy that cut those off would take the
  *   workload off the cluster around it.
- * - Egress: the same tenant, the exceptions, DNS in kube-system, and external
+ * - Egress: the same tenant, the exceptions and the shared namespaces, DNS in kube-system, and external
  *   destinations minus the cluster's own ranges, so another tenant is not
  *   reachable by address either. What leaves the cluster is then the
  *   sidecar's decision.
@@ -101,7 +106,8 @@ export function desiredNetworkPolicy(
   }
   if (intent.egress) {
     types.push('Egress');
-    const egress: unknown[] = [{ to: [sameTenant, ...selectors(intent.allowEgressTo)] }];
+    const peers = [sameTenant, ...selectors(intent.allowEgressTo), ...selectors(intent.sharedNamespaces ?? [])];
+    const egress: unknown[] = [{ to: peers.filter((p, i) => peers.findIndex((q) => JSON.stringify(q) === JSON.stringify(p)) === i) }];
     if (intent.dns) {
       egress.push({
         to: [byName(SYSTEM_NAMESPACES[0]!)],
@@ -142,6 +148,7 @@ export function networkPolicyIntentOf(spec: unknown): NetworkPolicyIntent | unde
     dns: np.dns ?? true,
     externalCidrs: np.externalCidrs ?? ['0.0.0.0/0', '::/0'],
     clusterCidrs: np.clusterCidrs ?? [],
+    sharedNamespaces: sharedSelectorsOf(spec),
   };
 }
 

@@ -41,6 +41,24 @@ export function podsOrphaned(
   return out;
 }
 
+/**
+ * Injected pods in opted-in namespaces whose profile is gone: the operator
+ * removed the rendered profile their sidecar mounts. The sidecar keeps the
+ * rendering it last loaded, but a restarted one cannot start, and the webhook
+ * refuses new pods there, so restarting them would only take them away.
+ */
+export function podsProfileMissing(pods: Iterable<RolloutPodView>, profileMissing: (namespace: string) => boolean): Map<string, RolloutPodView[]> {
+  const out = new Map<string, RolloutPodView[]>();
+  for (const p of pods) {
+    if (!p.injected || p.finished || p.terminating || !profileMissing(p.namespace)) continue;
+    const list = out.get(p.namespace) ?? [];
+    list.push(p);
+    out.set(p.namespace, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.name.localeCompare(b.name));
+  return out;
+}
+
 /** The kinds of owners a restart goes through (a ReplicaSet is resolved to its Deployment). */
 export const RESTARTABLE_OWNER_KINDS = ['ReplicaSet', 'StatefulSet', 'DaemonSet'] as const;
 

@@ -3,8 +3,13 @@
 // under failurePolicy Ignore): counted in kubedlp_pods_missing_sidecar,
 // reported with Events, and, when the namespace says kubedlp.io/rollout:
 // auto, replaced by restarting their Deployment, StatefulSet or DaemonSet the
-// way `kubectl rollout restart` does. Runs on the leader only; level-based: a
+// way `kubectl rollout restart` does. Pods left behind by a namespace's
+// lifecycle are reported too: after an opt-out (their sidecar's ConfigMaps
+// are gone; restarted under rollout: auto, to come back without it) and after
+// their profile is deleted (reported only: the webhook refuses their
+// replacements until a profile exists again). Runs on the leader only; level-based: a
 // sweep reads the caches and acts on what it finds.
+import { ANNOTATION_PROFILE_STATUS, PROFILE_STATUS_MISSING_PREFIX } from '../api/names';
 import { decideOptIn, type OptInContext } from '../decide/opt-in';
 import { KubeApiError } from '../errors';
 import { ANNOTATION_ROLLOUT, ROLLOUT_AUTO, ROLLOUT_MANUAL } from '../inject/names';
@@ -16,7 +21,7 @@ import type { ResourceType } from '../kube/resources';
 import type { NamespaceView } from '../model/views';
 import type { WebhookMetrics } from '../webhook/metrics';
 import { DAEMON_SETS, DEPLOYMENTS, REPLICA_SETS, STATEFUL_SETS } from '../webhook/resources';
-import { groupByOwner, needsRestart, podsMissingSidecar, podsOrphaned, RESTARTED_AT_ANNOTATION, type OwnerGroup } from './missing-sidecar';
+import { groupByOwner, needsRestart, podsMissingSidecar, podsOrphaned, podsProfileMissing, RESTARTED_AT_ANNOTATION, type OwnerGroup } from './missing-sidecar';
 import type { RolloutPodView } from './pod-view';
 import { WindowRateLimiter } from './rate-limiter';
 
@@ -25,6 +30,7 @@ export const EVENT_PODS_MISSING_SIDECAR = 'PodsMissingSidecar';
 export const EVENT_ROLLOUT_RESTARTED = 'SidecarRolloutRestarted';
 export const EVENT_INVALID_ROLLOUT = 'InvalidAnnotations';
 export const EVENT_PODS_ORPHANED = 'PodsOrphanedSidecar';
+export const EVENT_PODS_PROFILE_MISSING = 'PodsProfileMissing';
 const MAX_POD_EVENTS_PER_SWEEP = 20;
 
 export interface RolloutControllerOptions {
@@ -49,6 +55,8 @@ export interface SweepReport {
   missing: Map<string, number>;
   /** Namespace (opted out) -> pods still running the sidecar. */
   orphaned: Map<string, number>;
+  /** Namespace (opted in, profile gone) -> pods running the sidecar. */
+  profileMissing: Map<string, number>;
   /** "Kind namespace/name" of workloads restarted in this sweep. */
   restarted: string[];
   /** Workloads that need a restart but wait for the namespace's rate limit. */
@@ -70,6 +78,7 @@ export class RolloutController {
   private stopped = true;
   private reported = new Set<string>();
   private reportedOrphans = new Set<string>();
+  private reportedProfileMissing = new Set<string>();
 
   constructor(private readonly opts: RolloutControllerOptions) {
     this.limiter = new WindowRateLimiter(opts.maxRestartsPerMinute ?? 2, 60_000);
@@ -93,8 +102,10 @@ export class RolloutController {
     clearTimeout(this.debounce);
     for (const ns of this.reported) this.opts.metrics.podsMissingSidecar.remove({ namespace: ns });
     for (const ns of this.reportedOrphans) this.opts.metrics.podsOrphanedSidecar.remove({ namespace: ns });
+    for (const ns of this.reportedProfileMissing) this.opts.metrics.podsProfileMissing.remove({ namespace: ns });
     this.reported.clear();
     this.reportedOrphans.clear();
+    this.reportedProfileMissing.clear();
   }
 
   private schedule(delay = this.opts.debounceMs ?? 2000): void {
@@ -131,7 +142,7 @@ export class RolloutController {
       return ns !== undefined && decideOptIn(ns, optIn).kind === 'opted-in';
     };
     const missing = podsMissingSidecar(pods.values(), optedIn);
-    const report: SweepReport = { missing: new Map(), orphaned: new Map(), restarted: [], deferred: [] };
+    const report: SweepReport = { missing: new Map(), orphaned: new Map(), profileMissing: new Map(), restarted: [], deferred: [] };
 
     for (const ns of this.reported) if (!missing.has(ns)) metrics.podsMissingSidecar.remove({ namespace: ns });
     this.reported = new Set(missing.keys());
@@ -178,7 +189,35 @@ export class RolloutController {
       if (mode === ROLLOUT_AUTO) await this.rollOut(nsName, list, report);
     }
     await this.sweepOrphans(optedIn, report);
+    this.sweepProfileMissing(optedIn, report);
     return report;
+  }
+
+  /** Opted in, but the profile is gone: reported, never restarted (the webhook would refuse the replacements). */
+  private sweepProfileMissing(optedIn: (name: string) => boolean, report: SweepReport): void {
+    const { namespaces, pods, metrics, events } = this.opts;
+    const status = (name: string) => namespaces.get(name)?.annotations[ANNOTATION_PROFILE_STATUS] ?? '';
+    const stranded = podsProfileMissing(pods.values(), (name) => optedIn(name) && status(name).startsWith(PROFILE_STATUS_MISSING_PREFIX));
+    for (const ns of this.reportedProfileMissing) if (!stranded.has(ns)) metrics.podsProfileMissing.remove({ namespace: ns });
+    this.reportedProfileMissing = new Set(stranded.keys());
+    for (const [nsName, list] of stranded) {
+      report.profileMissing.set(nsName, list.length);
+      metrics.podsProfileMissing.set({ namespace: nsName }, list.length);
+      const ns = namespaces.get(nsName)!;
+      const shown = list.slice(0, 10).map((p) => p.name).join(', ') + (list.length > 10 ? `, and ${list.length - 10} more` : '');
+      events.record(
+        { apiVersion: 'v1', kind: 'Namespace', name: nsName, namespace: nsName, uid: ns.uid },
+        {
+          type: 'Warning',
+          reason: EVENT_PODS_PROFILE_MISSING,
+          note:
+            `${list.length} pod(s) run the kube-dlp sidecar but the namespace's profile is gone (${status(nsName).slice(PROFILE_STATUS_MISSING_PREFIX.length)}): ${shown}. ` +
+            'Their sidecars keep the rules they last loaded; a restarted one cannot start, and new pods are refused, so they are not restarted ' +
+            `(not even under ${ANNOTATION_ROLLOUT}: ${ROLLOUT_AUTO}). Recreate the profile, name another with kubedlp.io/profile, or opt the namespace out.`,
+          action: 'Report',
+        },
+      );
+    }
   }
 
   /** After an opt-out: pods whose sidecar lost its ConfigMaps are reported, and replaced (without it) under rollout: auto. */

@@ -2,7 +2,8 @@
 // operator's registry (one /metrics for the whole operator). Labels are closed
 // sets, except `namespace` on kubedlp_pods_missing_sidecar, which only exists
 // for namespaces that opted in and currently have such pods (the series is
-// removed when the count drops to zero; likewise kubedlp_pods_orphaned_sidecar), and `namespace`/`exemption` on
+// removed when the count drops to zero; likewise kubedlp_pods_orphaned_sidecar and
+// kubedlp_pods_profile_missing), and `namespace`/`exemption` on
 // kubedlp_webhook_exemptions_total, bounded by the exemptions profiles grant.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { SKIP_REASONS } from '../inject/decide-injection';
@@ -16,6 +17,7 @@ export const METRIC_NAMES = [
   'kubedlp_pods_missing_sidecar',
   'kubedlp_webhook_exemptions_total',
   'kubedlp_pods_orphaned_sidecar',
+  'kubedlp_pods_profile_missing',
 ] as const;
 export type WebhookMetricName = (typeof METRIC_NAMES)[number];
 
@@ -49,6 +51,7 @@ export class WebhookMetrics {
   readonly podsMissingSidecar: Gauge<'namespace'>;
   readonly exemptions: Counter<'namespace' | 'exemption'>;
   readonly podsOrphanedSidecar: Gauge<'namespace'>;
+  readonly podsProfileMissing: Gauge<'namespace'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -96,6 +99,12 @@ export class WebhookMetrics {
     this.podsOrphanedSidecar = new Gauge({
       name: 'kubedlp_pods_orphaned_sidecar',
       help: 'Pods still running the kube-dlp sidecar in namespaces that opted out (its ConfigMaps are removed): restart their workloads.',
+      labelNames: ['namespace'],
+      registers,
+    });
+    this.podsProfileMissing = new Gauge({
+      name: 'kubedlp_pods_profile_missing',
+      help: "Pods running the kube-dlp sidecar in opted-in namespaces whose profile is gone (its rendering is removed): recreate the profile or opt the namespace out.",
       labelNames: ['namespace'],
       registers,
     });

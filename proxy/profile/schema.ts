@@ -306,6 +306,9 @@ export const InspectionSchema = Type.Object(
   { description: 'What the proxy inspects and the limits that keep inspection bounded.', default: {} },
 );
 
+/** Namespace label a platform team sets on shared infrastructure namespaces; the default tenancy.sharedNamespaces selects it. */
+export const SHARED_NAMESPACE_LABEL = 'kubedlp.io/shared';
+
 const TenancyExceptionSchema = Type.Object(
   {
     tenant: Type.Optional(Type.String({ minLength: 1, description: 'Tenant always reachable.' })),
@@ -370,6 +373,14 @@ export const TenancySchema = Type.Object(
     exceptions: Type.Array(TenancyExceptionSchema, {
       description: 'Tenants or namespaces reachable despite denyCrossTenant.',
       default: [],
+    }),
+    sharedNamespaces: Type.Array(NamespaceSelectorSchema, {
+      description:
+        'Shared infrastructure (databases, monitoring, a gateway) every workload using this profile may reach despite ' +
+        'denyCrossTenant, audited as shared-namespace. The operator resolves the selectors against namespace labels ' +
+        "and lists the namespaces it selects in the sidecar's tenant directory. kube-system is always shared. " +
+        'A selector needs at least one label (an empty one would share every namespace).',
+      default: [{ matchLabels: { [SHARED_NAMESPACE_LABEL]: 'true' } }],
     }),
   },
   { description: 'Isolation between tenants sharing the cluster.', default: {} },

@@ -246,6 +246,14 @@ export function semanticIssues(spec: unknown, catalog: DetectorCatalog, basePath
     if (Array.isArray(ins.decoders)) issues.push(...duplicateIssues(ins.decoders, (i) => at('inspection', 'decoders', i)));
   }
 
+  if (isRecord(spec.tenancy) && Array.isArray(spec.tenancy.sharedNamespaces)) {
+    spec.tenancy.sharedNamespaces.forEach((sel, i) => {
+      if (isRecord(sel) && (!isRecord(sel.matchLabels) || Object.keys(sel.matchLabels).length === 0)) {
+        issues.push({ path: at('tenancy', 'sharedNamespaces', i), message: 'a shared-namespace selector needs at least one label' });
+      }
+    });
+  }
+
   if (isRecord(spec.tenancy) && Array.isArray(spec.tenancy.exceptions)) {
     spec.tenancy.exceptions.forEach((e, i) => {
       if (isRecord(e) && (e.tenant === undefined) === (e.namespace === undefined)) {

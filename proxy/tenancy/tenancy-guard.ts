@@ -6,8 +6,11 @@
 // policy governs them.
 //
 // Unknown means denied: an in-cluster namespace or address whose tenant the
-// directory does not know (a new namespace before the operator re-renders)
-// is refused while denyCrossTenant is on. The profile's exceptions open it.
+// directory does not know is refused while denyCrossTenant is on. The
+// operator gives each namespace a copy that names only its own tenant and the
+// shared namespaces, so this covers another tenant, a namespace that is not
+// opted in (infrastructure nobody declared shared) and one created since the
+// last rendering alike. The profile's sharedNamespaces and exceptions open it.
 import { isIP } from 'node:net';
 import { stripBrackets } from '../policy/egress-syntax';
 import { clusterNameOf } from './cluster-names';
@@ -86,7 +89,7 @@ export class TenancyGuard {
     }
     for (const address of new Set([hostAddress, target.address].filter((a): a is string => a !== undefined))) {
       const owner = directory.ownerOf(address);
-      if (owner === 'unknown') decisions.push(unknown('address', 'in-cluster address not in the tenant directory'));
+      if (owner === 'unknown') decisions.push(unknown('address', `in-cluster address outside tenant ${this.opts.identity.tenant}${OPEN_HINT}`));
       else if (owner !== undefined) decisions.push(this.judgeNamespace(owner.namespace, directory, policy, 'address', owner.entry));
     }
 
@@ -112,11 +115,16 @@ export class TenancyGuard {
       return { ...base, allowed: true, reason: 'exception', detail: `${where}: profile exception` };
     }
     if (info?.shared) return { ...base, allowed: true, reason: 'shared-namespace', detail: `${where} is shared` };
-    if (tenant === undefined) return { ...base, allowed: false, reason: 'unknown-tenant', detail: `${where} has no known tenant` };
+    if (tenant === undefined) {
+      return { ...base, allowed: false, reason: 'unknown-tenant', detail: `${where} is not tenant ${own.tenant}'s${OPEN_HINT}` };
+    }
     if (tenant === own.tenant) return { ...base, allowed: true, reason: 'same-tenant', detail: `${where}, tenant ${tenant}` };
     return { ...base, allowed: false, reason: 'cross-tenant', detail: `${where} belongs to tenant ${tenant}, not ${own.tenant}` };
   }
 }
+
+/** Where the fix is, in every unknown-tenant denial: audit readers are the ones who will change the profile. */
+const OPEN_HINT = ' and not shared (tenancy.sharedNamespaces or tenancy.exceptions open it)';
 
 function unknown(via: 'name' | 'address', detail: string): TenancyDecision {
   return { allowed: false, reason: 'unknown-tenant', via, detail };

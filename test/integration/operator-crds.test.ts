@@ -62,6 +62,7 @@ t.test("the API server rejects with each CEL rule's message, naming the field", 
     ['empty-rule', { egress: { allow: [{ allowUninspectable: true }] } }, /spec\.egress\.allow\[0\]: Required value: a rule needs at least one of host, cidr or ports/],
     ['deny-uninspectable', { egress: { deny: [{ host: 'x.example', allowUninspectable: true }] } }, /spec\.egress\.deny\[0\]\.allowUninspectable: Forbidden: allowUninspectable is only meaningful on allow rules/],
     ['exception', { tenancy: { exceptions: [{ tenant: 'a', namespace: 'b' }] } }, /spec\.tenancy\.exceptions\[0\]: Invalid value: .*set exactly one of tenant or namespace/],
+    ['share-everything', { tenancy: { sharedNamespaces: [{ matchLabels: {} }] } }, /spec\.tenancy\.sharedNamespaces\[0\]\.matchLabels: Required value: a shared-namespace selector needs at least one label/],
   ];
   for (const [name, spec, message] of cases) {
     const err = await rejection(applyProfile(tp.admin, clusterProfile(name, spec)));

@@ -177,14 +177,19 @@ t.test('a custom pattern that cannot compile: DetectorsCompiled=False naming it,
   await wait('Ready again', async () => condition(await profileStatus('SecurityProfile', 'regex', ns), 'Ready')?.status === 'True');
 });
 
-t.test('a new Service and a Pod IP update the tenant directory of every opted-in namespace', async (t) => {
+t.test("a new Service and a Pod IP update each namespace's copy: named for its tenant, only in-cluster for another", async (t) => {
   const a = await createNamespace(tp.admin, 'dir-a', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/tenant': 'acme' });
+  const a2 = await createNamespace(tp.admin, 'dir-a2', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/tenant': 'acme' });
   const b = await createNamespace(tp.admin, 'dir-b', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/tenant': 'globex' });
   await wait('b rendered', () => tenantsYaml(b));
   const svc = await tp.admin.create(SERVICES, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: a }, spec: { ports: [{ port: 80 }] } }, a);
   const ip = (svc.spec as { clusterIP: string }).clusterIP;
-  const dir = await wait('the Service in b\'s directory', async () => {
-    const text = await tenantsYaml(b);
+  const ownerIn = async (ns: string, address: string) => {
+    const text = await tenantsYaml(ns);
+    return text ? parseTenantDirectory(text).ownerOf(address) : undefined;
+  };
+  const dir = await wait("the Service in a2's copy", async () => {
+    const text = await tenantsYaml(a2);
     const d = text ? parseTenantDirectory(text) : undefined;
     return d && d.ownerOf(ip) !== 'unknown' && d.ownerOf(ip) !== undefined ? d : undefined;
   });
@@ -193,11 +198,30 @@ t.test('a new Service and a Pod IP update the tenant directory of every opted-in
 
   await tp.admin.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: a, labels: { 'kubedlp.io/injected': 'true' } }, spec: { containers: [{ name: 'c', image: 'x' }] } }, a);
   await tp.admin.mergePatch(PODS, 'web', a, { status: { podIP: '10.244.7.9', podIPs: [{ ip: '10.244.7.9' }] } }, 'status');
-  await wait('the Pod IP in the directory', async () => {
-    const text = await tenantsYaml(b);
-    return text ? (parseTenantDirectory(text).ownerOf('10.244.7.9') as { namespace?: string })?.namespace === a : false;
-  });
+  await wait("the Pod IP in a2's copy", async () => ((await ownerIn(a2, '10.244.7.9')) as { namespace?: string } | undefined)?.namespace === a);
+  await wait("the Pod IP in b's copy, as in-cluster only", async () => (await ownerIn(b, '10.244.7.9')) === 'unknown');
+  const other = (await tenantsYaml(b))!;
+  t.equal(parseTenantDirectory(other).ownerOf(ip), 'unknown', "acme's Service is in-cluster for globex, owner unnamed");
+  t.notMatch(other.replace(/^#.*\n/gm, ''), /acme|dir-a/, "globex's copy names nothing of acme");
   await wait('the injected pod counted on the default profile', async () => ((await profileStatus('ClusterSecurityProfile', 'default'))?.injectedPods ?? 0) >= 1);
+});
+
+t.test('a namespace labelled kubedlp.io/shared=true is shared infrastructure in every copy (the default selector)', async (t) => {
+  const a = await createNamespace(tp.admin, 'shared-user', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/tenant': 'acme' });
+  const db = await createNamespace(tp.admin, 'shared-db');
+  const svc = await tp.admin.create(SERVICES, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'postgres', namespace: db }, spec: { ports: [{ port: 5432 }] } }, db);
+  const ip = (svc.spec as { clusterIP: string }).clusterIP;
+  const copy = async () => {
+    const text = await tenantsYaml(a);
+    return text ? parseTenantDirectory(text) : undefined;
+  };
+  await wait('the copy', copy);
+  t.equal((await copy())!.ownerOf(ip), 'unknown', 'not shared yet: in-cluster, no tenant (denied under denyCrossTenant)');
+  await tp.admin.mergePatch(NAMESPACES, db, undefined, { metadata: { labels: { 'kubedlp.io/shared': 'true' } } });
+  const shared = await wait('the labelled namespace listed as shared', async () => ((await copy())?.namespace(db)?.shared ? copy() : undefined));
+  t.same(shared!.ownerOf(ip), { namespace: db, entry: `Service/postgres ${ip}/32` });
+  await tp.admin.mergePatch(NAMESPACES, db, undefined, { metadata: { labels: { 'kubedlp.io/shared': null } } });
+  await wait('the label removed: no longer listed', async () => (await copy())?.namespace(db) === undefined);
 });
 
 t.test('NetworkPolicies and labels follow the tenant', async (t) => {

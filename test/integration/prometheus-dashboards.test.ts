@@ -297,7 +297,8 @@ async function setUp(prometheusBinary: string, cleanups: Array<() => unknown>): 
 
   // payments: the sample Protect profile with tenant isolation on; checkout-b
   // still runs the previous rendering (another hold-back size: another version).
-  const protect = `${readFileSync(join(SAMPLES, 'securityprofile-protect.yaml'), 'utf8')}  tenancy:\n    denyCrossTenant: true\n`;
+  const protect = readFileSync(join(SAMPLES, 'securityprofile-protect.yaml'), 'utf8').replace('\n  tenancy:\n', '\n  tenancy:\n    denyCrossTenant: true\n');
+  if (!protect.includes('denyCrossTenant: true')) throw new Error('the Protect sample has no tenancy section to extend');
   const files = (name: string, profile: string) => {
     const profilePath = join(dir, `${name}.profile.yaml`);
     const tenantsPath = join(dir, `${name}.tenants.yaml`);

@@ -418,6 +418,69 @@ t.test('after an opt-out, pods still running the sidecar are reported, and their
   injection.stopRollout();
 });
 
+t.test('after its profile is deleted, pods still running the sidecar are reported and not restarted, even with kubedlp.io/rollout: auto', async (t) => {
+  const { client, injection, registry } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-noprofile-rollout', { 'kubedlp.io/rollout': 'auto' });
+  await waitUntilInjecting(client, ns);
+  const template = { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'api:1' }] } };
+  const deployment = await client.create<KubeObject>(DEPLOYMENTS, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'api' },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'api' } }, template },
+  }, ns);
+  const rs = await client.create<KubeObject>(REPLICA_SETS, {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'api-7c8d9', labels: template.metadata.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', uid: deployment.metadata.uid!, controller: true }] },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'api' } }, template },
+  }, ns);
+  const injectedPod = await client.create<Pod>(PODS, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'api-7c8d9-abcde', labels: template.metadata.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-7c8d9', uid: rs.metadata.uid!, controller: true }] },
+    spec: template.spec,
+  }, ns);
+  t.equal(injectedPod.metadata.labels?.['kubedlp.io/injected'], 'true');
+
+  // The profile deleted, as the operator leaves the namespace: still opted in, status missing.
+  await client.mergePatch(NAMESPACES, ns, undefined, { metadata: { annotations: { 'kubedlp.io/profile-status': 'missing: profile "gone" not found' } } });
+  const rollout = await injection.startRollout();
+  const report = await waitFor(
+    async () => {
+      const r = await rollout.sweep();
+      return r.profileMissing.get(ns) === 1 ? r : undefined;
+    },
+    { what: 'the rollout seeing the pod whose profile is gone' },
+  );
+  t.same(report.restarted, [], 'not restarted: the webhook would refuse the replacement');
+  t.equal(report.orphaned.get(ns), undefined, 'not an opt-out');
+  const current = await client.get<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>(DEPLOYMENTS, 'api', ns);
+  t.equal(current.spec.template.metadata.annotations?.[RESTARTED_AT_ANNOTATION], undefined, 'the Deployment is untouched');
+  t.match(await registry.getSingleMetricAsString('kubedlp_pods_profile_missing'), new RegExp(`kubedlp_pods_profile_missing\\{namespace="${ns}"\\} 1`));
+  const note = await waitFor(
+    async () => {
+      const list = await client.list<{ reason: string; note?: string; regarding: { name: string } }>(EVENTS, { namespace: ns });
+      return list.items.find((e) => e.reason === 'PodsProfileMissing' && e.regarding.name === ns)?.note;
+    },
+    { what: 'the PodsProfileMissing Event on the namespace' },
+  );
+  t.match(note, /1 pod\(s\) run the kube-dlp sidecar but the namespace's profile is gone \(profile "gone" not found\): api-7c8d9-abcde/);
+  t.match(note, /Recreate the profile/);
+
+  // The profile is back: the report clears.
+  await client.mergePatch(NAMESPACES, ns, undefined, { metadata: { annotations: { 'kubedlp.io/profile-status': 'rendered: ClusterSecurityProfile gone' } } });
+  await waitFor(
+    async () => {
+      const r = await rollout.sweep();
+      return r.profileMissing.get(ns) === undefined;
+    },
+    { what: 'the report to clear once the profile is back' },
+  );
+  t.notMatch(await registry.getSingleMetricAsString('kubedlp_pods_profile_missing'), new RegExp(`namespace="${ns}"`));
+  injection.stopRollout();
+});
+
 t.test('with the webhook server stopped and failurePolicy Fail, pod creation fails in opted-in namespaces and succeeds elsewhere', async (t) => {
   const { client, injection } = await setup;
   const ns = await optedInNamespace(client, 'kdlp-outage');

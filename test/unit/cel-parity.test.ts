@@ -155,6 +155,16 @@ const TABLE: RuleParity[] = [
       { name: 'namespace', spec: { tenancy: { exceptions: [{ namespace: 'b' }] } }, rejected: false },
     ],
   },
+  {
+    message: 'a shared-namespace selector needs at least one label',
+    validateMessage: /^a shared-namespace selector needs at least one label$/,
+    cases: [
+      { name: 'no matchLabels', spec: { tenancy: { sharedNamespaces: [{}] } }, rejected: true },
+      { name: 'empty matchLabels', spec: { tenancy: { sharedNamespaces: [{ matchLabels: {} }] } }, rejected: true },
+      { name: 'one label', spec: { tenancy: { sharedNamespaces: [{ matchLabels: { 'kubedlp.io/shared': 'true' } }] } }, rejected: false },
+      { name: 'none shared', spec: { tenancy: { sharedNamespaces: [] } }, rejected: false },
+    ],
+  },
 ];
 
 const crdRules = rulesOf(CRD_FILES[0]!);

@@ -106,6 +106,8 @@ t.test('egress: the same tenant and DNS in kube-system; not another tenant, not 
   t.ok(allows(withExceptions, 'Egress', ns('kube-system'), 'TCP', 53), 'DNS over TCP');
   t.notOk(allows(withExceptions, 'Egress', ns('kube-system'), 'TCP', 443), 'kube-system beyond DNS');
   t.notOk(allows(withExceptions, 'Egress', ns('rival', { 'kubedlp.io/tenant': 'globex' })), 'another tenant');
+  t.ok(allows(withExceptions, 'Egress', ns('postgres', { 'kubedlp.io/shared': 'true' }), 'TCP', 5432), 'shared infrastructure (the default sharedNamespaces)');
+  t.notOk(allows(withExceptions, 'Egress', ns('postgres', { 'kubedlp.io/shared': 'false' }), 'TCP', 5432), 'a shared label with another value');
   const blocks = ((withExceptions.spec as Spec).egress ?? []).flatMap((r) => r.to ?? []).flatMap((p) => (p.ipBlock ? [p.ipBlock] : []));
   t.same(blocks, [
     { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] },

@@ -106,11 +106,10 @@ const inputs = () => ({
   clusterNetworks: ['10.0.0.0/24'],
 });
 
-t.test('tenant directory: opted-in and shared namespaces, Services before Pods, loadable by the proxy', async (t) => {
-  const dir = buildTenantDirectory(inputs());
+t.test("tenant directory: a namespace's copy lists its own tenant and the shared namespaces, nothing of another tenant", async (t) => {
+  const dir = buildTenantDirectory(inputs(), { tenant: 'acme', sharedNamespaces: [] });
   t.same(dir.namespaces, [
     { name: 'kube-system', shared: true },
-    { name: 'ops', tenant: 'globex' },
     { name: 'shop', tenant: 'acme' },
     { name: 'web', tenant: 'acme' },
   ]);
@@ -120,24 +119,51 @@ t.test('tenant directory: opted-in and shared namespaces, Services before Pods, 
     'Service shop/api fd00::12',
     'Pod web/web-1 10.244.0.5',
   ]);
-  t.same(dir.clusterNetworks, ['10.0.0.0/24']);
-  const loaded = parseTenantDirectory(renderTenantDirectory(dir), 'tenants.yaml');
+  t.same(dir.clusterNetworks, ['10.0.0.0/24', '10.244.0.9/32'], 'the unlisted Pod outside the Service range, as a bare host');
+  const text = renderTenantDirectory(dir);
+  t.notMatch(text.replace(/^#.*\n/gm, ''), /globex|ops|other|: x\b|: o\b/, 'no other tenant, namespace or object name');
+  const loaded = parseTenantDirectory(text, 'tenants.yaml');
   t.equal(loaded.namespace('shop')?.tenant, 'acme');
   t.equal(loaded.namespace('kube-system')?.shared, true);
-  t.equal(loaded.namespace('other'), undefined, 'not opted in: not listed');
+  t.equal(loaded.namespace('ops'), undefined, "another tenant's namespace: not listed");
   t.same(loaded.ownerOf('10.0.0.12'), { namespace: 'shop', entry: 'Service/api 10.0.0.12/32' });
-  t.equal(loaded.ownerOf('10.0.0.99'), 'unknown', 'a Service of a namespace that is not opted in');
+  t.equal(loaded.ownerOf('10.0.0.99'), 'unknown', 'a Service of a namespace that is not opted in: in-cluster, no tenant');
+  t.equal(loaded.ownerOf('10.244.0.9'), 'unknown', 'its Pod too');
+  t.equal(loaded.ownerOf('192.0.2.1'), undefined, 'outside the cluster');
   t.equal(loaded.version, dir.version);
+
+  const globex = parseTenantDirectory(renderTenantDirectory(buildTenantDirectory(inputs(), { tenant: 'globex', sharedNamespaces: [] })));
+  t.equal(globex.namespace('ops')?.tenant, 'globex');
+  t.equal(globex.namespace('web'), undefined);
+  t.equal(globex.ownerOf('10.244.0.5'), 'unknown', "acme's Pod is only known to be in-cluster");
+  t.equal(globex.ownerOf('10.0.0.12'), 'unknown', "acme's Service likewise (inside the Service range)");
 });
 
+t.test("tenant directory: the profile's shared namespaces are listed as shared, whoever owns them", async (t) => {
+  const dir = buildTenantDirectory(inputs(), { tenant: 'globex', sharedNamespaces: ['other', 'shop', 'ops'] });
+  t.same(dir.namespaces, [
+    { name: 'kube-system', shared: true },
+    { name: 'ops', tenant: 'globex' },
+    { name: 'other', shared: true },
+    { name: 'shop', shared: true },
+  ], "own namespaces stay the tenant's; another tenant's shared namespace carries no tenant name");
+  t.notMatch(renderTenantDirectory(dir), /acme/);
+  const loaded = parseTenantDirectory(renderTenantDirectory(dir));
+  t.same(loaded.ownerOf('10.0.0.99'), { namespace: 'other', entry: 'Service/x 10.0.0.99/32' });
+  t.same(loaded.ownerOf('10.244.0.9'), { namespace: 'other', entry: 'Pod/o 10.244.0.9/32' });
+  t.equal(loaded.ownerOf('10.244.0.5'), 'unknown');
+});
+
+const acme = { tenant: 'acme', sharedNamespaces: [] };
+
 t.test('tenant directory: deterministic, and its version follows its content', async (t) => {
-  const a = renderTenantDirectory(buildTenantDirectory(inputs()));
+  const a = renderTenantDirectory(buildTenantDirectory(inputs(), acme));
   const shuffled = inputs();
   shuffled.tenants = new Map([...shuffled.tenants].reverse());
   shuffled.services.reverse();
-  t.equal(renderTenantDirectory(buildTenantDirectory(shuffled)), a);
+  t.equal(renderTenantDirectory(buildTenantDirectory(shuffled, acme)), a);
   const moved = inputs();
   moved.tenants.set('ops', 'acme');
-  const b = buildTenantDirectory(moved);
+  const b = buildTenantDirectory(moved, acme);
   t.not(b.version, (parse(a) as { version: string }).version);
 });

@@ -45,7 +45,7 @@ t.test('defaults are applied', async (t) => {
   });
   t.same(cfg.spec.egress, { default: 'Allow', allow: [], deny: [], uninspectable: 'Allow' });
   t.same(cfg.spec.detectors, { enable: undefined, disable: [], custom: [], overrides: [] });
-  t.same(cfg.spec.tenancy, { denyCrossTenant: false, exceptions: [] });
+  t.same(cfg.spec.tenancy, { denyCrossTenant: false, exceptions: [], sharedNamespaces: [{ matchLabels: { 'kubedlp.io/shared': 'true' } }] });
   t.same(cfg.spec.tlsOrigination, { hosts: [] });
   t.equal(cfg.spec.actions, undefined);
   t.ok(cfg.scanner.detectors.length > 0, 'library detectors run by default');
@@ -166,6 +166,7 @@ t.test('schema and semantic errors: every issue at once, each with its path', as
       - host: "foo.*.com"
   tenancy:
     exceptions: [{tenant: a, namespace: b}]
+    sharedNamespaces: [{matchLabels: {}}]
   tlsOrigination:
     hosts: [{host: "*.example.com"}, {host: api.example.com}, {host: API.example.com.}]
 `),
@@ -189,6 +190,7 @@ t.test('schema and semantic errors: every issue at once, each with its path', as
     'spec.egress.allow[3]': /at least one of host, cidr or ports/,
     'spec.egress.deny[0].host': /wildcard/,
     'spec.tenancy.exceptions[0]': /exactly one of tenant or namespace/,
+    'spec.tenancy.sharedNamespaces[0]': /needs at least one label/,
     'spec.tlsOrigination.hosts[0].host': /exact host name/,
     'spec.tlsOrigination.hosts[2]': /duplicate of hosts\[1\]/,
   };

@@ -103,6 +103,15 @@ t.test('addresses: by IP literal, by original destination, and the stricter of n
   t.same(pick(g.decide({ host: '174064138' }, on)), [false, 'cross-tenant', 'address'], 'decimal shorthand of 10.96.2.10');
   t.same(pick(g.decide({ host: '10.96.1.10' }, on)), [true, 'same-tenant', 'address']);
   t.same(pick(g.decide({ host: '10.96.9.9' }, on)), [false, 'unknown-tenant', 'address'], 'cluster network, no entry: fail closed');
+  // What a platform team reads in the audit log: whose tenant, and which setting opens it.
+  t.equal(
+    g.decide({ host: '10.96.9.9' }, on).detail,
+    'in-cluster address outside tenant acme and not shared (tenancy.sharedNamespaces or tenancy.exceptions open it)',
+  );
+  t.equal(
+    g.decide({ host: 'db.infra.svc.cluster.local' }, on).detail,
+    "namespace infra is not tenant acme's and not shared (tenancy.sharedNamespaces or tenancy.exceptions open it)",
+  );
 
   // Transparent mode: the Host header claims an allowed name, the connection goes to another tenant.
   t.same(pick(g.decide({ host: 'api.team-a2', address: '10.96.2.10' }, on)), [false, 'cross-tenant', 'address']);

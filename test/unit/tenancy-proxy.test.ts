@@ -130,5 +130,5 @@ t.test('a broken directory at startup refuses to start; no directory fails close
   t.teardown(() => proxy.stop());
   const r = await request(proxy.port, { path: 'http://api.team-b.svc/x' });
   t.equal(r.status, 403);
-  t.match(r.json().reason, /no known tenant/);
+  t.match(r.json().reason, /namespace team-b is not tenant test-tenant's and not shared/);
 });

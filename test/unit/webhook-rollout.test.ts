@@ -1,7 +1,7 @@
 // Pods missing the sidecar: which they are, which workload recreates them,
 // when a restart is still needed, and the per-namespace rate limit.
 import t from 'tap';
-import { groupByOwner, missesSidecar, needsRestart, podsMissingSidecar, podsOrphaned } from '../../operator/rollout/missing-sidecar';
+import { groupByOwner, missesSidecar, needsRestart, podsMissingSidecar, podsOrphaned, podsProfileMissing } from '../../operator/rollout/missing-sidecar';
 import { toRolloutPodView, type RolloutPodView } from '../../operator/rollout/pod-view';
 import { WindowRateLimiter } from '../../operator/rollout/rate-limiter';
 
@@ -72,6 +72,20 @@ t.test('orphaned after an opt-out: injected, still running, in a namespace that 
   const byNs = podsOrphaned(pods, (ns) => ns === 'still-in', (ns) => ns !== 'deleted');
   t.same([...byNs.keys()], ['shop']);
   t.same(byNs.get('shop')!.map((p) => p.name), ['a', 'b']);
+});
+
+t.test('stranded by a deleted profile: injected, still running, in a namespace whose profile is missing', async (t) => {
+  const pods = [
+    view('b', { injected: true }),
+    view('a', { injected: true }),
+    view('plain'),
+    view('done', { injected: true, finished: true }),
+    view('going', { injected: true, terminating: true }),
+    view('fine', { namespace: 'has-profile', injected: true }),
+  ];
+  const byNs = podsProfileMissing(pods, (ns) => ns === 'shop');
+  t.same([...byNs.keys()], ['shop']);
+  t.same(byNs.get('shop')!.map((p) => p.name), ['a', 'b'], 'pods without the sidecar are the missing-sidecar report, not this one');
 });
 
 t.test('grouping by the restartable owner; bare pods and Jobs are only reported', async (t) => {

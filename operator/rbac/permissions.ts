@@ -5,6 +5,7 @@
 import { GROUP } from '../api/names';
 import { ADMISSION_POLICY_PERMISSIONS } from '../admission-policy/install';
 import { WEBHOOK_CLUSTER_PERMISSIONS, WEBHOOK_NAMESPACE_PERMISSIONS } from '../webhook/permissions';
+import { TENANT_CA_CLUSTER_PERMISSIONS, TENANT_CA_NAMESPACE_PERMISSIONS } from '../tls-ca/permissions';
 
 export interface Permission {
   group: string;
@@ -44,12 +45,14 @@ export const CLUSTER_PERMISSIONS: readonly Permission[] = [
   },
   ...WEBHOOK_CLUSTER_PERMISSIONS,
   ...ADMISSION_POLICY_PERMISSIONS,
+  ...TENANT_CA_CLUSTER_PERMISSIONS,
 ];
 
 /** In the operator's namespace only (Role kube-dlp-operator-leader-election). */
 export const NAMESPACE_PERMISSIONS: readonly Permission[] = [
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], why: 'leader election' },
   ...WEBHOOK_NAMESPACE_PERMISSIONS,
+  ...TENANT_CA_NAMESPACE_PERMISSIONS,
 ];
 
 export const CLUSTER_ROLE_NAME = 'kube-dlp-operator';

@@ -41,6 +41,7 @@ import { OwnedWriter } from './owned-writer';
 import { NAMESPACE_CA_SECRET, TRUST_BUNDLE_CONFIGMAP } from '../tls-ca/names';
 import { desiredNamespaceCaSecret, desiredTrustBundleConfigMap, interceptEnabled } from '../tls-ca/namespace-trust';
 import { SecretWriter } from '../tls-ca/secret-writer';
+import { resolveUpstreamCa } from '../tls-ca/upstream-ca';
 import type { TenantCaStore } from '../tls-ca/tenant-ca-store';
 
 export interface NamespaceReconcilerDeps {
@@ -142,8 +143,16 @@ export class NamespaceReconciler {
         } else {
           await this.removeTrust(name, note);
         }
-        const rendered = renderProfile(profile, { namespace: name, tenant });
-        note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.ensure(desiredProfileConfigMap(name, rendered, profile)));
+        const upstreamCa = await resolveUpstreamCa(profile, ctx.operatorNamespace, this.deps.client);
+        if (upstreamCa.ok) {
+          const rendered = renderProfile({ ...profile, spec: upstreamCa.spec }, { namespace: name, tenant });
+          note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.ensure(desiredProfileConfigMap(name, rendered, profile)));
+        } else {
+          // Like an invalid profile: the namespace keeps its last good
+          // rendering, and its team sees why in Events.
+          reason = `${upstreamCa.reason}; last good rendering kept`;
+          events.record(namespaceTarget(ns), { type: 'Warning', reason: EVENT_REASONS.invalidSpec, note: reason, action: 'Render' });
+        }
       } else {
         // Terminal for this generation: the profile's status and Events say
         // why; the namespace keeps its last good rendering.

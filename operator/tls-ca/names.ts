@@ -25,3 +25,5 @@ export const LABEL_TENANT_CA = 'kubedlp.io/tenant-ca';
 export const ANNOTATION_CA_CHANGED_AT = 'kubedlp.io/ca-changed-at';
 /** cert-manager writes this on the Secrets of its Certificates. */
 export const ANNOTATION_CERT_MANAGER_CERTIFICATE = 'cert-manager.io/certificate-name';
+/** Set on a tenant CA Secret (any value) to start a rotation now: a suspected key leak. Removed by the rotation's first write. */
+export const ANNOTATION_ROTATE_CA = 'kubedlp.io/rotate-ca';

@@ -11,7 +11,7 @@ import { SECRETS } from '../webhook/resources';
 import { joinPemBundle } from '../certs/certificate-info';
 import { InterceptCa } from '../../proxy/tls/intercept-ca';
 import { TenantCaError } from './errors';
-import { tenantCaSecretName } from './names';
+import { ANNOTATION_ROTATE_CA, tenantCaSecretName } from './names';
 import { planTenantCa, type TenantCaPolicy, type TenantCaStep } from './tenant-ca-plan';
 import { isUsable, readTenantCa, tenantCaSecret, type SecretLike, type TenantCaMaterial } from './tenant-ca-secret';
 
@@ -64,7 +64,8 @@ export class TenantCaStore {
         );
       }
       const now = this.now();
-      const step = planTenantCa(state, now, this.opts.policy, this.forced.has(tenant));
+      const requested = this.forced.has(tenant) || secret?.metadata?.annotations?.[ANNOTATION_ROTATE_CA] !== undefined;
+      const step = planTenantCa(state, now, this.opts.policy, requested);
       if (step.kind === 'unusable') throw new TenantCaError('KDLP_TENANT_CA_UNUSABLE', `tenant ${tenant}: ${step.why}`);
       if (step.kind === 'none' || step.kind === 'wait') {
         if (!state || !isUsable(state)) throw new Error('unreachable: a plan without a usable state');

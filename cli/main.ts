@@ -7,6 +7,7 @@ import { registerInitIptablesCommand } from './init-iptables-command';
 import { registerOperatorCommand } from './operator-command';
 import { registerProfileCommand } from './profile-command';
 import { registerReportCommand } from './report-command';
+import { registerTrustBundleCommand } from './trust-bundle-command';
 import { EXIT_USAGE, UsageError } from './exit-codes';
 import { DetectorCompileError } from '../proxy/scan/errors';
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerOperatorCommand(program);
   registerProfileCommand(program);
   registerReportCommand(program);
+  registerTrustBundleCommand(program);
   return program;
 }
 

@@ -33,6 +33,10 @@ export interface OperatorCommandOptions {
   admissionPolicy: boolean;
   rolloutRate: string;
   proposalInterval: string;
+  tenantCa: string;
+  tenantCaValidity: string;
+  tenantCaOverlap: string;
+  tenantCaCheckInterval: string;
 }
 
 export function registerOperatorCommand(program: Command): void {
@@ -62,6 +66,10 @@ export function registerOperatorCommand(program: Command): void {
     .option('--protect-capture-mode <mode>', 'the same in Protect namespaces (explicit lets apps that ignore HTTP_PROXY bypass the proxy)', 'transparent')
     .option('--no-admission-policy', 'do not install the ValidatingAdmissionPolicy that refuses unprotected pods while the operator is down')
     .option('--rollout-rate <n>', 'workload restarts per namespace per minute for kubedlp.io/rollout: auto', '2')
+    .option('--tenant-ca <source>', 'TLS interception CA per tenant: self (the operator creates and rotates it), cert-manager (consumes the Secret a Certificate writes, config/certmanager) or off', 'self')
+    .option('--tenant-ca-validity <duration>', 'with --tenant-ca self: lifetime of a new tenant CA', '365d')
+    .option('--tenant-ca-overlap <duration>', 'with --tenant-ca self: how long the next CA is trusted before it signs, and the old one after (the longest a pod may run across a rotation)', '30d')
+    .option('--tenant-ca-check-interval <duration>', 'how often tenant CAs are checked for rotation and cleanup', '10m')
     .option('--proposal-interval <duration>', 'how often Monitor-mode namespaces get a SecurityProfileProposal from their sidecars (0 = off)', '5m')
     .action(async (o: OperatorCommandOptions) => {
       const controller = new AbortController();
@@ -105,7 +113,22 @@ export function toRunOptions(o: OperatorCommandOptions): OperatorOptions {
     logLevel: o.logLevel,
     skipPermissionCheck: o.skipPermissionCheck ?? false,
     webhook: webhookOptions(o),
+    tenantCa: tenantCaOptions(o),
     proposalIntervalMs: o.proposalInterval === undefined || o.proposalInterval.trim() === '0' ? undefined : parseDuration('--proposal-interval', o.proposalInterval),
+  };
+}
+
+function tenantCaOptions(o: OperatorCommandOptions): OperatorOptions['tenantCa'] {
+  if (o.tenantCa === 'off') return undefined;
+  if (o.tenantCa !== 'self' && o.tenantCa !== 'cert-manager') throw new UsageError(`--tenant-ca must be self, cert-manager or off, got ${o.tenantCa}`);
+  const lifetimeMs = parseDuration('--tenant-ca-validity', o.tenantCaValidity);
+  const overlapMs = parseDuration('--tenant-ca-overlap', o.tenantCaOverlap);
+  // Two overlaps (trust the next, then keep the old) must fit in the last third of a CA's life.
+  if (overlapMs * 2 > lifetimeMs / 3) throw new UsageError('--tenant-ca-overlap must be at most a sixth of --tenant-ca-validity (a rotation starts with a third of the lifetime left)');
+  return {
+    source: o.tenantCa,
+    policy: { lifetimeMs, overlapMs, renewFraction: 1 / 3 },
+    checkIntervalMs: parseDuration('--tenant-ca-check-interval', o.tenantCaCheckInterval),
   };
 }
 
@@ -146,10 +169,11 @@ function webhookOptions(o: OperatorCommandOptions, env: NodeJS.ProcessEnv = proc
 
 /** "15s", "500ms", "2m", or plain seconds ("15"). */
 export function parseDuration(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag} must be a duration like 15s, 500ms or 1m, got ${JSON.stringify(text)}`);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration like 15s, 500ms, 1m, 2h or 30d, got ${JSON.stringify(text)}`);
   const n = Number(m[1]);
-  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 's']!;
+  const ms = n * unit;
   if (!(ms > 0)) throw new UsageError(`${flag} must be positive`);
   return Math.round(ms);
 }

@@ -10,7 +10,10 @@ export type OperatorErrorCode =
   | 'KDLP_OPERATOR_FORBIDDEN'
   | 'KDLP_LEADER_LOST'
   | 'KDLP_RECONCILE_TERMINAL'
-  | 'KDLP_QUEUE_SHUT_DOWN';
+  | 'KDLP_QUEUE_SHUT_DOWN'
+  | 'KDLP_TENANT_CA_MISSING'
+  | 'KDLP_TENANT_CA_UNUSABLE'
+  | 'KDLP_TENANT_CA_CONFLICT';
 
 export class OperatorError extends KdlpError {
   constructor(

@@ -25,6 +25,8 @@ import { ownImage } from './webhook/own-image';
 import { WEBHOOK_CONFIGURATION_NAME } from './webhook/webhook-configuration';
 import { startInjection, type InjectionOptions, type RunningInjection } from './run-injection';
 import { ProposalCollector, runProposalLoop } from './discover/proposal-collector';
+import { TenantCaStore, type TenantCaSource } from './tls-ca/tenant-ca-store';
+import type { TenantCaPolicy } from './tls-ca/tenant-ca-plan';
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -50,6 +52,8 @@ export interface OperatorOptions {
     /** The image to inject, or the operator's Pod whose image the proxy follows. */
     image: string | { followPod: string };
   };
+  /** Tenant interception CAs; off when unset. */
+  tenantCa?: { source: TenantCaSource; policy: TenantCaPolicy; checkIntervalMs?: number };
   /** How often Monitor-mode namespaces get a SecurityProfileProposal from their sidecars' /observed; off when unset or 0. */
   proposalIntervalMs?: number;
   /** Called once the admin server listens (tests use port 0). */
@@ -95,6 +99,8 @@ export async function runOperator(opts: OperatorOptions, signal: AbortSignal): P
     ctx: { operatorNamespace: namespace },
     concurrency: opts.concurrency,
     extraClusterNetworks: opts.clusterNetworks,
+    tenantCa: opts.tenantCa ? new TenantCaStore({ client, namespace, source: opts.tenantCa.source, policy: opts.tenantCa.policy, log }) : undefined,
+    tenantCaCheckMs: opts.tenantCa?.checkIntervalMs,
   });
   const elector = opts.leaderElect
     ? new LeaderElector(client, {

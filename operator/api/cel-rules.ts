@@ -36,6 +36,12 @@ const effectiveId = (v: string) => `(${v}.id.startsWith('custom.') ? ${v}.id : '
 
 export const CEL_RULES: readonly CelRule[] = [
   {
+    at: ['tls', 'upstreamCA'],
+    rule: 'has(self.pem) != has(self.configMapRef)',
+    message: 'give exactly one of pem or configMapRef',
+    reason: 'FieldValueInvalid',
+  },
+  {
     at: [],
     rule:
       "!has(self.mode) || self.mode != 'Protect' || !has(self.egress) || !has(self.egress.default) || " +

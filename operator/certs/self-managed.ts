@@ -11,7 +11,7 @@ import type { ServingIdentity } from '../webhook/server';
 import { SECRETS } from '../webhook/resources';
 import { joinPemBundle } from './certificate-info';
 import { CaBundlePublisher } from './ca-bundle-publisher';
-import { createCertificateAuthority, issueServingCertificate, type KeyPair } from './openssl';
+import { createCertificateAuthority, issueServingCertificate, type KeyPair } from './issue-certificates';
 import { planRotation, servingDays, type RotationPolicy, type RotationStep } from './rotation-plan';
 import { TLS_SECRET_NAME, materialFromSecret, readState, secretFromMaterial, type TlsMaterial, type TlsState } from './tls-secret';
 

@@ -13,7 +13,7 @@
 import type { KubeObject } from '../model/kube-object';
 import { CertificateError } from '../webhook/errors';
 import { certificateInfo, issuedBy, joinPemBundle, keyMatches, splitPemBundle, type CertificateInfo } from './certificate-info';
-import type { KeyPair } from './openssl';
+import type { KeyPair } from './issue-certificates';
 
 export const TLS_SECRET_NAME = 'kube-dlp-webhook-tls';
 export const ANNOTATION_TLS_CHANGED_AT = 'kubedlp.io/tls-changed-at';

@@ -19,6 +19,8 @@ import { DirectoryPublisher } from './directory-publisher';
 import { managedNamespaces } from './managed-namespaces';
 import { NamespaceReconciler } from './namespace-reconciler';
 import { ProfileStatusReconciler } from './profile-status-reconciler';
+import type { TenantCaStore } from '../tls-ca/tenant-ca-store';
+import { TenantCaSweeper } from '../tls-ca/tenant-ca-sweeper';
 
 export interface ControllerOptions {
   client: KubeClient;
@@ -34,6 +36,10 @@ export interface ControllerOptions {
   directoryMaxDelayMs?: number;
   /** Profile statuses are recomputed this long after a change that affects counts (coalescing bursts). Default 1 s. */
   statusDelayMs?: number;
+  /** Tenant interception CAs (created on first need, rotated, removed with the tenant). */
+  tenantCa?: TenantCaStore;
+  /** How often every managed namespace is reconciled again, so CA rotation steps happen without an event. Default 10 min. */
+  tenantCaCheckMs?: number;
 }
 
 export class OperatorController {
@@ -45,6 +51,8 @@ export class OperatorController {
   private readonly statuses: ProfileStatusReconciler;
   private workers?: Promise<unknown>;
   private depthTimer?: NodeJS.Timeout;
+  private caTimer?: NodeJS.Timeout;
+  private readonly caSweeper?: TenantCaSweeper;
   private started = false;
 
   constructor(private readonly opts: ControllerOptions) {
@@ -62,7 +70,8 @@ export class OperatorController {
       },
     });
     const deps = { client: opts.client, caches: this.caches, validator: opts.validator, events: opts.events, ctx: opts.ctx };
-    this.namespaces = new NamespaceReconciler({ ...deps, directory: this.directory, log: opts.log });
+    this.namespaces = new NamespaceReconciler({ ...deps, directory: this.directory, log: opts.log, tenantCa: opts.tenantCa });
+    if (opts.tenantCa) this.caSweeper = new TenantCaSweeper(opts.client, opts.ctx.operatorNamespace, opts.tenantCa, opts.log);
     this.statuses = new ProfileStatusReconciler({ ...deps, metrics: opts.metrics });
     this.wire();
   }
@@ -95,6 +104,11 @@ export class OperatorController {
       this.opts.metrics.queueDepth.set({ queue: 'profiles' }, this.profileQueue.length);
     }, 1000);
     this.depthTimer.unref();
+    if (this.caSweeper) {
+      // CA rotation is a matter of time, not of events: look again now and then.
+      this.caTimer = setInterval(() => void this.checkTenantCas(), this.opts.tenantCaCheckMs ?? 10 * 60_000);
+      this.caTimer.unref();
+    }
     this.started = true;
   }
 
@@ -102,11 +116,24 @@ export class OperatorController {
   async stop(): Promise<void> {
     this.started = false;
     clearInterval(this.depthTimer);
+    clearInterval(this.caTimer);
     this.directory.stop();
     this.caches.stop();
     this.namespaceQueue.shutDown();
     this.profileQueue.shutDown();
     await this.workers;
+  }
+
+  /** Every managed namespace once more (rotation steps), then the CAs of tenants that are gone. */
+  async checkTenantCas(): Promise<void> {
+    if (!this.caches.synced) return;
+    const managed = [...managedNamespaces(this.caches.namespaces, this.opts.ctx)];
+    for (const m of managed) this.namespaceQueue.add(m.name);
+    try {
+      await this.caSweeper?.sweep(new Set(managed.map((m) => m.tenant)));
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'tenant CA cleanup failed; retrying at the next check');
+    }
   }
 
   private async reconcileNamespace(name: string): Promise<void> {

@@ -39,6 +39,11 @@ import type { ClusterCaches } from './caches';
 import type { DirectoryPublisher } from './directory-publisher';
 import type { ManagedNamespace } from './managed-namespaces';
 import { OwnedWriter } from './owned-writer';
+import { NAMESPACE_CA_SECRET, TRUST_BUNDLE_CONFIGMAP } from '../tls-ca/names';
+import { desiredNamespaceCaSecret, desiredTrustBundleConfigMap, interceptEnabled } from '../tls-ca/namespace-trust';
+import { SecretWriter } from '../tls-ca/secret-writer';
+import { resolveUpstreamCa } from '../tls-ca/upstream-ca';
+import type { TenantCaStore } from '../tls-ca/tenant-ca-store';
 
 export interface NamespaceReconcilerDeps {
   client: KubeClient;
@@ -48,6 +53,8 @@ export interface NamespaceReconcilerDeps {
   events: EventSink;
   ctx: OptInContext;
   log: Logger;
+  /** Tenant interception CAs; without it a profile's tls.intercept gets no CA (the sidecar then keeps tunnels opaque). */
+  tenantCa?: TenantCaStore;
 }
 
 /** What a pass did, for logs and tests. */
@@ -60,8 +67,10 @@ export interface NamespaceOutcome {
 export class NamespaceReconciler {
   readonly configMaps: OwnedWriter;
   readonly networkPolicies: OwnedWriter;
+  private readonly secrets: SecretWriter;
 
   constructor(private readonly deps: NamespaceReconcilerDeps) {
+    this.secrets = new SecretWriter(deps.client);
     this.configMaps = new OwnedWriter(deps.client, CONFIG_MAPS, deps.caches.configMaps);
     this.networkPolicies = new OwnedWriter(deps.client, NETWORK_POLICIES, deps.caches.networkPolicies);
   }
@@ -94,6 +103,7 @@ export class NamespaceReconciler {
       note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.remove(PROFILE_CONFIGMAP, name));
       note(`ConfigMap ${TENANTS_CONFIGMAP}`, await this.configMaps.remove(TENANTS_CONFIGMAP, name));
       note(`NetworkPolicy ${TENANT_NETWORK_POLICY}`, await this.networkPolicies.remove(TENANT_NETWORK_POLICY, name));
+      await this.removeTrust(name, note);
       return { decision: decision.kind, reason: decision.reason, writes };
     }
 
@@ -125,8 +135,25 @@ export class NamespaceReconciler {
     } else {
       const validation = await this.deps.validator.validate(profile);
       if (validation.ok) {
-        const rendered = renderProfile(profile, { namespace: name, tenant });
-        note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.ensure(desiredProfileConfigMap(name, rendered, profile)));
+        // The CA copies first: the webhook mounts them into pods as soon as
+        // the rendered profile says interception is on.
+        if (interceptEnabled(profile.spec) && this.deps.tenantCa) {
+          const { trust } = await this.deps.tenantCa.ensure(tenant);
+          note(`Secret ${NAMESPACE_CA_SECRET}`, await this.secrets.ensure(desiredNamespaceCaSecret(name, trust, profile)));
+          note(`ConfigMap ${TRUST_BUNDLE_CONFIGMAP}`, await this.configMaps.ensure(desiredTrustBundleConfigMap(name, trust, profile)));
+        } else {
+          await this.removeTrust(name, note);
+        }
+        const upstreamCa = await resolveUpstreamCa(profile, ctx.operatorNamespace, this.deps.client);
+        if (upstreamCa.ok) {
+          const rendered = renderProfile({ ...profile, spec: upstreamCa.spec }, { namespace: name, tenant });
+          note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.ensure(desiredProfileConfigMap(name, rendered, profile)));
+        } else {
+          // Like an invalid profile: the namespace keeps its last good
+          // rendering, and its team sees why in Events.
+          reason = `${upstreamCa.reason}; last good rendering kept`;
+          events.record(namespaceTarget(ns), { type: 'Warning', reason: EVENT_REASONS.invalidSpec, note: reason, action: 'Render' });
+        }
       } else {
         // Terminal for this generation: the profile's status and Events say
         // why; the namespace keeps its last good rendering.
@@ -143,6 +170,15 @@ export class NamespaceReconciler {
       policy ? await this.networkPolicies.ensure(policy) : await this.networkPolicies.remove(TENANT_NETWORK_POLICY, name),
     );
     return { decision: decision.kind, reason, writes };
+  }
+
+  /** The namespace copies of the tenant CA, when interception is off or the namespace left. */
+  private async removeTrust(name: string, note: (what: string, outcome: string) => void): Promise<void> {
+    // Written together, so the ConfigMap (in the informer cache) says whether
+    // there is anything to remove without a GET on every reconcile.
+    if (!this.deps.tenantCa || this.deps.caches.configMaps.get(TRUST_BUNDLE_CONFIGMAP, name) === undefined) return;
+    note(`Secret ${NAMESPACE_CA_SECRET}`, await this.secrets.remove(NAMESPACE_CA_SECRET, name));
+    note(`ConfigMap ${TRUST_BUNDLE_CONFIGMAP}`, await this.configMaps.remove(TRUST_BUNDLE_CONFIGMAP, name));
   }
 
   /**

@@ -10,11 +10,13 @@ import {
   PROXY_CONTAINER,
   PROXY_PORT,
   PROXY_UID,
+  TRUST_INIT_CONTAINER,
   type CaptureMode,
 } from './names';
 import type { PodOverrides } from './pod-annotations';
-import type { Container, EnvVar, Pod, Volume } from './pod';
-import { render, type Template, type TemplateValues } from './render-template';
+import type { Container, EnvVar, Pod, Volume, VolumeMount } from './pod';
+import { render, TLS_TEMPLATE_SECTIONS, type Template, type TemplateValues } from './render-template';
+import { TemplateError } from '../webhook/errors';
 import { formatSidecarStatus, sidecarStatusOf } from './sidecar-status';
 
 /** Operator-wide injection settings (flags of `kube-dlp operator`). */
@@ -48,6 +50,32 @@ export const DEFAULT_INJECTION_CONFIG: Omit<InjectionConfig, 'image' | 'nativeSi
 export interface InjectionTarget {
   tenant: string;
   overrides: PodOverrides;
+  /** The namespace's rendered profile enables tls.intercept: the proxy gets the CA, app containers the trust. */
+  interceptTls?: boolean;
+}
+
+/** The pieces a pod of an intercepting namespace receives (sidecar-template.yaml, TLS sections). */
+interface TrustPieces {
+  proxyArgs: string[];
+  proxyMounts: VolumeMount[];
+  init: Container;
+  volumes: Volume[];
+  appMounts: VolumeMount[];
+  appEnv: EnvVar[];
+}
+
+function trustPieces(template: Template, values: TemplateValues): TrustPieces {
+  const missing = TLS_TEMPLATE_SECTIONS.filter((s) => !(s in template));
+  if (missing.length > 0) throw new TemplateError(`the namespace intercepts TLS but the sidecar template lacks section(s) ${missing.join(', ')}`);
+  const ca = render<{ args?: string[]; volumeMounts?: VolumeMount[] }>(template.interceptCa, values);
+  return {
+    proxyArgs: ca.args ?? [],
+    proxyMounts: ca.volumeMounts ?? [],
+    init: render<Container>(template.trustInit, values),
+    volumes: render<Volume[]>(template.trustVolumes, values),
+    appMounts: render<VolumeMount[]>(template.appTrustMounts, values),
+    appEnv: render<EnvVar[]>(template.appTrustEnv, values),
+  };
 }
 
 /** The values the template is rendered with; every name the template uses is a key here. */
@@ -81,11 +109,17 @@ export function injectPod(submitted: Pod, template: Template, config: InjectionC
   const mode: CaptureMode = target.overrides.captureMode;
   const proxy = render<Container>(template.proxy, values);
   const init = mode === 'transparent' ? render<Container>(template.initIptables, values) : undefined;
+  const trust = target.interceptTls ? trustPieces(template, values) : undefined;
+  if (trust) {
+    proxy.args = [...((proxy.args as string[] | undefined) ?? []), ...trust.proxyArgs];
+    proxy.volumeMounts = [...((proxy.volumeMounts as VolumeMount[] | undefined) ?? []), ...trust.proxyMounts];
+  }
 
   const initContainers = pod.spec.initContainers ?? [];
-  // Capture first, then (native) the proxy: the pod's own init containers run
-  // after both, so their egress is captured and has a proxy to reach.
-  const leading = [init, config.nativeSidecars ? proxy : undefined].filter((c): c is Container => c !== undefined);
+  // Capture first, then the trust bundle, then (native) the proxy: the pod's
+  // own init containers run after all of them, so their egress is captured,
+  // has a proxy to reach, and trusts its certificates.
+  const leading = [init, trust?.init, config.nativeSidecars ? proxy : undefined].filter((c): c is Container => c !== undefined);
   let at = 0;
   for (const c of leading) {
     const existing = initContainers.findIndex((x) => x.name === c.name);
@@ -98,8 +132,15 @@ export function injectPod(submitted: Pod, template: Template, config: InjectionC
   }
 
   const volumes: Volume[] = pod.spec.volumes ?? [];
-  for (const v of render<Volume[]>(template.volumes, values)) if (!volumes.some((x) => x.name === v.name)) volumes.push(v);
+  for (const v of [...render<Volume[]>(template.volumes, values), ...(trust?.volumes ?? [])]) if (!volumes.some((x) => x.name === v.name)) volumes.push(v);
   pod.spec.volumes = volumes;
+
+  if (trust) {
+    for (const c of appContainers(pod, config.nativeSidecars)) {
+      addMounts(c, trust.appMounts);
+      addEnvIfUnset(c, trust.appEnv);
+    }
+  }
 
   if (mode === 'explicit') {
     const env = render<EnvVar[]>(template.appEnv, values);
@@ -123,9 +164,26 @@ export function injectPod(submitted: Pod, template: Template, config: InjectionC
  * run before any proxy exists and would fail to connect.
  */
 function appContainers(pod: Pod, native: boolean): Container[] {
-  const ours = (c: Container) => c.name === PROXY_CONTAINER || c.name === INIT_IPTABLES_CONTAINER;
+  const ours = (c: Container) => c.name === PROXY_CONTAINER || c.name === INIT_IPTABLES_CONTAINER || c.name === TRUST_INIT_CONTAINER;
   const inits = native ? (pod.spec.initContainers ?? []).filter((c) => !ours(c)) : [];
   return [...inits, ...pod.spec.containers.filter((c) => !ours(c))];
+}
+
+/** Mounts the container lacks (by volume name); a path it already uses for something else is left to it. */
+function addMounts(c: Container, wanted: readonly VolumeMount[]): void {
+  const mounts = (c.volumeMounts as VolumeMount[] | undefined) ?? [];
+  for (const m of wanted) {
+    if (mounts.some((x) => x.name === m.name || x.mountPath === m.mountPath)) continue;
+    mounts.push({ ...m });
+  }
+  c.volumeMounts = mounts;
+}
+
+/** The app's own value wins: a container that names its own CA bundle chose it (the README says to add the tenant CA to it). */
+function addEnvIfUnset(c: Container, wanted: readonly EnvVar[]): void {
+  const env = c.env ?? [];
+  for (const w of wanted) if (!env.some((e) => e.name === w.name)) env.push({ ...w });
+  c.env = env;
 }
 
 /** Ours wins over a value the container set itself: the point of explicit mode is that egress goes through the proxy. */

@@ -37,6 +37,8 @@ export type CaptureMode = (typeof CAPTURE_MODES)[number];
 
 export const PROXY_CONTAINER = 'kube-dlp-proxy';
 export const INIT_IPTABLES_CONTAINER = 'kube-dlp-init';
+/** Builds the combined CA bundle for app containers (namespaces that intercept TLS). */
+export const TRUST_INIT_CONTAINER = 'kube-dlp-trust';
 export const PROFILE_VOLUME = 'kube-dlp-profile';
 export const TENANTS_VOLUME = 'kube-dlp-tenants';
 export const TMP_VOLUME = 'kube-dlp-tmp';

@@ -14,6 +14,13 @@ export interface Container {
   [field: string]: unknown;
 }
 
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  [field: string]: unknown;
+}
+
 export interface Volume {
   name: string;
   [field: string]: unknown;

@@ -18,6 +18,8 @@ export interface ProfileAllowances {
   uninspectableCidrs: readonly Cidr[];
   /** Ports (on any destination) reachable uninspected although uninspectable egress is denied. */
   uninspectablePorts: readonly PortRange[];
+  /** The profile sets tls.intercept: Enabled: pods get the tenant CA (proxy) and its trust (apps). */
+  tlsIntercept: boolean;
 }
 
 interface RenderedShape {
@@ -25,6 +27,7 @@ interface RenderedShape {
   spec?: {
     mode?: unknown;
     egress?: { uninspectable?: unknown; allow?: { host?: unknown; cidr?: unknown; ports?: unknown; allowUninspectable?: unknown }[] };
+    tls?: { intercept?: unknown };
   };
 }
 
@@ -59,12 +62,12 @@ export function allowancesFromRenderedProfile(text: string): ProfileAllowances {
       for (const p of rulePorts) if (p.ok) ports.push(p.value);
     }
   }
-  return { source, uninspectableAllowed, uninspectableCidrs: cidrs, uninspectablePorts: ports };
+  return { source, uninspectableAllowed, uninspectableCidrs: cidrs, uninspectablePorts: ports, tlsIntercept: doc.spec?.tls?.intercept === 'Enabled' };
 }
 
 /** No rendered profile (yet): nothing may bypass the proxy. */
 export function strictest(source: string): ProfileAllowances {
-  return { source, uninspectableAllowed: false, uninspectableCidrs: [], uninspectablePorts: [] };
+  return { source, uninspectableAllowed: false, uninspectableCidrs: [], uninspectablePorts: [], tlsIntercept: false };
 }
 
 /** True when every address of `inner` lies in one of `outer`. */

@@ -14,6 +14,8 @@ export type Template = Record<string, unknown>;
 export type TemplateValues = Record<string, unknown>;
 
 export const TEMPLATE_SECTIONS = ['proxy', 'initIptables', 'volumes', 'appEnv', 'podAnnotations', 'podLabels'] as const;
+/** Needed only for pods of namespaces that intercept TLS: a template without them fails those pods, not all. */
+export const TLS_TEMPLATE_SECTIONS = ['interceptCa', 'trustInit', 'trustVolumes', 'appTrustMounts', 'appTrustEnv'] as const;
 
 const WHOLE = /^\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}$/;
 const INLINE = /\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g;

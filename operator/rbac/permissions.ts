@@ -67,12 +67,21 @@ export const CLUSTER_PERMISSIONS: readonly Permission[] = [
     verbs: ['create', 'patch'],
     why: 'admission policy: bind it to opted-in namespaces',
   },
+  // The tenant interception CA: a pod mounts Secrets of its own namespace
+  // only, so each intercepting namespace gets a copy (operator/tls-ca/names.ts).
+  {
+    group: '',
+    resource: 'secrets',
+    verbs: ['get', 'create', 'patch', 'delete'],
+    why: 'tenant CA: the copy kube-dlp-intercept-ca in each namespace that intercepts TLS (only the sidecar mounts it)',
+  },
 ];
 
 /** In the operator's namespace only (Role kube-dlp-operator-leader-election). */
 export const NAMESPACE_PERMISSIONS: readonly Permission[] = [
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], why: 'leader election' },
   { group: '', resource: 'secrets', verbs: ['get', 'create', 'update'], why: 'webhook: the self-managed TLS Secret (CA and serving certificate)' },
+  { group: '', resource: 'secrets', verbs: ['list', 'delete'], why: 'tenant CA: one Secret per tenant, removed when the tenant has no namespace left' },
 ];
 
 export const CLUSTER_ROLE_NAME = 'kube-dlp-operator';

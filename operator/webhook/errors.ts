@@ -7,7 +7,7 @@ export type WebhookErrorCode =
   | 'KDLP_INJECT_TEMPLATE'
   | 'KDLP_WEBHOOK_OPTIONS'
   | 'KDLP_WEBHOOK_BAD_REQUEST'
-  | 'KDLP_CERTS_OPENSSL'
+  | 'KDLP_CERTS_ISSUE'
   | 'KDLP_CERTS_INVALID'
   | 'KDLP_CERTS_CONFLICT';
 
@@ -45,11 +45,11 @@ export class BadAdmissionRequestError extends WebhookError {
   }
 }
 
-/** The openssl CLI failed to make a key or certificate (stderr included; it never holds key material). */
-export class OpensslError extends WebhookError {
+/** A key or certificate cannot be made from the request (bad name, validity, or signing CA). */
+export class CertificateIssueError extends WebhookError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('KDLP_CERTS_OPENSSL', message, options);
-    this.name = 'OpensslError';
+    super('KDLP_CERTS_ISSUE', message, options);
+    this.name = 'CertificateIssueError';
   }
 }
 

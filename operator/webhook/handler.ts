@@ -116,7 +116,11 @@ export class InjectionHandler {
     if (!overrides.ok) {
       return this.refuse(uid, 'invalid-annotations', `kube-dlp: pod ${name} not admitted: ${describeProblems(overrides.problems)}`);
     }
-    const injected = injectPod(pod!, this.opts.template, this.opts.config, { tenant: decision.tenant, overrides: overrides.overrides });
+    const injected = injectPod(pod!, this.opts.template, this.opts.config, {
+      tenant: decision.tenant,
+      overrides: overrides.overrides,
+      interceptTls: allowances.tlsIntercept,
+    });
     // Injection keeps what the pod already has by name: a container of its own
     // called kube-dlp-proxy (a forged status, or none) stays, and is caught here.
     const violation = podViolations(facts(injected), identity)[0];

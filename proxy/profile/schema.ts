@@ -409,12 +409,27 @@ export const TlsOriginationSchema = Type.Object(
 
 const UpstreamCaSchema = Type.Object(
   {
-    pem: Type.String({
-      minLength: 1,
-      description: 'PEM bundle of CA certificates trusted for upstreams, beside the system roots (private or internal upstreams).',
-    }),
+    pem: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'PEM bundle of CA certificates trusted for upstreams, beside the system roots (private or internal upstreams).',
+      }),
+    ),
+    configMapRef: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, maxLength: 253, description: 'ConfigMap name.' }),
+          key: Type.String({ minLength: 1, maxLength: 253, description: 'Key holding the PEM bundle.', default: 'ca.crt' }),
+        },
+        {
+          description:
+            "The PEM bundle from a ConfigMap instead: in the profile's namespace (SecurityProfile) or the operator's namespace " +
+            '(ClusterSecurityProfile). The operator copies it into the rendered profile as pem.',
+        },
+      ),
+    ),
   },
-  { description: 'Extra roots for verifying intercepted upstreams.' },
+  { description: 'Extra roots for verifying intercepted upstreams: pem or configMapRef, not both.' },
 );
 
 export const TlsSchema = Type.Object(

@@ -298,6 +298,10 @@ export function semanticIssues(spec: unknown, catalog: DetectorCatalog, basePath
       const problem = pemBundleProblem(spec.tls.upstreamCA.pem);
       if (problem) issues.push({ path: at('tls', 'upstreamCA', 'pem'), message: problem });
     }
+    // The operator replaces configMapRef with pem in the rendered profile.
+    if (isRecord(spec.tls.upstreamCA) && (spec.tls.upstreamCA.pem === undefined) === (spec.tls.upstreamCA.configMapRef === undefined)) {
+      issues.push({ path: at('tls', 'upstreamCA'), message: 'give exactly one of pem or configMapRef' });
+    }
   }
 
   return issues;

@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { getControlPlane, newNamespace, waitFor } from '../envtest';
 import { KubeClient } from '../../operator/kube/client';
 import { KubeApiError } from '../../operator/errors';
-import { NAMESPACES, PODS, EVENTS } from '../../operator/kube/resources';
+import { CONFIG_MAPS, NAMESPACES, PODS, EVENTS } from '../../operator/kube/resources';
 import type { KubeObject, ObjectMeta } from '../../operator/model/kube-object';
 import { EventRecorder } from '../../operator/kube/events';
 import { splitPemBundle, certificateInfo } from '../../operator/certs/certificate-info';
@@ -150,6 +150,59 @@ t.test('a pod in an opted-in namespace gets the native sidecar, volumes, env and
   t.same(app.env?.filter((e) => /proxy$/i.test(e.name)).map((e) => e.name), ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']);
   t.equal(created.metadata.labels?.['kubedlp.io/injected'], 'true');
   t.equal(created.metadata.annotations?.['prometheus.io/port'], '15090');
+});
+
+t.test('tls.intercept: Enabled: the CA Secret is mounted into the proxy only, app containers get the trust bundle and CA variables', async (t) => {
+  const { client } = await setup;
+  const ns = await optedInNamespace(client, 'kdlp-intercept', { 'kubedlp.io/tenant': 'acme' });
+  // The rendered profile, as the operator writes it (it writes the CA copies first).
+  await client.create(
+    CONFIG_MAPS,
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kube-dlp-profile', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'kube-dlp-operator' } },
+      data: { 'profile.yaml': 'apiVersion: kubedlp.io/v1alpha1\nkind: RenderedProfile\nprofile: {name: default}\nspec:\n  mode: Monitor\n  tls: {intercept: Enabled}\n' },
+    } as KubeObject,
+    ns,
+  );
+  await waitFor(
+    async () => {
+      const dry = await client.request<Pod>('POST', `/api/v1/namespaces/${ns}/pods`, { query: { dryRun: 'All' }, body: pod('probe') });
+      return dry.spec.initContainers?.some((c) => c.name === 'kube-dlp-trust') === true;
+    },
+    { what: 'the webhook to see the intercepting profile', timeoutMs: 30_000 },
+  );
+  const created = await client.create<Pod>(
+    PODS,
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web' },
+      spec: { containers: [{ name: 'app', image: 'app:1', env: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/own/ca.pem' }] }, { name: 'worker', image: 'worker:1' }] },
+    } as KubeObject,
+    ns,
+  );
+  const all = [...(created.spec.initContainers ?? []), ...created.spec.containers];
+  const mounting = all.filter((c) => ((c.volumeMounts ?? []) as { name: string }[]).some((m) => m.name === 'kube-dlp-intercept-ca')).map((c) => c.name);
+  t.same(mounting, ['kube-dlp-proxy'], 'only the proxy mounts the CA key');
+  t.ok((all.find((c) => c.name === 'kube-dlp-proxy')!.args as string[]).includes('--intercept-ca-dir=/etc/kube-dlp/intercept-ca'));
+  t.same((created.spec.initContainers ?? []).map((c) => c.name).slice(0, 2), ['kube-dlp-trust', 'kube-dlp-proxy'], 'the bundle is built before the proxy and the apps start');
+  t.match(created.spec.volumes?.find((v) => v.name === 'kube-dlp-intercept-ca'), { secret: { secretName: 'kube-dlp-intercept-ca' } });
+  t.match(created.spec.volumes?.find((v) => v.name === 'kube-dlp-ca-bundle'), { emptyDir: { medium: 'Memory' } });
+  for (const name of ['app', 'worker']) {
+    const c = created.spec.containers.find((x) => x.name === name)!;
+    const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+    t.equal(env.SSL_CERT_FILE, '/etc/kube-dlp/ca-bundle/ca-bundle.crt', `${name}: SSL_CERT_FILE`);
+    t.equal(env.REQUESTS_CA_BUNDLE, '/etc/kube-dlp/ca-bundle/ca-bundle.crt');
+    t.equal(env.CURL_CA_BUNDLE, '/etc/kube-dlp/ca-bundle/ca-bundle.crt');
+    t.equal(env.GIT_SSL_CAINFO, '/etc/kube-dlp/ca-bundle/ca-bundle.crt');
+    t.equal(env.NODE_EXTRA_CA_CERTS, name === 'app' ? '/own/ca.pem' : '/etc/kube-dlp/trust/ca.crt', `${name}: its own value wins`);
+    t.same(((c.volumeMounts ?? []) as { name: string; readOnly?: boolean }[]).filter((m) => m.name.startsWith('kube-dlp')).map((m) => [m.name, m.readOnly]), [
+      ['kube-dlp-trust', true],
+      ['kube-dlp-ca-bundle', true],
+    ]);
+  }
 });
 
 t.test('pods outside opted-in namespaces, and opted-out pods, are untouched', async (t) => {

@@ -165,6 +165,16 @@ const TABLE: RuleParity[] = [
       { name: 'none shared', spec: { tenancy: { sharedNamespaces: [] } }, rejected: false },
     ],
   },
+  {
+    message: 'give exactly one of pem or configMapRef',
+    validateMessage: /^give exactly one of pem or configMapRef$/,
+    cases: [
+      { name: 'both', spec: { tls: { upstreamCA: { pem: 'x', configMapRef: { name: 'roots' } } } }, rejected: true },
+      { name: 'neither', spec: { tls: { upstreamCA: {} } }, rejected: true },
+      { name: 'configMapRef', spec: { tls: { upstreamCA: { configMapRef: { name: 'roots', key: 'ca.crt' } } } }, rejected: false },
+      { name: 'no upstreamCA', spec: { tls: {} }, rejected: false },
+    ],
+  },
 ];
 
 const crdRules = rulesOf(CRD_FILES[0]!);

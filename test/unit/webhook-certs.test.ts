@@ -1,11 +1,11 @@
-// Webhook TLS: certificates made with openssl and read with X509Certificate,
+// Webhook TLS: certificates made in-process (@peculiar/x509) and read with X509Certificate,
 // the Secret layout, and the rotation plan's steps and waits.
 import t from 'tap';
 import { certificateInfo, issuedBy, joinPemBundle, keyMatches, splitPemBundle } from '../../operator/certs/certificate-info';
-import { createCertificateAuthority, issueServingCertificate, type KeyPair } from '../../operator/certs/openssl';
+import { createCertificateAuthority, issueServingCertificate, type KeyPair } from '../../operator/certs/issue-certificates';
 import { planRotation, servingDays, type RotationPolicy } from '../../operator/certs/rotation-plan';
 import { materialFromSecret, readState, secretFromMaterial, type TlsMaterial } from '../../operator/certs/tls-secret';
-import { OpensslError } from '../../operator/webhook/errors';
+import { CertificateIssueError } from '../../operator/webhook/errors';
 
 const DAY = 86_400_000;
 const policy: RotationPolicy = {
@@ -27,7 +27,7 @@ async function pki() {
   return made;
 }
 
-t.test('openssl makes a CA and a serving certificate that node:crypto reads back', async (t) => {
+t.test('makes a CA and a serving certificate that node:crypto reads back', async (t) => {
   const { ca, serving, ca2 } = await pki();
   const caInfo = certificateInfo(ca.certPem);
   const leaf = certificateInfo(serving.certPem);
@@ -42,12 +42,25 @@ t.test('openssl makes a CA and a serving certificate that node:crypto reads back
   t.same(splitPemBundle(joinPemBundle([ca.certPem, ca2.certPem])).map((p) => certificateInfo(p).fingerprint), [caInfo.fingerprint, certificateInfo(ca2.certPem).fingerprint]);
 });
 
-t.test('openssl input is checked before it reaches the command line', async (t) => {
+t.test('names, SANs and validity are checked before anything is signed', async (t) => {
   const { ca } = await pki();
-  await t.rejects(createCertificateAuthority('bad/name', 1), OpensslError);
-  await t.rejects(issueServingCertificate(ca, { commonName: 'x', dnsNames: ['a,DNS:evil'], validityDays: 1 }), OpensslError);
+  await t.rejects(createCertificateAuthority('bad/name', 1), CertificateIssueError);
+  await t.rejects(issueServingCertificate(ca, { commonName: 'x', dnsNames: ['a,DNS:evil'], validityDays: 1 }), CertificateIssueError);
   await t.rejects(issueServingCertificate(ca, { commonName: 'x', dnsNames: [], validityDays: 1 }), /at least one/);
   await t.rejects(createCertificateAuthority('ok', 0), /whole number of days/);
+  await t.rejects(issueServingCertificate(ca, { commonName: 'x', dnsNames: [], ipAddresses: ['10.0.0.300'], validityDays: 1 }), /not an IP address/);
+  await t.rejects(issueServingCertificate({ certPem: ca.certPem, keyPem: 'not a key' }, { commonName: 'x', dnsNames: ['a'], validityDays: 1 }), CertificateIssueError);
+});
+
+t.test('IP SANs, CA-only key usage, and no key material in the certificates', async (t) => {
+  const { ca } = await pki();
+  const ip = await issueServingCertificate(ca, { commonName: 'webhook', dnsNames: [], ipAddresses: ['127.0.0.1', '::1'], validityDays: 2 });
+  const info = certificateInfo(ip.certPem);
+  t.ok(info.ipAddresses.includes('127.0.0.1'));
+  t.equal(info.ipAddresses.length, 2);
+  t.ok(issuedBy(info, certificateInfo(ca.certPem)));
+  for (const pem of [ca.certPem, ip.certPem]) t.notMatch(pem, /PRIVATE KEY/);
+  t.match(ca.keyPem, /^-----BEGIN PRIVATE KEY-----\n/);
 });
 
 function material(over: Partial<TlsMaterial>, base: { ca: KeyPair; serving: KeyPair }, changedAt = new Date(0)): TlsMaterial {

@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import https from 'node:https';
 import { Registry } from 'prom-client';
-import { createCertificateAuthority, issueServingCertificate, type KeyPair } from '../../operator/certs/openssl';
+import { createCertificateAuthority, issueServingCertificate, type KeyPair } from '../../operator/certs/issue-certificates';
 import { DEFAULT_INJECTION_CONFIG } from '../../operator/inject/inject';
 import { strictest } from '../../operator/inject/profile-allowances';
 import { loadTemplate } from '../../operator/inject/render-template';

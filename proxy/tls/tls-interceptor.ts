@@ -28,6 +28,7 @@ import { setInterceptedOrigin } from './intercepted-origin';
 import type { LeafCache } from './leaf-cache';
 import { PreconnectedAgent } from './preconnected-agent';
 import { classifyClientHandshakeError, isUpstreamVerifyError, type TlsOutcome } from './tls-outcome';
+import { UpstreamSessions } from './upstream-sessions';
 import type { UpstreamTrust } from './upstream-trust';
 
 /** What to do with a CONNECT tunnel under the current profile. */
@@ -55,6 +56,8 @@ const SILENT_REFUSAL_MS = 1000;
 const ALPN = ['http/1.1'];
 
 export class TlsInterceptor {
+  private readonly sessions = new UpstreamSessions();
+
   constructor(private readonly opts: TlsInterceptorOptions) {}
 
   plan(cfg: RuntimeConfig, host: string): InterceptPlan {
@@ -130,9 +133,13 @@ export class TlsInterceptor {
 
       const cfg = ctx.config;
       const ca = this.opts.ca.current()!;
-      const roots = this.opts.trust.rootsFor(cfg);
+      const trusted = this.opts.trust.contextFor(cfg);
       const servername = isIP(dest.host) === 0 ? dest.host : undefined;
-      const [leaf, up] = await Promise.allSettled([this.opts.leaves.get(ca, dest.host), connectUpstream(address, dest.port, servername, roots, (s) => (upstream = s))]);
+      const sessionKey = this.sessions.keyFor(trusted, address, dest.port, servername);
+      const [leaf, up] = await Promise.allSettled([
+        this.opts.leaves.get(ca, dest.host),
+        connectUpstream({ host: address, port: dest.port, servername, secureContext: trusted }, this.sessions, sessionKey, (s) => (upstream = s)),
+      ]);
       if (up.status === 'rejected') upstream = undefined;
       if (closed) return close();
       if (leaf.status === 'rejected') {
@@ -181,7 +188,7 @@ export class TlsInterceptor {
         return;
       }
 
-      const agent = new PreconnectedAgent(upstream, { servername, ca: roots, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs, noDelay: true });
+      const agent = new PreconnectedAgent(upstream, { servername, secureContext: trusted, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs, noDelay: true });
       upstream = undefined;
       // Counted at the first request: a connection never used is either a refusal or idle.
       const origin = { host: dest.host, address, port: dest.port, agent, requests: 0, onFirstRequest: () => this.opts.metrics.tlsConnection('intercepted') };
@@ -221,18 +228,27 @@ export class TlsInterceptor {
 }
 
 /** `track` gets the socket at once, so a handshake timeout can cut a connect still in progress. */
-function connectUpstream(host: string, port: number, servername: string | undefined, ca: string[], track: (s: tls.TLSSocket) => void): Promise<tls.TLSSocket> {
+function connectUpstream(
+  target: { host: string; port: number; servername: string | undefined; secureContext: tls.SecureContext },
+  sessions: UpstreamSessions,
+  sessionKey: string,
+  track: (s: tls.TLSSocket) => void,
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host, port, servername, ca, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', rejectUnauthorized: true });
+    const session = sessions.get(sessionKey);
+    const s = tls.connect({ ...target, session, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', rejectUnauthorized: true });
     s.setNoDelay(true);
     track(s);
     s.once('secureConnect', () => {
       s.off('error', reject);
+      sessions.track(sessionKey, s);
       // Errors after this point surface on the HTTP request using the socket.
       s.on('error', () => undefined);
       resolve(s);
     });
     s.once('error', (err) => {
+      // A session the upstream no longer honours is not offered again.
+      if (session) sessions.forget(sessionKey);
       s.destroy();
       reject(err);
     });

@@ -207,7 +207,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   let transparent: TransparentListener | undefined;
   try {
     if (opts.mode === 'transparent') {
-      transparent = attachTransparentListener(proxy, { profiles: watcher, reporter, metrics, logger, tenancy: tenancy.guard }, opts.transparent);
+      transparent = attachTransparentListener(proxy, { profiles: watcher, reporter, metrics, logger, tenancy: tenancy.guard, interceptor }, opts.transparent);
       proxyAddress = await transparent.listen(opts.listen);
     } else {
       proxyAddress = await proxy.listen(opts.listen);

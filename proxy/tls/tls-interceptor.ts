@@ -77,7 +77,61 @@ export class TlsInterceptor {
    * `done` is called once when the client connection is gone.
    */
   intercept(ctx: RequestContext, client: Duplex, head: Buffer, address: string, done: () => void): Tunnel {
-    const socket = client as Socket;
+    const dest = ctx.destination!;
+    return this.terminate(ctx, client as Socket, address, done, async (socket, fail) => {
+      // TLS records are written in pieces (header, body): with Nagle each waits for a delayed ACK.
+      socket.setNoDelay?.(true);
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) socket.unshift(head);
+      const sniff = await sniffProtocol(socket, { timeoutMs: this.opts.handshakeTimeoutMs, maxClientHelloBytes: DEFAULT_MAX_CLIENT_HELLO_BYTES });
+      if (sniff.clientGone) {
+        fail('client_handshake_failed', 'client left before its TLS handshake');
+        return undefined;
+      }
+      if (sniff.protocol !== 'tls' || !sniff.hello) {
+        fail('not_tls', `CONNECT ${formatHostPort(dest)}: tunnel payload is not a TLS ClientHello${sniff.note ? ` (${sniff.note})` : ''}; refused, it cannot be inspected`);
+        return undefined;
+      }
+      const sni = sniff.hello.serverName;
+      if (sni !== undefined && sni !== dest.host) {
+        // Egress was decided for the CONNECT host; a different name inside is domain fronting.
+        fail('sni_mismatch', `TLS server name ${sni} differs from the CONNECT host ${dest.host}`);
+        return undefined;
+      }
+      return sniff.head;
+    });
+  }
+
+  /**
+   * Intercept a connection captured in transparent mode whose ClientHello
+   * (`hello`, already read) was sniffed by the listener. `ctx.destination` is
+   * the SNI name, or the original address when the client sent none; egress
+   * and tenancy were decided by the caller on both; `address` is the original
+   * destination, where every upstream connection goes.
+   */
+  interceptCaptured(ctx: RequestContext, socket: Socket, hello: Buffer, address: string, done: () => void): Tunnel {
+    return this.terminate(ctx, socket, address, done, async (s) => {
+      s.setNoDelay(true);
+      // The listener accepts half-open sockets (for raw TCP relays); the TLS socket inherits the
+      // flag, and a half-open TLS connection is never closed after our answer: TLS has close_notify.
+      s.allowHalfOpen = false;
+      return hello;
+    });
+  }
+
+  /**
+   * The shared part: `prelude` gets the client to the point where its
+   * ClientHello can be replayed (returns those bytes), or fails the
+   * connection (returns undefined); then the leaf, the verified upstream and
+   * the hand-off to the HTTP server.
+   */
+  private terminate(
+    ctx: RequestContext,
+    socket: Socket,
+    address: string,
+    done: () => void,
+    prelude: (socket: Socket, fail: (outcome: TlsOutcome, reason: string) => void) => Promise<Buffer | undefined>,
+  ): Tunnel {
     const dest = ctx.destination!;
     let upstream: tls.TLSSocket | undefined;
     let decrypted: tls.TLSSocket | undefined;
@@ -91,7 +145,7 @@ export class TlsInterceptor {
       socket.destroy();
       done();
     };
-    // A failure before hand-off: counted, audited on the CONNECT's context.
+    // A failure before hand-off: counted, audited on the connection's context.
     let reported = false;
     const fail = (outcome: TlsOutcome, reason: string): void => {
       if (reported) return;
@@ -109,27 +163,10 @@ export class TlsInterceptor {
     socket.once('close', close);
 
     void (async () => {
-      // TLS records are written in pieces (header, body): with Nagle each waits for a delayed ACK.
-      socket.setNoDelay?.(true);
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) socket.unshift(head);
-      const sniff = await sniffProtocol(socket, { timeoutMs: this.opts.handshakeTimeoutMs, maxClientHelloBytes: DEFAULT_MAX_CLIENT_HELLO_BYTES });
+      const hello = await prelude(socket, fail);
       if (closed) return;
-      if (sniff.clientGone) {
-        fail('client_handshake_failed', 'client left before its TLS handshake');
-        return close();
-      }
-      if (sniff.protocol !== 'tls' || !sniff.hello) {
-        fail('not_tls', `CONNECT ${formatHostPort(dest)}: tunnel payload is not a TLS ClientHello${sniff.note ? ` (${sniff.note})` : ''}; refused, it cannot be inspected`);
-        return close();
-      }
-      const sni = sniff.hello.serverName;
-      if (sni !== undefined && sni !== dest.host) {
-        // Egress was decided for the CONNECT host; a different name inside is domain fronting.
-        fail('sni_mismatch', `TLS server name ${sni} differs from the CONNECT host ${dest.host}`);
-        return close();
-      }
-      socket.unshift(sniff.head);
+      if (hello === undefined) return close();
+      socket.unshift(hello);
 
       const cfg = ctx.config;
       const ca = this.opts.ca.current()!;
@@ -183,6 +220,9 @@ export class TlsInterceptor {
           clearTimeout(timer);
           fail(problem.outcome, problem.reason);
           writeRawJson(client, 502, { error: problem.error, requestId: ctx.id, reason: problem.reason }, { requestId: ctx.id });
+          // Nothing more will be served here; a captured (once half-open) socket would otherwise
+          // wait for the client's close_notify forever.
+          client.once('finish', () => client.destroy());
         });
         client.once('close', close);
         return;

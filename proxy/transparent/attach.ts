@@ -9,6 +9,7 @@ import { requestIdGenerator } from '../server/request-context';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { RuntimeConfig } from '../profile';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
+import type { TlsInterceptor } from '../tls/tls-interceptor';
 import { nativeOriginalDestinationReader, type OriginalDestinationReader } from './original-destination';
 import { TransparentListener, type TransparentTimeouts } from './transparent-listener';
 import { TransparentMetrics } from './transparent-metrics';
@@ -38,7 +39,7 @@ export interface TransparentModeOptions {
 
 export function attachTransparentListener(
   proxy: ProxyServer,
-  deps: { profiles: { current(): RuntimeConfig }; reporter: OutcomeReporter; metrics: ProxyMetrics; logger: pino.Logger; tenancy?: TenancyGuard },
+  deps: { profiles: { current(): RuntimeConfig }; reporter: OutcomeReporter; metrics: ProxyMetrics; logger: pino.Logger; tenancy?: TenancyGuard; interceptor?: TlsInterceptor },
   opts: TransparentModeOptions = {},
 ): TransparentListener {
   return new TransparentListener({
@@ -51,6 +52,7 @@ export function attachTransparentListener(
     readOriginal: opts.readOriginal ?? nativeOriginalDestinationReader(),
     handOffHttp: (socket) => proxy.acceptConnection(socket),
     tenancy: deps.tenancy,
+    interceptor: deps.interceptor,
     timeouts: opts.timeouts,
     maxClientHelloBytes: opts.maxClientHelloBytes,
     clientFirstPorts: opts.clientFirstPorts,

@@ -1,8 +1,8 @@
-// TLS interception of one CONNECT tunnel, in order:
+// TLS interception of one CONNECT tunnel (or captured TLS connection), in order:
+//   in parallel: a leaf for the host from the CA (cached) and a verified TLS
+//   connection upstream (SNI preserved, system roots + upstreamCA), while
 //   200 Connection Established → read the ClientHello (SNI must name the
-//   CONNECT host) → in parallel: a leaf for the host from the CA (cached) and
-//   a verified TLS connection upstream (SNI preserved, system roots +
-//   upstreamCA) → terminate the client's TLS with the leaf → hand the
+//   CONNECT host) → terminate the client's TLS with the leaf → hand the
 //   decrypted socket to the proxy's own HTTP server, tagged with its upstream,
 //   so every request inside gets exactly the inspection a plain one gets.
 // An upstream that fails verification is never reached: the client's
@@ -163,20 +163,23 @@ export class TlsInterceptor {
     socket.once('close', close);
 
     void (async () => {
-      const hello = await prelude(socket, fail);
-      if (closed) return;
-      if (hello === undefined) return close();
-      socket.unshift(hello);
-
       const cfg = ctx.config;
       const ca = this.opts.ca.current()!;
       const trusted = this.opts.trust.contextFor(cfg);
       const servername = isIP(dest.host) === 0 ? dest.host : undefined;
       const sessionKey = this.sessions.keyFor(trusted, address, dest.port, servername);
-      const [leaf, up] = await Promise.allSettled([
+      // Started before the client's ClientHello is read: for a CONNECT the host is known from the
+      // request line, so minting and the upstream handshake overlap the client's round trip
+      // instead of following it. A client that then fails its prelude closes both (close()).
+      const ready = Promise.allSettled([
         this.opts.leaves.get(ca, dest.host),
         connectUpstream({ host: address, port: dest.port, servername, secureContext: trusted }, this.sessions, sessionKey, (s) => (upstream = s)),
       ]);
+      const hello = await prelude(socket, fail);
+      if (closed) return;
+      if (hello === undefined) return close();
+      socket.unshift(hello);
+      const [leaf, up] = await ready;
       if (up.status === 'rejected') upstream = undefined;
       if (closed) return close();
       if (leaf.status === 'rejected') {

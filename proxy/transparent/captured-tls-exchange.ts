@@ -7,13 +7,13 @@
 import type { Socket } from 'node:net';
 import { formatHostPort } from '../http/destination';
 import { policyOf } from '../inspect-pipeline/verdict';
-import type { OutcomeReporter } from '../server/outcome-reporter';
-import type { RequestContext } from '../server/request-context';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
+import type { RequestContext } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsInterceptor } from '../tls/tls-interceptor';
 import type { Tunnel } from '../http/tunnel';
-import { decideCapturedEgress } from './egress-by-name-and-address';
-import type { TransparentOrigin } from './origin';
+import { decideCapturedEgress } from '../policy/egress-by-name-and-address';
+import type { TransparentOrigin } from '../exchange/transparent-origin';
 
 export interface CapturedTlsDeps {
   reporter: OutcomeReporter;

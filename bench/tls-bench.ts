@@ -8,6 +8,14 @@
 // The proxy, the upstream and the clients share this process (the proxy
 // bench's child-process roles have no TLS upstream); both sides of the
 // ratio pay the same client and upstream costs.
+// Attribution, same run: tls_rps.plain_inspected is the same POSTs as plain
+// HTTP through the same proxy and profile (inspection without TLS), so
+// intercepted / plain_inspected is what TLS itself costs and
+// plain_inspected / tunnel what inspection costs. CPU per request and per
+// handshake (this process: client, proxy and upstream) are given beside the
+// wall-clock numbers because, on a shared machine, they move far less with
+// other load than rates and percentiles do.
+import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
@@ -26,9 +34,18 @@ const HANDSHAKE_SAMPLES = 100;
 
 export interface TlsBenchResult {
   tls_rps_ratio_vs_tunnel: number;
-  tls_rps: { intercepted: number; tunnel: number };
+  tls_rps: { intercepted: number; tunnel: number; plain_inspected: number };
+  /** Process CPU per request (client, proxy and upstream together). */
+  tls_cpu_ms_per_request: { intercepted: number; tunnel: number; plain_inspected: number };
   tls_new_host_handshake_p99_ms: number;
   tls_cached_handshake_p99_ms: number;
+  /** Process CPU per CONNECT + TLS handshake (client, proxy and upstream together). */
+  tls_handshake_cpu_ms: { new_host: number; cached: number };
+}
+
+interface Rate {
+  rps: number;
+  cpuMsPerRequest: number;
 }
 
 export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
@@ -42,7 +59,7 @@ export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
   const identity = await (await InterceptCa.load(upstreamCa)).mint('127.0.0.1', new Date(), ips);
 
   // One HTTPS server, reachable on 127.0.0.1 and on every 127.0.0.x used (loopback only).
-  const upstream = https.createServer({ cert: identity.chainPem, key: identity.keyPem }, (req, res) => {
+  const answer = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     let bytes = 0;
     req.on('data', (c: Buffer) => (bytes += c.length));
     req.on('end', () => {
@@ -50,9 +67,14 @@ export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
       res.end(body);
     });
-  });
+  };
+  const upstream = https.createServer({ cert: identity.chainPem, key: identity.keyPem }, answer);
   upstream.keepAliveTimeout = 60_000;
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const plainUpstream = http.createServer(answer);
+  plainUpstream.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => plainUpstream.listen(0, '127.0.0.1', r));
+  const plainPort = (plainUpstream.address() as AddressInfo).port;
   const port = (upstream.address() as AddressInfo).port;
   const aliases = await Promise.all(
     ips.map(
@@ -92,24 +114,36 @@ export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
     const intercepted = await throughput(intercepting, port, trust, body, SECONDS);
     await throughput(tunnelling, port, trust, body, 1);
     const tunnel = await throughput(tunnelling, port, trust, body, SECONDS);
+    await plainThroughput(intercepting, plainPort, body, 1);
+    const plain = await plainThroughput(intercepting, plainPort, body, SECONDS);
 
     const fresh: number[] = [];
     const cached: number[] = [];
+    let freshCpu = 0;
+    let cachedCpu = 0;
     for (const ip of ips.slice(0, HANDSHAKE_SAMPLES)) {
+      let cpu = process.cpuUsage();
       fresh.push(await handshake(intercepting, ip, port, trust));
+      freshCpu += cpuMs(cpu);
+      cpu = process.cpuUsage();
       cached.push(await handshake(intercepting, ip, port, trust));
+      cachedCpu += cpuMs(cpu);
     }
     return {
-      tls_rps_ratio_vs_tunnel: round(intercepted / tunnel, 3),
-      tls_rps: { intercepted: round(intercepted, 0), tunnel: round(tunnel, 0) },
+      tls_rps_ratio_vs_tunnel: round(intercepted.rps / tunnel.rps, 3),
+      tls_rps: { intercepted: round(intercepted.rps, 0), tunnel: round(tunnel.rps, 0), plain_inspected: round(plain.rps, 0) },
+      tls_cpu_ms_per_request: { intercepted: round(intercepted.cpuMsPerRequest, 3), tunnel: round(tunnel.cpuMsPerRequest, 3), plain_inspected: round(plain.cpuMsPerRequest, 3) },
       tls_new_host_handshake_p99_ms: round(p99(fresh), 2),
       tls_cached_handshake_p99_ms: round(p99(cached), 2),
+      tls_handshake_cpu_ms: { new_host: round(freshCpu / HANDSHAKE_SAMPLES, 2), cached: round(cachedCpu / HANDSHAKE_SAMPLES, 2) },
     };
   } finally {
     await Promise.all([intercepting.stop(1000), tunnelling.stop(1000)]);
     for (const a of aliases) a.close();
     upstream.closeAllConnections();
     upstream.close();
+    plainUpstream.closeAllConnections();
+    plainUpstream.close();
   }
 }
 
@@ -140,8 +174,14 @@ async function handshake(proxy: RunningProxy, host: string, port: number, ca: st
   return ms;
 }
 
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
 /** Requests per second over CONNECTIONS keep-alive connections, each sending one POST at a time. */
-async function throughput(proxy: RunningProxy, port: number, ca: string[], body: Buffer, seconds: number): Promise<number> {
+async function throughput(proxy: RunningProxy, port: number, ca: string[], body: Buffer, seconds: number): Promise<Rate> {
+  const cpu = process.cpuUsage();
   const deadline = performance.now() + seconds * 1000;
   let done = 0;
   await Promise.all(
@@ -170,7 +210,45 @@ async function throughput(proxy: RunningProxy, port: number, ca: string[], body:
       }
     }),
   );
-  return done / seconds;
+  return { rps: done / seconds, cpuMsPerRequest: cpuMs(cpu) / Math.max(1, done) };
+}
+
+/** The same POSTs as plain HTTP through the proxy (absolute-form), inspected by the same profile. */
+async function plainThroughput(proxy: RunningProxy, port: number, body: Buffer, seconds: number): Promise<Rate> {
+  const cpu = process.cpuUsage();
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        while (performance.now() < deadline) {
+          await new Promise<void>((resolve, reject) => {
+            const req = http.request(
+              {
+                host: '127.0.0.1',
+                port: proxy.proxyAddress.port,
+                method: 'POST',
+                path: `http://127.0.0.1:${port}/v1/orders`,
+                agent,
+                headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/json', 'content-length': body.length },
+              },
+              (res) => {
+                res.resume();
+                res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+              },
+            );
+            req.on('error', reject);
+            req.end(body);
+          });
+          done++;
+        }
+      } finally {
+        agent.destroy();
+      }
+    }),
+  );
+  return { rps: done / seconds, cpuMsPerRequest: cpuMs(cpu) / Math.max(1, done) };
 }
 
 function p99(values: number[]): number {

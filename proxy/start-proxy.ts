@@ -160,6 +160,13 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     await admin?.close();
     throw err;
   }
+  // The upstream roots' SecureContext costs tens of milliseconds to build: built
+  // here and at each reload, not by the first intercepted connection.
+  const warmUpstreamTrust = (cfg: RuntimeConfig): void => {
+    if (caSource && cfg.spec.tls.intercept === 'Enabled') upstreamTrust.contextFor(cfg);
+  };
+  warmUpstreamTrust(first);
+  watcher.on('reload', warmUpstreamTrust);
   if (first.spec.tls.intercept === 'Enabled' && !caSource) {
     logger.warn('profile enables tls.intercept but the proxy has no --intercept-ca-dir: CONNECT tunnels stay opaque');
   }
@@ -200,7 +207,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   let transparent: TransparentListener | undefined;
   try {
     if (opts.mode === 'transparent') {
-      transparent = attachTransparentListener(proxy, { profiles: watcher, reporter, metrics, logger, tenancy: tenancy.guard }, opts.transparent);
+      transparent = attachTransparentListener(proxy, { profiles: watcher, reporter, metrics, logger, tenancy: tenancy.guard, interceptor }, opts.transparent);
       proxyAddress = await transparent.listen(opts.listen);
     } else {
       proxyAddress = await proxy.listen(opts.listen);

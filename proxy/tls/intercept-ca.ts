@@ -40,6 +40,8 @@ export class InterceptCa {
     private readonly caCert: x509.X509Certificate,
     private readonly leafKeys: CryptoKeyPair,
     private readonly leafKeyPem: string,
+    /** The extensions every leaf shares, built once per CA: what is left per mint is the SAN and one signature. */
+    private readonly leafExtensions: x509.Extension[],
   ) {}
 
   /** Load a CA from PEM (tls.crt, tls.key). Throws InterceptError with the reason when unusable. */
@@ -68,15 +70,23 @@ export class InterceptCa {
     const leafKeys = (await subtle.generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
     const leafKeyPem = toPem(await subtle.exportKey('pkcs8', leafKeys.privateKey), 'PRIVATE KEY');
     const fingerprint = createHash('sha256').update(nodeCert.raw).digest('hex');
+    const caCert = new x509.X509Certificate(nodeCert.raw);
+    const leafExtensions = [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
+    ];
     return new InterceptCa(
       material.certPem,
       fingerprint,
       nodeCert.subject.replace(/\n/g, ', '),
       new Date(nodeCert.validTo),
       caKey,
-      new x509.X509Certificate(nodeCert.raw),
+      caCert,
       leafKeys,
       leafKeyPem,
+      leafExtensions,
     );
   }
 
@@ -114,13 +124,7 @@ export class InterceptCa {
       publicKey: this.leafKeys.publicKey,
       signingKey: this.caKey,
       signingAlgorithm: P256_SHA256,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension(sans),
-        await x509.AuthorityKeyIdentifierExtension.create(this.caCert, false),
-      ],
+      extensions: [...this.leafExtensions.slice(0, 3), new x509.SubjectAlternativeNameExtension(sans), this.leafExtensions[3]!],
     });
     return { chainPem: `${cert.toString('pem')}\n${this.certPem.trim()}\n`, keyPem: this.leafKeyPem, notAfter };
   }

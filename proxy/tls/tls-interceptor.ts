@@ -1,8 +1,8 @@
-// TLS interception of one CONNECT tunnel, in order:
+// TLS interception of one CONNECT tunnel (or captured TLS connection), in order:
+//   in parallel: a leaf for the host from the CA (cached) and a verified TLS
+//   connection upstream (SNI preserved, system roots + upstreamCA), while
 //   200 Connection Established → read the ClientHello (SNI must name the
-//   CONNECT host) → in parallel: a leaf for the host from the CA (cached) and
-//   a verified TLS connection upstream (SNI preserved, system roots +
-//   upstreamCA) → terminate the client's TLS with the leaf → hand the
+//   CONNECT host) → terminate the client's TLS with the leaf → hand the
 //   decrypted socket to the proxy's own HTTP server, tagged with its upstream,
 //   so every request inside gets exactly the inspection a plain one gets.
 // An upstream that fails verification is never reached: the client's
@@ -28,6 +28,7 @@ import { setInterceptedOrigin } from './intercepted-origin';
 import type { LeafCache } from './leaf-cache';
 import { PreconnectedAgent } from './preconnected-agent';
 import { classifyClientHandshakeError, isUpstreamVerifyError, type TlsOutcome } from './tls-outcome';
+import { UpstreamSessions } from './upstream-sessions';
 import type { UpstreamTrust } from './upstream-trust';
 
 /** What to do with a CONNECT tunnel under the current profile. */
@@ -55,6 +56,8 @@ const SILENT_REFUSAL_MS = 1000;
 const ALPN = ['http/1.1'];
 
 export class TlsInterceptor {
+  private readonly sessions = new UpstreamSessions();
+
   constructor(private readonly opts: TlsInterceptorOptions) {}
 
   plan(cfg: RuntimeConfig, host: string): InterceptPlan {
@@ -74,7 +77,61 @@ export class TlsInterceptor {
    * `done` is called once when the client connection is gone.
    */
   intercept(ctx: RequestContext, client: Duplex, head: Buffer, address: string, done: () => void): Tunnel {
-    const socket = client as Socket;
+    const dest = ctx.destination!;
+    return this.terminate(ctx, client as Socket, address, done, async (socket, fail) => {
+      // TLS records are written in pieces (header, body): with Nagle each waits for a delayed ACK.
+      socket.setNoDelay?.(true);
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) socket.unshift(head);
+      const sniff = await sniffProtocol(socket, { timeoutMs: this.opts.handshakeTimeoutMs, maxClientHelloBytes: DEFAULT_MAX_CLIENT_HELLO_BYTES });
+      if (sniff.clientGone) {
+        fail('client_handshake_failed', 'client left before its TLS handshake');
+        return undefined;
+      }
+      if (sniff.protocol !== 'tls' || !sniff.hello) {
+        fail('not_tls', `CONNECT ${formatHostPort(dest)}: tunnel payload is not a TLS ClientHello${sniff.note ? ` (${sniff.note})` : ''}; refused, it cannot be inspected`);
+        return undefined;
+      }
+      const sni = sniff.hello.serverName;
+      if (sni !== undefined && sni !== dest.host) {
+        // Egress was decided for the CONNECT host; a different name inside is domain fronting.
+        fail('sni_mismatch', `TLS server name ${sni} differs from the CONNECT host ${dest.host}`);
+        return undefined;
+      }
+      return sniff.head;
+    });
+  }
+
+  /**
+   * Intercept a connection captured in transparent mode whose ClientHello
+   * (`hello`, already read) was sniffed by the listener. `ctx.destination` is
+   * the SNI name, or the original address when the client sent none; egress
+   * and tenancy were decided by the caller on both; `address` is the original
+   * destination, where every upstream connection goes.
+   */
+  interceptCaptured(ctx: RequestContext, socket: Socket, hello: Buffer, address: string, done: () => void): Tunnel {
+    return this.terminate(ctx, socket, address, done, async (s) => {
+      s.setNoDelay(true);
+      // The listener accepts half-open sockets (for raw TCP relays); the TLS socket inherits the
+      // flag, and a half-open TLS connection is never closed after our answer: TLS has close_notify.
+      s.allowHalfOpen = false;
+      return hello;
+    });
+  }
+
+  /**
+   * The shared part: `prelude` gets the client to the point where its
+   * ClientHello can be replayed (returns those bytes), or fails the
+   * connection (returns undefined); then the leaf, the verified upstream and
+   * the hand-off to the HTTP server.
+   */
+  private terminate(
+    ctx: RequestContext,
+    socket: Socket,
+    address: string,
+    done: () => void,
+    prelude: (socket: Socket, fail: (outcome: TlsOutcome, reason: string) => void) => Promise<Buffer | undefined>,
+  ): Tunnel {
     const dest = ctx.destination!;
     let upstream: tls.TLSSocket | undefined;
     let decrypted: tls.TLSSocket | undefined;
@@ -88,7 +145,7 @@ export class TlsInterceptor {
       socket.destroy();
       done();
     };
-    // A failure before hand-off: counted, audited on the CONNECT's context.
+    // A failure before hand-off: counted, audited on the connection's context.
     let reported = false;
     const fail = (outcome: TlsOutcome, reason: string): void => {
       if (reported) return;
@@ -106,33 +163,23 @@ export class TlsInterceptor {
     socket.once('close', close);
 
     void (async () => {
-      // TLS records are written in pieces (header, body): with Nagle each waits for a delayed ACK.
-      socket.setNoDelay?.(true);
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) socket.unshift(head);
-      const sniff = await sniffProtocol(socket, { timeoutMs: this.opts.handshakeTimeoutMs, maxClientHelloBytes: DEFAULT_MAX_CLIENT_HELLO_BYTES });
-      if (closed) return;
-      if (sniff.clientGone) {
-        fail('client_handshake_failed', 'client left before its TLS handshake');
-        return close();
-      }
-      if (sniff.protocol !== 'tls' || !sniff.hello) {
-        fail('not_tls', `CONNECT ${formatHostPort(dest)}: tunnel payload is not a TLS ClientHello${sniff.note ? ` (${sniff.note})` : ''}; refused, it cannot be inspected`);
-        return close();
-      }
-      const sni = sniff.hello.serverName;
-      if (sni !== undefined && sni !== dest.host) {
-        // Egress was decided for the CONNECT host; a different name inside is domain fronting.
-        fail('sni_mismatch', `TLS server name ${sni} differs from the CONNECT host ${dest.host}`);
-        return close();
-      }
-      socket.unshift(sniff.head);
-
       const cfg = ctx.config;
       const ca = this.opts.ca.current()!;
-      const roots = this.opts.trust.rootsFor(cfg);
+      const trusted = this.opts.trust.contextFor(cfg);
       const servername = isIP(dest.host) === 0 ? dest.host : undefined;
-      const [leaf, up] = await Promise.allSettled([this.opts.leaves.get(ca, dest.host), connectUpstream(address, dest.port, servername, roots, (s) => (upstream = s))]);
+      const sessionKey = this.sessions.keyFor(trusted, address, dest.port, servername);
+      // Started before the client's ClientHello is read: for a CONNECT the host is known from the
+      // request line, so minting and the upstream handshake overlap the client's round trip
+      // instead of following it. A client that then fails its prelude closes both (close()).
+      const ready = Promise.allSettled([
+        this.opts.leaves.get(ca, dest.host),
+        connectUpstream({ host: address, port: dest.port, servername, secureContext: trusted }, this.sessions, sessionKey, (s) => (upstream = s)),
+      ]);
+      const hello = await prelude(socket, fail);
+      if (closed) return;
+      if (hello === undefined) return close();
+      socket.unshift(hello);
+      const [leaf, up] = await ready;
       if (up.status === 'rejected') upstream = undefined;
       if (closed) return close();
       if (leaf.status === 'rejected') {
@@ -176,12 +223,15 @@ export class TlsInterceptor {
           clearTimeout(timer);
           fail(problem.outcome, problem.reason);
           writeRawJson(client, 502, { error: problem.error, requestId: ctx.id, reason: problem.reason }, { requestId: ctx.id });
+          // Nothing more will be served here; a captured (once half-open) socket would otherwise
+          // wait for the client's close_notify forever.
+          client.once('finish', () => client.destroy());
         });
         client.once('close', close);
         return;
       }
 
-      const agent = new PreconnectedAgent(upstream, { servername, ca: roots, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs, noDelay: true });
+      const agent = new PreconnectedAgent(upstream, { servername, secureContext: trusted, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs, noDelay: true });
       upstream = undefined;
       // Counted at the first request: a connection never used is either a refusal or idle.
       const origin = { host: dest.host, address, port: dest.port, agent, requests: 0, onFirstRequest: () => this.opts.metrics.tlsConnection('intercepted') };
@@ -221,18 +271,27 @@ export class TlsInterceptor {
 }
 
 /** `track` gets the socket at once, so a handshake timeout can cut a connect still in progress. */
-function connectUpstream(host: string, port: number, servername: string | undefined, ca: string[], track: (s: tls.TLSSocket) => void): Promise<tls.TLSSocket> {
+function connectUpstream(
+  target: { host: string; port: number; servername: string | undefined; secureContext: tls.SecureContext },
+  sessions: UpstreamSessions,
+  sessionKey: string,
+  track: (s: tls.TLSSocket) => void,
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host, port, servername, ca, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', rejectUnauthorized: true });
+    const session = sessions.get(sessionKey);
+    const s = tls.connect({ ...target, session, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', rejectUnauthorized: true });
     s.setNoDelay(true);
     track(s);
     s.once('secureConnect', () => {
       s.off('error', reject);
+      sessions.track(sessionKey, s);
       // Errors after this point surface on the HTTP request using the socket.
       s.on('error', () => undefined);
       resolve(s);
     });
     s.once('error', (err) => {
+      // A session the upstream no longer honours is not offered again.
+      if (session) sessions.forget(sessionKey);
       s.destroy();
       reject(err);
     });

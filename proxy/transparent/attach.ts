@@ -10,6 +10,7 @@ import { requestIdGenerator } from '../exchange/request-context';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { RuntimeConfig } from '../profile';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
+import type { TlsInterceptor } from '../tls/tls-interceptor';
 import { nativeOriginalDestinationReader, type OriginalDestinationReader } from './original-destination';
 import { TransparentListener, type TransparentTimeouts } from './transparent-listener';
 import { TransparentMetrics } from './transparent-metrics';
@@ -52,7 +53,7 @@ export interface HttpServerHandOff {
 
 export function attachTransparentListener(
   proxy: HttpServerHandOff,
-  deps: { profiles: { current(): RuntimeConfig }; reporter: OutcomeReporter; metrics: ProxyMetrics; logger: pino.Logger; tenancy?: TenancyGuard },
+  deps: { profiles: { current(): RuntimeConfig }; reporter: OutcomeReporter; metrics: ProxyMetrics; logger: pino.Logger; tenancy?: TenancyGuard; interceptor?: TlsInterceptor },
   opts: TransparentModeOptions = {},
 ): TransparentListener {
   return new TransparentListener({
@@ -65,6 +66,7 @@ export function attachTransparentListener(
     readOriginal: opts.readOriginal ?? nativeOriginalDestinationReader(),
     handOffHttp: (socket) => proxy.acceptConnection(socket),
     tenancy: deps.tenancy,
+    interceptor: deps.interceptor,
     timeouts: opts.timeouts,
     maxClientHelloBytes: opts.maxClientHelloBytes,
     clientFirstPorts: opts.clientFirstPorts,

@@ -4,7 +4,10 @@
 //     HTTP: handed to the explicit proxy's HTTP server, tagged with its
 //           origin, so it gets the very same inspection, allowlist, actions,
 //           metrics and audit (http-exchange reads the tag);
-//     TLS / other TCP: decided by destination and relayed opaquely.
+//     TLS, when the profile intercepts it (tls.intercept, not bypassed):
+//           terminated with a minted leaf for the SNI name (or the IP
+//           literal), the decrypted requests inspected like CONNECT ones;
+//     other TLS / other TCP: decided by destination and relayed opaquely.
 // A connection that was not redirected (made straight to the proxy port)
 // from loopback is served as an explicit proxy connection, so HTTP_PROXY
 // keeps working in the pod; from anywhere else it is closed, so the proxy
@@ -18,6 +21,8 @@ import type { RuntimeConfig } from '../profile';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import { normalizeAddress } from '../tenancy/directory';
 import { DEFAULT_MAX_CLIENT_HELLO_BYTES } from '../tls/client-hello';
+import type { TlsInterceptor } from '../tls/tls-interceptor';
+import { capturedTlsHost, handleCapturedTls } from './captured-tls-exchange';
 import { handleOpaqueExchange } from './opaque-exchange';
 import { setTransparentOrigin } from '../exchange/transparent-origin';
 import { isDirectConnection, type OriginalDestination, type OriginalDestinationReader } from './original-destination';
@@ -57,6 +62,8 @@ export interface TransparentListenerOptions {
   /** Serve this socket as HTTP (the explicit proxy's server); it is paused, with sniffed bytes unshifted. */
   handOffHttp(socket: Socket): void;
   tenancy?: TenancyGuard;
+  /** TLS interception (profile tls.intercept); without it captured TLS is relayed opaquely. */
+  interceptor?: TlsInterceptor;
   timeouts?: Partial<TransparentTimeouts>;
   maxClientHelloBytes?: number;
   /** Destination ports where a silent client is waited for longer (clientFirstSniffMs). */
@@ -68,7 +75,7 @@ export interface TransparentListenerOptions {
 export class TransparentListener {
   private readonly server: net.Server;
   private readonly timeouts: TransparentTimeouts;
-  private readonly relays = new Set<SocketRelay>();
+  private readonly relays = new Set<SocketRelay | { destroy(): void }>();
   private readonly sniffing = new Set<Socket>();
   private readonly clientFirstPorts: ReadonlySet<number>;
   private closing = false;
@@ -178,13 +185,24 @@ export class TransparentListener {
     const ctx = new RequestContext(this.opts.nextId(), this.opts.profiles.current(), 'connect', sniffed.protocol === 'tls' ? 'TLS' : 'TCP');
     const ended = this.opts.trackExchange?.();
     let finished = false;
-    let relay: SocketRelay | undefined;
+    let relay: SocketRelay | { destroy(): void } | undefined;
     const done = (): void => {
       if (finished) return;
       finished = true;
       if (relay) this.relays.delete(relay);
       ended?.();
     };
+    const interceptor = this.opts.interceptor;
+    if (interceptor && sniffed.protocol === 'tls' && sniffed.hello) {
+      const plan = interceptor.plan(ctx.config, capturedTlsHost(sniffed.hello.serverName, original));
+      if (plan === 'intercept') {
+        relay = handleCapturedTls(ctx, socket, original, { head: sniffed.head, serverName: sniffed.hello.serverName }, { reporter: this.opts.reporter, tenancy: this.opts.tenancy, interceptor }, done);
+        if (relay && !finished) this.relays.add(relay);
+        return;
+      }
+      // Bypassed (or no CA yet): relayed opaquely below, still subject to egress.uninspectable.
+      if (plan !== 'off') interceptor.countPassThrough(plan);
+    }
     relay = handleOpaqueExchange(
       ctx,
       socket,

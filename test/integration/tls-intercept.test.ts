@@ -22,6 +22,8 @@ interface Seen {
   url: string;
   host?: string;
   body: string;
+  /** The upstream TLS connection resumed an earlier session. */
+  resumed: boolean;
 }
 
 async function httpsUpstream(identity: { chainPem: string; keyPem: string }) {
@@ -30,7 +32,7 @@ async function httpsUpstream(identity: { chainPem: string; keyPem: string }) {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, body: Buffer.concat(chunks).toString() });
+      seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, body: Buffer.concat(chunks).toString(), resumed: (req.socket as tls.TLSSocket).isSessionReused() });
       res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': 'real' });
       res.end(`upstream got ${Buffer.concat(chunks).length} bytes`);
     });
@@ -333,6 +335,34 @@ t.test('interception cannot be used to reach another host: SNI and Host must nam
   t.match(misdirected, /^HTTP\/1\.1 421/, 'a Host naming another authority is refused');
   t.equal(pki.good.seen.length, 0, 'nothing reached the upstream');
   t.equal(await proxy.metric('kubedlp_bad_requests_total', { reason: 'misdirected' }), 1);
+});
+
+t.test('upstream TLS sessions are resumed by later intercepted connections to the same upstream', async (t) => {
+  const pki = await setup(t);
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const intercept = (await import('node:fs')).readFileSync(pki.caFile, 'utf8');
+  for (const path of ['/first', '/second', '/third']) {
+    const conn = await tunnel(proxy.port, pki.good.port, [intercept]);
+    t.match(await conn.get(path), /^HTTP\/1\.1 200/);
+    conn.socket.destroy();
+  }
+  t.same(
+    pki.good.seen.map((s) => [s.url, s.resumed]),
+    [
+      ['/first', false],
+      ['/second', true],
+      ['/third', true],
+    ],
+    'one full handshake upstream, then resumptions (certificate verified once, under the same roots)',
+  );
+  // Other roots (a reloaded tls.upstreamCA) never resume a session verified under the old ones.
+  proxy.rewriteProfile(interceptProfile(pki.upstreamCa.certPem, '    bypass: [nothing.example]\n'));
+  await until('reload', () => proxy.running.currentProfile().spec.tls.bypass.length === 1);
+  const conn = await tunnel(proxy.port, pki.good.port, [intercept]);
+  t.teardown(() => conn.socket.destroy());
+  t.match(await conn.get('/after-reload'), /^HTTP\/1\.1 200/);
+  t.equal(pki.good.seen.at(-1)!.resumed, false);
 });
 
 /** A CONNECT tunnel with TLS inside, speaking raw HTTP/1.1 keep-alive requests one at a time. */

@@ -5,10 +5,12 @@
 // HTTP (by IP, by name, IPv6), raw TCP and TLS all reach the proxy and
 // nothing bypasses it; a card number is blocked; cross-tenant service IPs
 // and names are denied while the same tenant's are allowed; TLS origination
-// verifies the upstream; and the proxy's own upstream connections are not
-// looped back into it.
+// verifies the upstream; TLS interception (tls.intercept) terminates
+// iptables-captured TLS from curl trusting the tenant CA, with a card
+// blocked inside it while a bypassed host passes through; and the proxy's
+// own upstream connections are not looped back into it.
 import t from 'tap';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ import {
 import { watchJsonLines, type JsonLineWatcher } from '../../scripts/netns/json-lines';
 import { createTestPki } from '../../scripts/netns/test-pki';
 import { PROXY_UID, unprivileged } from '../../scripts/netns/unprivileged';
+import { InterceptCa } from '../../proxy/tls/intercept-ca';
 import { sampleValue } from './proxy-harness';
 import { waitFor } from '../envtest/wait';
 
@@ -60,6 +63,9 @@ spec:
       - {cidr: ${INTERNET_V4}/32, ports: [7001]}
   tenancy:
     denyCrossTenant: true
+  tls:
+    intercept: Enabled
+    bypass: [tls.test]
   tlsOrigination:
     hosts:
       - {host: tls.test, port: 8443, caBundleFile: ${caFile}}
@@ -80,12 +86,20 @@ async function main(): Promise<void> {
   t.teardown(() => pki.remove());
   const good = pki.server('tls.test');
   const wrong = pki.server('wrong.test');
+  const inspected = pki.server('inspected.test');
 
   const dir = mkdtempSync(join(tmpdir(), 'kdlp-tp-'));
   chmodSync(dir, 0o755);
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'profile.yaml'), profile(pki.caFile), { mode: 0o644 });
   writeFileSync(join(dir, 'tenants.yaml'), tenants, { mode: 0o644 });
+  // The tenant CA as the operator mounts it (a kubernetes.io/tls Secret), readable by the proxy's uid here.
+  const tenantCa = await InterceptCa.create({ commonName: 'netns tenant CA', lifetimeMs: 86_400_000 });
+  mkdirSync(join(dir, 'intercept-ca'), { mode: 0o755 });
+  writeFileSync(join(dir, 'intercept-ca', 'tls.crt'), tenantCa.certPem, { mode: 0o644 });
+  writeFileSync(join(dir, 'intercept-ca', 'tls.key'), tenantCa.keyPem, { mode: 0o644 });
+  const tenantCaFile = join(dir, 'tenant-ca.pem');
+  writeFileSync(tenantCaFile, tenantCa.certPem, { mode: 0o644 });
 
   const upstream = watchJsonLines<Line>(
     topo.spawn(topo.internet, [
@@ -101,6 +115,7 @@ async function main(): Promise<void> {
         https: [
           { name: 'tls', host: INTERNET_V4, port: 8443, cert: good.cert, key: good.key },
           { name: 'wrong-cert', host: INTERNET_V4, port: 9443, cert: wrong.cert, key: wrong.key },
+          { name: 'inspected', host: INTERNET_V4, port: 10443, cert: inspected.cert, key: inspected.key },
         ],
         tcp: [
           { name: 'raw', host: INTERNET_V4, port: 7000 },
@@ -125,6 +140,8 @@ async function main(): Promise<void> {
       '--tenant-directory', join(dir, 'tenants.yaml'),
       '--namespace', 'team-a', '--tenant', 'acme', '--pod', 'app-0',
       '--admin', '127.0.0.1:15090',
+      '--intercept-ca-dir', join(dir, 'intercept-ca'),
+      '--upstream-ca-file', pki.caFile,
       // Every client here speaks first; a long window keeps a loaded machine from relaying HTTP as plain TCP.
       '--sniff-timeout', '10',
   ]));
@@ -203,6 +220,28 @@ async function main(): Promise<void> {
     t.equal(line.destination, 'tls.test:8443');
   });
 
+  await t.test('TLS interception: captured HTTPS from curl trusting the tenant CA is decrypted and inspected', async (t) => {
+    const curl = (path: string, args: string[]) =>
+      topo.run(topo.pod, ['curl', '-sS', '--max-time', '20', '--cacert', tenantCaFile, '--resolve', `inspected.test:10443:${INTERNET_V4}`, '-o', '-', '-w', '\n%{http_code}', ...args, `https://inspected.test:10443${path}`]);
+    const before = upstream.lines.length;
+    const ok = await curl('/intercepted', ['-d', 'quarterly numbers']);
+    t.equal(ok.stdout.trim().split('\n').pop(), '200', ok.stderr);
+    const seen = await upstream.waitFor((l) => l.url === '/intercepted', 'intercepted');
+    t.equal(seen.servername, 'inspected.test', 'SNI preserved upstream');
+    t.match(seen.via, /kube-dlp-/, 'terminated: the proxy added its Via inside TLS');
+    t.equal(seen.body, 'quarterly numbers');
+
+    const blocked = await curl('/intercepted-exfil', ['-d', `dump: ${CARD}`]);
+    t.equal(blocked.stdout.trim().split('\n').pop(), '403', blocked.stderr);
+    const line = await audit((l) => l.decision === 'blocked' && l.destination === 'inspected.test:10443', 'blocked inside TLS');
+    t.match(JSON.stringify(line.evidence), /4111[ *]+1111/, 'masked evidence only');
+    await settle('intercept');
+    t.same(arrivalsSince(before).map((l) => l.url), ['/intercepted', '/marker-intercept'], 'the card never left the pod');
+
+    const untrusting = await topo.run(topo.pod, ['curl', '-sS', '--max-time', '20', '--cacert', pki.caFile, '--resolve', `inspected.test:10443:${INTERNET_V4}`, 'https://inspected.test:10443/no-trust']);
+    t.equal(untrusting.code, 60, `a client without the tenant CA refuses the leaf (${untrusting.stderr.trim()})`);
+  });
+
   await t.test('tenant isolation: another tenant denied by IP and by name, the same tenant allowed', async (t) => {
     const before = upstream.lines.length;
     const byIp = await app({ kind: 'http', host: OTHER_TENANT_SVC, port: 8080, path: '/cross-ip' });
@@ -251,7 +290,7 @@ async function main(): Promise<void> {
     const fromPod = upstream.lines.filter((l) => (l.event === 'http' || l.event === 'https') && l.url !== '/passthrough');
     t.same(
       fromPod.map((l) => l.url).sort(),
-      ['/by-name', '/explicit', '/marker-exfil', '/marker-tcp', '/marker-tenancy', '/originated', '/same-tenant', '/upload?x=1', '/v6'],
+      ['/by-name', '/explicit', '/intercepted', '/marker-exfil', '/marker-intercept', '/marker-tcp', '/marker-tenancy', '/originated', '/same-tenant', '/upload?x=1', '/v6'],
       'exactly the allowed requests arrived',
     );
     t.same(fromPod.filter((l) => !/kube-dlp-/.test(l.via ?? '')).map((l) => l.url), [], 'every HTTP request carries the Via of the proxy');
@@ -261,7 +300,10 @@ async function main(): Promise<void> {
     t.equal(sampleValue(metrics, 'kubedlp_transparent_rejected_connections_total', { problem: 'loop' }), 0);
     t.equal(sampleValue(metrics, 'kubedlp_transparent_rejected_connections_total', { problem: 'original_dst_failed' }), 0);
     t.equal(sampleValue(metrics, 'kubedlp_proxy_requests_total', { decision: 'denied_cross_tenant' }), 4);
-    t.equal(sampleValue(metrics, 'kubedlp_proxy_requests_total', { decision: 'blocked' }), 1);
+    t.equal(sampleValue(metrics, 'kubedlp_proxy_requests_total', { decision: 'blocked' }), 2);
+    t.equal(sampleValue(metrics, 'kubedlp_tls_connections_total', { outcome: 'intercepted' }), 2);
+    t.equal(sampleValue(metrics, 'kubedlp_tls_connections_total', { outcome: 'bypassed' }), 1);
+    t.equal(sampleValue(metrics, 'kubedlp_tls_connections_total', { outcome: 'client_rejected_ca' }), 1);
     t.ok(sampleValue(metrics, 'kubedlp_transparent_connections_total', { protocol: 'tls' }) >= 1);
     t.ok(sampleValue(metrics, 'kubedlp_transparent_connections_total', { protocol: 'tcp' }) >= 3);
     t.notMatch(JSON.stringify(proxy.lines) + proxy.stderr(), /4111 1111 1111 1111|4111111111111111/, 'the card number never appears in logs');

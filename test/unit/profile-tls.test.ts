@@ -58,6 +58,9 @@ t.test('upstream roots: system roots, plus the file, plus the profile bundle', a
   t.equal(extended.length, base.length + 1);
   t.ok(extended.some((c) => c.trim() === b.certPem.trim()));
   t.equal(trust.rootsFor(withCa), extended, 'computed once per profile');
+  const context = trust.contextFor(withCa);
+  t.equal(trust.contextFor(withCa), context, 'one SecureContext per profile, not one per connection');
+  t.not(trust.contextFor(plain), context, 'other roots, other context');
 
   t.throws(() => new UpstreamTrust(`${dir}/missing.pem`), InterceptError);
   t.throws(() => new UpstreamTrust(`${dir}/junk.pem`), { code: 'KDLP_UPSTREAM_CA_INVALID', message: /no PEM certificate/ });

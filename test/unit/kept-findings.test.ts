@@ -4,6 +4,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { KeptFindings } from '../../proxy/inspect-pipeline/kept-findings';
+import { SpanIndex } from '../../proxy/scan/span-index';
 import type { LocatedFinding } from '../../proxy/inspect-pipeline/verdict';
 import type { Finding } from '../../proxy/scan/types';
 
@@ -54,4 +55,30 @@ t.test('a body packed with findings is judged without a walk per finding', async
   }
   t.equal(kept.list.length, 4096, 'bounded by the cap');
   t.notOk(kept.list.some((l) => l.finding.view !== undefined), 'every view finding repeated a raw one');
+});
+
+t.test('SpanIndex answers overlap as a walk over its spans does, through adds and removes (property)', async (t) => {
+  const op = fc.record({ kind: fc.constantFrom('add', 'remove', 'ask'), start: fc.nat(100), length: fc.integer({ min: 0, max: 30 }) });
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 150 }), (ops) => {
+      const index = new SpanIndex();
+      const spans: [number, number][] = [];
+      for (const { kind, start, length } of ops) {
+        const end = start + length;
+        if (kind === 'add') {
+          index.add(start, end);
+          spans.push([start, end]);
+        } else if (kind === 'remove') {
+          const at = spans.findIndex(([s, e]) => s === start && e === end);
+          if (index.remove(start, end) !== at >= 0) return false;
+          if (at >= 0) spans.splice(at, 1);
+        } else if (index.overlaps(start, end) !== spans.some(([s, e]) => s < end && start < e)) {
+          return false;
+        }
+      }
+      return index.size === spans.length;
+    }),
+    { seed: 1204, numRuns: 1500 },
+  );
+  t.pass('same answers on 1500 operation sequences');
 });

@@ -18,6 +18,7 @@ import { parseContentEncoding, type ContentCoding } from '../scan/decode';
 import type { Finding } from '../scan/types';
 import { inspectCompleteBody, type BodyHeaders } from './body-scan';
 import { holdBack } from './hold-back';
+import { KeptFindings } from './kept-findings';
 import { asUninspectable, enabledDecoders, type ScanMeter } from './scan-support';
 import type { FindingPlace, LocatedFinding, Uninspectable, Verdict } from './verdict';
 import { ViewTree } from './views/view-tree';
@@ -84,7 +85,7 @@ export async function inspectBody(opts: InspectBodyOptions): Promise<FirstLook> 
 /** The forwarded body of a message larger than the window. */
 export class InspectionStage extends Readable {
   private readonly tree?: ViewTree;
-  private readonly findings: LocatedFinding[] = [];
+  private readonly kept = new KeptFindings(MAX_KEPT_FINDINGS);
   private problem?: Uninspectable;
   /** Raw bytes received, and released to the forwarder. */
   private received = 0;
@@ -139,7 +140,7 @@ export class InspectionStage extends Readable {
   async start(prefix: Buffer): Promise<Verdict> {
     await this.ingest(prefix);
     this.news = false;
-    this.verdict = this.opts.judge(this.findings, this.problem);
+    this.verdict = this.opts.judge(this.kept.list, this.problem);
     if (this.verdict.outcome === 'redact') this.redactPending(this.verdict);
     if (this.verdict.outcome === 'block') this.halt();
     return this.verdict;
@@ -254,7 +255,7 @@ export class InspectionStage extends Readable {
 
   private rejudge(): void {
     this.news = false;
-    const verdict = this.opts.judge(this.findings, this.problem);
+    const verdict = this.opts.judge(this.kept.list, this.problem);
     this.verdict = verdict;
     if (verdict.outcome === 'redact') this.redactPending(verdict);
     const forwarded = this.released > 0;
@@ -265,8 +266,8 @@ export class InspectionStage extends Readable {
   private found(f: ViewFinding): void {
     const { finding } = f;
     // A view repeats the plain bytes around an escape: the raw finding already covers them.
-    if (finding.view !== undefined && this.findings.some((g) => g.finding.view === undefined && g.finding.detector === finding.detector && g.finding.start < finding.end && finding.start < g.finding.end)) return;
-    if (this.findings.some((g) => g.finding.detector === finding.detector && g.finding.start === finding.start && g.finding.end === finding.end)) return;
+    if (finding.view !== undefined && this.kept.overlapsRaw(finding)) return;
+    if (this.kept.has(finding)) return;
     const unredactable = f.unredactable ?? this.unredactable;
     const located: LocatedFinding = {
       finding,
@@ -276,8 +277,7 @@ export class InspectionStage extends Readable {
       late: finding.start < this.released || undefined,
     };
     this.news = true;
-    if (this.findings.length < MAX_KEPT_FINDINGS) this.findings.push(located);
-    else this.findings[MAX_KEPT_FINDINGS - 1] = located;
+    this.kept.add(located);
   }
 
   private noteProblem(u: Uninspectable): void {

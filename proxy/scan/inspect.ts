@@ -6,6 +6,7 @@ import type { Finding } from './types';
 import type { Scanner } from './scanner';
 import { decodeContentSync, decodeViews, isDecodeError, type DecodeLimits } from './decode';
 import { ScanOverflowError } from './errors';
+import { SpanIndex } from './span-index';
 
 export interface InspectOptions {
   /** The Content-Encoding header, if the payload is an HTTP body. */
@@ -111,10 +112,14 @@ function safeScan(scanner: Scanner, data: Buffer): { findings: Finding[]; uninsp
  */
 function dedupeAcrossViews(findings: Finding[]): Finding[] {
   const out: Finding[] = [];
+  const kept = new Map<string, SpanIndex>();
   const sorted = [...findings].sort((a, b) => Number(a.view !== undefined) - Number(b.view !== undefined) || a.start - b.start);
   for (const f of sorted) {
-    const dup = out.some((g) => g.detector === f.detector && g.start < f.end && f.start < g.end);
-    if (!dup) out.push(f);
+    let spans = kept.get(f.detector);
+    if (spans?.overlaps(f.start, f.end)) continue;
+    if (!spans) kept.set(f.detector, (spans = new SpanIndex()));
+    spans.add(f.start, f.end);
+    out.push(f);
   }
   return out.sort((a, b) => a.start - b.start || (a.detector < b.detector ? -1 : 1));
 }

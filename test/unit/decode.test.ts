@@ -3,6 +3,9 @@ import t, { type Test } from 'tap';
 import * as zlib from 'node:zlib';
 import { decodeViews, type DecodedView, type DecodeViewsResult } from '../../proxy/scan/decode';
 import { OffsetMapBuilder } from '../../proxy/scan/decode/offset-map';
+import { DEFAULT_MIN_BASE64_CHARS, findBase64Runs, type Base64Run } from '../../proxy/scan/decode/base64';
+import fc from 'fast-check';
+import { countBytes } from '../../proxy/scan/decode/text-heuristics';
 
 const CARD = '4111111111111111';
 // Contains `?>` runs so standard base64 has `/` and `+` and base64url has `_` and `-`.
@@ -355,4 +358,61 @@ t.test('offset maps stay compact', async (t) => {
   t.equal(view.data.length, big.length - 2);
   t.same(view.toRaw(500_000, 500_001), [500_000, 500_003]);
   t.same(view.toRaw(500_001, 500_002), [500_003, 500_004], 'exact after the escape');
+});
+
+t.test('base64 runs: the look-ahead finder returns the runs a byte-by-byte walk does (property)', async (t) => {
+  const alphabet = /[A-Za-z0-9+/_-]/;
+  // The walk findBase64Runs used to do: every maximal run of at least 20 characters, then up to two `=`.
+  const walk = (s: string): Base64Run[] => {
+    const runs: Base64Run[] = [];
+    for (let i = 0; i < s.length; ) {
+      if (!alphabet.test(s[i])) {
+        i++;
+        continue;
+      }
+      const start = i;
+      while (i < s.length && alphabet.test(s[i])) i++;
+      let end = i;
+      while (end < s.length && end - i < 2 && s[end] === '=') end++;
+      if (i - start >= DEFAULT_MIN_BASE64_CHARS) runs.push({ start, end });
+      i = end;
+    }
+    return runs;
+  };
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.constantFrom(' ', '"', '=', '==', '\n', '.'), fc.constantFrom('a', 'Z', '0', '+', '/', '-', '_'), fc.stringMatching(/^[A-Za-z0-9]{12,30}$/)), { maxLength: 60 }),
+      (parts) => {
+        const text = parts.join('');
+        return JSON.stringify(findBase64Runs(Buffer.from(text, 'latin1'))) === JSON.stringify(walk(text));
+      },
+    ),
+    { seed: 1204, numRuns: 2000 },
+  );
+  t.pass('same runs as the walk on 2000 texts');
+});
+
+t.test('text heuristics: counting four bytes at a time gives the byte-by-byte counts (property)', async (t) => {
+  const walk = (data: Uint8Array) => {
+    let printable = 0;
+    let control = 0;
+    for (const b of data) {
+      if ((b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d) printable++;
+      else if (b < 0x20 || b === 0x7f) control++;
+    }
+    return { printable, control };
+  };
+  // Mostly printable bytes with the edges of every class mixed in, at every alignment.
+  const edgy = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.constantFrom(0, 0x09, 0x0a, 0x0d, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff));
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(edgy, { maxLength: 300 }), fc.nat(7), (noise, text, offset) => {
+      const bytes = Buffer.concat([Buffer.from(text), Buffer.from(noise)]);
+      const backing = Buffer.alloc(bytes.length + 8);
+      bytes.copy(backing, offset);
+      const view = backing.subarray(offset, offset + bytes.length);
+      return JSON.stringify(countBytes(view)) === JSON.stringify(walk(view));
+    }),
+    { seed: 1204, numRuns: 3000 },
+  );
+  t.pass('same counts on 3000 inputs at all alignments');
 });

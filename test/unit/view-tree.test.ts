@@ -8,6 +8,9 @@ import { gzipSync } from 'node:zlib';
 import { createScanner } from '../../proxy/scan';
 import { ScanMeter } from '../../proxy/inspect-pipeline/scan-support';
 import { ViewTree } from '../../proxy/inspect-pipeline/views/view-tree';
+import { MIN_CHARS } from '../../proxy/inspect-pipeline/views/base64-view';
+import { BASE64_ALPHABET } from '../../proxy/scan/decode/base64';
+import { nextStretch } from '../../proxy/scan/decode/byte-runs';
 import type { ViewFinding } from '../../proxy/inspect-pipeline/views/view-node';
 import type { Uninspectable } from '../../proxy/inspect-pipeline/verdict';
 
@@ -113,4 +116,40 @@ t.test('a clean body releases everything and reports nothing', async (t) => {
   t.equal(views.safe, body.length);
   t.same(found, []);
   t.same(problems, []);
+});
+
+t.test('base64 runs are found by looking ahead, at the same starts as a byte-by-byte walk (property)', async (t) => {
+  // The plain walk it replaced: the first maximal run at or after `from` with
+  // MIN_CHARS alphabet characters, or one that reaches the end of the chunk.
+  const alphabet = /[A-Za-z0-9+/_-]/;
+  const reference = (s: string, from: number, minChars: number, openEnded: boolean): number => {
+    for (let i = from; i < s.length; ) {
+      if (!alphabet.test(s[i])) {
+        i++;
+        continue;
+      }
+      let e = i;
+      while (e < s.length && alphabet.test(s[e])) e++;
+      if (e - i >= minChars || (openEnded && e === s.length)) return i;
+      i = e;
+    }
+    return -1;
+  };
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.constantFrom(' ', '"', '=', '\n', ':', '.'), fc.constantFrom('a', 'Z', '0', '+', '/', '-', '_'), fc.stringMatching(/^[A-Za-z0-9]{10,24}$/)), { maxLength: 60 }),
+      fc.nat(40),
+      fc.constantFrom(MIN_CHARS, 20),
+      fc.boolean(),
+      (parts, skip, minChars, openEnded) => {
+        const text = parts.join('');
+        // `from` follows a non-alphabet byte, as it does in the view.
+        let from = Math.min(skip, text.length);
+        while (from > 0 && alphabet.test(text[from - 1])) from--;
+        return nextStretch(BASE64_ALPHABET, Buffer.from(text, 'latin1'), from, minChars, openEnded) === reference(text, from, minChars, openEnded);
+      },
+    ),
+    { seed: 1204, numRuns: 2000 },
+  );
+  t.pass('same start as the plain walk on 2000 texts');
 });

@@ -5,6 +5,8 @@
 // that falls on a group boundary: that is how MIME (multipart parts with
 // Content-Transfer-Encoding: base64) folds base64 into 76-character lines.
 // A run that starts with a gzip or zlib header gets an inflater below it.
+import { BASE64_ALPHABET } from '../../scan/decode/base64';
+import { nextStretch } from '../../scan/decode/byte-runs';
 import { OffsetMapBuilder } from '../../scan/decode/offset-map';
 import { looksLikeText } from '../../scan/decode/text-heuristics';
 import { hasGzipMagic, hasZlibHeader } from '../../scan/decode/zlib-format';
@@ -66,25 +68,9 @@ export class Base64View extends ViewNode {
     let i = 0;
     while (i < n) {
       if (this.state === State.Idle) {
-        // Any run of MIN_CHARS starting in [i, i + MIN_CHARS) covers i + MIN_CHARS - 1.
-        const probeAt = i + MIN_CHARS - 1;
-        if (probeAt < n && SEXTET[chunk[probeAt]] < 0) {
-          i = probeAt + 1;
-          continue;
-        }
-        let s = Math.min(probeAt, n - 1);
-        if (SEXTET[chunk[s]] < 0) {
-          i = s + 1;
-          continue;
-        }
-        while (s > i && SEXTET[chunk[s - 1]] >= 0) s--;
-        // A run that ends short inside this chunk (a word, a path) decodes to nothing: skip it whole.
-        let e = s + 1;
-        while (e < n && SEXTET[chunk[e]] >= 0) e++;
-        if (e < n && e - s < MIN_CHARS) {
-          i = e + 1;
-          continue;
-        }
+        // A run that ends short inside this chunk (a word, a path) decodes to nothing; one cut by the chunk's end may go on.
+        const s = nextStretch(BASE64_ALPHABET, chunk, i, MIN_CHARS, true);
+        if (s < 0) break;
         this.beginRun(base + s);
         if (this.out.length - this.o < Math.ceil(((n - s) * 3) / 4) + 3) {
           this.out = Buffer.allocUnsafe(Math.ceil(((n - s) * 3) / 4) + 3);

@@ -1,4 +1,5 @@
 // Finding and decoding base64 / base64url text.
+import { byteClass, nextStretch, stretchEnd } from './byte-runs';
 import { OffsetMapBuilder, type Decoded } from './offset-map';
 
 /** Sextet value of each byte in the union of both alphabets, -1 elsewhere. */
@@ -10,6 +11,9 @@ SEXTET[0x2b] = 62; // +  (standard)
 SEXTET[0x2f] = 63; // /  (standard)
 SEXTET[0x2d] = 62; // -  (url-safe)
 SEXTET[0x5f] = 63; // _  (url-safe)
+
+/** The same union of both alphabets, as a class for nextStretch. */
+export const BASE64_ALPHABET = byteClass((b) => SEXTET[b] >= 0);
 
 const PAD = 0x3d; // =
 
@@ -28,21 +32,15 @@ export interface Base64Run {
  */
 export function findBase64Runs(src: Buffer, minChars: number = DEFAULT_MIN_BASE64_CHARS): Base64Run[] {
   const runs: Base64Run[] = [];
-  let i = 0;
-  while (i < src.length) {
-    if (SEXTET[src[i]] < 0) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < src.length && SEXTET[src[i]] >= 0) i++;
-    const chars = i - start;
+  for (let i = 0; ; ) {
+    const start = nextStretch(BASE64_ALPHABET, src, i, minChars, false);
+    if (start < 0) return runs;
+    i = stretchEnd(BASE64_ALPHABET, src, start + minChars);
     let end = i;
     while (end < src.length && end - i < 2 && src[end] === PAD) end++;
-    if (chars >= minChars) runs.push({ start, end });
+    runs.push({ start, end });
     i = end;
   }
-  return runs;
 }
 
 /**

@@ -34,6 +34,12 @@ export interface CustomDetector {
 export interface ScannerConfig extends DetectorSelection {
   /** `auto` (default): Vectorscan if the addon loaded, else RE2. */
   engine?: 'auto' | EngineName;
+  /**
+   * How Vectorscan streams: `native` (libhs stream mode, each byte scanned
+   * once), `carry` (overlapped block scans, the RE2 engine's way), `auto`
+   * (default): native when the library passes its stream self-test.
+   */
+  streamMode?: 'auto' | 'native' | 'carry';
 }
 
 /** A compiled detector set. Immutable; safe to share across requests. */
@@ -60,6 +66,8 @@ export interface Scanner {
 export interface EngineInfo {
   engine: EngineName;
   version?: string;
+  /** How streams scan: libhs stream mode, or overlapped block scans (a carry). */
+  streams?: 'native' | 'carry';
   /** Per-stream state Vectorscan keeps between chunks. */
   streamStateBytes?: number;
   scratchBytes?: number;

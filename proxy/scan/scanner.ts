@@ -40,6 +40,13 @@ export interface ScannerConfig extends DetectorSelection {
    * (default): native when the library passes its stream self-test.
    */
   streamMode?: 'auto' | 'native' | 'carry';
+  /**
+   * Vectorscan databases compiled elsewhere for this detector set (the
+   * operator ships them in the rendered profile): used when libhs version,
+   * CPU, detector set, digests and a known-answer test all match,
+   * otherwise ignored (engineInfo().databaseBundle says why) and compiled.
+   */
+  databases?: Uint8Array;
 }
 
 /** A compiled detector set. Immutable; safe to share across requests. */
@@ -61,6 +68,12 @@ export interface Scanner {
    * with every finding's span replaced by `mask` bytes of the same length.
    */
   redact(data: Buffer, findings: readonly Finding[], mask?: string): Buffer;
+  /**
+   * The compiled Vectorscan databases as one bundle for `databases` of
+   * another process; undefined on the RE2 engine. Optional so wrappers
+   * and fakes need not provide it.
+   */
+  exportDatabases?(): Buffer | undefined;
 }
 
 export interface EngineInfo {
@@ -74,6 +87,8 @@ export interface EngineInfo {
   /** Bytes of the compiled Vectorscan database (shared by every stream and view). */
   databaseBytes?: number;
   patterns: number;
+  /** Whether the `databases` bundle given at creation was used, and if not, why. */
+  databaseBundle?: { accepted: boolean; reason?: string };
 }
 
 export interface ScanStream {

@@ -17,6 +17,7 @@ import { dedupeOverlaps, evaluateCandidate } from '../candidates';
 import { CarryStream } from './carry-stream';
 import { NativeScanStream, historyBytes } from './native-stream';
 import { DatabaseFileCache } from './database-file-cache';
+import { decodeBundle, encodeBundle, type BundleEntry } from './database-bundle';
 import { DetectorCompileError, ScanOverflowError } from '../errors';
 import { createHash } from 'node:crypto';
 import { streamSelfTestFailure } from '../../native/self-test';
@@ -37,6 +38,28 @@ export interface VectorscanEngineOptions {
   maxCandidatesPerCall: number;
   /** `auto`: libhs stream mode if it passes its self-test, else carry streams. */
   streamMode?: StreamMode;
+  /** Databases compiled elsewhere (database-bundle.ts), used when they match; else compiled here. */
+  prebuilt?: Uint8Array;
+}
+
+/** What became of a prebuilt bundle: used, or refused and why. */
+export interface BundleOutcome {
+  accepted: boolean;
+  reason?: string;
+}
+
+/**
+ * Puts a matching bundle's databases in the in-process cache, so the
+ * compile step below finds them instead of compiling.
+ */
+function adoptBundle(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): BundleOutcome | undefined {
+  if (!options.prebuilt || patterns.length === 0) return undefined;
+  const wanted = new Map<HsMode, string>([['block', cacheKey(patterns, 'block')]]);
+  if (wantsNativeStreams(binding, options.streamMode)) wanted.set('stream', cacheKey(patterns, 'stream'));
+  const result = decodeBundle(binding, options.prebuilt, wanted, patterns);
+  if (!result.ok) return { accepted: false, reason: result.reason };
+  for (const e of result.entries) remember(e.patternSet, e.db);
+  return { accepted: true };
 }
 
 const streamDefects = new WeakMap<NativeBinding, string | null>();
@@ -163,6 +186,7 @@ export class VectorscanEngine {
     readonly widths: number[],
     private readonly blockDb: NativeDatabase | undefined,
     private readonly streamDb: NativeDatabase | undefined,
+    readonly bundle: BundleOutcome | undefined,
   ) {
     this.maxWidth = widths.reduce((a, b) => Math.max(a, b), 0);
     this.history = historyBytes(this.maxWidth);
@@ -173,10 +197,11 @@ export class VectorscanEngine {
   /** Compiles on the calling thread. */
   static create(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): VectorscanEngine {
     const widths = widthsOf(binding, patterns);
-    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined, undefined);
+    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined, undefined, undefined);
+    const bundle = adoptBundle(binding, patterns, options);
     const block = compileSync(binding, patterns, 'block');
     const stream = wantsNativeStreams(binding, options.streamMode) ? compileSync(binding, patterns, 'stream') : undefined;
-    return new VectorscanEngine(binding, patterns, options, widths, block, stream);
+    return new VectorscanEngine(binding, patterns, options, widths, block, stream, bundle);
   }
 
   /** Compiles on the thread pool (both databases at once), so a serving process keeps serving. */
@@ -186,12 +211,24 @@ export class VectorscanEngine {
     options: VectorscanEngineOptions,
   ): Promise<VectorscanEngine> {
     const widths = widthsOf(binding, patterns);
-    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined, undefined);
+    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined, undefined, undefined);
+    const bundle = adoptBundle(binding, patterns, options);
     const [block, stream] = await Promise.all([
       compileAsync(binding, patterns, 'block'),
       wantsNativeStreams(binding, options.streamMode) ? compileAsync(binding, patterns, 'stream') : undefined,
     ]);
-    return new VectorscanEngine(binding, patterns, options, widths, block, stream);
+    return new VectorscanEngine(binding, patterns, options, widths, block, stream, bundle);
+  }
+
+  /**
+   * This engine's databases as one bundle (database-bundle.ts) another
+   * process with the same libhs, CPU and detector set can start from.
+   */
+  exportDatabases(): Buffer | undefined {
+    if (!this.blockDb) return undefined;
+    const entries: BundleEntry[] = [{ mode: 'block', patternSet: cacheKey(this.patterns, 'block'), db: this.blockDb }];
+    if (this.streamDb) entries.push({ mode: 'stream', patternSet: cacheKey(this.patterns, 'stream'), db: this.streamDb });
+    return encodeBundle(this.binding, entries);
   }
 
   /** Whether openStream() runs on libhs's stream mode (else overlapped block scans). */
@@ -206,6 +243,7 @@ export class VectorscanEngine {
     scratchBytes: number;
     databaseBytes: number;
     patterns: number;
+    databaseBundle?: BundleOutcome;
   } {
     const native = this.streamDb?.streamSize() ?? 0;
     return {
@@ -217,6 +255,7 @@ export class VectorscanEngine {
       streamStateBytes: this.patterns.length === 0 ? 0 : this.streamDb ? native + this.history : this.maxWidth + 1,
       scratchBytes: (this.blockScratch?.size() ?? 0) + (this.streamScratch?.size() ?? 0),
       patterns: this.patterns.length,
+      ...(this.bundle ? { databaseBundle: this.bundle } : {}),
     };
   }
 

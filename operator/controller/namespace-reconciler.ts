@@ -125,7 +125,7 @@ export class NamespaceReconciler {
       const validation = await this.deps.validator.validate(profile);
       if (validation.ok) {
         const rendered = renderProfile(profile, { namespace: name, tenant });
-        note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.ensure(desiredProfileConfigMap(name, rendered, profile)));
+        note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.ensure(desiredProfileConfigMap(name, rendered, profile, validation.databases)));
       } else {
         // Terminal for this generation: the profile's status and Events say
         // why; the namespace keeps its last good rendering.

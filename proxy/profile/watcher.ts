@@ -15,9 +15,9 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ProfileError } from './errors';
-import { parseProfileAsync, readProfileText, type ParseOptions, type RuntimeConfig } from './runtime-config';
+import { DATABASES_FILE, parseProfileAsync, readProfileText, type ParseOptions, type RuntimeConfig } from './runtime-config';
 
 export interface ProfileWatcherOptions extends ParseOptions {
   /** Quiet time after the last fs event before re-reading (editors and ConfigMap swaps emit bursts). Default 200. */
@@ -66,7 +66,7 @@ export class ProfileWatcher extends EventEmitter {
     this.debounceMs = opts.debounceMs ?? 200;
     this.pollIntervalMs = opts.pollIntervalMs ?? 5000;
     this.watchFs = opts.watchFs ?? true;
-    this.parseOptions = { engine: opts.engine };
+    this.parseOptions = { engine: opts.engine, databasesFile: opts.databasesFile ?? join(dirname(path), DATABASES_FILE) };
   }
 
   /** Loads the profile and starts watching. Throws ProfileError if the first load fails. */

@@ -2,11 +2,19 @@
 // corpus, against baselines measured in the same run (RE2.Set, one V8 RegExp
 // alternation). Figures are MB per CPU-second of this (single-threaded)
 // process, i.e. MB/s per core. The last line is one JSON summary.
+//
+// Flags: --profile prints libhs candidate matches and findings per pattern
+// on the corpus (what block-mode speed work should target first);
+// --baseline=DIR (e.g. /work/wt/old, a built checkout) interleaves block
+// scans of this build and that one in this process, round by round, so
+// both see the same machine load, and reports the median ratio.
 import { buildSets } from '../proxy/scan/engines/re2-engine';
 import { compilePatterns } from '../proxy/scan/detector-set';
 import { createScanner } from '../proxy/scan';
 import { DEFAULT_DETECTORS } from '../proxy/scan/detectors';
-import { compileDatabase, loadNativeBinding } from '../proxy/native';
+import { compileDatabase, loadNativeBinding, type NativeDatabase } from '../proxy/native';
+import { profileCandidates } from './scan-profile';
+import { interleavedBaseline } from './scan-baseline';
 import { generateCorpus, type PlantedSecret } from './corpus';
 import type { Finding } from '../proxy/scan/types';
 
@@ -49,6 +57,8 @@ function main(): void {
   const t0 = process.hrtime.bigint();
   const binding = createScanner({ engine: 'vectorscan' });
   const compileMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  // Same detectors, streams as overlapped block scans: the stream baseline.
+  const carry = createScanner({ engine: 'vectorscan', streamMode: 'carry' });
   const r0 = process.hrtime.bigint();
   const re2Engine = createScanner({ engine: 're2' });
   const re2CompileMs = Number(process.hrtime.bigint() - r0) / 1e6;
@@ -84,6 +94,17 @@ function main(): void {
         data.length,
         cpuSeconds(() => {
           const s = binding.openStream();
+          forEachChunk(data, size, (c) => (sink += s.write(c).length));
+          sink += s.end().length;
+        }),
+      ),
+    );
+    row(
+      `binding_stream_carry_${label}`,
+      mbPerSecond(
+        data.length,
+        cpuSeconds(() => {
+          const s = carry.openStream();
           forEachChunk(data, size, (c) => (sink += s.write(c).length));
           sink += s.end().length;
         }),
@@ -171,7 +192,15 @@ function main(): void {
   console.log(`findings in corpus (stream): binding ${streamFindings.length}, RE2 engine ${re2Findings.length}`);
 
   const info = binding.engineInfo();
-  console.log(`stream state ${info.streamStateBytes} bytes, scratch ${info.scratchBytes} bytes, history ${binding.maxMatchWidth + 1} bytes, ${info.patterns} patterns`);
+  console.log(
+    `streams: ${info.streams}; stream state ${info.streamStateBytes} bytes (libhs state + tail), scratch ${info.scratchBytes} bytes, ` +
+      `databases ${info.databaseBytes} bytes, ${info.patterns} patterns`,
+  );
+
+  if (process.argv.includes('--profile')) profileCandidates(hsBlock as NativeDatabase, hsBlockScratch, compilePatterns(binding.detectors), data, binding);
+
+  const baselineDir = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
+  const baseline = baselineDir ? interleavedBaseline(baselineDir, data, binding) : undefined;
 
   const summary = {
     corpus_mib: data.length / MiB,
@@ -181,6 +210,11 @@ function main(): void {
     binding_mb_s_16k: results.binding_block_16k,
     binding_mb_s_1m: results.binding_block_1m,
     binding_stream_mb_s_16k: results.binding_stream_16k,
+    binding_stream_carry_mb_s_16k: results.binding_stream_carry_16k,
+    binding_stream_mb_s_1k: results.binding_stream_1k,
+    binding_stream_carry_mb_s_1k: results.binding_stream_carry_1k,
+    ratio_stream_vs_block_16k: Math.round((results.binding_stream_16k / results.binding_block_16k) * 100) / 100,
+    streams: info.streams,
     binding_mb_s_16k_all_opt_ins: results.binding_block_16k_all_opt_ins,
     libhs_block_mb_s_16k: results.libhs_block_16k,
     libhs_stream_mb_s_16k: results.libhs_stream_16k,
@@ -194,6 +228,7 @@ function main(): void {
     scratch_bytes: info.scratchBytes,
     planted_recall: rec.recall,
     planted_recall_re2: recRe2.recall,
+    ...(baseline ? { baseline_dir: baselineDir, baseline_block_mb_s_16k: baseline.baselineMbs, ab_block_mb_s_16k: baseline.currentMbs, ratio_block_vs_baseline_16k: baseline.ratio } : {}),
   };
   if (sink < 0) console.log(sink);
   console.log(JSON.stringify(summary));

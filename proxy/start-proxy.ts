@@ -113,6 +113,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     if (cfg.scanner.fallbackReason) {
       logger.warn({ engine: cfg.scanner.engine, reason: cfg.scanner.fallbackReason }, 'scan engine fallback in use');
     }
+    const bundle = cfg.scanner.engineInfo().databaseBundle;
+    if (bundle && !bundle.accepted) logger.warn({ reason: bundle.reason }, 'shipped scanner databases not used: compiled here instead');
   };
   announce(first);
   logger.info({ profile: first.profileName, version: first.version, mode: first.spec.mode, engine: first.scanner.engine }, 'profile loaded');

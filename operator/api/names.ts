@@ -83,6 +83,8 @@ export const REPORTING_CONTROLLER = 'kubedlp.io/operator';
 /** ConfigMap holding the rendered profile, mounted by the sidecar. */
 export const PROFILE_CONFIGMAP = 'kube-dlp-profile';
 export const PROFILE_CONFIGMAP_KEY = 'profile.yaml';
+/** binaryData key: the profile's compiled Vectorscan databases (proxy/scan/engines/database-bundle.ts); the sidecar reads it beside profile.yaml. */
+export const PROFILE_DATABASES_KEY = 'scanner.hsbundle';
 /** ConfigMap holding the tenant directory, mounted by the sidecar. */
 export const TENANTS_CONFIGMAP = 'kube-dlp-tenants';
 export const TENANTS_CONFIGMAP_KEY = 'tenants.yaml';

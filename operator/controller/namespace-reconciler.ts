@@ -147,7 +147,7 @@ export class NamespaceReconciler {
         const upstreamCa = await resolveUpstreamCa(profile, ctx.operatorNamespace, this.deps.client);
         if (upstreamCa.ok) {
           const rendered = renderProfile({ ...profile, spec: upstreamCa.spec }, { namespace: name, tenant });
-          note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.ensure(desiredProfileConfigMap(name, rendered, profile)));
+          note(`ConfigMap ${PROFILE_CONFIGMAP}`, await this.configMaps.ensure(desiredProfileConfigMap(name, rendered, profile, validation.databases)));
         } else {
           // Like an invalid profile: the namespace keeps its last good
           // rendering, and its team sees why in Events.

@@ -17,6 +17,7 @@ import {
   MANAGED_BY_VALUE,
   PROFILE_CONFIGMAP,
   PROFILE_CONFIGMAP_KEY,
+  PROFILE_DATABASES_KEY,
   SYSTEM_NAMESPACES,
   TENANT_NETWORK_POLICY,
   TENANTS_CONFIGMAP,
@@ -40,7 +41,12 @@ export function ownerReferenceTo(profile: ProfileView): OwnerReference {
   return { apiVersion: API_VERSION, kind: profile.kind, name: profile.name, uid: profile.uid, controller: true };
 }
 
-export function desiredProfileConfigMap(namespace: string, rendered: string, owner: ProfileView): KubeObject {
+/**
+ * `databases`: the profile's compiled Vectorscan databases, base64 (from
+ * validation), so sidecars deserialize instead of compiling; without it the
+ * ConfigMap has no binaryData and sidecars compile.
+ */
+export function desiredProfileConfigMap(namespace: string, rendered: string, owner: ProfileView, databases?: string): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -51,6 +57,7 @@ export function desiredProfileConfigMap(namespace: string, rendered: string, own
       ownerReferences: [ownerReferenceTo(owner)],
     },
     data: { [PROFILE_CONFIGMAP_KEY]: rendered },
+    ...(databases ? { binaryData: { [PROFILE_DATABASES_KEY]: databases } } : {}),
   };
 }
 

@@ -10,7 +10,13 @@ import type { ProfileView } from '../model/views';
 import { renderProfile } from './render-profile';
 
 export type ProfileValidation =
-  | { ok: true; detectors: number; engine: string }
+  | {
+      ok: true;
+      detectors: number;
+      engine: string;
+      /** The compiled databases as a bundle, base64, for the rendered ConfigMap (Vectorscan only). */
+      databases?: string;
+    }
   | {
       ok: false;
       reason: typeof REASONS.detectorCompileFailed | typeof REASONS.invalidSpec;
@@ -32,7 +38,8 @@ export function validateProfile(profile: ProfileView, opts: ValidateOptions = {}
   const source = profile.namespace ? `${profile.kind} ${profile.namespace}/${profile.name}` : `${profile.kind} ${profile.name}`;
   try {
     const cfg = parseProfile(text, source, { engine: opts.engine });
-    return { ok: true, detectors: cfg.scanner.detectors.length, engine: cfg.scanner.engine };
+    const databases = cfg.scanner.exportDatabases?.()?.toString('base64');
+    return { ok: true, detectors: cfg.scanner.detectors.length, engine: cfg.scanner.engine, ...(databases ? { databases } : {}) };
   } catch (err) {
     if (!(err instanceof ProfileError)) throw err;
     const message = describeIssues(err.issues);

@@ -23,6 +23,7 @@ export function withActionOverrides(scanner: Scanner, overrides: ReadonlyMap<str
     maxMatchWidth: scanner.maxMatchWidth,
     detectors,
     engineInfo: () => scanner.engineInfo(),
+    exportDatabases: () => scanner.exportDatabases?.(),
     scan: (data: Buffer) => apply(scanner.scan(data)),
     openStream: (): ScanStream => {
       const inner = scanner.openStream();

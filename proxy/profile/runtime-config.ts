@@ -4,6 +4,7 @@
 // that captured one keeps a consistent view while a reload swaps in another.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { createScanner, createScannerAsync, DetectorCompileError, type Scanner, type ScannerConfig } from '../scan';
 import { compileEgressPolicy, type EgressPolicy } from '../policy/egress';
@@ -43,6 +44,24 @@ export interface RuntimeConfig {
 export interface ParseOptions {
   /** Scan engine to compile with; `auto` (default) prefers Vectorscan. */
   engine?: ScannerConfig['engine'];
+  /**
+   * A bundle of compiled Vectorscan databases (the operator's, from the
+   * rendered ConfigMap) read when the scanner has to be built; a missing
+   * file or a bundle that does not match costs a compile, never an error.
+   */
+  databasesFile?: string;
+}
+
+/** Where the rendered ConfigMap's database bundle lands, beside its profile. */
+export const DATABASES_FILE = 'scanner.hsbundle';
+
+function readDatabases(opts: ParseOptions): Uint8Array | undefined {
+  if (!opts.databasesFile) return undefined;
+  try {
+    return readFileSync(opts.databasesFile);
+  } catch {
+    return undefined;
+  }
 }
 
 const SPEC_PATH = 'spec';
@@ -179,13 +198,17 @@ function canonicalize(spec: SecurityProfileSpec, catalog: DetectorCatalog): Secu
  * The scanner a valid spec asks for, per-detector overrides included. The
  * CLI uses it to scan exactly as the proxy would. Throws DetectorCompileError.
  */
-export function createProfileScanner(spec: SecurityProfileSpec, engine?: ScannerConfig['engine']): Scanner {
-  return withActionOverrides(createScanner(scannerConfigOf(spec, engine)), overridesOf(spec));
+export function createProfileScanner(spec: SecurityProfileSpec, engine?: ScannerConfig['engine'], databases?: Uint8Array): Scanner {
+  return withActionOverrides(createScanner({ ...scannerConfigOf(spec, engine), databases }), overridesOf(spec));
 }
 
 /** createProfileScanner, compiling on the thread pool. */
-export async function createProfileScannerAsync(spec: SecurityProfileSpec, engine?: ScannerConfig['engine']): Promise<Scanner> {
-  return withActionOverrides(await createScannerAsync(scannerConfigOf(spec, engine)), overridesOf(spec));
+export async function createProfileScannerAsync(
+  spec: SecurityProfileSpec,
+  engine?: ScannerConfig['engine'],
+  databases?: Uint8Array,
+): Promise<Scanner> {
+  return withActionOverrides(await createScannerAsync({ ...scannerConfigOf(spec, engine), databases }), overridesOf(spec));
 }
 
 function overridesOf(spec: SecurityProfileSpec) {
@@ -205,7 +228,7 @@ function compileScanner(spec: SecurityProfileSpec, opts: ParseOptions, source?: 
   const hit = cachedScanner(key);
   if (hit) return hit;
   try {
-    return rememberScanner(key, createProfileScanner(spec, opts.engine));
+    return rememberScanner(key, createProfileScanner(spec, opts.engine, readDatabases(opts)));
   } catch (err) {
     throw asProfileError(err, spec, opts, source);
   }
@@ -216,7 +239,7 @@ async function compileScannerAsync(spec: SecurityProfileSpec, opts: ParseOptions
   const hit = cachedScanner(key);
   if (hit) return hit;
   try {
-    return rememberScanner(key, await createProfileScannerAsync(spec, opts.engine));
+    return rememberScanner(key, await createProfileScannerAsync(spec, opts.engine, readDatabases(opts)));
   } catch (err) {
     throw asProfileError(err, spec, opts, source);
   }

@@ -2,17 +2,18 @@
 // whose value is the parsed, validated and compiled RuntimeConfig. A change
 // that means the same (comments, formatting, key order) keeps the compiled
 // config.
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { FileSource, type FileSourceTiming } from '../reload/file-source';
 import { ProfileError } from './errors';
-import { parseProfileAsync, type ParseOptions, type RuntimeConfig } from './runtime-config';
+import { DATABASES_FILE, parseProfileAsync, type ParseOptions, type RuntimeConfig } from './runtime-config';
 
 export interface ProfileWatcherOptions extends ParseOptions, FileSourceTiming {}
 
 export class ProfileWatcher extends FileSource<RuntimeConfig, ProfileError> {
   constructor(file: string, opts: ProfileWatcherOptions = {}) {
-    const parseOptions: ParseOptions = { engine: opts.engine };
     const path = resolve(file);
+    // The rendered ConfigMap's compiled databases land beside profile.yaml.
+    const parseOptions: ParseOptions = { engine: opts.engine, databasesFile: opts.databasesFile ?? join(dirname(path), DATABASES_FILE) };
     super({
       name: 'ProfileWatcher',
       paths: [path],

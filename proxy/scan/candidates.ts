@@ -8,7 +8,8 @@ import type { CompiledAllowlist, CompiledPattern } from './detector-set';
 import { VALIDATORS, shannonEntropy } from './validators';
 import { maskEvidence } from './mask';
 
-const CONTEXT_RADIUS = 64;
+/** Bytes either side of a candidate searched for context words (streams keep this much history). */
+export const CONTEXT_RADIUS = 64;
 const CONTEXT_BONUS = 0.15;
 
 /**

@@ -34,6 +34,19 @@ export interface CustomDetector {
 export interface ScannerConfig extends DetectorSelection {
   /** `auto` (default): Vectorscan if the addon loaded, else RE2. */
   engine?: 'auto' | EngineName;
+  /**
+   * How Vectorscan streams: `native` (libhs stream mode, each byte scanned
+   * once), `carry` (overlapped block scans, the RE2 engine's way), `auto`
+   * (default): native when the library passes its stream self-test.
+   */
+  streamMode?: 'auto' | 'native' | 'carry';
+  /**
+   * Vectorscan databases compiled elsewhere for this detector set (the
+   * operator ships them in the rendered profile): used when libhs version,
+   * CPU, detector set, digests and a known-answer test all match,
+   * otherwise ignored (engineInfo().databaseBundle says why) and compiled.
+   */
+  databases?: Uint8Array;
 }
 
 /** A compiled detector set. Immutable; safe to share across requests. */
@@ -55,17 +68,27 @@ export interface Scanner {
    * with every finding's span replaced by `mask` bytes of the same length.
    */
   redact(data: Buffer, findings: readonly Finding[], mask?: string): Buffer;
+  /**
+   * The compiled Vectorscan databases as one bundle for `databases` of
+   * another process; undefined on the RE2 engine. Optional so wrappers
+   * and fakes need not provide it.
+   */
+  exportDatabases?(): Buffer | undefined;
 }
 
 export interface EngineInfo {
   engine: EngineName;
   version?: string;
+  /** How streams scan: libhs stream mode, or overlapped block scans (a carry). */
+  streams?: 'native' | 'carry';
   /** Per-stream state Vectorscan keeps between chunks. */
   streamStateBytes?: number;
   scratchBytes?: number;
   /** Bytes of the compiled Vectorscan database (shared by every stream and view). */
   databaseBytes?: number;
   patterns: number;
+  /** Whether the `databases` bundle given at creation was used, and if not, why. */
+  databaseBundle?: { accepted: boolean; reason?: string };
 }
 
 export interface ScanStream {

@@ -26,9 +26,9 @@ function splitPoints(length: number, every: boolean): number[] {
   return [...points].sort((a, b) => a - b);
 }
 
-export function streamingSuite(t: Test, engine: 'vectorscan' | 're2'): void {
+export function streamingSuite(t: Test, engine: 'vectorscan' | 're2', streamMode: 'auto' | 'carry' = 'auto'): void {
 const everything = { enable: DEFAULT_DETECTORS.map((d) => d.id) };
-const engines: Scanner[] = [createScanner({ ...everything, engine })];
+const engines: Scanner[] = [createScanner({ ...everything, engine, streamMode })];
 
 const key = (f: Finding) => `${f.detector}@${f.start}-${f.end}`;
 
@@ -41,7 +41,7 @@ function streamScan(s: Scanner, chunks: Buffer[]): Finding[] {
 }
 
 for (const scanner of engines) {
-  t.test(`${scanner.engine}: every example split at every point is found with whole-stream offsets`, async (t) => {
+  t.test(`${scanner.engine} (${scanner.engineInfo().streams} streams): every example split at every point is found with whole-stream offsets`, async (t) => {
     let cases = 0;
     for (const d of DEFAULT_DETECTORS) {
       for (const example of d.examples.positive) {

@@ -2,13 +2,12 @@
 // bytes again together with the new chunk, so a value split across chunks
 // is seen whole; memory is the carry, bounded by the widest pattern.
 //
-// Why not libhs stream mode: Debian's Vectorscan 5.4.9 missed matches in
-// stream mode when a chunk boundary fell inside them (the same defect that
-// makes its block results alignment-dependent, see proxy/native/self-test.ts),
-// and a DLP scanner must not lose a secret because of where TCP cut the
-// body. One mechanism for both engines is also easier to trust. The price is
+// The RE2 engine streams this way, and so does Vectorscan when libhs's own
+// stream mode fails its self-test (Debian's Vectorscan 5.4.9 missed matches
+// when a chunk boundary fell inside them, see proxy/native/self-test.ts);
+// otherwise Vectorscan streams natively (native-stream.ts). The price is
 // rescanning the carry on every write: about 1.25x the bytes at 16 KiB
-// chunks, 5x at 1 KiB (bench:scan reports stream and block side by side).
+// chunks, 5x at 1 KiB (bench:scan reports both stream kinds and block).
 import type { Finding } from '../types';
 import type { ScanStream } from '../scanner';
 import { dedupeOverlaps } from '../candidates';

@@ -70,8 +70,8 @@ export class Re2Engine {
     return out;
   }
 
-  info(): { patterns: number } {
-    return { patterns: this.patterns.length };
+  info(): { patterns: number; streams: 'carry' } {
+    return { patterns: this.patterns.length, streams: 'carry' };
   }
 
   openStream(): ScanStream {

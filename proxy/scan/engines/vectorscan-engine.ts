@@ -4,14 +4,23 @@
 // same pattern, anchored at that end, over a window as wide as the pattern's
 // maximum width. Candidates are rare next to the bytes scanned, so that cost
 // is paid per candidate, not per byte.
+//
+// Two databases are built from the same patterns: a block database for
+// scan() (headers, URLs, whole small bodies) and a stream database for
+// openStream() (bodies as they arrive, native-stream.ts). A library whose
+// stream mode fails its known-answer test gets no stream database and its
+// streams are overlapped block scans (carry-stream.ts).
 import type { Finding } from '../types';
 import type { CompiledPattern } from '../detector-set';
 import type { ScanStream } from '../scanner';
 import { dedupeOverlaps, evaluateCandidate } from '../candidates';
 import { CarryStream } from './carry-stream';
+import { NativeScanStream, historyBytes } from './native-stream';
 import { DatabaseFileCache } from './database-file-cache';
+import { decodeBundle, encodeBundle, type BundleEntry } from './database-bundle';
 import { DetectorCompileError, ScanOverflowError } from '../errors';
 import { createHash } from 'node:crypto';
+import { streamSelfTestFailure } from '../../native/self-test';
 import {
   HS_FLAGS,
   HsCompileError,
@@ -19,11 +28,58 @@ import {
   compileDatabaseAsync,
   type NativeBinding,
   type NativeDatabase,
+  type HsMode,
   type NativeScratch,
 } from '../../native';
 
+export type StreamMode = 'auto' | 'native' | 'carry';
+
 export interface VectorscanEngineOptions {
   maxCandidatesPerCall: number;
+  /** `auto`: libhs stream mode if it passes its self-test, else carry streams. */
+  streamMode?: StreamMode;
+  /** Databases compiled elsewhere (database-bundle.ts), used when they match; else compiled here. */
+  prebuilt?: Uint8Array;
+}
+
+/** What became of a prebuilt bundle: used, or refused and why. */
+export interface BundleOutcome {
+  accepted: boolean;
+  reason?: string;
+}
+
+/**
+ * Puts a matching bundle's databases in the in-process cache, so the
+ * compile step below finds them instead of compiling.
+ */
+function adoptBundle(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): BundleOutcome | undefined {
+  if (!options.prebuilt || patterns.length === 0) return undefined;
+  const wanted = new Map<HsMode, string>([['block', cacheKey(patterns, 'block')]]);
+  if (wantsNativeStreams(binding, options.streamMode)) wanted.set('stream', cacheKey(patterns, 'stream'));
+  const result = decodeBundle(binding, options.prebuilt, wanted, patterns);
+  if (!result.ok) return { accepted: false, reason: result.reason };
+  for (const e of result.entries) remember(e.patternSet, e.db);
+  return { accepted: true };
+}
+
+const streamDefects = new WeakMap<NativeBinding, string | null>();
+
+/** Why this library's stream mode cannot be trusted, or undefined; tested once per binding. */
+export function nativeStreamDefect(binding: NativeBinding): string | undefined {
+  let known = streamDefects.get(binding);
+  if (known === undefined) {
+    known = streamSelfTestFailure(binding) ?? null;
+    streamDefects.set(binding, known);
+  }
+  return known ?? undefined;
+}
+
+/** Whether streams of this engine run on a libhs stream database. */
+function wantsNativeStreams(binding: NativeBinding, mode: StreamMode | undefined): boolean {
+  if (mode === 'carry') return false;
+  const defect = nativeStreamDefect(binding);
+  if (mode === 'native' && defect !== undefined) throw new Error(`native stream mode requested but ${defect}`);
+  return defect === undefined;
 }
 
 /**
@@ -34,8 +90,9 @@ export interface VectorscanEngineOptions {
 const DATABASE_CACHE = new Map<string, NativeDatabase>();
 const DATABASE_CACHE_LIMIT = 8;
 
-function cacheKey(patterns: readonly CompiledPattern[]): string {
+function cacheKey(patterns: readonly CompiledPattern[], mode: HsMode): string {
   const h = createHash('sha256');
+  h.update(mode);
   for (const p of patterns) h.update(`\0${p.index}\0${flagsOf(p)}\0${p.source}`);
   return h.digest('hex');
 }
@@ -88,16 +145,14 @@ function cachedDatabase(key: string, files: DatabaseFileCache | undefined): Nati
   return hit ? remember(key, hit) : undefined;
 }
 
-// Streams are overlapped block scans (carry-stream.ts), so only block
-// databases are ever compiled.
-function compileSync(binding: NativeBinding, patterns: readonly CompiledPattern[]): NativeDatabase {
-  const key = cacheKey(patterns);
+function compileSync(binding: NativeBinding, patterns: readonly CompiledPattern[], mode: HsMode): NativeDatabase {
+  const key = cacheKey(patterns, mode);
   const files = DatabaseFileCache.fromEnv(binding);
   const hit = cachedDatabase(key, files);
   if (hit) return hit;
   let db: NativeDatabase;
   try {
-    db = compileDatabase(toHsPatterns(patterns), 'block');
+    db = compileDatabase(toHsPatterns(patterns), mode);
   } catch (err) {
     throw mapCompileError(err, patterns);
   }
@@ -105,12 +160,12 @@ function compileSync(binding: NativeBinding, patterns: readonly CompiledPattern[
   return remember(key, db);
 }
 
-async function compileAsync(binding: NativeBinding, patterns: readonly CompiledPattern[]): Promise<NativeDatabase> {
-  const key = cacheKey(patterns);
+async function compileAsync(binding: NativeBinding, patterns: readonly CompiledPattern[], mode: HsMode): Promise<NativeDatabase> {
+  const key = cacheKey(patterns, mode);
   const files = DatabaseFileCache.fromEnv(binding);
   const hit = cachedDatabase(key, files);
   if (hit) return hit;
-  const db = await compileDatabaseAsync(toHsPatterns(patterns), 'block').catch((err: unknown) => {
+  const db = await compileDatabaseAsync(toHsPatterns(patterns), mode).catch((err: unknown) => {
     throw mapCompileError(err, patterns);
   });
   files?.save(key, db);
@@ -120,7 +175,9 @@ async function compileAsync(binding: NativeBinding, patterns: readonly CompiledP
 export class VectorscanEngine {
   // Undefined when the detector set is empty: libhs refuses empty databases.
   private readonly blockScratch?: NativeScratch;
+  private readonly streamScratch?: NativeScratch;
   readonly maxWidth: number;
+  private readonly history: number;
 
   private constructor(
     private readonly binding: NativeBinding,
@@ -128,38 +185,77 @@ export class VectorscanEngine {
     private readonly options: VectorscanEngineOptions,
     readonly widths: number[],
     private readonly blockDb: NativeDatabase | undefined,
+    private readonly streamDb: NativeDatabase | undefined,
+    readonly bundle: BundleOutcome | undefined,
   ) {
     this.maxWidth = widths.reduce((a, b) => Math.max(a, b), 0);
+    this.history = historyBytes(this.maxWidth);
     this.blockScratch = blockDb?.allocScratch();
+    this.streamScratch = streamDb?.allocScratch();
   }
 
   /** Compiles on the calling thread. */
   static create(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): VectorscanEngine {
     const widths = widthsOf(binding, patterns);
-    const block = patterns.length > 0 ? compileSync(binding, patterns) : undefined;
-    return new VectorscanEngine(binding, patterns, options, widths, block);
+    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined, undefined, undefined);
+    const bundle = adoptBundle(binding, patterns, options);
+    const block = compileSync(binding, patterns, 'block');
+    const stream = wantsNativeStreams(binding, options.streamMode) ? compileSync(binding, patterns, 'stream') : undefined;
+    return new VectorscanEngine(binding, patterns, options, widths, block, stream, bundle);
   }
 
-  /** Compiles on the thread pool, so a serving process keeps serving. */
+  /** Compiles on the thread pool (both databases at once), so a serving process keeps serving. */
   static async createAsync(
     binding: NativeBinding,
     patterns: readonly CompiledPattern[],
     options: VectorscanEngineOptions,
   ): Promise<VectorscanEngine> {
     const widths = widthsOf(binding, patterns);
-    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined);
-    const block = await compileAsync(binding, patterns);
-    return new VectorscanEngine(binding, patterns, options, widths, block);
+    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined, undefined, undefined);
+    const bundle = adoptBundle(binding, patterns, options);
+    const [block, stream] = await Promise.all([
+      compileAsync(binding, patterns, 'block'),
+      wantsNativeStreams(binding, options.streamMode) ? compileAsync(binding, patterns, 'stream') : undefined,
+    ]);
+    return new VectorscanEngine(binding, patterns, options, widths, block, stream, bundle);
   }
 
-  info(): { version: string; streamStateBytes: number; scratchBytes: number; databaseBytes: number; patterns: number } {
+  /**
+   * This engine's databases as one bundle (database-bundle.ts) another
+   * process with the same libhs, CPU and detector set can start from.
+   */
+  exportDatabases(): Buffer | undefined {
+    if (!this.blockDb) return undefined;
+    const entries: BundleEntry[] = [{ mode: 'block', patternSet: cacheKey(this.patterns, 'block'), db: this.blockDb }];
+    if (this.streamDb) entries.push({ mode: 'stream', patternSet: cacheKey(this.patterns, 'stream'), db: this.streamDb });
+    return encodeBundle(this.binding, entries);
+  }
+
+  /** Whether openStream() runs on libhs's stream mode (else overlapped block scans). */
+  get nativeStreams(): boolean {
+    return this.streamDb !== undefined;
+  }
+
+  info(): {
+    version: string;
+    streams: 'native' | 'carry';
+    streamStateBytes: number;
+    scratchBytes: number;
+    databaseBytes: number;
+    patterns: number;
+    databaseBundle?: BundleOutcome;
+  } {
+    const native = this.streamDb?.streamSize() ?? 0;
     return {
-      databaseBytes: this.blockDb?.size() ?? 0,
+      streams: this.streamDb ? 'native' : 'carry',
+      databaseBytes: (this.blockDb?.size() ?? 0) + (this.streamDb?.size() ?? 0),
       version: this.binding.version(),
-      // A stream keeps its carry: the widest match plus one byte.
-      streamStateBytes: this.patterns.length > 0 ? this.maxWidth + 1 : 0,
-      scratchBytes: this.blockScratch?.size() ?? 0,
+      // Native streams: libhs state plus the tail kept to read matches back;
+      // carry streams: the carry, the widest match plus one byte.
+      streamStateBytes: this.patterns.length === 0 ? 0 : this.streamDb ? native + this.history : this.maxWidth + 1,
+      scratchBytes: (this.blockScratch?.size() ?? 0) + (this.streamScratch?.size() ?? 0),
       patterns: this.patterns.length,
+      ...(this.bundle ? { databaseBundle: this.bundle } : {}),
     };
   }
 
@@ -168,23 +264,17 @@ export class VectorscanEngine {
   }
 
   /**
-   * Turn match ends (relative to `data`, as a block scan of `data` reports
-   * them) into findings with absolute offsets: `data[0]` is at `base`.
+   * The finding of pattern `id` whose match ends at `end` (relative to
+   * `data`, whose first byte is at absolute offset `base`): the start is
+   * the leftmost one RE2 finds, anchored at that end, within the pattern's
+   * width (plus one byte, so a leading \b sees its neighbour).
    */
-  private resolve(matches: Float64Array, data: Buffer, base: number, acceptAfter: number, acceptUpTo: number): Finding[] {
-    const out: Finding[] = [];
-    for (let i = 0; i < matches.length; i += 3) {
-      const pattern = this.patterns[matches[i]];
-      const end = matches[i + 2];
-      if (end <= acceptAfter || end > acceptUpTo) continue;
-      const windowStart = Math.max(0, end - this.widths[pattern.index] - 1);
-      const m = pattern.endAnchored.exec(data.subarray(windowStart, end));
-      if (m === null) continue;
-      const start = windowStart + m.index;
-      const f = evaluateCandidate(pattern, data, start, end, base);
-      if (f) out.push(f);
-    }
-    return out;
+  resolveEnd(id: number, data: Buffer, base: number, end: number): Finding | undefined {
+    const pattern = this.patterns[id];
+    const windowStart = Math.max(0, end - this.widths[id] - 1);
+    const m = pattern.endAnchored.exec(data.subarray(windowStart, end));
+    if (m === null) return undefined;
+    return evaluateCandidate(pattern, data, windowStart + m.index, end, base);
   }
 
   /** Block-scan `data` (whose first byte is at `base`); CarryStream calls it per window, scan() once. */
@@ -192,10 +282,20 @@ export class VectorscanEngine {
     if (!this.blockDb || !this.blockScratch || data.length === 0) return [];
     const matches = this.blockDb.scanBlock(data, this.blockScratch, this.options.maxCandidatesPerCall);
     if (matches.overflow) throw new ScanOverflowError(this.options.maxCandidatesPerCall);
-    return this.resolve(matches, data, base, acceptAfter, acceptUpTo);
+    const out: Finding[] = [];
+    for (let i = 0; i < matches.length; i += 3) {
+      const end = matches[i + 2];
+      if (end <= acceptAfter || end > acceptUpTo) continue;
+      const f = this.resolveEnd(matches[i], data, base, end);
+      if (f) out.push(f);
+    }
+    return out;
   }
 
   openStream(): ScanStream {
+    if (this.streamDb && this.streamScratch) {
+      return new NativeScanStream(this, this.streamDb.openStream(), this.streamScratch, this.options.maxCandidatesPerCall, this.history);
+    }
     // One byte more than the widest match, so a leading \b sees its left neighbour.
     return new CarryStream(this, this.maxWidth + 1);
   }

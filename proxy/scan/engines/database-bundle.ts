@@ -1,0 +1,149 @@
+// Compile once, ship everywhere: the compiled Vectorscan databases of a
+// detector set as one byte string a ConfigMap can carry (binaryData), so a
+// sidecar deserializes in milliseconds what would take it seconds to
+// compile. Compressed, because a serialized database is ~1.5 MB and a
+// ConfigMap holds at most 1 MiB; gzip brings each to ~200 KB.
+//
+// A bundle is trusted only when everything about it matches this process:
+// format, libhs version, CPU architecture, the pattern set of each
+// database (same digest the in-process cache uses), each body's sha256,
+// the database's own info() string, and a known-answer test: every
+// detector's first positive example must produce a match of one of that
+// detector's patterns. Anything else is a rejection with a reason, and the
+// caller compiles as if there were no bundle.
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { CompiledPattern } from '../detector-set';
+import type { HsMode, NativeBinding, NativeDatabase } from '../../native';
+
+const MAGIC = 'kube-dlp-hsbundle/1';
+
+export interface BundleEntry {
+  mode: HsMode;
+  /** Digest of patterns and flags (vectorscan-engine.ts cacheKey). */
+  patternSet: string;
+  db: NativeDatabase;
+}
+
+interface HeaderEntry {
+  mode: HsMode;
+  patternSet: string;
+  info: string;
+  sha256: string;
+  /** Compressed bytes of this entry's body. */
+  bytes: number;
+}
+
+interface Header {
+  magic: string;
+  libhs: string;
+  arch: string;
+  entries: HeaderEntry[];
+}
+
+export type BundleResult = { ok: true; entries: BundleEntry[] } | { ok: false; reason: string };
+
+/** Serializes the databases; header line (JSON), then the gzip bodies in order. */
+export function encodeBundle(binding: NativeBinding, entries: readonly BundleEntry[]): Buffer {
+  const bodies: Buffer[] = [];
+  const header: Header = { magic: MAGIC, libhs: binding.version(), arch: process.arch, entries: [] };
+  for (const e of entries) {
+    if (typeof e.db.serialize !== 'function') throw new Error('this addon build cannot serialize databases; rebuild proxy/native');
+    const raw = e.db.serialize();
+    const body = gzipSync(raw, { level: 9 });
+    bodies.push(body);
+    header.entries.push({
+      mode: e.mode,
+      patternSet: e.patternSet,
+      info: e.db.info(),
+      sha256: createHash('sha256').update(raw).digest('hex'),
+      bytes: body.length,
+    });
+  }
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...bodies]);
+}
+
+/**
+ * The bundle's databases if they are the ones `wanted` (mode → pattern-set
+ * digest) on this library and CPU, or why not.
+ */
+export function decodeBundle(
+  binding: NativeBinding,
+  bytes: Uint8Array,
+  wanted: ReadonlyMap<HsMode, string>,
+  patterns: readonly CompiledPattern[],
+): BundleResult {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const nl = data.indexOf(0x0a);
+  let header: Header;
+  try {
+    if (nl < 0) throw new Error('no header line');
+    header = JSON.parse(data.subarray(0, nl).toString('utf8')) as Header;
+  } catch {
+    return { ok: false, reason: 'not a kube-dlp database bundle (unreadable header)' };
+  }
+  if (header.magic !== MAGIC) return { ok: false, reason: `unknown bundle format ${JSON.stringify(header.magic)}` };
+  if (header.libhs !== binding.version()) {
+    return { ok: false, reason: `built for libhs ${header.libhs}, this sidecar has ${binding.version()}` };
+  }
+  if (header.arch !== process.arch) return { ok: false, reason: `built for ${header.arch}, this sidecar runs on ${process.arch}` };
+  if (typeof binding.deserialize !== 'function') return { ok: false, reason: 'this addon build cannot deserialize databases' };
+  const entries: BundleEntry[] = [];
+  const listed = Array.isArray(header.entries) ? header.entries : [];
+  for (const [mode, patternSet] of wanted) {
+    const index = listed.findIndex((e) => e.mode === mode);
+    const entry = listed[index];
+    if (!entry) return { ok: false, reason: `no ${mode} database in the bundle` };
+    const at = nl + 1 + listed.slice(0, index).reduce((sum, e) => sum + e.bytes, 0);
+    if (entry.patternSet !== patternSet) return { ok: false, reason: `the ${mode} database is for another detector set` };
+    let raw: Buffer;
+    try {
+      raw = gunzipSync(data.subarray(at, at + entry.bytes));
+    } catch {
+      return { ok: false, reason: `the ${mode} database is damaged (does not decompress)` };
+    }
+    if (createHash('sha256').update(raw).digest('hex') !== entry.sha256) {
+      return { ok: false, reason: `the ${mode} database is damaged (digest mismatch)` };
+    }
+    let db: NativeDatabase;
+    try {
+      db = binding.deserialize(raw);
+    } catch (err) {
+      return { ok: false, reason: `libhs refuses the ${mode} database: ${(err as Error).message}` };
+    }
+    if (db.info() !== entry.info) return { ok: false, reason: `the ${mode} database reports ${db.info()}, not ${entry.info}` };
+    const kat = knownAnswerFailure(db, mode, patterns);
+    if (kat) return { ok: false, reason: `the ${mode} database fails its known-answer test: ${kat}` };
+    entries.push({ mode, patternSet, db });
+  }
+  return { ok: true, entries };
+}
+
+/** Each detector's first positive example must match one of its own patterns. */
+function knownAnswerFailure(db: NativeDatabase, mode: HsMode, patterns: readonly CompiledPattern[]): string | undefined {
+  const byDetector = new Map<string, { example: string; ids: Set<number> }>();
+  for (const p of patterns) {
+    const example = p.detector.examples?.positive?.[0];
+    if (example === undefined) continue;
+    const entry = byDetector.get(p.detector.id) ?? { example, ids: new Set<number>() };
+    entry.ids.add(p.index);
+    byDetector.set(p.detector.id, entry);
+  }
+  const scratch = db.allocScratch();
+  for (const [detector, { example, ids }] of byDetector) {
+    const input = Buffer.from(` ${example} `, 'latin1');
+    let matches: Float64Array;
+    if (mode === 'block') {
+      matches = db.scanBlock(input, scratch);
+    } else {
+      const stream = db.openStream();
+      const a = stream.scan(input, scratch);
+      const b = stream.close(scratch);
+      matches = Float64Array.from([...a, ...b]);
+    }
+    let hit = false;
+    for (let i = 0; i < matches.length && !hit; i += 3) hit = ids.has(matches[i]);
+    if (!hit) return `no match of ${detector} on its own example`;
+  }
+  return undefined;
+}

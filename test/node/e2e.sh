@@ -140,7 +140,8 @@ proved "upstream pod Running (injected too: its namespace is opted in), Service 
 
 # A Luhn-valid card number (not a well-known test number) and an email.
 CARD="$(node -e 'const p="453957876362148";let s=0;for(let i=0;i<p.length;i++){let d=+p[p.length-1-i];if(i%2===0){d*=2;if(d>9)d-=9}s+=d}console.log(p+((10-s%10)%10))')"
-EMAIL="alice.payer@example.com"
+# Not at example.com: the detector ignores the reserved domains (RFC 2606).
+EMAIL="alice.payer@acme-payments.io"
 # Redaction keeps the length: what the upstream must see instead of the email.
 EMAIL_MASK="$(printf '%*s' "${#EMAIL}" '' | tr ' ' '*')"
 
@@ -188,13 +189,20 @@ await_results() { # <namespace> <pod> <count>
   await 90 "$3 answered requests from $1/$2" sh -c "kubectl -n $1 logs $2 -c app | grep -c '^RESULT ' | awk '\$1 >= $3 {ok=1} END {exit !ok}'"
 }
 
-check_audit_and_metrics() { # <namespace> <pod> <label> <decision>
-  local ns=$1 pod=$2 label=$3 decision=$4 proxy_log pod_ip metrics
+# An audit line of the sidecar for a detector, with the decision it reports.
+audit_decision() { # <namespace> <pod> <detector>
+  kubectl -n "$1" logs "$2" -c kube-dlp-proxy | grep '"event":"dlp"' | grep "\"detector\":\"$3\"" | tail -n 1 \
+    | node -e 'try{console.log(JSON.parse(require("fs").readFileSync(0,"utf8")).decision)}catch{}'
+}
+check_audit_and_metrics() { # <namespace> <pod> <label> <card decision> <email decision>
+  local ns=$1 pod=$2 label=$3 proxy_log pod_ip metrics got
+  got="$(audit_decision "$ns" "$pod" pci.card-number)"
+  [[ "$got" == "$4" ]] || fail "$label: no audit line with decision $4 for the card in the sidecar's log (got: ${got:-none})"
+  got="$(audit_decision "$ns" "$pod" pii.email)"
+  [[ "$got" == "$5" ]] || fail "$label: no audit line with decision $5 for the email in the sidecar's log (got: ${got:-none})"
   proxy_log="$(kubectl -n "$ns" logs "$pod" -c kube-dlp-proxy)"
-  grep '"event":"dlp"' <<<"$proxy_log" | grep -q "\"decision\":\"$decision\"" \
-    || fail "$label: no audit line with decision $decision in the sidecar's log"
   [[ "$proxy_log" != *"$CARD"* && "$proxy_log" != *"$EMAIL"* ]] || fail "$label: the sidecar's log holds a raw secret"
-  proved "$label: audit line (decision $decision) in the sidecar's log, evidence masked"
+  proved "$label: audit lines in the sidecar's log (card: $4, email: $5), evidence masked ($(grep -o '"masked":"[^"]*"' <<<"$proxy_log" | sort -u | tr '\n' ' '))"
   pod_ip="$(kubectl -n "$ns" get pod "$pod" -o jsonpath='{.status.podIP}')"
   metrics="$(curl -fsS --max-time 5 "http://$pod_ip:15090/metrics")" || fail "$label: the sidecar's /metrics did not answer on $pod_ip:15090"
   grep -q '^kubedlp_' <<<"$metrics" || fail "$label: no kubedlp_* metric on the sidecar's /metrics"
@@ -218,7 +226,7 @@ check_protected() { # <namespace> <pod> <label>
   [[ "$upstream_log" != *"$EMAIL"* ]] || fail "$label: the upstream received the email"
   [[ "$upstream_log" == *"$EMAIL_MASK"* ]] || fail "$label: the upstream never received the masked email"
   proved "$label: email redacted in flight (the upstream received $EMAIL_MASK; its log holds neither the card nor the email)"
-  check_audit_and_metrics "$ns" "$pod" "$label" block
+  check_audit_and_metrics "$ns" "$pod" "$label" blocked redacted
 }
 
 step "Protect (transparent capture by default): namespace e2e-protect, an app that ignores HTTP_PROXY"
@@ -244,7 +252,7 @@ for name in card email benign; do
   [[ "$(field status <<<"$r")" == 200 && "$(field via <<<"$r")" == HTTP_PROXY ]] || fail "explicit: the $name request did not pass through the sidecar: $r"
 done
 proved "explicit: Monitor lets the card, email and benign requests through the sidecar (HTTP_PROXY), as Monitor should"
-check_audit_and_metrics e2e-monitor app explicit monitor
+check_audit_and_metrics e2e-monitor app explicit allowed allowed
 
 step "deleting the Protect profile of e2e-protect"
 kubectl -n e2e-protect delete securityprofile protect-payments >/dev/null
@@ -301,6 +309,54 @@ opt_in e2e-helm securityprofile-protect.yaml protect-payments
 await_in_directory e2e-helm e2e-upstream
 run_app e2e-helm app 1
 check_protected e2e-helm app helm
+
+step "bypass attempts (#16): refused at admission, also with the operator down"
+# A pod that tries to escape capture: its app runs as the proxy's uid 1337
+# (never redirected), or adds NET_ADMIN (could rewrite the iptables rules).
+bypass_pod() { # <namespace> <name> <securityContext yaml>
+  kubectl apply -f - 2>&1 >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $2, namespace: $1}
+spec:
+  containers:
+    - name: app
+      image: kube-dlp:0.1.0
+      imagePullPolicy: Never
+      command: [node, -e, "setInterval(() => {}, 1000)"]
+      securityContext: $3
+YAML
+}
+refused() { # <label> <expected words> <namespace> <name> <securityContext yaml>
+  local out
+  if out="$(bypass_pod "$3" "$4" "$5")"; then fail "$1: the pod $3/$4 was admitted"; fi
+  [[ "$out" == *"$2"* ]] || fail "$1: the pod $3/$4 was refused without the reason ($2): $out"
+  echo "$out"
+}
+msg="$(refused "uid 1337" "the proxy's uid" e2e-helm as-proxy-uid '{runAsUser: 1337}')"
+proved "bypass: an app container running as uid 1337 is refused at admission: ${msg##*denied the request: }"
+msg="$(refused "NET_ADMIN" "NET_ADMIN or NET_RAW" e2e-helm net-admin '{capabilities: {add: [NET_ADMIN]}}')"
+proved "bypass: an app container adding NET_ADMIN is refused at admission: ${msg##*denied the request: }"
+# The operator down and the webhook made lenient (failurePolicy Ignore, what
+# an administrator might do during an outage): pods would be admitted
+# without a sidecar, were it not for the ValidatingAdmissionPolicy, which the
+# API server evaluates itself.
+kubectl -n kube-dlp-system scale deployment/kube-dlp-operator --replicas=0 >/dev/null
+await 120 "the operator's pods to be gone" \
+  sh -c "[ -z \"\$(kubectl -n kube-dlp-system get pods -l app.kubernetes.io/component=operator -o name)\" ]"
+for webhook in $(kubectl get mutatingwebhookconfigurations -l app.kubernetes.io/name=kube-dlp -o name); do
+  kubectl patch "$webhook" --type=json -p '[{"op": "replace", "path": "/webhooks/0/failurePolicy", "value": "Ignore"}]' >/dev/null \
+    || fail "could not set $webhook to failurePolicy Ignore"
+done
+msg="$(refused "operator down" "ValidatingAdmissionPolicy" e2e-helm no-sidecar '{}')"
+[[ "$msg" == *"no kube-dlp sidecar"* ]] || fail "operator down: a pod without the sidecar was refused, but not for that: $msg"
+proved "bypass: with the operator scaled to 0 and the webhook ignored, the ValidatingAdmissionPolicy still refuses a pod without the sidecar: ${msg##*denied request: }"
+# Without the webhook this pod also lacks the sidecar: the API server names
+# the first rule it breaks, whichever that is.
+msg="$(refused "operator down, uid 1337" "ValidatingAdmissionPolicy" e2e-helm as-proxy-uid-2 '{runAsUser: 1337}')"
+proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses an app running as uid 1337: ${msg##*denied request: }"
+kubectl -n e2e-helm get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the protected pod did not survive the operator's outage"
+proved "bypass: the protected pod keeps running (and enforcing) while the operator is down"
 
 step "done in $((SECONDS - T0))s"
 echo "E2E PASSED"

@@ -161,7 +161,7 @@ spec:
       imagePullPolicy: Never
       command: [node, /workloads/app.js]
       env:
-        - {name: UPSTREAM_URL, value: "$UPSTREAM_URL"}
+        - {name: UPSTREAM_URL, value: "$UPSTREAM_URL?from=$1.$2"}
         - {name: CARD, value: "$CARD"}
         - {name: EMAIL, value: "$EMAIL"}
         - {name: IGNORE_PROXY, value: "$3"}
@@ -221,7 +221,8 @@ check_protected() { # <namespace> <pod> <label>
   proved "$label: benign request served by the upstream"
   [[ "$(field status <<<"$email")" == 200 ]] || fail "$label: the email request failed: $email"
   [[ "$email" != *"$EMAIL"* && "$email" == *"$EMAIL_MASK"* ]] || fail "$label: the upstream did not answer with the masked email: $email"
-  upstream_log="$(kubectl -n e2e-upstream logs upstream -c upstream)"
+  # Only what this pod sent: Monitor namespaces let the card through, as they should.
+  upstream_log="$(kubectl -n e2e-upstream logs upstream -c upstream | grep -F "from=$ns.$pod\"")"
   [[ "$upstream_log" != *"$CARD"* ]] || fail "$label: the upstream received the card number"
   [[ "$upstream_log" != *"$EMAIL"* ]] || fail "$label: the upstream received the email"
   [[ "$upstream_log" == *"$EMAIL_MASK"* ]] || fail "$label: the upstream never received the masked email"

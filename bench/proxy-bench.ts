@@ -78,7 +78,7 @@ async function runRole(role: string): Promise<void> {
     return;
   }
   if (role === 'kubedlp') {
-    const { startProxy } = await import('../proxy/server/start-proxy');
+    const { startProxy } = await import('../proxy/start-proxy');
     const pino = (await import('pino')).default;
     const running = await startProxy({
       profilePath: argValue('--profile'),

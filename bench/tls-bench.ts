@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
-import { startProxy, type RunningProxy } from '../proxy/server/start-proxy';
+import { startProxy, type RunningProxy } from '../proxy/start-proxy';
 import { InterceptCa } from '../proxy/tls/intercept-ca';
 
 const ROOT = join(__dirname, '..', '..');

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { ProfileError } from '../proxy/profile';
 import type { ListenAddress } from '../proxy/http/loop-guard';
-import { startProxy, type RunningProxy } from '../proxy/server/start-proxy';
+import { startProxy, type RunningProxy } from '../proxy/start-proxy';
 import { UsageError } from './exit-codes';
 import { TenancyConfigError, TenantDirectoryError } from '../proxy/tenancy/errors';
 import { CaptureOptionsError, OriginalDestinationError } from '../proxy/transparent/errors';

@@ -5,7 +5,6 @@
 import { FIELD_MANAGER } from '../api/names';
 import type { KubeClient } from '../kube/client';
 import type { ResourceType } from '../kube/resources';
-import type { Permission } from '../rbac/permissions';
 import type { SidecarIdentity } from './pod-rules';
 import { desiredAdmissionPolicy, desiredAdmissionPolicyBinding } from './validating-policy';
 
@@ -23,22 +22,6 @@ export const VALIDATING_ADMISSION_POLICY_BINDINGS: ResourceType = {
   kind: 'ValidatingAdmissionPolicyBinding',
   namespaced: false,
 };
-
-export const ADMISSION_POLICY_PERMISSIONS: readonly Permission[] = [
-  {
-    group: 'admissionregistration.k8s.io',
-    resource: 'validatingadmissionpolicies',
-    verbs: ['create', 'patch'],
-    why: 'admission policy: refuse pods without the genuine sidecar even while the operator is down',
-  },
-  {
-    group: 'admissionregistration.k8s.io',
-    resource: 'validatingadmissionpolicybindings',
-    verbs: ['create', 'patch'],
-    why: 'admission policy: bind it to opted-in namespaces',
-  },
-];
-
 export async function installAdmissionPolicy(client: KubeClient, identity: SidecarIdentity, operatorNamespace: string): Promise<void> {
   // Policy first, so the binding never names a policy that does not exist yet.
   await client.apply(VALIDATING_ADMISSION_POLICIES, desiredAdmissionPolicy({ identity }), { fieldManager: FIELD_MANAGER });

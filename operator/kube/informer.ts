@@ -17,7 +17,8 @@
 import { EventEmitter } from 'node:events';
 import { KubeApiError } from '../errors';
 import type { KubeObject } from '../model/kube-object';
-import { canonicalJson, type RawObject } from '../model/views';
+import { canonicalJson } from '../../proxy/profile/canonical-json';
+import type { RawObject } from '../model/views';
 import type { KubeClient, WatchEvent } from './client';
 import { collectionPath, type ResourceType } from './resources';
 import type { Logger } from './logger';

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { SecurityProfileStatus } from '../api/status-schema';
 import { EXEMPTION_ANNOTATION_PREFIX, LABEL_INJECTED_POD, type ProfileKindName } from '../api/names';
+import { canonicalJson } from '../../proxy/profile/canonical-json';
 
 /** The bits of metadata every view needs. */
 interface RawMeta {
@@ -147,13 +148,3 @@ export function contentHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32);
 }
 
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}

@@ -1,10 +1,9 @@
-// Every permission the operator uses, and why: config/rbac/role.yaml is
+// Every permission the operator uses, and why, in one table (the webhook's
+// and the admission policy's too): config/rbac/role.yaml is
 // generated from this table (operator/crd/generate.ts), the operator checks it
 // at startup (access-check.ts) and names what is missing, and an integration
 // test runs the operator with exactly these rules.
 import { GROUP } from '../api/names';
-import { ADMISSION_POLICY_PERMISSIONS } from '../admission-policy/install';
-import { WEBHOOK_CLUSTER_PERMISSIONS, WEBHOOK_NAMESPACE_PERMISSIONS } from '../webhook/permissions';
 
 export interface Permission {
   group: string;
@@ -42,14 +41,38 @@ export const CLUSTER_PERMISSIONS: readonly Permission[] = [
     verbs: ['get', 'create', 'patch'],
     why: 'profile proposals learned from what Monitor-mode sidecars observed (server-side apply)',
   },
-  ...WEBHOOK_CLUSTER_PERMISSIONS,
-  ...ADMISSION_POLICY_PERMISSIONS,
+  // The sidecar injector, its certificates and the rollout.
+  { group: '', resource: 'namespaces', verbs: ['get'], why: 'webhook: a namespace not yet in the cache (created a moment ago)' },
+  { group: '', resource: 'configmaps', verbs: ['get'], why: 'webhook: a rendered profile not yet in the cache' },
+  {
+    group: 'admissionregistration.k8s.io',
+    resource: 'mutatingwebhookconfigurations',
+    verbs: ['get', 'patch'],
+    why: 'webhook: publish the caBundle of the self-managed CA',
+  },
+  { group: 'apps', resource: 'deployments', verbs: ['get', 'patch'], why: 'rollout: restart workloads whose pods lack the sidecar' },
+  { group: 'apps', resource: 'statefulsets', verbs: ['get', 'patch'], why: 'rollout: restart workloads whose pods lack the sidecar' },
+  { group: 'apps', resource: 'daemonsets', verbs: ['get', 'patch'], why: 'rollout: restart workloads whose pods lack the sidecar' },
+  { group: 'apps', resource: 'replicasets', verbs: ['get'], why: 'rollout: the Deployment that owns a pod' },
+  // The ValidatingAdmissionPolicy the operator installs.
+  {
+    group: 'admissionregistration.k8s.io',
+    resource: 'validatingadmissionpolicies',
+    verbs: ['create', 'patch'],
+    why: 'admission policy: refuse pods without the genuine sidecar even while the operator is down',
+  },
+  {
+    group: 'admissionregistration.k8s.io',
+    resource: 'validatingadmissionpolicybindings',
+    verbs: ['create', 'patch'],
+    why: 'admission policy: bind it to opted-in namespaces',
+  },
 ];
 
 /** In the operator's namespace only (Role kube-dlp-operator-leader-election). */
 export const NAMESPACE_PERMISSIONS: readonly Permission[] = [
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], why: 'leader election' },
-  ...WEBHOOK_NAMESPACE_PERMISSIONS,
+  { group: '', resource: 'secrets', verbs: ['get', 'create', 'update'], why: 'webhook: the self-managed TLS Secret (CA and serving certificate)' },
 ];
 
 export const CLUSTER_ROLE_NAME = 'kube-dlp-operator';

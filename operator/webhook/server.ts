@@ -5,12 +5,12 @@
 // connections get the new certificate, open ones finish with the old.
 import https from 'node:https';
 import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import { BadAdmissionRequestError } from './errors';
 import type { InjectionHandler } from './handler';
 import type { FailureReason, WebhookMetrics } from './metrics';
 import type { Logger } from '../kube/logger';
+import { listen } from '../../proxy/http/listen';
 
 export const INJECT_PATH = '/inject';
 /** The API server's own request limit is 3 MiB; an AdmissionReview adds little around the object. */
@@ -61,14 +61,8 @@ export class WebhookServer {
   }
 
   async listen(address: ListenAddress): Promise<ListenAddress> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(address.port, address.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return { host: address.host, port: (this.server.address() as AddressInfo).port };
+    const port = await listen(this.server, { port: address.port, host: address.host });
+    return { host: address.host, port };
   }
 
   get listening(): boolean {

@@ -6,7 +6,7 @@
 // traffic through the proxy cannot reach it by accident (loops to it are
 // refused). Plain node:http; nothing else is served.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../http/listen';
 
 export interface ListenAddress {
   host: string;
@@ -31,14 +31,8 @@ export class AdminServer {
   }
 
   async listen(address: ListenAddress): Promise<ListenAddress> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(address.port, address.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return { host: address.host, port: (this.server.address() as AddressInfo).port };
+    const port = await listen(this.server, { port: address.port, host: address.host });
+    return { host: address.host, port };
   }
 
   close(): Promise<void> {

@@ -5,7 +5,7 @@
 // evidence is the engine's masked form and paths have query values removed.
 import pino from 'pino';
 import { RepeatSuppressor, type SuppressionSummary } from './repeat-suppressor';
-import type { Decision } from '../server/decision';
+import type { Decision } from '../outcome/decision';
 
 export interface AuditIdentity {
   pod: string;

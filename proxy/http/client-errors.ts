@@ -2,7 +2,7 @@
 // reports them as `clientError`. This maps its codes to a proper status and
 // a bounded metric reason, so garbage on the wire gets a clear 4xx instead of
 // a silently dropped connection.
-import type { BadRequestReason } from '../server/decision';
+import type { BadRequestReason } from '../outcome/decision';
 
 export interface ClientErrorClass {
   status: 400 | 408 | 413 | 431 | 505;

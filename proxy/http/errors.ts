@@ -1,6 +1,6 @@
 // Errors of the HTTP layer. Each has a stable `code`, the status the client
 // gets and, for requests refused before policy, the bounded metric reason.
-import type { BadRequestReason } from '../server/decision';
+import type { BadRequestReason } from '../outcome/decision';
 
 export type TargetErrorCode =
   | 'KDLP_ORIGIN_FORM'

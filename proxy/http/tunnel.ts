@@ -1,17 +1,15 @@
-// CONNECT tunnels: a byte pipe between the client and host:port. The payload
-// is usually TLS, so nothing inside is inspected; the caller decides whether
-// the tunnel may exist at all and this module only moves bytes, with bounded
-// connect and idle timeouts.
-import net from 'node:net';
+// CONNECT tunnels: a byte pipe (socket-relay.ts) between the client and
+// host:port. The payload is usually TLS, so nothing inside is inspected; the
+// caller decides whether the tunnel may exist at all. What is CONNECT's own:
+// the 200 once the upstream answers, and a JSON error response when it does
+// not.
 import type { Duplex } from 'node:stream';
 import { UpstreamError, classifyUpstreamError } from './errors';
 import type { Destination } from './destination';
 import { writeRawJson } from './responses';
+import { relaySockets, type SocketRelayOptions } from './socket-relay';
 
-export interface TunnelOptions {
-  connectTimeoutMs: number;
-  /** Close the tunnel after this long without traffic in either direction (0 = never). */
-  idleTimeoutMs: number;
+export interface TunnelOptions extends SocketRelayOptions {
   requestId: string;
 }
 
@@ -28,60 +26,21 @@ export interface Tunnel {
 }
 
 export function openTunnel(client: Duplex, head: Buffer, dest: Destination, opts: TunnelOptions, events: TunnelEvents): Tunnel {
-  const upstream = net.connect({ host: dest.host, port: dest.port });
-  let established = false;
-  let closed = false;
-  let bytesFromClient = head.length;
-  let bytesToClient = 0;
-
-  const connectTimer = setTimeout(() => {
-    upstream.destroy(new UpstreamError('KDLP_UPSTREAM_TIMEOUT', 504, `connect to upstream took longer than ${opts.connectTimeoutMs} ms`));
-  }, opts.connectTimeoutMs);
-
-  const finish = (): void => {
-    if (closed) return;
-    closed = true;
-    clearTimeout(connectTimer);
-    upstream.destroy();
-    client.destroy();
-    events.onClosed({ established, bytesFromClient, bytesToClient });
-  };
-
-  upstream.once('connect', () => {
-    clearTimeout(connectTimer);
-    if (closed) return;
-    established = true;
-    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    if (head.length > 0) upstream.write(head);
-    if (opts.idleTimeoutMs > 0) {
-      upstream.setTimeout(opts.idleTimeoutMs, finish);
-      (client as Partial<net.Socket>).setTimeout?.(opts.idleTimeoutMs, finish);
-    }
-    client.on('data', (chunk: Buffer) => {
-      bytesFromClient += chunk.length;
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      bytesToClient += chunk.length;
-    });
-    client.pipe(upstream);
-    upstream.pipe(client);
-    events.onEstablished();
+  return relaySockets(client, head, dest, opts, {
+    onConnected: () => client.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
+    onEstablished: () => events.onEstablished(),
+    onFailed: (failure) => {
+      if (failure.kind === 'client-gone') {
+        events.onClosed({ established: false, bytesFromClient: head.length, bytesToClient: 0 });
+        return;
+      }
+      const error =
+        failure.kind === 'connect-timeout'
+          ? new UpstreamError('KDLP_UPSTREAM_TIMEOUT', 504, `connect to upstream took longer than ${failure.timeoutMs} ms`)
+          : classifyUpstreamError(failure.error);
+      writeRawJson(client, error.status, { error: 'upstream_failed', requestId: opts.requestId, reason: error.message }, { requestId: opts.requestId });
+      events.onFailed(error);
+    },
+    onClosed: (stats) => events.onClosed(stats),
   });
-
-  upstream.on('error', (err) => {
-    if (!established && !closed) {
-      const failure = classifyUpstreamError(err);
-      closed = true;
-      clearTimeout(connectTimer);
-      writeRawJson(client, failure.status, { error: 'upstream_failed', requestId: opts.requestId, reason: failure.message }, { requestId: opts.requestId });
-      events.onFailed(failure);
-      return;
-    }
-    finish();
-  });
-  upstream.on('close', finish);
-  client.on('error', finish);
-  client.on('close', finish);
-
-  return { destroy: finish };
 }

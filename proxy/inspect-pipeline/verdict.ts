@@ -18,7 +18,7 @@
 //   destinations an allow rule marks allowUninspectable.
 import type { Action, Finding } from '../scan/types';
 import type { RuntimeConfig } from '../profile';
-import type { Decision } from '../server/decision';
+import type { Decision } from '../outcome/decision';
 import type { Destination } from '../http/destination';
 
 /** Where in the exchange a finding was made. */

@@ -7,7 +7,7 @@
 // configuration; namespace/tenant identify this proxy instance. No URL, host
 // or header value is ever a label.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BadRequestReason, ClientAbortStage, Decision } from '../server/decision';
+import type { BadRequestReason, ClientAbortStage, Decision } from '../outcome/decision';
 import type { Action, Category, Severity } from '../scan/types';
 import type { TlsOutcome } from '../tls/tls-outcome';
 

@@ -5,7 +5,7 @@
 // all 64). A scanner whose answer depends on where the allocator put the
 // body cannot be trusted with blocking, so such a library is refused and
 // kube-dlp runs on RE2, saying why.
-import type { NativeBinding } from './index';
+import type { NativeBinding } from './binding';
 
 const PATTERN = String.raw`@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\.[A-Za-z]{2,24}\b`;
 const LINE = 'lorem ipsum dolor {"k": 1}\n';

@@ -6,7 +6,7 @@
 // Memory is bounded by capping entries and the per-entry vocabularies; when
 // full, the least recently seen destination is evicted and counted, so a pod
 // that scans the internet cannot grow the sidecar.
-import type { Decision } from '../server/decision';
+import type { Decision } from '../outcome/decision';
 
 export interface ObservedDetector {
   detector: string;

@@ -30,5 +30,5 @@ export {
   type RuntimeConfig,
   type ParseOptions,
 } from './runtime-config';
-export { ProfileWatcher, type ProfileWatcherOptions, type CheckResult } from './watcher';
+export { ProfileWatcher, type ProfileWatcherOptions } from './watcher';
 export type { EgressPolicy, EgressDecision, Destination } from '../policy/egress';

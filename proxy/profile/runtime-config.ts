@@ -20,6 +20,7 @@ import {
   unknownFieldIssues,
   type DetectorCatalog,
 } from './validate';
+import { canonicalJson } from './canonical-json';
 
 export interface RuntimeConfig {
   /** Content hash of what the profile means (identity + spec with defaults); stable across reformatting. */
@@ -282,18 +283,6 @@ function customPatternIssues(spec: unknown, opts: ParseOptions): ProfileIssue[] 
 
 function contentVersion(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
-}
-
-/** JSON with sorted keys and no undefined, so equal meaning gives equal bytes. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -12,9 +12,9 @@ import { writeRawJson } from '../http/responses';
 import { openTunnel, type Tunnel } from '../http/tunnel';
 import { policyOf } from '../inspect-pipeline/verdict';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
-import type { OutcomeReporter } from './outcome-reporter';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import { describeEgress, pinDestination } from './pinned-destination';
-import type { RequestContext } from './request-context';
+import type { RequestContext } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsInterceptor } from '../tls/tls-interceptor';
 

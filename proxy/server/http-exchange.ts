@@ -31,13 +31,13 @@ import {
 } from '../inspect-pipeline/verdict';
 import { refuseBody } from './refusals';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
-import type { OutcomeReporter } from './outcome-reporter';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import { describeEgress, pinDestination } from './pinned-destination';
-import type { RequestContext } from './request-context';
+import type { RequestContext } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
-import { transparentOriginOf } from '../transparent/origin';
-import { capturedHttpTarget, decideHttpEgress, upstreamTargetFor } from '../transparent/http-capture';
+import { transparentOriginOf } from '../exchange/transparent-origin';
+import { capturedHttpTarget, decideHttpEgress, upstreamTargetFor } from '../exchange/http-capture';
 import { interceptedOriginOf } from '../tls/intercepted-origin';
 import { interceptedHttpTarget } from '../tls/intercepted-request';
 

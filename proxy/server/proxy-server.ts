@@ -4,7 +4,7 @@
 // connections, and draining gracefully on shutdown.
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type pino from 'pino';
 import type { RuntimeConfig } from '../profile';
@@ -19,12 +19,13 @@ import { handleConnectExchange, type ConnectExchangeDeps } from './connect-excha
 import { handleHttpExchange, type HttpExchangeDeps } from './http-exchange';
 import { handleUpgradeExchange, type UpgradeExchangeDeps } from './upgrade-exchange';
 import { http2Refusal } from '../http/http2-refusal';
-import type { OutcomeReporter } from './outcome-reporter';
-import { RequestContext, requestIdGenerator } from './request-context';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
+import { RequestContext, requestIdGenerator } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { TlsOriginator } from '../tls/origination';
 import type { TlsInterceptor } from '../tls/tls-interceptor';
 import { interceptedOriginOf } from '../tls/intercepted-origin';
+import { listen } from '../http/listen';
 
 /** Anything that hands out the current profile; ProfileWatcher is one. */
 export interface ConfigSource {
@@ -167,15 +168,8 @@ export class ProxyServer {
   }
 
   async listen(address: ListenAddress): Promise<ListenAddress> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(address.port, address.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = this.server.address() as AddressInfo;
-    const actual = { host: address.host, port: bound.port };
+    const port = await listen(this.server, { port: address.port, host: address.host });
+    const actual = { host: address.host, port };
     this.loopGuard.addListenAddress(actual);
     return actual;
   }

@@ -4,8 +4,8 @@
 import type { ServerResponse } from 'node:http';
 import { sendJson } from '../http/responses';
 import { detectorIds, type Verdict } from '../inspect-pipeline/verdict';
-import type { Decision } from './decision';
-import type { RequestContext } from './request-context';
+import type { Decision } from '../outcome/decision';
+import type { RequestContext } from '../exchange/request-context';
 
 export const REFUSAL_STATUS: Readonly<Partial<Record<Decision, { status: number; error: string }>>> = {
   // A finding, or content that cannot be inspected, in a blocking profile.

@@ -8,8 +8,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HTTP2_REFUSAL_REASON } from '../http/http2-refusal';
 import { writeRawJson } from '../http/responses';
-import type { BadRequestReason } from './decision';
-import type { RequestContext } from './request-context';
+import type { BadRequestReason } from '../outcome/decision';
+import type { RequestContext } from '../exchange/request-context';
 import { handleWebSocketExchange, type WebSocketExchangeDeps } from './websocket-exchange';
 
 export type UpgradeExchangeDeps = WebSocketExchangeDeps;

@@ -24,14 +24,14 @@ import { writeRawJson } from '../http/responses';
 import { inspectCompleteBody } from '../inspect-pipeline/body-scan';
 import { scanRequestMetadata, type MetadataScan } from '../inspect-pipeline/metadata-scan';
 import { decide, detectorIds, policyOf, uninspectableRule, type AppliedFinding, type UninspectableRule } from '../inspect-pipeline/verdict';
-import { capturedHttpTarget, decideHttpEgress, upstreamTargetFor } from '../transparent/http-capture';
-import { transparentOriginOf } from '../transparent/origin';
+import { capturedHttpTarget, decideHttpEgress, upstreamTargetFor } from '../exchange/http-capture';
+import { transparentOriginOf } from '../exchange/transparent-origin';
 import { clientCloseFrame, serverCloseFrame } from '../websocket/frames';
 import { ClientMessageGate, type MessageKind, type MessageVerdict } from '../websocket/message-gate';
-import type { Decision } from './decision';
+import type { Decision } from '../outcome/decision';
 import type { ExchangeDeps } from './http-exchange';
 import { describeEgress, pinDestination } from './pinned-destination';
-import type { RequestContext } from './request-context';
+import type { RequestContext } from '../exchange/request-context';
 
 export type WebSocketExchangeDeps = ExchangeDeps;
 

@@ -11,7 +11,7 @@ export {
   type NamespaceInfo,
   type AddressOwner,
 } from './directory';
-export { TenantDirectoryWatcher, type DirectoryWatcherOptions, type DirectoryCheckResult } from './directory-watcher';
+export { TenantDirectoryWatcher, type DirectoryWatcherOptions } from './directory-watcher';
 export { clusterNameOf, parseClusterDomains, DEFAULT_CLUSTER_DOMAIN, type ClusterName } from './cluster-names';
 export {
   TenancyGuard,

@@ -1,11 +1,12 @@
-// Puts a transparent listener in front of a ProxyServer: captured HTTP
+// Puts a transparent listener in front of the proxy's HTTP server: captured HTTP
 // connections go to the server's HTTP handling, opaque ones are decided and
 // relayed here with the same reporter (metrics, audit), loop guard, tenancy
 // and exchange accounting (draining).
+import type { Socket } from 'node:net';
 import type pino from 'pino';
-import type { OutcomeReporter } from '../server/outcome-reporter';
-import type { ProxyServer } from '../server/proxy-server';
-import { requestIdGenerator } from '../server/request-context';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
+import type { LoopGuard } from '../http/loop-guard';
+import { requestIdGenerator } from '../exchange/request-context';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { RuntimeConfig } from '../profile';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
@@ -36,8 +37,21 @@ export interface TransparentModeOptions {
   readOriginal?: OriginalDestinationReader;
 }
 
+/**
+ * What the transparent listener needs of the proxy's HTTP server (the
+ * ProxyServer, passed by start-proxy.ts): the listener does not import the
+ * server, so neither layer sits above the other.
+ */
+export interface HttpServerHandOff {
+  readonly loopGuard: LoopGuard;
+  /** Serve a captured HTTP connection as if it had been accepted by the server. */
+  acceptConnection(socket: Socket): void;
+  /** Counts an opaque exchange for draining; call the returned function when it ends. */
+  exchangeStarted(): () => void;
+}
+
 export function attachTransparentListener(
-  proxy: ProxyServer,
+  proxy: HttpServerHandOff,
   deps: { profiles: { current(): RuntimeConfig }; reporter: OutcomeReporter; metrics: ProxyMetrics; logger: pino.Logger; tenancy?: TenancyGuard },
   opts: TransparentModeOptions = {},
 ): TransparentListener {

@@ -7,18 +7,18 @@
 import type { Socket } from 'node:net';
 import { formatHostPort } from '../http/destination';
 import { policyOf } from '../inspect-pipeline/verdict';
-import type { OutcomeReporter } from '../server/outcome-reporter';
-import type { RequestContext } from '../server/request-context';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
+import type { RequestContext } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
-import { decideCapturedEgress } from './egress-by-name-and-address';
-import type { TransparentOrigin } from './origin';
+import { decideCapturedEgress } from '../policy/egress-by-name-and-address';
+import type { TransparentOrigin } from '../exchange/transparent-origin';
 import type { SniffResult } from './protocol-sniff';
-import { relayTcp, type Relay, type RelayOptions } from './tcp-relay';
+import { relaySockets, type SocketRelay, type SocketRelayOptions } from '../http/socket-relay';
 
 export interface OpaqueExchangeDeps {
   reporter: OutcomeReporter;
   tenancy?: TenancyGuard;
-  relay: RelayOptions;
+  relay: SocketRelayOptions;
 }
 
 /** Decides and, when allowed, relays. Returns the relay (for draining); `done` runs once the connection is gone. */
@@ -29,7 +29,7 @@ export function handleOpaqueExchange(
   sniffed: SniffResult,
   deps: OpaqueExchangeDeps,
   done: () => void,
-): Relay | undefined {
+): SocketRelay | undefined {
   const cfg = ctx.config;
   const tls = sniffed.protocol === 'tls';
   const name = sniffed.hello?.serverName;
@@ -65,13 +65,16 @@ export function handleOpaqueExchange(
   const note = notes.filter((n) => n !== undefined).join('; ');
   if (note !== '') ctx.note = note;
 
-  return relayTcp(client, sniffed.head, origin, deps.relay, {
+  // Unlike a CONNECT tunnel there is no HTTP to answer in: a failure resets the client, the way an unreachable host would.
+  return relaySockets(client, sniffed.head, { host: origin.address, port: origin.port }, deps.relay, {
     onEstablished: () => {
       ctx.settle('uninspected', `${what}: payload not inspected`);
       // Reported when the relay opens: these connections can live for hours.
       deps.reporter.finish(ctx);
     },
-    onFailed: (code) => {
+    onFailed: (failure) => {
+      if (failure.kind !== 'client-gone') client.resetAndDestroy();
+      const code = failure.kind === 'client-gone' ? 'client closed' : failure.kind === 'connect-timeout' ? 'ETIMEDOUT' : (failure.error.code ?? 'ECONNRESET');
       ctx.settle('error', `${what}: upstream ${code}`);
       deps.reporter.finish(ctx);
       done();

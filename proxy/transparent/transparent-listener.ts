@@ -12,18 +12,19 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type pino from 'pino';
 import type { LoopGuard, ListenAddress } from '../http/loop-guard';
-import type { OutcomeReporter } from '../server/outcome-reporter';
-import { RequestContext } from '../server/request-context';
+import type { OutcomeReporter } from '../exchange/outcome-reporter';
+import { RequestContext } from '../exchange/request-context';
 import type { RuntimeConfig } from '../profile';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import { normalizeAddress } from '../tenancy/directory';
 import { DEFAULT_MAX_CLIENT_HELLO_BYTES } from '../tls/client-hello';
 import { handleOpaqueExchange } from './opaque-exchange';
-import { setTransparentOrigin } from './origin';
+import { setTransparentOrigin } from '../exchange/transparent-origin';
 import { isDirectConnection, type OriginalDestination, type OriginalDestinationReader } from './original-destination';
 import { sniffProtocol } from './protocol-sniff';
-import type { Relay } from './tcp-relay';
+import type { SocketRelay } from '../http/socket-relay';
 import type { TransparentMetrics } from './transparent-metrics';
+import { listen } from '../http/listen';
 
 export interface TransparentTimeouts {
   /** Silence after which a connection is treated as server-speaks-first TCP. Default 1000. */
@@ -67,7 +68,7 @@ export interface TransparentListenerOptions {
 export class TransparentListener {
   private readonly server: net.Server;
   private readonly timeouts: TransparentTimeouts;
-  private readonly relays = new Set<Relay>();
+  private readonly relays = new Set<SocketRelay>();
   private readonly sniffing = new Set<Socket>();
   private readonly clientFirstPorts: ReadonlySet<number>;
   private closing = false;
@@ -97,15 +98,9 @@ export class TransparentListener {
     return actual;
   }
 
-  private listenOn(host: string, port: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      // Dual-stack: IPv4 connections redirected to 127.0.0.1 arrive on "::" too (as v4-mapped addresses).
-      this.server.listen({ port, host, ipv6Only: false }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+  private async listenOn(host: string, port: number): Promise<void> {
+    // Dual-stack: IPv4 connections redirected to 127.0.0.1 arrive on "::" too (as v4-mapped addresses).
+    await listen(this.server, { port, host, ipv6Only: false });
   }
 
   /** Stop accepting; sockets still being sniffed are closed. Relays are cut by destroyRelays(). */
@@ -183,7 +178,7 @@ export class TransparentListener {
     const ctx = new RequestContext(this.opts.nextId(), this.opts.profiles.current(), 'connect', sniffed.protocol === 'tls' ? 'TLS' : 'TCP');
     const ended = this.opts.trackExchange?.();
     let finished = false;
-    let relay: Relay | undefined;
+    let relay: SocketRelay | undefined;
     const done = (): void => {
       if (finished) return;
       finished = true;

@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { objectPath, collectionPath, type ResourceType, CONFIG_MAPS, NAMESPACES, NETWORK_POLICIES, LEASES, EVENTS } from '../../operator/kube/resources';
 import type { KubeObject } from '../../operator/model/kube-object';
 import { waitFor } from '../envtest';
-import { loadKustomization } from './operator-manifests';
+import { kustomizeBuild } from './operator-manifests';
 import { applyProfile, clusterProfile, createNamespace, getOrUndefined, ROOT, securityProfile, startOperator, startTestPlane, type TestPlane } from './operator-harness';
 
 const NS = 'kube-dlp-system';
@@ -54,7 +54,7 @@ function apply(o: KubeObject, dryRun: boolean): Promise<unknown> {
   });
 }
 
-const manifests = loadKustomization(join(ROOT, 'config', 'default'));
+const manifests = kustomizeBuild(join(ROOT, 'config', 'default'));
 const namespaceFirst = [...manifests].sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'));
 
 t.test('every manifest of config/default passes a server-side dry run', async (t) => {

@@ -1,74 +1,64 @@
-// Loads a kustomize tree (config/default) the way `kustomize build` would
-// for the features our kustomizations use: `resources` (files and folders,
-// recursively) and `namespace`. Anything else in a kustomization.yaml is an
-// error, so a kustomization that grows a feature this loader ignores fails
-// the tests instead of being applied half-understood.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { parseAllDocuments, parse } from 'yaml';
+// Builds the install manifests for real: `kubectl kustomize`, the kustomize
+// vendored in kubectl, from the same Kubernetes release as the control plane
+// the tests run (test/envtest/build-node-assets.sh builds it, or finds it in
+// its cache). Every kustomize feature (patches, components, transformers) is
+// therefore applied as a user's `kubectl apply -k` would; nothing is
+// re-implemented here. Without Go to build kubectl the build script exits
+// with the reason, and so does every test that needs the manifests.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../operator/model/kube-object';
 
-const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
-const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'namespace']);
+const ROOT = join(__dirname, '..', '..');
+const BUILD_NODE_ASSETS = join(ROOT, 'test', 'envtest', 'build-node-assets.sh');
 
-/** Kinds without a namespace, among those our manifests use. */
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration']);
-const NAMESPACED = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'Deployment', 'Service', 'PodDisruptionBudget', 'NetworkPolicy', 'ConfigMap']);
+let kubectlPath: string | undefined;
 
-export function kustomizationFile(dir: string): string {
-  for (const name of KUSTOMIZATION_NAMES) {
-    const file = join(dir, name);
-    if (existsSync(file)) return file;
+/** The kubectl built by build-node-assets.sh (built now if the cache lacks it; that takes minutes). */
+export function kubectlBinary(): string {
+  if (kubectlPath) return kubectlPath;
+  const built = spawnSync('bash', [BUILD_NODE_ASSETS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const dir = built.stdout?.trim().split('\n').pop();
+  if (built.status !== 0 || !dir) {
+    const why = (built.stderr ?? '').trim().split('\n').slice(-3).join(' | ') || built.error?.message || 'no output';
+    throw new Error(`kubectl (for kustomize builds) is not available: ${BUILD_NODE_ASSETS} exited ${built.status}: ${why}`);
   }
-  throw new Error(`${dir}: no kustomization file`);
+  kubectlPath = join(dir, 'kubectl');
+  return kubectlPath;
 }
 
-export function loadKustomization(dir: string): KubeObject[] {
-  const file = kustomizationFile(dir);
-  const k = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const unknown = Object.keys(k).filter((key) => !SUPPORTED.has(key));
-  if (unknown.length > 0) throw new Error(`${file}: unsupported kustomization fields: ${unknown.join(', ')}`);
+/** `kubectl kustomize DIR`, parsed; throws with kustomize's message when the build fails. */
+export function kustomizeBuild(dir: string): KubeObject[] {
+  const out = spawnSync(kubectlBinary(), ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (out.status !== 0) throw new Error(`kubectl kustomize ${relative(ROOT, dir) || dir} failed: ${(out.stderr || out.error?.message || '').trim()}`);
   const objects: KubeObject[] = [];
-  for (const entry of (k.resources as string[] | undefined) ?? []) {
-    const path = resolve(dirname(file), entry);
-    if (statSync(path).isDirectory()) objects.push(...loadKustomization(path));
-    else objects.push(...loadYamlFile(path));
+  for (const doc of parseAllDocuments(out.stdout)) {
+    if (doc.errors.length > 0) throw new Error(`kubectl kustomize ${dir}: ${doc.errors[0]!.message}`);
+    const value = doc.toJS() as KubeObject | null;
+    if (value !== null) objects.push(value);
   }
-  if (typeof k.namespace === 'string') return objects.map((o) => withNamespace(o, k.namespace as string));
   return objects;
 }
 
-export function loadYamlFile(path: string): KubeObject[] {
-  const out: KubeObject[] = [];
-  for (const doc of parseAllDocuments(readFileSync(path, 'utf8'))) {
-    if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors[0]!.message}`);
-    const value = doc.toJS() as KubeObject | null;
-    if (value !== null) out.push(value);
+/**
+ * What a user's own kustomization with these `resources` and `components`
+ * (folders) builds, e.g. config/default plus the config/certmanager
+ * component. Kustomize accepts only relative paths, so the temporary
+ * kustomization names the folders relative to itself.
+ */
+export function kustomizeComposition(resources: readonly string[], components: readonly string[]): KubeObject[] {
+  const dir = mkdtempSync(join(tmpdir(), 'kdlp-kustomize-'));
+  try {
+    const list = (dirs: readonly string[]) => dirs.map((d) => `  - ${relative(dir, d)}\n`).join('');
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${list(resources)}components:\n${list(components)}`,
+    );
+    return kustomizeBuild(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return out;
-}
-
-/** kustomize's namespace transformer, for the kinds above. */
-function withNamespace(obj: KubeObject, namespace: string): KubeObject {
-  const copy = structuredClone(obj);
-  if (copy.kind === 'Namespace') {
-    copy.metadata.name = namespace;
-  } else if (NAMESPACED.has(copy.kind)) {
-    copy.metadata.namespace = namespace;
-  } else if (!CLUSTER_SCOPED.has(copy.kind)) {
-    throw new Error(`${copy.kind} ${copy.metadata.name}: scope unknown to this loader; add the kind to its tables`);
-  }
-  if (copy.kind === 'MutatingWebhookConfiguration') {
-    // Like kustomize: the webhook's Service moves with the namespace.
-    for (const w of (copy.webhooks as { clientConfig?: { service?: { namespace?: string } } }[] | undefined) ?? []) {
-      if (w.clientConfig?.service) w.clientConfig.service.namespace = namespace;
-    }
-  }
-  if (copy.kind === 'RoleBinding' || copy.kind === 'ClusterRoleBinding') {
-    for (const s of (copy.subjects as { kind: string; namespace?: string }[] | undefined) ?? []) {
-      // Like kustomize v5: only subjects without a namespace get the new one.
-      if (s.kind === 'ServiceAccount' && !s.namespace) s.namespace = namespace;
-    }
-  }
-  return copy;
 }

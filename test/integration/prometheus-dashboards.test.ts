@@ -31,7 +31,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { parse } from 'yaml';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { startProxy, type RunningProxy } from '../../proxy/server/start-proxy';
+import { startProxy, type RunningProxy } from '../../proxy/start-proxy';
 import { runOperator } from '../../operator/run';
 import { silentLogger } from '../../operator/kube/logger';
 import { INJECT_PATH } from '../../operator/webhook/server';

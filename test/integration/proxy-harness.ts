@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { startProxy, type RunningProxy, type StartProxyOptions } from '../../proxy/server/start-proxy';
+import { startProxy, type RunningProxy, type StartProxyOptions } from '../../proxy/start-proxy';
 
 export interface RecordedRequest {
   method: string;

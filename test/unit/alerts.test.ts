@@ -12,7 +12,7 @@ import { parse, stringify } from 'yaml';
 import { PROMETHEUS_RULE_FILE, RULES_FILE, repoRoot } from '../../scripts/prometheus/generate';
 import { alertRules, kubedlpMetricNames, labelMatchers, type AlertRule } from '../../scripts/prometheus/queries';
 import type { Json } from '../../scripts/prometheus/grafana';
-import { DECISIONS } from '../../proxy/server/decision';
+import { DECISIONS } from '../../proxy/outcome/decision';
 import { REQUEST_RESULTS } from '../../operator/webhook/metrics';
 import { INJECTED_TRUE, LABEL_INJECTED_POD, PROXY_ADMIN_PORT, PROXY_CONTAINER } from '../../operator/inject/names';
 import { exportedMetrics } from '../fixtures/prometheus/exported-metrics';

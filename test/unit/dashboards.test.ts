@@ -12,7 +12,7 @@ import { DASHBOARDS } from '../../scripts/prometheus/dashboards';
 import { committedDashboards, DASHBOARD_DIR, dashboardFileName, generatedFiles, repoRoot, SIDECAR_CONFIGMAP_DIR } from '../../scripts/prometheus/generate';
 import { SCHEMA_VERSION, type Json } from '../../scripts/prometheus/grafana';
 import { dashboardQueries, expandTemplate, kubedlpMetricNames, labelMatchers, panelsOf, parseLabelValues, variablesIn } from '../../scripts/prometheus/queries';
-import { DECISIONS } from '../../proxy/server/decision';
+import { DECISIONS } from '../../proxy/outcome/decision';
 import { AuditLog } from '../../proxy/audit/audit-log';
 import { REQUEST_RESULTS } from '../../operator/webhook/metrics';
 import { PROXY_CONTAINER } from '../../operator/inject/names';

@@ -1,19 +1,18 @@
-// The install manifests (config/default) as kustomize composes them: every
-// piece present, the Deployment hardened, RBAC exactly the permission table.
+// The install manifests as `kubectl kustomize` builds them (config/default,
+// the out-of-cluster overlay, the cert-manager component): every piece
+// present, the Deployment hardened, RBAC exactly the permission table.
 // Whether the API server accepts them is tested in
 // test/integration/operator-install.test.ts.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { loadKustomization } from '../integration/operator-manifests';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse } from 'yaml';
+import { kustomizeBuild, kustomizeComposition } from '../integration/operator-manifests';
 import { CLUSTER_PERMISSIONS, NAMESPACE_PERMISSIONS, rulesOf } from '../../operator/rbac/permissions';
 import type { KubeObject } from '../../operator/model/kube-object';
 
 const ROOT = join(__dirname, '..', '..');
-const objects = loadKustomization(join(ROOT, 'config', 'default'));
+const objects = kustomizeBuild(join(ROOT, 'config', 'default'));
 const find = (kind: string, name?: string): KubeObject => {
   const hit = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
   if (!hit) throw new Error(`no ${kind} ${name ?? ''}`);
@@ -94,22 +93,48 @@ t.test('RBAC is exactly the permission table: no wildcards, one rule per resourc
   t.notMatch(JSON.stringify(clusterRole), /secrets/, 'no cluster-wide secrets');
 });
 
-/** A real kustomize, when installed (e.g. `go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1`). */
-function kustomizeBinary(): string | undefined {
-  const candidates = [process.env.KUSTOMIZE, join(homedir(), '.cache', 'kube-dlp', 'tools', 'kustomize')];
-  for (const c of candidates) if (c && existsSync(c)) return c;
-  const which = spawnSync('sh', ['-c', 'command -v kustomize'], { encoding: 'utf8' });
-  return which.status === 0 ? which.stdout.trim() : undefined;
+/** Every folder under config/ with a kustomization of kind Kustomization (components build only inside one). */
+function kustomizations(dir: string, out: string[] = []): string[] {
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (!statSync(path).isDirectory()) continue;
+    const file = join(path, 'kustomization.yaml');
+    if (existsSync(file) && (parse(readFileSync(file, 'utf8')) as { kind?: string }).kind !== 'Component') out.push(path);
+    kustomizations(path, out);
+  }
+  return out;
 }
 
-t.test('the loader agrees with `kustomize build config/default`', async (t) => {
-  const bin = kustomizeBinary();
-  if (!bin) return t.plan(0, 'kustomize is not installed; set KUSTOMIZE to compare');
-  const out = spawnSync(bin, ['build', join(ROOT, 'config', 'default')], { encoding: 'utf8' });
-  t.equal(out.status, 0, out.stderr);
-  const built = parseAllDocuments(out.stdout).map((d) => d.toJS() as KubeObject);
-  const key = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-  const byKey = new Map(built.map((o) => [key(o), o]));
-  t.same([...byKey.keys()].sort(), objects.map(key).sort());
-  for (const o of objects) t.same(byKey.get(key(o)), o, key(o));
+t.test('every kustomization under config/ builds', async (t) => {
+  const dirs = kustomizations(join(ROOT, 'config'));
+  t.ok(dirs.some((d) => d.endsWith(join('overlays', 'out-of-cluster'))), 'the overlay is among them');
+  for (const dir of dirs) t.ok(kustomizeBuild(dir).length > 0, relative(ROOT, dir));
+});
+
+t.test('the out-of-cluster overlay: CRDs, namespace and webhook configuration, no Deployment', async (t) => {
+  const overlay = kustomizeBuild(join(ROOT, 'config', 'overlays', 'out-of-cluster'));
+  const kinds = overlay.map((o) => o.kind);
+  t.equal(kinds.filter((k) => k === 'CustomResourceDefinition').length, 3);
+  t.ok(kinds.includes('Namespace') && kinds.includes('MutatingWebhookConfiguration'));
+  t.notOk(kinds.includes('Deployment'), 'the operator runs outside the cluster');
+  t.equal(overlay.find((o) => o.kind === 'Namespace')?.metadata.name, 'kube-dlp-system');
+});
+
+t.test('config/certmanager on top of config/default: cert-manager issues the webhook certificate and injects its CA', async (t) => {
+  const built = kustomizeComposition([join(ROOT, 'config', 'default')], [join(ROOT, 'config', 'certmanager')]);
+  const named = (kind: string, name: string) => built.find((o) => o.kind === kind && o.metadata.name === name) as (KubeObject & { spec: any }) | undefined;
+  const serving = named('Certificate', 'kube-dlp-webhook');
+  t.ok(serving, 'the serving Certificate');
+  t.equal(serving?.metadata.namespace, 'kube-dlp-system');
+  t.equal(serving?.spec.secretName, 'kube-dlp-webhook-tls', 'the Secret the operator mounts in --webhook-cert-mode files');
+  const service = named('Service', 'kube-dlp-webhook');
+  t.ok(serving?.spec.dnsNames.includes(`${service?.metadata.name}.${service?.metadata.namespace}.svc`), 'the certificate names the webhook Service');
+  t.equal(named('Issuer', serving?.spec.issuerRef.name)?.spec.ca.secretName, named('Certificate', 'kube-dlp-webhook-ca')?.spec.secretName, 'signed by the CA');
+  const webhook = named('MutatingWebhookConfiguration', 'kube-dlp-injector');
+  t.equal(webhook?.metadata.annotations?.['cert-manager.io/inject-ca-from'], 'kube-dlp-system/kube-dlp-webhook', 'the patch reached the webhook');
+  t.same(
+    built.filter((o) => o.kind !== 'Certificate' && o.kind !== 'Issuer').map((o) => `${o.kind}/${o.metadata.name}`).sort(),
+    objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(),
+    'otherwise config/default as is',
+  );
 });

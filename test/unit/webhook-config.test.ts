@@ -4,7 +4,7 @@
 import t from 'tap';
 import { desiredWebhookConfiguration, serviceDnsNames } from '../../operator/webhook/webhook-configuration';
 import { parseClusterVersion, supportsNativeSidecars } from '../../operator/webhook/cluster-version';
-import { WEBHOOK_CLUSTER_PERMISSIONS, WEBHOOK_NAMESPACE_PERMISSIONS } from '../../operator/webhook/permissions';
+import { CLUSTER_PERMISSIONS, NAMESPACE_PERMISSIONS } from '../../operator/rbac/permissions';
 
 interface Hook {
   failurePolicy: string;
@@ -42,9 +42,9 @@ t.test('native sidecars from Kubernetes 1.29, whatever the provider writes', asy
   t.notOk(supportsNativeSidecars(parseClusterVersion({})), 'unknown: the regular sidecar works everywhere');
 });
 
-t.test('every webhook permission says why and uses RBAC verbs', async (t) => {
+t.test('every operator permission (the webhook\'s too) says why and uses RBAC verbs', async (t) => {
   const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
-  for (const p of [...WEBHOOK_CLUSTER_PERMISSIONS, ...WEBHOOK_NAMESPACE_PERMISSIONS]) {
+  for (const p of [...CLUSTER_PERMISSIONS, ...NAMESPACE_PERMISSIONS]) {
     t.ok(p.why.length > 10, `${p.resource}: ${p.why}`);
     t.ok(p.verbs.every((v) => verbs.includes(v)), `${p.resource}: ${p.verbs.join(',')}`);
   }

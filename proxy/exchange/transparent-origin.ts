@@ -2,7 +2,7 @@
 // ones; this registry carries, per socket, where the client was really
 // going, so the HTTP exchange can tell a captured request (origin-form,
 // Host header, original address) from an explicit proxy request.
-import type { OriginalDestination } from './original-destination';
+import type { OriginalDestination } from '../transparent/original-destination';
 
 export type TransparentOrigin = OriginalDestination;
 

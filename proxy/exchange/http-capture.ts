@@ -11,8 +11,8 @@ import type { EgressDecision } from '../policy/egress';
 import type { RuntimeConfig } from '../profile';
 import { TlsOriginationError } from '../tls/errors';
 import type { TlsOriginator } from '../tls/origination';
-import { decideCapturedEgress } from './egress-by-name-and-address';
-import type { TransparentOrigin } from './origin';
+import { decideCapturedEgress } from '../policy/egress-by-name-and-address';
+import type { TransparentOrigin } from './transparent-origin';
 
 /** The request's target: host from the Host header (else the address), port from the original destination. */
 export function capturedHttpTarget(origin: TransparentOrigin, req: IncomingMessage): HttpTarget {

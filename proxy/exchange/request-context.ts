@@ -8,7 +8,7 @@ import type { RuntimeConfig } from '../profile';
 import type { Destination } from '../http/destination';
 import { ScanMeter } from '../inspect-pipeline/scan-support';
 import type { AppliedFinding, Uninspectable } from '../inspect-pipeline/verdict';
-import type { BadRequestReason, Decision } from './decision';
+import type { BadRequestReason, Decision } from '../outcome/decision';
 
 /** Who this proxy speaks for: the workload it is a sidecar of. */
 export interface ProxyIdentity {

@@ -3,26 +3,26 @@
 // integration tests, the bench and the demo all start the proxy through
 // here, so they exercise the same wiring.
 import pino from 'pino';
-import { ProfileWatcher, type ProfileWatcherOptions, type RuntimeConfig } from '../profile';
-import { AdminServer } from '../admin/admin-server';
-import { AuditLog, type AuditSink } from '../audit/audit-log';
-import type { ListenAddress } from '../http/loop-guard';
-import { ProxyMetrics } from '../metrics/proxy-metrics';
-import { OutcomeReporter } from './outcome-reporter';
-import { DEFAULT_TIMEOUTS, ProxyServer, type ProxyTimeouts } from './proxy-server';
-import type { ProxyIdentity } from './request-context';
-import type { ForwarderOptions } from '../http/forwarder';
-import type { NameResolver } from '../http/name-resolver';
-import { startTenancy, type TenancyRuntime, type TenancyRuntimeOptions } from '../tenancy/tenancy-runtime';
-import { TlsOriginator } from '../tls/origination';
+import { ProfileWatcher, type ProfileWatcherOptions, type RuntimeConfig } from './profile';
+import { AdminServer } from './admin/admin-server';
+import { AuditLog, type AuditSink } from './audit/audit-log';
+import type { ListenAddress } from './http/loop-guard';
+import { ProxyMetrics } from './metrics/proxy-metrics';
+import { OutcomeReporter } from './exchange/outcome-reporter';
+import { DEFAULT_TIMEOUTS, ProxyServer, type ProxyTimeouts } from './server/proxy-server';
+import type { ProxyIdentity } from './exchange/request-context';
+import type { ForwarderOptions } from './http/forwarder';
+import type { NameResolver } from './http/name-resolver';
+import { startTenancy, type TenancyRuntime, type TenancyRuntimeOptions } from './tenancy/tenancy-runtime';
+import { TlsOriginator } from './tls/origination';
 import tls from 'node:tls';
-import { InterceptCaSource } from '../tls/intercept-ca-source';
-import { LeafCache } from '../tls/leaf-cache';
-import { TlsInterceptor } from '../tls/tls-interceptor';
-import { UpstreamTrust } from '../tls/upstream-trust';
-import { attachTransparentListener, type TransparentModeOptions } from '../transparent/attach';
-import type { TransparentListener } from '../transparent/transparent-listener';
-import { ObservedEgress, type ObservedEgressOptions } from '../observe/observed-egress';
+import { InterceptCaSource } from './tls/intercept-ca-source';
+import { LeafCache } from './tls/leaf-cache';
+import { TlsInterceptor } from './tls/tls-interceptor';
+import { UpstreamTrust } from './tls/upstream-trust';
+import { attachTransparentListener, type TransparentModeOptions } from './transparent/attach';
+import type { TransparentListener } from './transparent/transparent-listener';
+import { ObservedEgress, type ObservedEgressOptions } from './observe/observed-egress';
 
 export interface StartProxyOptions {
   profilePath: string;

@@ -5,7 +5,7 @@ import type { AuditAction, AuditLog } from '../audit/audit-log';
 import { sanitizePath } from '../audit/sanitize-path';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import { detectorIds } from '../inspect-pipeline/verdict';
-import type { Decision } from './decision';
+import type { Decision } from '../outcome/decision';
 import type { RequestContext } from './request-context';
 import type { ObservedEgress } from '../observe/observed-egress';
 

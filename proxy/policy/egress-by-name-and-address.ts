@@ -3,8 +3,8 @@
 // it actually connected to. The same rule as for a resolved name in explicit
 // mode (proxy/policy/resolved-egress.ts) with exactly one address: a deny of
 // either denies, an allow of either allows.
-import type { Destination, EgressDecision, EgressPolicy } from '../policy/egress';
-import { decideResolvedEgress } from '../policy/resolved-egress';
+import type { Destination, EgressDecision, EgressPolicy } from './egress';
+import { decideResolvedEgress } from './resolved-egress';
 
 export interface CapturedDestination {
   /** Host header or SNI, when the client gave one. */

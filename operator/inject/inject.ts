@@ -39,7 +39,9 @@ export interface InjectionConfig {
 export const DEFAULT_INJECTION_CONFIG: Omit<InjectionConfig, 'image' | 'nativeSidecars'> = {
   command: ['kube-dlp'],
   resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-  initResources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
+  // init-iptables is the same Node CLI as the proxy: about 130 MB resident
+  // while it loads (measured), so a 64Mi limit got it OOM-killed on a real node.
+  initResources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '256Mi' } },
   // In-cluster API calls (client libraries honour HTTPS_PROXY too) would
   // otherwise become CONNECT tunnels the proxy cannot inspect. Kubernetes
   // expands $(KUBERNETES_SERVICE_HOST) from the service environment.

@@ -12,7 +12,7 @@ const SCRIPT = join(__dirname, '..', 'node', 'e2e.sh');
 // the journey. Run alone with a cold cache, use `make e2e` instead.
 const LIMIT_MS = 14 * 60_000;
 
-t.test('make e2e: install, protect, transparent capture, profile deletion and opt-out on a real node', async (t) => {
+t.test('make e2e: install, Protect (transparent) and Monitor (explicit), profile deletion, opt-out, Helm and bypass attempts on a real node', async (t) => {
   const child = spawn('bash', [SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const lines: string[] = [];
   let partial = '';

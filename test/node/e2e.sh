@@ -87,13 +87,32 @@ kubectl -n kube-dlp-system rollout status deployment/kube-dlp-operator --timeout
   || fail "the operator Deployment did not become Ready in 240s"
 proved "kubectl apply -k config/default: operator Deployment Ready ($(kubectl -n kube-dlp-system get deploy kube-dlp-operator -o jsonpath='{.status.readyReplicas}') replicas) on the node"
 
-step "upstream Service in namespace e2e-upstream (not opted in)"
+# The README's quick start, for one namespace: the sample profile, the opt-in
+# annotations and the tenant. Every namespace of the journey is in tenant
+# `payments`, the upstream's included: Protect denies in-cluster destinations
+# of other tenants and of namespaces the operator does not know
+# (tenancy.denyCrossTenant), so an app reaches only its own tenant.
 workload_cm() { # <namespace>
   kubectl -n "$1" create configmap e2e-workloads --from-file="$HERE/workloads/app.js" --from-file="$HERE/workloads/upstream.js" \
     --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 }
-kubectl create namespace e2e-upstream >/dev/null
-workload_cm e2e-upstream
+opt_in() { # <namespace> <sample file> <profile name>
+  kubectl create namespace "$1" >/dev/null 2>&1 || true
+  kubectl -n "$1" apply -f "$ROOT/config/samples/$2" >/dev/null || fail "the sample $2 was refused in namespace $1"
+  kubectl annotate --overwrite namespace "$1" kubedlp.io/inject=enabled "kubedlp.io/profile=$3" kubedlp.io/tenant=payments >/dev/null
+  await 60 "the operator to render the profile into $1 and label it for injection" \
+    sh -c "kubectl -n $1 get configmap kube-dlp-profile && kubectl get namespace $1 -o jsonpath='{.metadata.labels.kubedlp\.io/injection}' | grep -qx enabled"
+  workload_cm "$1"
+}
+# The directory the sidecars hot-reload lists every namespace of the tenant.
+await_in_directory() { # <namespace> <other namespace>
+  await 60 "the tenant directory in $1 to list $2" \
+    sh -c "kubectl -n $1 get configmap kube-dlp-tenants -o jsonpath='{.data}' | grep -q 'name: $2'"
+}
+
+step "upstream: a Service in namespace e2e-upstream, same tenant (payments)"
+kubectl apply -f "$ROOT/config/samples/clustersecurityprofile-default.yaml" >/dev/null || fail "the cluster default profile was refused"
+opt_in e2e-upstream securityprofile-protect.yaml protect-payments
 kubectl apply -f - >/dev/null <<YAML || fail "upstream manifests refused"
 apiVersion: v1
 kind: Pod
@@ -117,14 +136,17 @@ YAML
 kubectl -n e2e-upstream wait --for=condition=Ready pod/upstream --timeout=120s || fail "the upstream pod did not start"
 UPSTREAM_IP="$(kubectl -n e2e-upstream get service upstream -o jsonpath='{.spec.clusterIP}')"
 UPSTREAM_URL="http://$UPSTREAM_IP/orders"
-proved "upstream pod Running, Service at $UPSTREAM_IP"
+proved "upstream pod Running (injected too: its namespace is opted in), Service at $UPSTREAM_IP"
 
 # A Luhn-valid card number (not a well-known test number) and an email.
 CARD="$(node -e 'const p="453957876362148";let s=0;for(let i=0;i<p.length;i++){let d=+p[p.length-1-i];if(i%2===0){d*=2;if(d>9)d-=9}s+=d}console.log(p+((10-s%10)%10))')"
-EMAIL="alice.payer@example.com"
+# Not at example.com: the detector ignores the reserved domains (RFC 2606).
+EMAIL="alice.payer@acme-payments.io"
+# Redaction keeps the length: what the upstream must see instead of the email.
+EMAIL_MASK="$(printf '%*s' "${#EMAIL}" '' | tr ' ' '*')"
 
 app_pod() { # <namespace> <name> <ignore proxy 0|1> [annotations yaml]
-  kubectl apply -f - >/dev/null <<YAML
+  kubectl apply -f - 2>&1 >/dev/null <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
@@ -139,7 +161,7 @@ spec:
       imagePullPolicy: Never
       command: [node, /workloads/app.js]
       env:
-        - {name: UPSTREAM_URL, value: "$UPSTREAM_URL"}
+        - {name: UPSTREAM_URL, value: "$UPSTREAM_URL?from=$1.$2"}
         - {name: CARD, value: "$CARD"}
         - {name: EMAIL, value: "$EMAIL"}
         - {name: IGNORE_PROXY, value: "$3"}
@@ -147,99 +169,124 @@ spec:
   volumes: [{name: workloads, configMap: {name: e2e-workloads}}]
 YAML
 }
-
-opt_in() { # <namespace>: the README's quick start
-  kubectl create namespace "$1" >/dev/null
-  kubectl -n "$1" apply -f "$ROOT/config/samples/securityprofile-protect.yaml" >/dev/null || fail "the Protect sample was refused in namespace $1"
-  kubectl annotate namespace "$1" kubedlp.io/inject=enabled kubedlp.io/profile=protect-payments >/dev/null
-  await 60 "the operator to render the profile into $1 and label it for injection" \
-    sh -c "kubectl -n $1 get configmap kube-dlp-profile && kubectl get namespace $1 -o jsonpath='{.metadata.labels.kubedlp\.io/injection}' | grep -qx enabled"
-  workload_cm "$1"
+run_app() { # <namespace> <name> <ignore proxy 0|1> [annotations yaml]
+  local out
+  out="$(app_pod "$@")" || fail "the app pod $1/$2 was refused: $out"
+  await 120 "the injected app pod $1/$2 to run" kubectl -n "$1" wait --for=condition=Ready "pod/$2" --timeout=2s
+  kubectl -n "$1" get pod "$2" -o jsonpath='{.spec.initContainers[*].name}' | grep -qw kube-dlp-proxy \
+    || fail "$1/$2 was not injected"
 }
+init_names() { kubectl -n "$1" get pod "$2" -o jsonpath='{.spec.initContainers[*].name}'; }
+app_env() { kubectl -n "$1" get pod "$2" -o jsonpath='{range .spec.containers[?(@.name=="app")].env[*]}{.name}={.value}{"\n"}{end}'; }
 
 last_result() { # <namespace> <pod> <name>: the latest RESULT line for that request
   kubectl -n "$1" logs "$2" -c app 2>/dev/null | grep '^RESULT ' | sed 's/^RESULT //' | grep "\"name\":\"$3\"" | tail -n 1
 }
 field() { node -e 'const o=JSON.parse(require("fs").readFileSync(0,"utf8"));const v=o[process.argv[1]];console.log(typeof v==="object"?JSON.stringify(v):v)' "$1"; }
+# The `error` word of the sidecar's JSON refusal in a RESULT line's body.
+refusal_error() { node -e 'try{const o=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(JSON.parse(o.body).error??"")}catch{console.log("")}'; }
+await_results() { # <namespace> <pod> <count>
+  await 90 "$3 answered requests from $1/$2" sh -c "kubectl -n $1 logs $2 -c app | grep -c '^RESULT ' | awk '\$1 >= $3 {ok=1} END {exit !ok}'"
+}
 
-check_protected() { # <namespace> <pod> <label>
-  local ns=$1 pod=$2 label=$3 card email benign
-  await 90 "three answered requests from $ns/$pod" sh -c "kubectl -n $ns logs $pod -c app | grep -c '^RESULT ' | awk '\$1 >= 3 {ok=1} END {exit !ok}'"
-  card="$(last_result "$ns" "$pod" card)"; email="$(last_result "$ns" "$pod" email)"; benign="$(last_result "$ns" "$pod" benign)"
-  [[ "$(field status <<<"$card")" == 403 ]] || fail "$label: the card request was not blocked: $card"
-  proved "$label: card blocked (HTTP 403 from the sidecar)"
-  [[ "$(field status <<<"$benign")" == 200 && "$benign" == *benign-marker-42* ]] || fail "$label: the benign request was not served: $benign"
-  proved "$label: benign request served by the upstream"
-  [[ "$(field status <<<"$email")" == 200 ]] || fail "$label: the email request failed: $email"
-  [[ "$email" != *"$EMAIL"* ]] || fail "$label: the email reached the upstream unredacted: $email"
-  proved "$label: email redacted before it reached the upstream"
-  local upstream_log
-  upstream_log="$(kubectl -n e2e-upstream logs upstream)"
-  [[ "$upstream_log" != *"$CARD"* ]] || fail "$label: the upstream received the card number"
-  [[ "$upstream_log" != *"$EMAIL"* ]] || fail "$label: the upstream received the email"
-  proved "$label: the upstream's log holds neither the card nor the email"
-  local proxy_log
+# An audit line of the sidecar for a detector, with the decision it reports.
+audit_decision() { # <namespace> <pod> <detector>
+  kubectl -n "$1" logs "$2" -c kube-dlp-proxy | grep '"event":"dlp"' | grep "\"detector\":\"$3\"" | tail -n 1 \
+    | node -e 'try{console.log(JSON.parse(require("fs").readFileSync(0,"utf8")).decision)}catch{}'
+}
+check_audit_and_metrics() { # <namespace> <pod> <label> <card decision> <email decision>
+  local ns=$1 pod=$2 label=$3 proxy_log pod_ip metrics got
+  got="$(audit_decision "$ns" "$pod" pci.card-number)"
+  [[ "$got" == "$4" ]] || fail "$label: no audit line with decision $4 for the card in the sidecar's log (got: ${got:-none})"
+  got="$(audit_decision "$ns" "$pod" pii.email)"
+  [[ "$got" == "$5" ]] || fail "$label: no audit line with decision $5 for the email in the sidecar's log (got: ${got:-none})"
   proxy_log="$(kubectl -n "$ns" logs "$pod" -c kube-dlp-proxy)"
-  grep -q '"event":"dlp".*"decision":"block"' <<<"$proxy_log" || grep -q '"decision":"block".*"event":"dlp"' <<<"$proxy_log" \
-    || fail "$label: no audit line for the blocked card in the sidecar's log"
   [[ "$proxy_log" != *"$CARD"* && "$proxy_log" != *"$EMAIL"* ]] || fail "$label: the sidecar's log holds a raw secret"
-  proved "$label: audit line for the block in the sidecar's log, evidence masked"
-  local pod_ip metrics
+  proved "$label: audit lines in the sidecar's log (card: $4, email: $5), evidence masked ($(grep -o '"masked":"[^"]*"' <<<"$proxy_log" | sort -u | tr '\n' ' '))"
   pod_ip="$(kubectl -n "$ns" get pod "$pod" -o jsonpath='{.status.podIP}')"
   metrics="$(curl -fsS --max-time 5 "http://$pod_ip:15090/metrics")" || fail "$label: the sidecar's /metrics did not answer on $pod_ip:15090"
   grep -q '^kubedlp_' <<<"$metrics" || fail "$label: no kubedlp_* metric on the sidecar's /metrics"
-  proved "$label: $(grep -c '^kubedlp_' <<<"$metrics") kubedlp_* samples on the sidecar's /metrics"
+  [[ "$metrics" != *"$CARD"* && "$metrics" != *"$EMAIL"* ]] || fail "$label: the sidecar's /metrics holds a raw secret"
+  proved "$label: $(grep -c '^kubedlp_' <<<"$metrics") kubedlp_* samples on the sidecar's admin port ($pod_ip:15090/metrics)"
 }
 
-step "quick start, explicit capture: namespace e2e-explicit opted in with the Protect sample"
-kubectl apply -f "$ROOT/config/samples/clustersecurityprofile-default.yaml" >/dev/null || fail "the cluster default profile was refused"
-opt_in e2e-explicit
-app_pod e2e-explicit app 0 || fail "the app pod was refused"
-await 120 "the injected app pod e2e-explicit/app to run" kubectl -n e2e-explicit wait --for=condition=Ready pod/app --timeout=2s
-kubectl -n e2e-explicit get pod app -o jsonpath='{.spec.initContainers[*].name}' | grep -qw kube-dlp-proxy \
-  || fail "e2e-explicit/app was not injected"
-proved "explicit: the app pod was injected (native sidecar kube-dlp-proxy, command kube-dlp) and runs"
-check_protected e2e-explicit app explicit
+check_protected() { # <namespace> <pod> <label>
+  local ns=$1 pod=$2 label=$3 card email benign upstream_log
+  await_results "$ns" "$pod" 3
+  card="$(last_result "$ns" "$pod" card)"; email="$(last_result "$ns" "$pod" email)"; benign="$(last_result "$ns" "$pod" benign)"
+  [[ "$(field status <<<"$card")" == 403 && "$(refusal_error <<<"$card")" == blocked ]] \
+    || fail "$label: the card request was not blocked by the sidecar: $card"
+  proved "$label: card blocked by the sidecar (403, {\"error\":\"blocked\"})"
+  [[ "$(field status <<<"$benign")" == 200 && "$benign" == *benign-marker-42* ]] || fail "$label: the benign request was not served: $benign"
+  proved "$label: benign request served by the upstream"
+  [[ "$(field status <<<"$email")" == 200 ]] || fail "$label: the email request failed: $email"
+  [[ "$email" != *"$EMAIL"* && "$email" == *"$EMAIL_MASK"* ]] || fail "$label: the upstream did not answer with the masked email: $email"
+  # Only what this pod sent: Monitor namespaces let the card through, as they should.
+  upstream_log="$(kubectl -n e2e-upstream logs upstream -c upstream | grep -F "from=$ns.$pod\"")"
+  [[ "$upstream_log" != *"$CARD"* ]] || fail "$label: the upstream received the card number"
+  [[ "$upstream_log" != *"$EMAIL"* ]] || fail "$label: the upstream received the email"
+  [[ "$upstream_log" == *"$EMAIL_MASK"* ]] || fail "$label: the upstream never received the masked email"
+  proved "$label: email redacted in flight (the upstream received $EMAIL_MASK; its log holds neither the card nor the email)"
+  check_audit_and_metrics "$ns" "$pod" "$label" blocked redacted
+}
 
-step "transparent capture: an app that ignores HTTP_PROXY"
-opt_in e2e-transparent
-app_pod e2e-transparent app 1 '"kubedlp.io/capture-mode": transparent' || fail "the transparent app pod was refused"
-await 120 "the injected app pod e2e-transparent/app to run" kubectl -n e2e-transparent wait --for=condition=Ready pod/app --timeout=2s
-kubectl -n e2e-transparent get pod app -o jsonpath='{.spec.initContainers[*].name}' | grep -qw kube-dlp-init \
-  || fail "e2e-transparent/app has no init-iptables container"
-proved "transparent: init-iptables ran and the app (ignoring HTTP_PROXY) runs"
-check_protected e2e-transparent app transparent
+step "Protect (transparent capture by default): namespace e2e-protect, an app that ignores HTTP_PROXY"
+opt_in e2e-protect securityprofile-protect.yaml protect-payments
+await_in_directory e2e-protect e2e-upstream
+run_app e2e-protect app 1
+init_names e2e-protect app | grep -qw kube-dlp-init || fail "e2e-protect/app has no kube-dlp-init (iptables) container"
+! app_env e2e-protect app | grep -q '^HTTP_PROXY=' || fail "e2e-protect/app got HTTP_PROXY in transparent mode"
+proved "transparent: the Protect namespace's pod got kube-dlp-init (iptables) and the native sidecar, no HTTP_PROXY; the app connects directly"
+check_protected e2e-protect app transparent
+[[ "$(field via <<<"$(last_result e2e-protect app card)")" == direct ]] || fail "transparent: the app did not connect directly"
+proved "transparent: the app ignored the proxy variables and was still inspected"
 
-step "deleting the profile"
-kubectl -n e2e-explicit delete securityprofile protect-payments >/dev/null
-sleep 5
-kubectl -n e2e-explicit get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the running pod did not survive the profile's deletion"
-before="$(kubectl -n e2e-explicit logs app -c app | grep -c '^RESULT ')"
-await 30 "new requests from e2e-explicit/app" sh -c "[ \$(kubectl -n e2e-explicit logs app -c app | grep -c '^RESULT ') -gt $before ]"
-[[ "$(field status <<<"$(last_result e2e-explicit app card)")" == 403 ]] || fail "after the profile's deletion the card went through: $(last_result e2e-explicit app card)"
-proved "profile deleted: the running pod keeps its last profile and still blocks the card (fail closed)"
-await 60 "the operator to mark e2e-explicit as missing its profile" \
-  sh -c "kubectl get namespace e2e-explicit -o jsonpath='{.metadata.annotations.kubedlp\.io/profile-status}' | grep -q '^missing: '"
-kubectl get events -n e2e-explicit --field-selector reason=ProfileNotFound -o name | grep -q . \
-  || fail "no ProfileNotFound event in namespace e2e-explicit"
-proved "profile deleted: the namespace says so (kubedlp.io/profile-status: $(kubectl get namespace e2e-explicit -o jsonpath='{.metadata.annotations.kubedlp\.io/profile-status}')) and a ProfileNotFound event is in the namespace"
-if refusal="$(app_pod e2e-explicit app-after-delete 0 2>&1)"; then
+step "Monitor (explicit capture by default): namespace e2e-monitor"
+opt_in e2e-monitor securityprofile-monitor.yaml monitor-all
+run_app e2e-monitor app 0
+! init_names e2e-monitor app | grep -qw kube-dlp-init || fail "e2e-monitor/app got the iptables init container in explicit mode"
+app_env e2e-monitor app | grep -q '^HTTP_PROXY=http://127.0.0.1:15001$' || fail "e2e-monitor/app has no HTTP_PROXY to the sidecar: $(app_env e2e-monitor app | tr '\n' ' ')"
+proved "explicit: the Monitor namespace's pod got the sidecar and HTTP_PROXY=http://127.0.0.1:15001, no iptables"
+await_results e2e-monitor app 3
+for name in card email benign; do
+  r="$(last_result e2e-monitor app "$name")"
+  [[ "$(field status <<<"$r")" == 200 && "$(field via <<<"$r")" == HTTP_PROXY ]] || fail "explicit: the $name request did not pass through the sidecar: $r"
+done
+proved "explicit: Monitor lets the card, email and benign requests through the sidecar (HTTP_PROXY), as Monitor should"
+check_audit_and_metrics e2e-monitor app explicit allowed allowed
+
+step "deleting the Protect profile of e2e-protect"
+kubectl -n e2e-protect delete securityprofile protect-payments >/dev/null
+await 60 "the operator to mark e2e-protect as missing its profile" \
+  sh -c "kubectl get namespace e2e-protect -o jsonpath='{.metadata.annotations.kubedlp\.io/profile-status}' | grep -q '^missing: '"
+kubectl get events -n e2e-protect --field-selector reason=ProfileNotFound -o name | grep -q . \
+  || fail "no ProfileNotFound event in namespace e2e-protect"
+proved "profile deleted: the namespace says so (kubedlp.io/profile-status: $(kubectl get namespace e2e-protect -o jsonpath='{.metadata.annotations.kubedlp\.io/profile-status}')) and a ProfileNotFound event is in the namespace"
+kubectl -n e2e-protect get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the running pod did not survive the profile's deletion"
+before="$(kubectl -n e2e-protect logs app -c app | grep -c '^RESULT ')"
+await 30 "new requests from e2e-protect/app" sh -c "[ \$(kubectl -n e2e-protect logs app -c app | grep -c '^RESULT ') -gt $((before + 2)) ]"
+card="$(last_result e2e-protect app card)"; benign="$(last_result e2e-protect app benign)"
+[[ "$(field status <<<"$card")" == 403 && "$(refusal_error <<<"$card")" == blocked ]] || fail "after the profile's deletion the card was not blocked: $card"
+[[ "$(field status <<<"$benign")" == 200 ]] || fail "after the profile's deletion the benign request failed: $benign"
+proved "profile deleted: the running pod keeps its last profile: card still blocked, benign still served"
+if refusal="$(app_pod e2e-protect app-after-delete 1)"; then
   fail "a pod created after the profile's deletion was admitted (it would mount a profile that does not exist)"
 fi
 [[ "$refusal" == *"has no DLP profile"* ]] || fail "a pod created after the profile's deletion was refused without the reason: $refusal"
 proved "profile deleted: a new pod is refused at admission with the reason, never left hanging: ${refusal##*not admitted: }"
 
-step "opting out"
-kubectl annotate namespace e2e-transparent kubedlp.io/inject- >/dev/null
-await 60 "the operator to drop the injection label from e2e-transparent" \
-  sh -c "! kubectl get namespace e2e-transparent -o jsonpath='{.metadata.labels.kubedlp\.io/injection}' | grep -q enabled"
-app_pod e2e-transparent app-opted-out 1 || fail "a pod in the opted-out namespace was refused"
-await 60 "the opted-out app pod to run" kubectl -n e2e-transparent wait --for=condition=Ready pod/app-opted-out --timeout=2s
-[[ -z "$(kubectl -n e2e-transparent get pod app-opted-out -o jsonpath='{.spec.initContainers[*].name}')" ]] \
-  || fail "a pod created after opting out was injected"
+step "opting e2e-monitor out"
+kubectl annotate namespace e2e-monitor kubedlp.io/inject- >/dev/null
+await 60 "the operator to drop the injection label from e2e-monitor" \
+  sh -c "! kubectl get namespace e2e-monitor -o jsonpath='{.metadata.labels.kubedlp\.io/injection}' | grep -q enabled"
+out="$(app_pod e2e-monitor app-opted-out 0)" || fail "a pod in the opted-out namespace was refused: $out"
+await 60 "the opted-out app pod to run" kubectl -n e2e-monitor wait --for=condition=Ready pod/app-opted-out --timeout=2s
+[[ -z "$(init_names e2e-monitor app-opted-out)" ]] || fail "a pod created after opting out was injected"
 proved "opted out: new pods are not injected"
-kubectl -n e2e-transparent get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the injected pod did not survive opting out"
-proved "opted out: pods injected before keep running with their sidecar until they are replaced"
+kubectl -n e2e-monitor get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the injected pod did not survive opting out"
+await 60 "a PodsOrphanedSidecar event in e2e-monitor" \
+  sh -c "kubectl get events -n e2e-monitor --field-selector reason=PodsOrphanedSidecar -o name | grep -q ."
+proved "opted out: the pod injected before keeps running with its sidecar and is reported ($(kubectl get events -n e2e-monitor --field-selector reason=PodsOrphanedSidecar -o jsonpath='{.items[0].message}'))"
 
 step "Helm: the chart renders what config/default applies"
 helm template kube-dlp "$ROOT/config/helm/kube-dlp" --namespace kube-dlp-system --include-crds > "$STATE/helm.yaml" \
@@ -256,11 +303,61 @@ helm install kube-dlp "$ROOT/config/helm/kube-dlp" --namespace kube-dlp-system -
 kubectl -n kube-dlp-system rollout status deployment/kube-dlp-operator --timeout=60s >/dev/null \
   || fail "the operator installed by Helm is not Ready"
 proved "Helm: helm install config/helm/kube-dlp: operator Ready"
+# Deleting the CRDs took every profile with them: the quick start again.
 kubectl apply -f "$ROOT/config/samples/clustersecurityprofile-default.yaml" >/dev/null
-opt_in e2e-helm
-app_pod e2e-helm app 0 || fail "the app pod was refused under the Helm install"
-await 120 "the injected app pod e2e-helm/app to run" kubectl -n e2e-helm wait --for=condition=Ready pod/app --timeout=2s
+opt_in e2e-upstream securityprofile-protect.yaml protect-payments
+opt_in e2e-helm securityprofile-protect.yaml protect-payments
+await_in_directory e2e-helm e2e-upstream
+run_app e2e-helm app 1
 check_protected e2e-helm app helm
+
+step "bypass attempts (#16): refused at admission, also with the operator down"
+# A pod that tries to escape capture: its app runs as the proxy's uid 1337
+# (never redirected), or adds NET_ADMIN (could rewrite the iptables rules).
+bypass_pod() { # <namespace> <name> <securityContext yaml>
+  kubectl apply -f - 2>&1 >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $2, namespace: $1}
+spec:
+  containers:
+    - name: app
+      image: kube-dlp:0.1.0
+      imagePullPolicy: Never
+      command: [node, -e, "setInterval(() => {}, 1000)"]
+      securityContext: $3
+YAML
+}
+refused() { # <label> <expected words> <namespace> <name> <securityContext yaml>
+  local out
+  if out="$(bypass_pod "$3" "$4" "$5")"; then fail "$1: the pod $3/$4 was admitted"; fi
+  [[ "$out" == *"$2"* ]] || fail "$1: the pod $3/$4 was refused without the reason ($2): $out"
+  echo "$out"
+}
+msg="$(refused "uid 1337" "the proxy's uid" e2e-helm as-proxy-uid '{runAsUser: 1337}')"
+proved "bypass: an app container running as uid 1337 is refused at admission: ${msg##*denied the request: }"
+msg="$(refused "NET_ADMIN" "NET_ADMIN or NET_RAW" e2e-helm net-admin '{capabilities: {add: [NET_ADMIN]}}')"
+proved "bypass: an app container adding NET_ADMIN is refused at admission: ${msg##*denied the request: }"
+# The operator down and the webhook made lenient (failurePolicy Ignore, what
+# an administrator might do during an outage): pods would be admitted
+# without a sidecar, were it not for the ValidatingAdmissionPolicy, which the
+# API server evaluates itself.
+kubectl -n kube-dlp-system scale deployment/kube-dlp-operator --replicas=0 >/dev/null
+await 120 "the operator's pods to be gone" \
+  sh -c "[ -z \"\$(kubectl -n kube-dlp-system get pods -l app.kubernetes.io/component=operator -o name)\" ]"
+for webhook in $(kubectl get mutatingwebhookconfigurations -l app.kubernetes.io/name=kube-dlp -o name); do
+  kubectl patch "$webhook" --type=json -p '[{"op": "replace", "path": "/webhooks/0/failurePolicy", "value": "Ignore"}]' >/dev/null \
+    || fail "could not set $webhook to failurePolicy Ignore"
+done
+msg="$(refused "operator down" "ValidatingAdmissionPolicy" e2e-helm no-sidecar '{}')"
+[[ "$msg" == *"no kube-dlp sidecar"* ]] || fail "operator down: a pod without the sidecar was refused, but not for that: $msg"
+proved "bypass: with the operator scaled to 0 and the webhook ignored, the ValidatingAdmissionPolicy still refuses a pod without the sidecar: ${msg##*denied request: }"
+# Without the webhook this pod also lacks the sidecar: the API server names
+# the first rule it breaks, whichever that is.
+msg="$(refused "operator down, uid 1337" "ValidatingAdmissionPolicy" e2e-helm as-proxy-uid-2 '{runAsUser: 1337}')"
+proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses an app running as uid 1337: ${msg##*denied request: }"
+kubectl -n e2e-helm get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the protected pod did not survive the operator's outage"
+proved "bypass: the protected pod keeps running (and enforcing) while the operator is down"
 
 step "done in $((SECONDS - T0))s"
 echo "E2E PASSED"

@@ -17,7 +17,7 @@ function send(name, body) {
   return new Promise((resolve) => {
     const where = proxy
       ? { host: proxy.hostname, port: proxy.port, path: target.href }
-      : { host: target.hostname, port: target.port, path: target.pathname };
+      : { host: target.hostname, port: target.port, path: target.pathname + target.search };
     const req = http.request(
       { ...where, method: 'POST', timeout: 10000, headers: { host: target.host, 'content-type': 'application/json' } },
       (res) => {

@@ -13,7 +13,7 @@ import type { KubeObject } from '../../operator/model/kube-object';
 import type { Pod } from '../../operator/inject/pod';
 import { MUTATING_WEBHOOK_CONFIGURATIONS } from '../../operator/webhook/resources';
 import { desiredWebhookConfiguration, WEBHOOK_CONFIGURATION_NAME } from '../../operator/webhook/webhook-configuration';
-import { createNamespace, startOperator, startTestPlane, type TestPlane } from './operator-harness';
+import { applyProfile, createNamespace, securityProfile, startOperator, startTestPlane, type TestPlane } from './operator-harness';
 
 const suite = randomBytes(4).toString('hex');
 const SUITE_LABEL = 'kube-dlp-test/webhook-host-suite';
@@ -55,8 +55,14 @@ t.test('--webhook-host serves the webhook there and registers it as a URL', asyn
   t.equal(registered.service, undefined, 'the Service is replaced by the URL');
 
   const ns = await createNamespace(tp.admin, 'kdlp-whost-app');
+  // The namespace names its own profile: the cluster's `default` profile
+  // exists only if another suite sharing this API server created it first.
+  await applyProfile(tp.admin, securityProfile(ns, 'whost', { mode: 'Monitor' }));
   await tp.admin.mergePatch(NAMESPACES, ns, undefined, {
-    metadata: { labels: { 'kubedlp.io/injection': 'enabled', [SUITE_LABEL]: suite }, annotations: { 'kubedlp.io/inject': 'enabled' } },
+    metadata: {
+      labels: { 'kubedlp.io/injection': 'enabled', [SUITE_LABEL]: suite },
+      annotations: { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/profile': 'whost' },
+    },
   });
   const probe = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probe' }, spec: { containers: [{ name: 'app', image: 'app:1' }] } };
   // The API server verified the serving certificate for 127.0.0.1 against the published caBundle.

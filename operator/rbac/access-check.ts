@@ -12,6 +12,8 @@ interface Review {
 }
 
 export async function checkPermissions(client: KubeClient, operatorNamespace: string): Promise<void> {
+  // A rule narrowed by resourceNames is checked for its first name: asked
+  // without a name, the review would say no although the rule is in place.
   const checks: { p: Permission; verb: string; namespace?: string }[] = [
     ...CLUSTER_PERMISSIONS.flatMap((p) => p.verbs.map((verb) => ({ p, verb }))),
     ...NAMESPACE_PERMISSIONS.flatMap((p) => p.verbs.map((verb) => ({ p, verb, namespace: operatorNamespace }))),
@@ -23,11 +25,12 @@ export async function checkPermissions(client: KubeClient, operatorNamespace: st
         body: {
           apiVersion: 'authorization.k8s.io/v1',
           kind: 'SelfSubjectAccessReview',
-          spec: { resourceAttributes: { group: p.group, resource, subresource, verb, namespace } },
+          spec: { resourceAttributes: { group: p.group, resource, subresource, verb, namespace, name: p.resourceNames?.[0] } },
         },
       });
       const where = namespace ? ` in namespace ${namespace}` : ' cluster-wide';
-      return review.status?.allowed ? undefined : `${verb} ${p.group ? `${p.resource}.${p.group}` : p.resource}${where}`;
+      const named = p.resourceNames ? ` named ${p.resourceNames[0]}` : '';
+      return review.status?.allowed ? undefined : `${verb} ${p.group ? `${p.resource}.${p.group}` : p.resource}${named}${where}`;
     }),
   );
   const missing = results.filter((m): m is string => m !== undefined);

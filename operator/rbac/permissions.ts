@@ -4,11 +4,14 @@
 // at startup (access-check.ts) and names what is missing, and an integration
 // test runs the operator with exactly these rules.
 import { GROUP } from '../api/names';
+import { NAMESPACE_CA_SECRET } from '../tls-ca/names';
 
 export interface Permission {
   group: string;
   resource: string;
   verbs: readonly string[];
+  /** Only these objects (RBAC resourceNames); create cannot be narrowed this way, so create rules never carry it. */
+  resourceNames?: readonly string[];
   why: string;
 }
 
@@ -69,11 +72,21 @@ export const CLUSTER_PERMISSIONS: readonly Permission[] = [
   },
   // The tenant interception CA: a pod mounts Secrets of its own namespace
   // only, so each intercepting namespace gets a copy (operator/tls-ca/names.ts).
+  // Cluster-wide, but narrowed to that one name: the operator can read no
+  // other Secret of any tenant. RBAC cannot narrow create by name (the name
+  // is not known when create is authorized), and create reveals nothing.
   {
     group: '',
     resource: 'secrets',
-    verbs: ['get', 'create', 'patch', 'delete'],
-    why: 'tenant CA: the copy kube-dlp-intercept-ca in each namespace that intercepts TLS (only the sidecar mounts it)',
+    verbs: ['create'],
+    why: 'tenant CA: create the copy kube-dlp-intercept-ca in a namespace that intercepts TLS',
+  },
+  {
+    group: '',
+    resource: 'secrets',
+    verbs: ['get', 'patch', 'delete'],
+    resourceNames: [NAMESPACE_CA_SECRET],
+    why: 'tenant CA: keep that copy in step with the tenant CA (only the sidecar mounts it), remove it on opt-out',
   },
 ];
 
@@ -90,10 +103,16 @@ export const LEADER_ROLE_NAME = 'kube-dlp-operator-leader-election';
 export interface PolicyRule {
   apiGroups: string[];
   resources: string[];
+  resourceNames?: string[];
   verbs: string[];
 }
 
 /** RBAC rules, one per resource (reviewable line by line), in table order. */
 export function rulesOf(permissions: readonly Permission[]): PolicyRule[] {
-  return permissions.map((p) => ({ apiGroups: [p.group], resources: [p.resource], verbs: [...p.verbs] }));
+  return permissions.map((p) => ({
+    apiGroups: [p.group],
+    resources: [p.resource],
+    ...(p.resourceNames ? { resourceNames: [...p.resourceNames] } : {}),
+    verbs: [...p.verbs],
+  }));
 }

@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 
 import { objectPath, collectionPath, type ResourceType, CONFIG_MAPS, NAMESPACES, NETWORK_POLICIES, LEASES, EVENTS } from '../../operator/kube/resources';
 import type { KubeObject } from '../../operator/model/kube-object';
+import { SECRETS } from '../../operator/webhook/resources';
 import { waitFor } from '../envtest';
 import { kustomizeBuild } from './operator-manifests';
 import { applyProfile, clusterProfile, createNamespace, getOrUndefined, ROOT, securityProfile, startOperator, startTestPlane, type TestPlane } from './operator-harness';
@@ -108,6 +109,15 @@ t.test('installed for real, the operator works as its service account with exact
   await wait('an event', async () => (await tp.admin.list<KubeObject>(EVENTS, { namespace: ns })).items.length > 0);
   const lease = await tp.admin.get(LEASES, 'kube-dlp-operator', NS);
   t.match((lease.spec as { holderIdentity: string }).holderIdentity, /_\d+$/);
+  // TLS interception: the tenant CA in the operator's namespace, its copy in
+  // the tenant namespace (the only Secret name the ClusterRole can read or
+  // change), and both removed again: the narrowed Secret rules suffice.
+  const tls = await createNamespace(tp.admin, 'rbac-tls', { 'kubedlp.io/inject': 'enabled', 'kubedlp.io/profile': 'intercepting' });
+  await applyProfile(tp.admin, securityProfile(tls, 'intercepting', { mode: 'Protect', tls: { intercept: 'Enabled' } }));
+  await wait('the intercept CA copy', () => getOrUndefined(tp.admin, SECRETS, 'kube-dlp-intercept-ca', tls));
+  await wait('the trust bundle', () => getOrUndefined(tp.admin, CONFIG_MAPS, 'kube-dlp-trust-bundle', tls));
+  await tp.admin.mergePatch(NAMESPACES, tls, undefined, { metadata: { annotations: { 'kubedlp.io/inject': null } } });
+  await wait('the copy removed on opt-out', async () => (await getOrUndefined(tp.admin, SECRETS, 'kube-dlp-intercept-ca', tls)) === undefined);
   // delete: opting out removes what was written.
   await tp.admin.mergePatch(NAMESPACES, ns, undefined, { metadata: { annotations: { 'kubedlp.io/inject': null } } });
   await wait('cleanup', async () => (await getOrUndefined(tp.admin, CONFIG_MAPS, 'kube-dlp-tenants', ns)) === undefined);

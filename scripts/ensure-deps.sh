@@ -40,11 +40,11 @@ if [ "${#need_debs[@]}" -gt 0 ]; then
   fi
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   echo "kube-dlp: installing Debian packages: ${need_debs[*]}"
-  $SUDO apt-get update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   if dpkg -s "$other_libhs" >/dev/null 2>&1 && [[ " ${need_debs[*]} " == *" $libhs_pkg "* ]]; then
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get remove -y -qq "$other_libhs" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 remove -y -qq "$other_libhs" >/dev/null
   fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
   # The Debian prometheus package may start a system service on :9090; the
   # tests run their own instance on a free port, so it is left alone.
 fi

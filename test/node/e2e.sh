@@ -51,7 +51,7 @@ for pkg in containerd runc containernetworking-plugins iptables mmdebstrap build
 done
 if ((${#missing[@]})); then
   step "installing Debian packages: ${missing[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || fail "could not install ${missing[*]}"
 fi
 

@@ -29,7 +29,7 @@ import {
   type UninspectableRule,
   type Verdict,
 } from '../inspect-pipeline/verdict';
-import { refuseBody } from './refusals';
+import { refuseBody, refuseDestination } from './refusals';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import { describeEgress, pinDestination } from './pinned-destination';
@@ -116,13 +116,7 @@ export async function handleHttpExchange(
   const tenancy = deps.tenancy?.decide({ host: dest.host, address: origin?.address }, cfg.spec.tenancy);
   if (tenancy && !tenancy.allowed) {
     ctx.findings = decide(policy, meta?.findings ?? []).findings;
-    ctx.settle('denied_cross_tenant', tenancy.detail);
-    sendJson(
-      res,
-      403,
-      { error: 'denied_cross_tenant', requestId: ctx.id, destination: ctx.auditDestination, reason: tenancy.detail },
-      { requestId: ctx.id, close: hasBody },
-    );
+    refuseDestination(res, ctx, 'denied_cross_tenant', tenancy.detail, hasBody);
     return;
   }
   const egress = decideHttpEgress(cfg, dest, origin);
@@ -130,13 +124,7 @@ export async function handleHttpExchange(
     const why = `egress ${egress.reason}${egress.rule ? ` (${egress.rule})` : ''}`;
     if (policy.mode === 'Protect') {
       ctx.findings = decide(policy, meta?.findings ?? []).findings;
-      ctx.settle('denied_destination', why);
-      sendJson(
-        res,
-        403,
-        { error: 'denied_destination', requestId: ctx.id, destination: ctx.auditDestination, reason: why },
-        { requestId: ctx.id, close: hasBody },
-      );
+      refuseDestination(res, ctx, 'denied_destination', why, hasBody);
       return;
     }
     ctx.note = `${why}: not enforced in Monitor mode`;
@@ -297,26 +285,14 @@ async function pinExplicitUpstream(
   }
   if (pinned.tenancy && !pinned.tenancy.allowed) {
     ctx.findings = decide(policy, metaFindings).findings;
-    ctx.settle('denied_cross_tenant', pinned.tenancy.detail);
-    sendJson(
-      res,
-      403,
-      { error: 'denied_cross_tenant', requestId: ctx.id, destination: ctx.auditDestination, reason: pinned.tenancy.detail },
-      { requestId: ctx.id, close: hasBody },
-    );
+    refuseDestination(res, ctx, 'denied_cross_tenant', pinned.tenancy.detail, hasBody);
     return undefined;
   }
   if (!pinned.egress.allowed) {
     const why = `${describeEgress(pinned.egress)} for an address the name resolved to`;
     if (policy.mode === 'Protect') {
       ctx.findings = decide(policy, metaFindings).findings;
-      ctx.settle('denied_destination', why);
-      sendJson(
-        res,
-        403,
-        { error: 'denied_destination', requestId: ctx.id, destination: ctx.auditDestination, reason: why },
-        { requestId: ctx.id, close: hasBody },
-      );
+      refuseDestination(res, ctx, 'denied_destination', why, hasBody);
       return undefined;
     }
     ctx.note ??= `${why}: not enforced in Monitor mode`;

@@ -36,3 +36,19 @@ export function refuseBody(res: ServerResponse, ctx: RequestContext, verdict: Ve
     { requestId: ctx.id, close: bodyLeftUnread },
   );
 }
+
+/**
+ * Settle and answer a refusal by destination (egress rule or tenancy): the
+ * body names the destination as audited (masked) and the reason, no detectors.
+ */
+export function refuseDestination(
+  res: ServerResponse,
+  ctx: RequestContext,
+  decision: 'denied_destination' | 'denied_cross_tenant',
+  reason: string,
+  bodyLeftUnread: boolean,
+): void {
+  ctx.settle(decision, reason);
+  const { status, error } = refusalOf(decision);
+  sendJson(res, status, { error, requestId: ctx.id, destination: ctx.auditDestination, reason }, { requestId: ctx.id, close: bodyLeftUnread });
+}

@@ -8,6 +8,7 @@
 // sidecars' own /metrics, the HTML must carry its SVG charts and no values,
 // and the PDF must have pages that pdftoppm renders to non-empty PNGs.
 import t from 'tap';
+import { waitFor } from '../envtest/wait';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,14 +37,6 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 interface Pod {
   namespace: string;
@@ -103,14 +96,14 @@ if (prometheusBinary === undefined) {
       for (let i = 0; i < 2; i++) await request(etl.proxy.port, { method: 'POST', path: url('/load'), body: `card=${CARD} to=${EMAIL}` });
     };
     // Every target up before traffic, so the first increments land between scrapes.
-    await until('every target to be scraped', async () => (await prom.query('up == 1')).result.length === pods.length + 1);
+    await waitFor(async () => (await prom.query('up == 1')).result.length === pods.length + 1, { what: 'every target to be scraped', timeoutMs: 60000, intervalMs: 250 });
     await round();
     await new Promise((r) => setTimeout(r, 3000));
     // A profile change on checkout-b: a new version in kubedlp_config_info.
     const b = pods[1]!.proxy;
     const before = b.running.currentProfile().version;
     b.rewriteProfile(protectProfile('', 2048));
-    await until('checkout-b to reload', async () => b.running.currentProfile().version !== before);
+    await waitFor(async () => b.running.currentProfile().version !== before, { what: 'checkout-b to reload', timeoutMs: 60000, intervalMs: 250 });
     await round();
 
     // Wait until Prometheus holds the sidecars' final counts.
@@ -120,10 +113,10 @@ if (prometheusBinary === undefined) {
       return total;
     };
     const paymentsRequests = await truth('payments', 'kubedlp_proxy_requests_total');
-    await until('Prometheus to scrape the final counts', async () => {
+    await waitFor(async () => {
       const r = await prom.query('sum(kubedlp_proxy_requests_total{namespace="payments"})');
       return Number(r.result[0]?.value[1] ?? -1) === paymentsRequests;
-    });
+    }, { what: 'Prometheus to scrape the final counts', timeoutMs: 60000, intervalMs: 250 });
     await new Promise((r) => setTimeout(r, 2500));
 
     const json = await cli(['report', '--prometheus', prom.url, '--since', '10m', '--format', 'json']);

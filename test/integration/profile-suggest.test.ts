@@ -4,6 +4,7 @@
 // loaded into the same sidecar, that profile lets the seen traffic through,
 // blocks the card, redacts the email and refuses the destination nobody saw.
 import t from 'tap';
+import { waitFor } from '../envtest/wait';
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -26,14 +27,6 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 t.test('a suggested profile enforces exactly what Monitor saw', async (t) => {
   const [payments, mail, plain, unexpected] = (await Promise.all([startUpstream(), startUpstream(), startUpstream(), startUpstream()])) as [Upstream, Upstream, Upstream, Upstream];
@@ -82,7 +75,7 @@ t.test('a suggested profile enforces exactly what Monitor saw', async (t) => {
   // Switched to the suggestion (Protect): seen traffic passes, the card and the unseen destination do not.
   const before = proxy.running.currentProfile().version;
   proxy.rewriteProfile(yaml);
-  await until('the suggested profile to load', () => proxy.running.currentProfile().version !== before);
+  await waitFor(() => proxy.running.currentProfile().version !== before, { what: 'the suggested profile to load', timeoutMs: 60000, intervalMs: 100 });
   t.equal(proxy.running.currentProfile().spec.mode, 'Protect');
 
   t.equal((await health()).status, 200, 'seen plain traffic passes');

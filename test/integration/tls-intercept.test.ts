@@ -10,6 +10,7 @@ import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { waitFor } from '../envtest/wait';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InterceptCa, type CaMaterial } from '../../proxy/tls/intercept-ca';
@@ -127,13 +128,6 @@ function curl(proxyPort: number, url: string, env: Record<string, string>, args:
   });
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function assertNoSecret(t: Test, proxy: TestProxy, metricsText: string): void {
   for (const [name, text] of [
@@ -229,7 +223,7 @@ c.end();`;
   t.match(hello.stdout, /^200 upstream got 15 bytes/, hello.stderr);
   t.match((await node(`card ${CARD}`, pki.caFile)).stdout, /^403 .*"error":"blocked"/);
   t.match((await node('no trust', undefined)).stdout, /^error (UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)/, 'without the CA Node refuses our leaf');
-  await until('the refusal is counted', async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'client_rejected_ca' })) === 1);
+  await waitFor(async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'client_rejected_ca' })) === 1, { what: 'the refusal is counted', timeoutMs: 5000, intervalMs: 20 });
 });
 
 t.test('a client that does not trust the CA fails, and is counted and audited with the host', async (t) => {
@@ -239,7 +233,7 @@ t.test('a client that does not trust the CA fails, and is counted and audited wi
   const res = await curl(proxy.port, `https://localhost:${pki.good.port}/x`, { CURL_CA_BUNDLE: pki.upstreamCaFile });
   t.equal(res.code, 60, `curl refuses the certificate (${res.stderr.trim()})`);
   t.equal(pki.good.seen.length, 0);
-  await until('the refusal is counted', async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'client_rejected_ca' })) === 1);
+  await waitFor(async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'client_rejected_ca' })) === 1, { what: 'the refusal is counted', timeoutMs: 5000, intervalMs: 20 });
   const line = proxy.audit().find((l) => typeof l.reason === 'string' && (l.reason as string).includes('refused the interception certificate'));
   t.ok(line, 'audited');
   t.match(line, { destination: `localhost:${pki.good.port}`, reason: /localhost.*tls\.bypass/ });
@@ -259,7 +253,7 @@ t.test('an upstream whose certificate does not verify is refused with the reason
 
   // Without tls.upstreamCA the private upstream is not trusted either: the system roots alone do not know it.
   proxy.rewriteProfile(protectProfile('  tls:\n    intercept: Enabled\n'));
-  await until('reload', () => proxy.running.currentProfile().spec.tls.upstreamCA === undefined);
+  await waitFor(() => proxy.running.currentProfile().spec.tls.upstreamCA === undefined, { what: 'reload', timeoutMs: 5000, intervalMs: 20 });
   const noCa = await curl(proxy.port, `https://localhost:${pki.good.port}/x`, { CURL_CA_BUNDLE: pki.caFile });
   t.equal(noCa.status, 502);
   t.equal(pki.good.seen.length, 0);
@@ -279,7 +273,7 @@ t.test('a bypassed host is tunnelled untouched, and still subject to egress.unin
   t.equal(pki.good.seen.length, 0);
 
   proxy.rewriteProfile(bypassing.replace('  egress:\n', '  egress:\n    uninspectable: Allow\n'));
-  await until('reload', () => proxy.running.currentProfile().spec.egress.uninspectable === 'Allow');
+  await waitFor(() => proxy.running.currentProfile().spec.egress.uninspectable === 'Allow', { what: 'reload', timeoutMs: 5000, intervalMs: 20 });
   const res = await curl(proxy.port, url, env, ['-d', `card ${CARD}`]);
   t.equal(res.status, 200, res.stderr);
   t.equal(pki.good.seen[0]!.body, `card ${CARD}`, 'not inspected: the risk a bypass takes');
@@ -301,7 +295,7 @@ t.test('CA rotation: existing connections keep working, new ones get leaves from
   t.match(existing.issuer(), /^test tenant CA$/);
 
   pki.installCa(next);
-  await until('the new CA is loaded', () => proxy.logText().includes('interception CA reloaded'));
+  await waitFor(() => proxy.logText().includes('interception CA reloaded'), { what: 'the new CA is loaded', timeoutMs: 5000, intervalMs: 20 });
 
   t.match(await existing.get('/after-on-old-connection'), /^HTTP\/1\.1 200/, 'the existing connection is unaffected');
   const fresh = await tunnel(proxy.port, pki.good.port, bothCas);
@@ -312,7 +306,7 @@ t.test('CA rotation: existing connections keep working, new ones get leaves from
 
   // A half-written or mismatched pair is refused; the current CA stays.
   writeFileSync(join(pki.caDir, 'tls.key'), (await InterceptCa.create({ commonName: 'x', lifetimeMs: DAY })).keyPem);
-  await until('the bad pair is rejected', () => proxy.logText().includes('interception CA reload rejected'));
+  await waitFor(() => proxy.logText().includes('interception CA reload rejected'), { what: 'the bad pair is rejected', timeoutMs: 5000, intervalMs: 20 });
   const still = await tunnel(proxy.port, pki.good.port, bothCas);
   t.teardown(() => still.socket.destroy());
   t.match(still.issuer(), /^next tenant CA$/);
@@ -326,7 +320,7 @@ t.test('interception cannot be used to reach another host: SNI and Host must nam
 
   const fronted = await tunnel(proxy.port, pki.good.port, [intercept], 'other.example').catch((e: Error) => e);
   t.type(fronted, Error, 'a ClientHello naming another host is refused');
-  await until('counted', async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'sni_mismatch' })) === 1);
+  await waitFor(async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'sni_mismatch' })) === 1, { what: 'counted', timeoutMs: 5000, intervalMs: 20 });
   t.match(proxy.audit().at(-1), { decision: 'denied_destination', reason: /TLS server name other\.example differs from the CONNECT host localhost/ });
 
   const conn = await tunnel(proxy.port, pki.good.port, [intercept]);
@@ -358,7 +352,7 @@ t.test('upstream TLS sessions are resumed by later intercepted connections to th
   );
   // Other roots (a reloaded tls.upstreamCA) never resume a session verified under the old ones.
   proxy.rewriteProfile(interceptProfile(pki.upstreamCa.certPem, '    bypass: [nothing.example]\n'));
-  await until('reload', () => proxy.running.currentProfile().spec.tls.bypass.length === 1);
+  await waitFor(() => proxy.running.currentProfile().spec.tls.bypass.length === 1, { what: 'reload', timeoutMs: 5000, intervalMs: 20 });
   const conn = await tunnel(proxy.port, pki.good.port, [intercept]);
   t.teardown(() => conn.socket.destroy());
   t.match(await conn.get('/after-reload'), /^HTTP\/1\.1 200/);

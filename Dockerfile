@@ -50,11 +50,13 @@ RUN npx --no-install tsc -p tsconfig.json \
 FROM ${NODE_IMAGE}
 ARG TARGETARCH
 # Runtime libraries only: libhs (as above) and iptables for init-iptables.
+# No openssl: certificates are made in-process (@peculiar/x509), and the
+# trust-bundle init container uses Node's own roots plus any system bundle.
 RUN set -eux; \
     arch="${TARGETARCH:-$(dpkg --print-architecture)}"; \
     if [ "$arch" = "amd64" ]; then hs=libhyperscan5; else hs=libvectorscan5; fi; \
     apt-get update; \
-    apt-get install -y --no-install-recommends "$hs" iptables openssl; \
+    apt-get install -y --no-install-recommends "$hs" iptables; \
     rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production

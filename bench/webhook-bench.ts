@@ -11,11 +11,10 @@ import { Registry } from 'prom-client';
 import { getControlPlane, newNamespace } from '../test/envtest';
 import { KubeClient } from '../operator/kube/client';
 import { silentLogger } from '../operator/kube/logger';
-import { NAMESPACES, PODS } from '../operator/kube/resources';
+import { NAMESPACES, PODS, MUTATING_WEBHOOK_CONFIGURATIONS, SECRETS } from '../operator/kube/resources';
 import type { KubeObject } from '../operator/model/kube-object';
 import { startInjection } from '../operator/run-injection';
 import { desiredWebhookConfiguration } from '../operator/webhook/webhook-configuration';
-import { MUTATING_WEBHOOK_CONFIGURATIONS, SECRETS } from '../operator/webhook/resources';
 
 const CONCURRENCY = 50;
 const ROUNDS = Number(process.env.KDLP_BENCH_WEBHOOK_ROUNDS ?? 6);

@@ -1,5 +1,7 @@
-// Every error the operator raises, each with a stable `code` (undici style):
-// callers, logs and tests branch on codes, never on messages.
+// Every error the operator raises (reconciler, kube client, webhook and its
+// certificates, tenant interception CA), each with a stable `code` (undici
+// style): callers, logs and tests branch on codes, never on messages. One
+// module, so a new code is checked against all the others.
 import { KdlpError } from '../proxy/errors/kdlp-error';
 
 export type OperatorErrorCode =
@@ -13,7 +15,12 @@ export type OperatorErrorCode =
   | 'KDLP_QUEUE_SHUT_DOWN'
   | 'KDLP_TENANT_CA_MISSING'
   | 'KDLP_TENANT_CA_UNUSABLE'
-  | 'KDLP_TENANT_CA_CONFLICT';
+  | 'KDLP_TENANT_CA_CONFLICT'
+  | 'KDLP_INJECT_TEMPLATE'
+  | 'KDLP_WEBHOOK_OPTIONS'
+  | 'KDLP_WEBHOOK_BAD_REQUEST'
+  | 'KDLP_CERTS_ISSUE'
+  | 'KDLP_CERTS_INVALID';
 
 export class OperatorError extends KdlpError {
   constructor(
@@ -114,5 +121,55 @@ export class QueueShutDownError extends OperatorError {
   constructor() {
     super('KDLP_QUEUE_SHUT_DOWN', 'work queue is shut down');
     this.name = 'QueueShutDownError';
+  }
+}
+
+// The injection webhook, its sidecar template and its TLS material.
+
+/** The sidecar template is malformed, or names a value that is not provided. */
+export class TemplateError extends OperatorError {
+  constructor(message: string) {
+    super('KDLP_INJECT_TEMPLATE', message);
+    this.name = 'TemplateError';
+  }
+}
+
+/** Invalid webhook options (image, ports, failure policy...). */
+export class WebhookOptionsError extends OperatorError {
+  constructor(message: string) {
+    super('KDLP_WEBHOOK_OPTIONS', message);
+    this.name = 'WebhookOptionsError';
+  }
+}
+
+/** An AdmissionReview that cannot be answered (not JSON, no request, no uid). */
+export class BadAdmissionRequestError extends OperatorError {
+  constructor(message: string) {
+    super('KDLP_WEBHOOK_BAD_REQUEST', message);
+    this.name = 'BadAdmissionRequestError';
+  }
+}
+
+/** A key or certificate cannot be made from the request (bad name, validity, or signing CA). */
+export class CertificateIssueError extends OperatorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('KDLP_CERTS_ISSUE', message, options);
+    this.name = 'CertificateIssueError';
+  }
+}
+
+/** Certificates in the Secret (or mounted files) cannot be read or do not belong together. */
+export class CertificateError extends OperatorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('KDLP_CERTS_INVALID', message, options);
+    this.name = 'CertificateError';
+  }
+}
+
+/** The tenant interception CA cannot be found, used, or written. */
+export class TenantCaError extends OperatorError {
+  constructor(code: 'KDLP_TENANT_CA_MISSING' | 'KDLP_TENANT_CA_UNUSABLE' | 'KDLP_TENANT_CA_CONFLICT', message: string) {
+    super(code, message);
+    this.name = 'TenantCaError';
   }
 }

@@ -20,7 +20,7 @@ import type { RotationPolicy } from './certs/rotation-plan';
 import { toRolloutPodView } from './rollout/pod-view';
 import { RolloutController } from './rollout/rollout-controller';
 import { readClusterVersion, supportsNativeSidecars, type ClusterVersion } from './webhook/cluster-version';
-import { WebhookOptionsError } from './webhook/errors';
+import { WebhookOptionsError } from './errors';
 import { InjectionHandler, type FailurePolicy } from './webhook/handler';
 import { WebhookMetrics } from './webhook/metrics';
 import { WebhookServer, type ListenAddress } from './webhook/server';

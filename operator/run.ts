@@ -20,7 +20,7 @@ import { OperatorMetrics } from './metrics/operator-metrics';
 import { checkPermissions } from './rbac/access-check';
 import { ProfileValidator } from './validation/profile-validator';
 import { KubeApiError } from './errors';
-import { MUTATING_WEBHOOK_CONFIGURATIONS } from './webhook/resources';
+import { MUTATING_WEBHOOK_CONFIGURATIONS } from './kube/resources';
 import { ownImage } from './webhook/own-image';
 import { WEBHOOK_CONFIGURATION_NAME } from './webhook/webhook-configuration';
 import { startInjection, type InjectionOptions, type RunningInjection } from './run-injection';

@@ -4,24 +4,10 @@
 // stops: that is the point.
 import { FIELD_MANAGER } from '../api/names';
 import type { KubeClient } from '../kube/client';
-import type { ResourceType } from '../kube/resources';
+import { VALIDATING_ADMISSION_POLICIES, VALIDATING_ADMISSION_POLICY_BINDINGS } from '../kube/resources';
 import type { SidecarIdentity } from './pod-rules';
 import { desiredAdmissionPolicy, desiredAdmissionPolicyBinding } from './validating-policy';
 
-export const VALIDATING_ADMISSION_POLICIES: ResourceType = {
-  group: 'admissionregistration.k8s.io',
-  version: 'v1',
-  plural: 'validatingadmissionpolicies',
-  kind: 'ValidatingAdmissionPolicy',
-  namespaced: false,
-};
-export const VALIDATING_ADMISSION_POLICY_BINDINGS: ResourceType = {
-  group: 'admissionregistration.k8s.io',
-  version: 'v1',
-  plural: 'validatingadmissionpolicybindings',
-  kind: 'ValidatingAdmissionPolicyBinding',
-  namespaced: false,
-};
 export async function installAdmissionPolicy(client: KubeClient, identity: SidecarIdentity, operatorNamespace: string): Promise<void> {
   // Policy first, so the binding never names a policy that does not exist yet.
   await client.apply(VALIDATING_ADMISSION_POLICIES, desiredAdmissionPolicy({ identity }), { fieldManager: FIELD_MANAGER });

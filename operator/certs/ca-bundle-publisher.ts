@@ -6,8 +6,7 @@
 // cluster) the clientConfig becomes that URL instead of the Service.
 import { KubeApiError } from '../errors';
 import type { KubeClient } from '../kube/client';
-import { objectPath } from '../kube/resources';
-import { MUTATING_WEBHOOK_CONFIGURATIONS } from '../webhook/resources';
+import { objectPath, MUTATING_WEBHOOK_CONFIGURATIONS } from '../kube/resources';
 
 interface WebhookConfigurationShape {
   metadata: { resourceVersion?: string };

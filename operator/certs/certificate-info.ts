@@ -1,7 +1,7 @@
 // Reading certificates with node:crypto's X509Certificate: validity, issuer
 // match, names. Everything the rotation plan needs, as plain values.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { CertificateError } from '../webhook/errors';
+import { CertificateError } from '../errors';
 
 export interface CertificateInfo {
   subject: string;

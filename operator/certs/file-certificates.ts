@@ -5,7 +5,7 @@
 // picks up a renewal when the kubelet updates the mounted volume.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CertificateError } from '../webhook/errors';
+import { CertificateError } from '../errors';
 import type { ServingIdentity } from '../webhook/server';
 import { certificateInfo, keyMatches } from './certificate-info';
 import type { CertificateSource } from './self-managed';

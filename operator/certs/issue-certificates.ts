@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { P256, P256_SHA256, subtle, toPem, x509, type CryptoKey, type CryptoKeyPair } from '../../proxy/tls/x509';
-import { CertificateIssueError } from '../webhook/errors';
+import { CertificateIssueError } from '../errors';
 
 export interface KeyPair {
   certPem: string;

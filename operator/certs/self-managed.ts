@@ -6,9 +6,8 @@
 import { KubeApiError } from '../errors';
 import type { KubeClient } from '../kube/client';
 import type { Logger } from '../kube/logger';
-import { objectPath } from '../kube/resources';
+import { objectPath, SECRETS } from '../kube/resources';
 import type { ServingIdentity } from '../webhook/server';
-import { SECRETS } from '../webhook/resources';
 import { joinPemBundle } from './certificate-info';
 import { CaBundlePublisher } from './ca-bundle-publisher';
 import { createCertificateAuthority, issueServingCertificate, type KeyPair } from './issue-certificates';

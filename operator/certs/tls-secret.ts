@@ -11,7 +11,7 @@
 // can read one can impersonate the webhook anyway, and these CAs are trusted
 // for nothing else.
 import type { KubeObject } from '../model/kube-object';
-import { CertificateError } from '../webhook/errors';
+import { CertificateError } from '../errors';
 import { certificateInfo, issuedBy, joinPemBundle, keyMatches, splitPemBundle, type CertificateInfo } from './certificate-info';
 import type { KeyPair } from './issue-certificates';
 

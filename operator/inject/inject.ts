@@ -16,7 +16,7 @@ import {
 import type { PodOverrides } from './pod-annotations';
 import type { Container, EnvVar, Pod, Volume, VolumeMount } from './pod';
 import { render, TLS_TEMPLATE_SECTIONS, type Template, type TemplateValues } from './render-template';
-import { TemplateError } from '../webhook/errors';
+import { TemplateError } from '../errors';
 import { formatSidecarStatus, sidecarStatusOf } from './sidecar-status';
 
 /** Operator-wide injection settings (flags of `kube-dlp operator`). */

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { TemplateError } from '../webhook/errors';
+import { TemplateError } from '../errors';
 
 /** A template's sections, as parsed; inject.ts knows their shape. */
 export type Template = Record<string, unknown>;

@@ -1,5 +1,7 @@
-// The API resources the operator reads and writes, with their REST paths.
-// config/rbac/role.yaml is generated from permissions.ts, which names these.
+// Every API resource the operator, its webhook, its certificates, the
+// rollout and the admission policy read or write, with their REST paths: one
+// table. config/rbac/role.yaml is generated from permissions.ts, which names
+// these.
 export interface ResourceType {
   /** '' for the core group. */
   group: string;
@@ -59,3 +61,30 @@ export const SELF_SUBJECT_ACCESS_REVIEWS: ResourceType = {
   kind: 'SelfSubjectAccessReview',
   namespaced: false,
 };
+export const SECRETS = core('secrets', 'Secret');
+export const MUTATING_WEBHOOK_CONFIGURATIONS: ResourceType = {
+  group: 'admissionregistration.k8s.io',
+  version: 'v1',
+  plural: 'mutatingwebhookconfigurations',
+  kind: 'MutatingWebhookConfiguration',
+  namespaced: false,
+};
+export const VALIDATING_ADMISSION_POLICIES: ResourceType = {
+  group: 'admissionregistration.k8s.io',
+  version: 'v1',
+  plural: 'validatingadmissionpolicies',
+  kind: 'ValidatingAdmissionPolicy',
+  namespaced: false,
+};
+export const VALIDATING_ADMISSION_POLICY_BINDINGS: ResourceType = {
+  group: 'admissionregistration.k8s.io',
+  version: 'v1',
+  plural: 'validatingadmissionpolicybindings',
+  kind: 'ValidatingAdmissionPolicyBinding',
+  namespaced: false,
+};
+const apps = (plural: string, kind: string): ResourceType => ({ group: 'apps', version: 'v1', plural, kind, namespaced: true });
+export const DEPLOYMENTS = apps('deployments', 'Deployment');
+export const STATEFUL_SETS = apps('statefulsets', 'StatefulSet');
+export const DAEMON_SETS = apps('daemonsets', 'DaemonSet');
+export const REPLICA_SETS = apps('replicasets', 'ReplicaSet');

@@ -6,7 +6,7 @@ import { FIELD_MANAGER } from '../api/names';
 import { KubeApiError } from '../errors';
 import type { KubeClient } from '../kube/client';
 import type { KubeObject } from '../model/kube-object';
-import { SECRETS } from '../webhook/resources';
+import { SECRETS } from '../kube/resources';
 
 export class SecretWriter {
   constructor(private readonly client: KubeClient) {}

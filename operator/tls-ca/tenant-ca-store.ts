@@ -6,11 +6,10 @@
 import { KubeApiError } from '../errors';
 import type { KubeClient } from '../kube/client';
 import type { Logger } from '../kube/logger';
-import { objectPath } from '../kube/resources';
-import { SECRETS } from '../webhook/resources';
+import { objectPath, SECRETS } from '../kube/resources';
 import { joinPemBundle } from '../certs/certificate-info';
 import { InterceptCa } from '../../proxy/tls/intercept-ca';
-import { TenantCaError } from './errors';
+import { TenantCaError } from '../errors';
 import { ANNOTATION_ROTATE_CA, tenantCaSecretName } from './names';
 import { planTenantCa, type TenantCaPolicy, type TenantCaStep } from './tenant-ca-plan';
 import { isUsable, readTenantCa, tenantCaSecret, type SecretLike, type TenantCaMaterial } from './tenant-ca-secret';

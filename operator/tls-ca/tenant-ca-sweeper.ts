@@ -4,7 +4,7 @@
 // owner, so it is swept here.
 import type { KubeClient } from '../kube/client';
 import type { Logger } from '../kube/logger';
-import { SECRETS } from '../webhook/resources';
+import { SECRETS } from '../kube/resources';
 import { LABEL_TENANT_CA } from './names';
 import type { TenantCaStore } from './tenant-ca-store';
 

@@ -1,7 +1,7 @@
 // admission.k8s.io/v1 AdmissionReview: reading a request and writing the
 // answer. Only what the injection webhook needs; the API server sends more.
 import type { Operation } from '../inject/json-patch';
-import { BadAdmissionRequestError } from './errors';
+import { BadAdmissionRequestError } from '../errors';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 

@@ -6,7 +6,7 @@
 import type { KubeClient } from '../kube/client';
 import type { Pod } from '../inject/pod';
 import { PODS } from '../kube/resources';
-import { WebhookOptionsError } from './errors';
+import { WebhookOptionsError } from '../errors';
 
 /** The container of the operator's Deployment (config/manager/manager.yaml). */
 export const OPERATOR_CONTAINER = 'operator';

@@ -6,7 +6,7 @@
 import https from 'node:https';
 import type http from 'node:http';
 import type { SecureContextOptions } from 'node:tls';
-import { BadAdmissionRequestError } from './errors';
+import { BadAdmissionRequestError } from '../errors';
 import type { InjectionHandler } from './handler';
 import type { FailureReason, WebhookMetrics } from './metrics';
 import type { Logger } from '../kube/logger';

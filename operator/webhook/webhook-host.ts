@@ -4,7 +4,7 @@
 // certificate, and the URL the webhook configuration gets instead of the
 // in-cluster Service, which would route to no one.
 import { isIP } from 'node:net';
-import { WebhookOptionsError } from './errors';
+import { WebhookOptionsError } from '../errors';
 import { INJECT_PATH } from './server';
 import { WEBHOOK_CONTAINER_PORT } from './webhook-configuration';
 

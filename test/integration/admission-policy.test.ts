@@ -11,14 +11,13 @@ import { randomBytes } from 'node:crypto';
 import { getControlPlane, newNamespace, waitFor } from '../envtest';
 import { KubeClient } from '../../operator/kube/client';
 import { KubeApiError } from '../../operator/errors';
-import { NAMESPACES } from '../../operator/kube/resources';
+import { NAMESPACES, VALIDATING_ADMISSION_POLICIES, VALIDATING_ADMISSION_POLICY_BINDINGS } from '../../operator/kube/resources';
 import type { KubeObject } from '../../operator/model/kube-object';
 import { DEFAULT_INJECTION_CONFIG, injectPod, type InjectionConfig } from '../../operator/inject/inject';
 import { loadTemplate } from '../../operator/inject/render-template';
 import type { Pod } from '../../operator/inject/pod';
 import { podViolations, type SidecarIdentity } from '../../operator/admission-policy/pod-rules';
 import { desiredAdmissionPolicy, desiredAdmissionPolicyBinding } from '../../operator/admission-policy/validating-policy';
-import { VALIDATING_ADMISSION_POLICIES, VALIDATING_ADMISSION_POLICY_BINDINGS } from '../../operator/admission-policy/install';
 
 const SUITE_LABEL = 'kube-dlp.test/vap-suite';
 const suite = randomBytes(4).toString('hex');

@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 
-import { objectPath, collectionPath, type ResourceType, CONFIG_MAPS, NAMESPACES, NETWORK_POLICIES, LEASES, EVENTS } from '../../operator/kube/resources';
+import { objectPath, collectionPath, type ResourceType, CONFIG_MAPS, NAMESPACES, NETWORK_POLICIES, LEASES, EVENTS, SECRETS } from '../../operator/kube/resources';
 import type { KubeObject } from '../../operator/model/kube-object';
-import { SECRETS } from '../../operator/webhook/resources';
 import { waitFor } from '../envtest';
 import { kustomizeBuild } from './operator-manifests';
 import { applyProfile, clusterProfile, createNamespace, getOrUndefined, ROOT, securityProfile, startOperator, startTestPlane, type TestPlane } from './operator-harness';

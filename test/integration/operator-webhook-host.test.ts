@@ -8,10 +8,9 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { freeLoopbackPort } from '../envtest/ports';
 import { waitFor } from '../envtest/wait';
-import { NAMESPACES } from '../../operator/kube/resources';
+import { NAMESPACES, MUTATING_WEBHOOK_CONFIGURATIONS } from '../../operator/kube/resources';
 import type { KubeObject } from '../../operator/model/kube-object';
 import type { Pod } from '../../operator/inject/pod';
-import { MUTATING_WEBHOOK_CONFIGURATIONS } from '../../operator/webhook/resources';
 import { desiredWebhookConfiguration, WEBHOOK_CONFIGURATION_NAME } from '../../operator/webhook/webhook-configuration';
 import { applyProfile, createNamespace, securityProfile, startOperator, startTestPlane, type TestPlane } from './operator-harness';
 

@@ -7,8 +7,7 @@
 // Certificate writes consumed as it is.
 import t from 'tap';
 import { X509Certificate } from 'node:crypto';
-import { CONFIG_MAPS, NAMESPACES } from '../../operator/kube/resources';
-import { SECRETS } from '../../operator/webhook/resources';
+import { CONFIG_MAPS, NAMESPACES, SECRETS } from '../../operator/kube/resources';
 import type { KubeObject } from '../../operator/model/kube-object';
 import { InterceptCa } from '../../proxy/tls/intercept-ca';
 import { waitFor } from '../envtest';

@@ -12,14 +12,13 @@ import { Registry } from 'prom-client';
 import { getControlPlane, newNamespace, waitFor } from '../envtest';
 import { KubeClient } from '../../operator/kube/client';
 import { KubeApiError } from '../../operator/errors';
-import { CONFIG_MAPS, NAMESPACES, PODS, EVENTS } from '../../operator/kube/resources';
+import { CONFIG_MAPS, NAMESPACES, PODS, EVENTS, DEPLOYMENTS, MUTATING_WEBHOOK_CONFIGURATIONS, REPLICA_SETS, SECRETS } from '../../operator/kube/resources';
 import type { KubeObject, ObjectMeta } from '../../operator/model/kube-object';
 import { EventRecorder } from '../../operator/kube/events';
 import { splitPemBundle, certificateInfo } from '../../operator/certs/certificate-info';
 import { SelfManagedCertificates } from '../../operator/certs/self-managed';
 import { startInjection, type RunningInjection } from '../../operator/run-injection';
 import { desiredWebhookConfiguration } from '../../operator/webhook/webhook-configuration';
-import { DEPLOYMENTS, MUTATING_WEBHOOK_CONFIGURATIONS, REPLICA_SETS, SECRETS } from '../../operator/webhook/resources';
 import type { Pod } from '../../operator/inject/pod';
 import { RESTARTED_AT_ANNOTATION } from '../../operator/rollout/missing-sidecar';
 

@@ -16,8 +16,7 @@ import { DecodeError } from '../../proxy/scan/decode/errors';
 import { DetectorCompileError, EngineUnavailableError, ScanOverflowError, StreamClosedError } from '../../proxy/scan/errors';
 import { WebSocketProtocolError } from '../../proxy/websocket/errors';
 import { CaptureApplyError, CaptureOptionsError, Ipv6CaptureUnavailableError, OriginalDestinationError } from '../../proxy/transparent/errors';
-import { KubeApiError, OperatorError } from '../../operator/errors';
-import { WebhookError } from '../../operator/webhook/errors';
+import { KubeApiError, OperatorError, TenantCaError, WebhookOptionsError } from '../../operator/errors';
 import { ProposalNotFoundError } from '../../operator/discover/proposal-client';
 import { PrometheusQueryError } from '../../cli/compliance/prometheus-api';
 import { PdfRenderError } from '../../cli/compliance/render-pdf';
@@ -60,6 +59,17 @@ t.test('no error class extends Error directly: KdlpError is the one base', async
   t.same(direct, []);
 });
 
+t.test('the operator has one errors module and one resource table', async (t) => {
+  const operatorFiles = sources(join(ROOT, 'operator')).map((f) => relative(ROOT, f));
+  t.same(
+    operatorFiles.filter((f) => /(^|\/)errors\.ts$/.test(f)),
+    [join('operator', 'errors.ts')],
+    'errors live in operator/errors.ts',
+  );
+  const tables = operatorFiles.filter((f) => /:\s*ResourceType\s*=|\bcore\(|\bapps\(/.test(readFileSync(join(ROOT, f), 'utf8')));
+  t.same(tables, [join('operator', 'kube', 'resources.ts')], 'API resources are declared in operator/kube/resources.ts only');
+});
+
 const SAMPLES: Array<[Function, KdlpError]> = [
   [TargetError, new TargetError('KDLP_BAD_TARGET', 400, 'bad_target', 'x')],
   [UpstreamError, new UpstreamError('KDLP_UPSTREAM_TIMEOUT', 504, 'x')],
@@ -84,7 +94,8 @@ const SAMPLES: Array<[Function, KdlpError]> = [
   [OriginalDestinationError, new OriginalDestinationError('x')],
   [OperatorError, new OperatorError('KDLP_KUBE_CONFIG', 'x')],
   [KubeApiError, new KubeApiError('GET', '/api', 404, 'NotFound', 'x')],
-  [WebhookError, new WebhookError('KDLP_WEBHOOK_OPTIONS', 'x')],
+  [WebhookOptionsError, new WebhookOptionsError('x')],
+  [TenantCaError, new TenantCaError('KDLP_TENANT_CA_MISSING', 'x')],
   [ProposalNotFoundError, new ProposalNotFoundError('ns')],
   [PrometheusQueryError, new PrometheusQueryError('up', 'x')],
   [PdfRenderError, new PdfRenderError('x')],

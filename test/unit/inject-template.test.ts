@@ -9,7 +9,7 @@ import { applyPatch, createPatch, escapePointer } from '../../operator/inject/js
 import type { Pod } from '../../operator/inject/pod';
 import type { PodOverrides } from '../../operator/inject/pod-annotations';
 import { loadTemplate, parseTemplate, render, TEMPLATE_SECTIONS } from '../../operator/inject/render-template';
-import { TemplateError } from '../../operator/webhook/errors';
+import { TemplateError } from '../../operator/errors';
 
 const template = loadTemplate();
 const config = (native: boolean): InjectionConfig => ({ ...DEFAULT_INJECTION_CONFIG, image: 'img:1', nativeSidecars: native });

@@ -14,7 +14,7 @@ import type { PodOverrides } from '../../operator/inject/pod-annotations';
 import { loadTemplate, TLS_TEMPLATE_SECTIONS } from '../../operator/inject/render-template';
 import { writeTrustBundle } from '../../cli/trust-bundle-command';
 import { InterceptCa } from '../../proxy/tls/intercept-ca';
-import { TemplateError } from '../../operator/webhook/errors';
+import { TemplateError } from '../../operator/errors';
 
 const template = loadTemplate();
 const CA_VOLUME = 'kube-dlp-intercept-ca';

@@ -1,7 +1,7 @@
 // The proxy image follows the operator's own container image.
 import t from 'tap';
 import { imageOf } from '../../operator/webhook/own-image';
-import { WebhookOptionsError } from '../../operator/webhook/errors';
+import { WebhookOptionsError } from '../../operator/errors';
 import type { Pod } from '../../operator/inject/pod';
 
 const pod = (containers: Array<{ name: string; image?: string }>): Pod =>

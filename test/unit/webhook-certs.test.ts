@@ -5,7 +5,7 @@ import { certificateInfo, issuedBy, joinPemBundle, keyMatches, splitPemBundle } 
 import { createCertificateAuthority, issueServingCertificate, type KeyPair } from '../../operator/certs/issue-certificates';
 import { planRotation, servingDays, type RotationPolicy } from '../../operator/certs/rotation-plan';
 import { materialFromSecret, readState, secretFromMaterial, type TlsMaterial } from '../../operator/certs/tls-secret';
-import { CertificateIssueError } from '../../operator/webhook/errors';
+import { CertificateIssueError } from '../../operator/errors';
 
 const DAY = 86_400_000;
 const policy: RotationPolicy = {

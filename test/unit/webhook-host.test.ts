@@ -2,7 +2,7 @@
 // certificate names and the URL the API server calls.
 import t from 'tap';
 import { parseWebhookHost } from '../../operator/webhook/webhook-host';
-import { WebhookOptionsError } from '../../operator/webhook/errors';
+import { WebhookOptionsError } from '../../operator/errors';
 
 t.test('IPv4, IPv6 and DNS names, with the default port 9443', async (t) => {
   t.same(parseWebhookHost('192.168.1.20'), {

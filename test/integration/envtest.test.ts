@@ -28,6 +28,7 @@ import {
   type ApiStatus,
   type ControlPlane,
 } from '../envtest';
+import { listen } from '../../proxy/http/listen';
 
 const CRD_DIR = join(__dirname, '..', 'fixtures', 'envtest', 'crds');
 const GROUP = 'envtest.kube-dlp.test';
@@ -281,7 +282,7 @@ t.test('a mutating webhook on localhost patches new Pods', async (t) => {
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listen(server, { host: '127.0.0.1', port: 0 });
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as AddressInfo).port;
 

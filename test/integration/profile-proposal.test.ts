@@ -17,6 +17,7 @@ import type { KubeObject } from '../../operator/model/kube-object';
 import { silentLogger } from '../../operator/kube/logger';
 import { applyProfile, createNamespace, ROOT, securityProfile, startTestPlane, type TestPlane } from './operator-harness';
 import { CARD, CARD_DIGITS, EMAIL, request, startTestProxy, startUpstream, type TestProxy, type Upstream } from './proxy-harness';
+import { listen } from '../../proxy/http/listen';
 
 const BIN = join(ROOT, 'bin', 'kube-dlp.js');
 
@@ -31,7 +32,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 /** A loopback port with nothing listening: bind, note it, close. */
 async function closedPort(): Promise<number> {
   const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  await listen(s, { host: '127.0.0.1', port: 0 });
   const port = (s.address() as net.AddressInfo).port;
   await new Promise((r) => s.close(r));
   return port;

@@ -15,6 +15,7 @@ import {
   type TestProxy,
   type Upstream,
 } from './proxy-harness';
+import { listen } from '../../proxy/http/listen';
 
 let upstream: Upstream;
 let proxy: TestProxy;
@@ -158,7 +159,7 @@ t.test('upstream reset → 502; refused → 502; timeout → 504', async (t) => 
   upstream.behave(undefined);
 
   const closed = net.createServer();
-  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  await listen(closed, { host: '127.0.0.1', port: 0 });
   const deadPort = (closed.address() as net.AddressInfo).port;
   await new Promise<void>((r) => closed.close(() => r()));
   const refused = await request(proxy.port, { path: `http://127.0.0.1:${deadPort}/` });

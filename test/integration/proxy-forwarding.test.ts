@@ -18,6 +18,7 @@ import {
   type TestProxy,
   type Upstream,
 } from './proxy-harness';
+import { listen } from '../../proxy/http/listen';
 
 let upstream: Upstream;
 let proxy: TestProxy;
@@ -91,7 +92,7 @@ t.test('curl through the proxy (HTTP_PROXY style)', async (t) => {
 
 t.test('CONNECT in Monitor mode: tunnel works, counted and audited as uninspected', async (t) => {
   const echo = net.createServer((s) => s.pipe(s));
-  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  await listen(echo, { host: '127.0.0.1', port: 0 });
   const echoPort = (echo.address() as net.AddressInfo).port;
   const monitor = await startTestProxy(monitorProfile());
   t.teardown(async () => {
@@ -137,7 +138,7 @@ t.test('a slow upstream slows the client down (backpressure), and the body arriv
       req.resume();
     };
   });
-  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+  await listen(slow, { host: '127.0.0.1', port: 0 });
   t.teardown(() => new Promise<void>((r) => slow.close(() => r())));
   const big = await startTestProxy(monitorProfile().replace('maxBodyBytes: 1048576', 'maxBodyBytes: 1073741824'));
   t.teardown(() => big.stop());

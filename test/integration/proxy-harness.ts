@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startProxy, type RunningProxy, type StartProxyOptions } from '../../proxy/start-proxy';
+import { listen } from '../../proxy/http/listen';
 
 export interface RecordedRequest {
   method: string;
@@ -80,7 +81,7 @@ export async function startUpstream(): Promise<Upstream> {
     req.on('error', () => finish(false));
   });
   server.on('connection', (socket) => socketIds.set(socket, nextSocket++));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listen(server, { host: '127.0.0.1', port: 0 });
   return {
     port: (server.address() as net.AddressInfo).port,
     requests,

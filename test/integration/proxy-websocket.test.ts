@@ -8,6 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { CARD, CARD_DIGITS, curl, PROFILE_HEADER, rawExchange, startTestProxy, statusOf, type TestProxy } from './proxy-harness';
+import { listen } from '../../proxy/http/listen';
 
 function profile(mode: 'Protect' | 'Monitor', extraEgress = ''): string {
   return `${PROFILE_HEADER}spec:
@@ -45,7 +46,7 @@ async function startEchoServer(): Promise<EchoServer> {
       ws.send(data, { binary: isBinary });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listen(server, { host: '127.0.0.1', port: 0 });
   return {
     port: (server.address() as net.AddressInfo).port,
     received,

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InterceptCa, type CaMaterial } from '../../proxy/tls/intercept-ca';
 import { CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
+import { listen } from '../../proxy/http/listen';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -38,7 +39,7 @@ async function httpsUpstream(identity: { chainPem: string; keyPem: string }) {
       res.end(`upstream got ${Buffer.concat(chunks).length} bytes`);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listen(server, { host: '127.0.0.1', port: 0 });
   return {
     port: (server.address() as AddressInfo).port,
     seen,

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createTestPki } from '../../scripts/netns/test-pki';
 import { request, startTestProxy } from './proxy-harness';
 import { waitFor } from '../envtest/wait';
+import { listen } from '../../proxy/http/listen';
 
 interface Seen {
   url: string;
@@ -33,7 +34,7 @@ async function tlsServer(cert: { cert: string; key: string }) {
     });
   });
   server.on('tlsClientError', (err: NodeJS.ErrnoException) => failures.push(err.code ?? err.message));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listen(server, { host: '127.0.0.1', port: 0 });
   return {
     port: (server.address() as AddressInfo).port,
     seen,

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { InterceptCa } from '../../proxy/tls/intercept-ca';
 import type { OriginalDestination } from '../../proxy/transparent/original-destination';
 import { CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy } from './proxy-harness';
+import { listen } from '../../proxy/http/listen';
 
 const DAY = 86_400_000;
 
@@ -48,7 +49,7 @@ async function setup(t: Test, tlsSpec: string, egressSpec = '') {
       res.end(`upstream got ${body.length} bytes`);
     });
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  await listen(upstream, { host: '127.0.0.1', port: 0 });
   t.teardown(() => {
     upstream.closeAllConnections();
     upstream.close();

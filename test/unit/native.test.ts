@@ -19,6 +19,7 @@ import {
   type NativeBinding,
   type MatchTriplets,
 } from '../../proxy/native';
+import { listen } from '../../proxy/http/listen';
 
 const loaded = loadNativeBinding();
 if (!loaded.ok) {
@@ -398,7 +399,7 @@ function run(hs: NativeBinding): void {
 
   t.test('getOriginalDst on a socket that was not redirected fails cleanly', async (t) => {
     const server = net.createServer((socket) => socket.end());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listen(server, { host: '127.0.0.1', port: 0 });
     const port = (server.address() as net.AddressInfo).port;
     const client = net.connect(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));

@@ -10,6 +10,7 @@ import type { KubeClient } from '../../operator/kube/client';
 import { silentLogger } from '../../operator/kube/logger';
 import type { KubeObject } from '../../operator/model/kube-object';
 import { ObservedEgress } from '../../proxy/observe/observed-egress';
+import { listen } from '../../proxy/http/listen';
 
 function pod(namespace: string, name: string, phase = 'Running'): KubeObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: { 'kubedlp.io/injected': 'true' } }, status: { phase, podIP: '127.0.0.1' } };
@@ -30,7 +31,7 @@ t.test('bounded concurrency, skipped pods counted, one proposal per Monitor name
       res.end(JSON.stringify(o.summary()));
     }, 40);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await listen(server, { host: '127.0.0.1', port: 0 });
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   const port = (server.address() as AddressInfo).port;
 

@@ -85,6 +85,8 @@ const ALERTS_RAISED = [
 const ALERTS_QUIET: Record<string, string> = {
   KubeDlpWebhookErrors: 'every admission request succeeds',
   KubeDlpOperatorNoLeader: 'the operator runs without leader election, so it leads',
+  KubeDlpPodsProfileMissing: 'no profile is deleted under running sidecars here',
+  KubeDlpPodsOrphanedSidecar: 'no namespace opts out here',
   KubeDlpReconcileErrors: EXPECTED_EMPTY['kube-dlp-operator / Reconcile errors by code'],
 };
 

@@ -62,27 +62,16 @@ export const SELF_SUBJECT_ACCESS_REVIEWS: ResourceType = {
   namespaced: false,
 };
 export const SECRETS = core('secrets', 'Secret');
-export const MUTATING_WEBHOOK_CONFIGURATIONS: ResourceType = {
+const admissionRegistration = (plural: string, kind: string): ResourceType => ({
   group: 'admissionregistration.k8s.io',
   version: 'v1',
-  plural: 'mutatingwebhookconfigurations',
-  kind: 'MutatingWebhookConfiguration',
+  plural,
+  kind,
   namespaced: false,
-};
-export const VALIDATING_ADMISSION_POLICIES: ResourceType = {
-  group: 'admissionregistration.k8s.io',
-  version: 'v1',
-  plural: 'validatingadmissionpolicies',
-  kind: 'ValidatingAdmissionPolicy',
-  namespaced: false,
-};
-export const VALIDATING_ADMISSION_POLICY_BINDINGS: ResourceType = {
-  group: 'admissionregistration.k8s.io',
-  version: 'v1',
-  plural: 'validatingadmissionpolicybindings',
-  kind: 'ValidatingAdmissionPolicyBinding',
-  namespaced: false,
-};
+});
+export const MUTATING_WEBHOOK_CONFIGURATIONS = admissionRegistration('mutatingwebhookconfigurations', 'MutatingWebhookConfiguration');
+export const VALIDATING_ADMISSION_POLICIES = admissionRegistration('validatingadmissionpolicies', 'ValidatingAdmissionPolicy');
+export const VALIDATING_ADMISSION_POLICY_BINDINGS = admissionRegistration('validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding');
 const apps = (plural: string, kind: string): ResourceType => ({ group: 'apps', version: 'v1', plural, kind, namespaced: true });
 export const DEPLOYMENTS = apps('deployments', 'Deployment');
 export const STATEFUL_SETS = apps('statefulsets', 'StatefulSet');

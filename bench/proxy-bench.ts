@@ -147,7 +147,10 @@ interface Server {
 function startRole(role: string, extra: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<Server> {
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
-    const child = spawn(process.execPath, [__filename, '--role', role, ...extra], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env });
+    // BENCH_CPU_PROFILE_DIR: each server process writes a V8 CPU profile
+    // there on exit, to see where a figure's time goes.
+    const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`, `--cpu-prof-name=${role}-${Date.now()}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...profile, __filename, '--role', role, ...extra], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env });
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;

@@ -109,6 +109,7 @@ export class InspectionStage extends Readable {
     const inspection = cfg.spec.inspection;
     this.tailBytes = Math.min(cfg.scanner.maxMatchWidth, MAX_TAIL_BYTES);
     this.maxBodyBytes = inspection.maxBodyBytes;
+    // Outermost first: the order they are undone in.
     let codings: ContentCoding[] = [];
     try {
       codings = parseContentEncoding(opts.headers.contentEncoding);
@@ -116,7 +117,7 @@ export class InspectionStage extends Readable {
       // Unknown coding: the bytes are still scanned as they are (a false label on plain text is an evasion).
       this.problem = asUninspectable(err);
     }
-    if (codings.length > 0) this.unredactable = `compressed body (content-encoding ${codings.join(', ')})`;
+    if (codings.length > 0) this.unredactable = `compressed body (content-encoding ${[...codings].reverse().join(', ')})`;
     this.tree = new ViewTree({
       scanner: cfg.scanner,
       meter: opts.meter,
@@ -124,7 +125,7 @@ export class InspectionStage extends Readable {
       tailBytes: this.tailBytes,
       limits: { maxOutputBytes: Math.max(1, inspection.maxDecodedBytes), maxRatio: Math.max(1, inspection.maxDecompressionRatio), ratioGraceBytes: 1024 * 1024 },
       enabled: enabledDecoders(cfg),
-      codings,
+      undoCodings: codings,
       form: /^\s*application\/x-www-form-urlencoded\s*(;|$)/i.test(opts.headers.contentType ?? ''),
       found: (f) => this.found(f),
       problem: (u) => this.noteProblem(u),

@@ -71,6 +71,31 @@ export function decodeReceived(kind: BodyEncoding | undefined, received: Buffer)
   }
 }
 
+/**
+ * Apply `layers` in order (the first is innermost): a multipart wrapper may
+ * only come first, content codings stack into one Content-Encoding list in
+ * the order they were applied, as RFC 9110 has it.
+ */
+export function encodeBodyLayers(layers: readonly BodyEncoding[], body: Buffer): { body: Buffer; headers: http.OutgoingHttpHeaders } {
+  const headers: http.OutgoingHttpHeaders = {};
+  const codings: string[] = [];
+  let out = body;
+  layers.forEach((layer, i) => {
+    if (layer === 'multipart-base64' && i > 0) throw new Error('a multipart wrapper can only be the innermost layer');
+    const step = encodeBody(layer, out);
+    out = step.body;
+    if (step.headers['content-encoding']) codings.push(String(step.headers['content-encoding']));
+    if (step.headers['content-type']) headers['content-type'] = step.headers['content-type'];
+  });
+  if (codings.length > 0) headers['content-encoding'] = codings.join(', ');
+  return { body: out, headers };
+}
+
+/** What a recipient can recover from a (possibly cut) body encoded with `layers`: each undone leniently, outermost first. */
+export function decodeReceivedLayers(layers: readonly BodyEncoding[], received: Buffer): Buffer {
+  return [...layers].reverse().reduce((data, layer) => decodeReceived(layer, data), received);
+}
+
 export interface SendStep {
   data: Buffer;
   pauseMs: number;

@@ -4,7 +4,8 @@
 // reported, not silently skipped.
 import t from 'tap';
 import fc from 'fast-check';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { parseContentEncoding } from '../../proxy/scan/decode/content-encoding-header';
 import { createScanner } from '../../proxy/scan';
 import { ScanMeter } from '../../proxy/inspect-pipeline/scan-support';
 import { ViewTree } from '../../proxy/inspect-pipeline/views/view-tree';
@@ -28,7 +29,7 @@ function tree(opts: { codings?: ('gzip' | 'deflate' | 'br')[]; maxDepth?: number
     tailBytes: Math.min(scanner.maxMatchWidth, 65536),
     limits: { maxOutputBytes: 64 << 20, maxRatio: 100, ratioGraceBytes: 1 << 20 },
     enabled: ALL,
-    codings: opts.codings ?? [],
+    undoCodings: opts.codings ?? [],
     form: false,
     found: (f) => found.push(f),
     problem: (p) => problems.push(p),
@@ -99,6 +100,23 @@ t.test('content codings are undone layer by layer, and count toward the depth', 
   await feed(shallow.views, gzgz, [4096]);
   t.equal(shallow.found.length, 0);
   t.match(shallow.problems[0], { code: 'KDLP_DECODE_DEPTH', reason: /maxDecodeDepth \(1\)/ });
+});
+
+// Regression: the header lists codings in the order they were applied and
+// the parser returns them outermost first; the tree once reversed them a
+// second time, so `deflate, br` (deflate, then br) was undone deflate first
+// and failed as corrupt.
+t.test('mixed stacked codings from the header are undone outermost first', async (t) => {
+  const plain = Buffer.concat([Buffer.alloc(50_000, 'q w '), Buffer.from(` card=${CARD} `), Buffer.alloc(100, 'z ')]);
+  for (const [header, encode] of [
+    ['deflate, br', (b: Buffer) => brotliCompressSync(deflateSync(b))],
+    ['br, gzip', (b: Buffer) => gzipSync(brotliCompressSync(b))],
+  ] as const) {
+    const stacked = tree({ codings: parseContentEncoding(header) });
+    await feed(stacked.views, encode(plain), [1000, 7, 4096]);
+    t.same(stacked.problems, [], `${header}: no decoding problem`);
+    t.match(stacked.found[0], { finding: { detector: 'pci.card-number' } }, `${header}: the card is found`);
+  }
 });
 
 t.test('a fourth layer at maxDecodeDepth 3 is reported as uninspectable, never skipped silently', async (t) => {

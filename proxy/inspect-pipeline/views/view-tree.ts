@@ -26,8 +26,12 @@ export interface ViewTreeOptions {
   tailBytes: number;
   limits: TreeContext['limits'];
   enabled: ReadonlySet<string>;
-  /** Content codings as the header lists them (applied order); undone last first. */
-  codings: readonly ContentCoding[];
+  /**
+   * Content codings in the order they are undone, outermost first: what
+   * parseContentEncoding returns (the header lists them the other way round,
+   * in the order they were applied).
+   */
+  undoCodings: readonly ContentCoding[];
   form: boolean;
   found(f: ViewFinding): void;
   problem(u: Uninspectable): void;
@@ -87,8 +91,8 @@ export class ViewTree {
       viewsBelow: (parent) => this.viewsBelow(parent),
       inflaterBelow: (parent, kind) => this.inflaterBelow(parent, kind),
     };
-    const undo = [...opts.codings].reverse();
-    this.root = new RawView(this.ctx, undo.length > 0 ? opts.codings.join(', ') : undefined);
+    const undo = [...opts.undoCodings];
+    this.root = new RawView(this.ctx, undo.length > 0 ? this.declared() : undefined);
     this.layersBelow.set(this.root, undo);
   }
 
@@ -110,6 +114,11 @@ export class ViewTree {
     this.root.destroy();
   }
 
+  /** The codings as the header declared them (applied order), for messages. */
+  private declared(): string {
+    return [...this.opts.undoCodings].reverse().join(', ');
+  }
+
   private viewsBelow(parent: ViewNode): ViewNode[] {
     const layers = this.layersBelow.get(parent);
     if (layers && layers.length > 0) {
@@ -119,7 +128,7 @@ export class ViewTree {
       if (depth > this.ctx.maxDepth) {
         this.ctx.problem({
           code: 'KDLP_DECODE_DEPTH',
-          reason: `content-encoding ${this.opts.codings.join(', ')} stacks deeper than inspection.maxDecodeDepth (${this.ctx.maxDepth})`,
+          reason: `content-encoding ${this.declared()} stacks deeper than inspection.maxDecodeDepth (${this.ctx.maxDepth})`,
         });
         return [];
       }

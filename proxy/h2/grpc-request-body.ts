@@ -43,11 +43,17 @@ export function relayGrpcBody(opts: GrpcBodyOptions): void {
   let stopped = false;
   let bytes = 0;
 
+  let waiting = false;
   const send = (chunk: Buffer): void => {
     forwardedAny = true;
-    if (!opts.forward(chunk)) {
+    if (!opts.forward(chunk) && !waiting) {
+      // The upstream is slower than the client: stop reading until it drains.
+      waiting = true;
       source.pause();
-      opts.onDrain(() => source.resume());
+      opts.onDrain(() => {
+        waiting = false;
+        if (!stopped) source.resume();
+      });
     }
   };
   const stop = (now: Verdict): void => {

@@ -161,22 +161,25 @@ export async function handleH2Stream(
     refuseVerdict(before);
     return;
   }
-  let path = target.path;
-  if (before.outcome === 'redact' && meta) ({ path, headers: outHeaders } = meta.redact(before.toRedact, path, outHeaders));
-  const requestHeaders = (): http2.OutgoingHttpHeaders => ({
-    ':method': header(headers, ':method') ?? 'GET',
-    ':scheme': 'https',
-    ':authority': header(headers, ':authority') ?? formatHostPort(dest),
-    ':path': path,
-    ...outHeaders,
-  });
-
   const upstreamStarted = performance.now();
-  /** Open the upstream stream; `endStream` when there is no body to send. */
-  const openUpstream = (endStream: boolean): http2.ClientHttp2Stream | undefined => {
+  /**
+   * Open the upstream stream under `verdict` (every verdict includes the URL and header findings,
+   * so its redactions apply to them exactly once, here); `endStream` when there is no body to send.
+   */
+  const openUpstream = (verdict: Verdict, endStream: boolean): http2.ClientHttp2Stream | undefined => {
+    let path = target.path;
+    let sent = outHeaders;
+    if (verdict.outcome === 'redact' && meta) ({ path, headers: sent } = meta.redact(verdict.toRedact, path, outHeaders));
+    const requestHeaders: http2.OutgoingHttpHeaders = {
+      ':method': header(headers, ':method') ?? 'GET',
+      ':scheme': 'https',
+      ':authority': header(headers, ':authority') ?? formatHostPort(dest),
+      ':path': path,
+      ...sent,
+    };
     let up: http2.ClientHttp2Stream;
     try {
-      up = origin.upstream.current().request(requestHeaders(), { endStream });
+      up = origin.upstream.current().request(requestHeaders, { endStream });
     } catch {
       upstreamFailed(`upstream ${formatHostPort(dest)} unavailable over HTTP/2`);
       return undefined;
@@ -199,14 +202,14 @@ export async function handleH2Stream(
     ctx.findings = before.findings;
     ctx.uninspectable = uninspectable;
     ctx.settle(before.decision, before.reason);
-    openUpstream(true);
+    openUpstream(before, true);
     return;
   }
 
   if (!inspection.requestBody) {
     // The profile opted out of body inspection: the body streams through untouched.
     settle(before);
-    const up = openUpstream(false);
+    const up = openUpstream(before, false);
     if (up) stream.pipe(up);
     return;
   }
@@ -214,15 +217,16 @@ export async function handleH2Stream(
   if (grpc) {
     holdingBack = true;
     let up: http2.ClientHttp2Stream | undefined;
+    let current = before;
     relayGrpcBody({
       cfg,
       meter: ctx.meter,
       grpcEncoding: header(headers, 'grpc-encoding'),
       source: stream,
-      judge: (found, problem) => decide(policy, [...metaFindings, ...found], uninspectable ?? problem, unreadable),
+      judge: (found, problem) => (current = decide(policy, [...metaFindings, ...found], uninspectable ?? problem, unreadable)),
       forward: (bytes) => {
         holdingBack = false;
-        up ??= openUpstream(false);
+        up ??= openUpstream(current, false);
         return up ? up.write(bytes) : true;
       },
       onDrain: (resume) => up?.once('drain', resume),
@@ -231,7 +235,7 @@ export async function handleH2Stream(
         ctx.requestBytes = bytes;
         settle(verdict);
         if (up) up.end();
-        else openUpstream(true);
+        else openUpstream(verdict, true);
       },
       block: (verdict, forwardedBefore, bytes) => {
         holdingBack = false;
@@ -283,14 +287,13 @@ export async function handleH2Stream(
     refuseVerdict(first.verdict);
     return;
   }
-  if (first.verdict.outcome === 'redact' && meta) ({ path, headers: outHeaders } = meta.redact(first.verdict.toRedact, path, outHeaders));
   ctx.uninspectable = uninspectable ?? bodyProblem;
   settle(first.verdict);
   if (first.kind === 'complete') {
     // The whole (possibly redacted) message is in hand: it goes with its exact length.
     outHeaders['content-length'] = String(first.body.length);
     body = first.body;
-    openUpstream(false)?.end(first.body);
+    openUpstream(first.verdict, false)?.end(first.body);
     return;
   }
   const stage = first.body;
@@ -298,7 +301,7 @@ export async function handleH2Stream(
     ctx.requestBytes = stage.bytesReceived;
   });
   body = stage;
-  const up = openUpstream(false);
+  const up = openUpstream(first.verdict, false);
   if (up) stage.pipe(up);
   else stage.destroy();
 

@@ -2,6 +2,11 @@
 // compressed flag, 4 bytes big-endian length, the message). HTTP/2 DATA
 // frames cut them anywhere, so bytes are collected here until whole
 // messages are in hand: each message is scanned, and forwarded, as a unit.
+// What cannot be framed (a flag other than 0/1, a length over the bound, a
+// body that stops inside a message) is reported as an Uninspectable with a
+// stable code, never by echoing the bytes.
+import type { Uninspectable } from '../inspect-pipeline/verdict';
+
 export interface GrpcMessage {
   compressed: boolean;
   /** The message bytes as sent (still compressed when `compressed`). */
@@ -10,34 +15,66 @@ export interface GrpcMessage {
 
 export const GRPC_PREFIX_BYTES = 5;
 
+/**
+ * What one push yields: the whole messages it completed and, when framing
+ * stopped after them, why (the bytes from the bad prefix on stay held).
+ */
+export interface GrpcPush {
+  messages: GrpcMessage[];
+  problem?: Uninspectable;
+}
+
 export class GrpcFrameReader {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Once set, the stream is not framed any further: every later push reports it again. */
+  private failed?: Uninspectable;
 
   /** `maxMessageBytes` bounds what is held for one message: a larger one cannot be inspected. */
   constructor(private readonly maxMessageBytes: number) {}
 
-  /** Bytes held that do not yet form a whole message (non-zero at end of stream = truncated body). */
+  /** Bytes held that do not yet form a whole message. */
   get partialBytes(): number {
     return this.pendingBytes;
   }
 
-  /** Add bytes; returns the messages they completed, or 'too_large' once a declared length exceeds the bound. */
-  push(chunk: Buffer): GrpcMessage[] | 'too_large' {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
+  /** Add bytes; returns the whole messages they completed, and the problem that stops framing if one did. */
+  push(chunk: Buffer): GrpcPush {
+    if (chunk.length > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+    }
+    // Stopped: later bytes are held with the rest, for takeHeld (pass-through) to hand over.
+    if (this.failed) return { messages: [], problem: this.failed };
     const messages: GrpcMessage[] = [];
     while (this.pendingBytes >= GRPC_PREFIX_BYTES) {
+      const prefix = this.peek(GRPC_PREFIX_BYTES);
+      const flag = prefix[0]!;
+      if (flag > 1) {
+        // The spec defines 0 and 1 only; anything else is not gRPC and its bytes cannot be trusted to mean what they say.
+        this.failed = { code: 'KDLP_GRPC_MALFORMED', reason: `gRPC message prefix has compressed-flag ${flag} (only 0 and 1 are defined)` };
+        break;
+      }
+      const length = prefix.readUInt32BE(1);
+      if (length > this.maxMessageBytes) {
+        this.failed = { code: 'KDLP_BODY_TOO_LARGE', reason: `a gRPC message of ${length} bytes exceeds maxBodyBytes (${this.maxMessageBytes})` };
+        break;
+      }
+      // Wait for the whole message before copying: one concat per message, not one per chunk.
+      if (this.pendingBytes < GRPC_PREFIX_BYTES + length) break;
       const buf = this.flatten();
-      const length = buf.readUInt32BE(1);
-      if (length > this.maxMessageBytes) return 'too_large';
-      if (buf.length < GRPC_PREFIX_BYTES + length) break;
-      messages.push({ compressed: buf[0] !== 0, payload: buf.subarray(GRPC_PREFIX_BYTES, GRPC_PREFIX_BYTES + length) });
+      messages.push({ compressed: flag === 1, payload: buf.subarray(GRPC_PREFIX_BYTES, GRPC_PREFIX_BYTES + length) });
       const rest = buf.subarray(GRPC_PREFIX_BYTES + length);
       this.pending = rest.length > 0 ? [rest] : [];
       this.pendingBytes = rest.length;
     }
-    return messages;
+    return this.failed ? { messages, problem: this.failed } : { messages };
+  }
+
+  /** At the end of the body: why it cannot be forwarded whole (it stopped inside a message), or undefined. */
+  end(): Uninspectable | undefined {
+    if (this.failed || this.pendingBytes === 0) return this.failed;
+    return { code: 'KDLP_GRPC_TRUNCATED', reason: `gRPC request ended inside a message (${this.pendingBytes} bytes held back, never forwarded)` };
   }
 
   /** Hand over whatever is held (switching to unscanned pass-through); the reader is empty after. */
@@ -46,6 +83,13 @@ export class GrpcFrameReader {
     this.pending = [];
     this.pendingBytes = 0;
     return held;
+  }
+
+  /** The first `n` held bytes (n ≤ pendingBytes), copying only when they straddle chunks. */
+  private peek(n: number): Buffer {
+    const first = this.pending[0]!;
+    if (first.length >= n) return first;
+    return this.flatten().subarray(0, n);
   }
 
   private flatten(): Buffer {

@@ -68,16 +68,8 @@ export function relayGrpcBody(opts: GrpcBodyOptions): void {
     if (stopped) return;
     bytes += chunk.length;
     if (passThrough) return send(chunk);
-    const messages = reader.push(chunk);
-    if (messages === 'too_large') {
-      problem ??= { code: 'KDLP_BODY_TOO_LARGE', reason: `a gRPC message exceeds maxBodyBytes (${cfg.spec.inspection.maxBodyBytes})` };
-      verdict = opts.judge(findings, problem);
-      if (verdict.outcome === 'block') return stop(verdict);
-      // Not refused (Monitor, or uninspectable content allowed here): the rest goes through unscanned.
-      passThrough = true;
-      return send(reader.takeHeld());
-    }
-    for (const message of messages) {
+    const framed = reader.push(chunk);
+    for (const message of framed.messages) {
       const scanned = inspectGrpcMessage(cfg, opts.meter, message, opts.grpcEncoding);
       for (const f of scanned.findings) if (findings.length < MAX_KEPT_FINDINGS) findings.push(f);
       problem ??= scanned.uninspectable;
@@ -92,12 +84,22 @@ export function relayGrpcBody(opts: GrpcBodyOptions): void {
       }
       send(frameGrpcMessage(message));
     }
+    if (framed.problem) {
+      // The messages before the bad prefix were judged above; what follows it cannot be.
+      problem ??= framed.problem;
+      verdict = opts.judge(findings, problem);
+      if (verdict.outcome === 'block') return stop(verdict);
+      // Not refused (Monitor, or uninspectable content allowed here): the rest goes through unscanned.
+      passThrough = true;
+      send(reader.takeHeld());
+    }
   };
   const onEnd = (): void => {
     if (stopped) return;
-    if (!passThrough && reader.partialBytes > 0) {
+    const cutShort = passThrough ? undefined : reader.end();
+    if (cutShort) {
       // A message cut short is never forwarded in part; the upstream sees the stream end before it.
-      problem ??= { code: 'KDLP_GRPC_TRUNCATED', reason: `gRPC request ended inside a message (${reader.partialBytes} bytes held back, never forwarded)` };
+      problem ??= cutShort;
       verdict = opts.judge(findings, problem);
       if (verdict.outcome === 'block') return stop(verdict);
     }

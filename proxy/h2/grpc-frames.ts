@@ -105,3 +105,44 @@ export function frameGrpcMessage(message: GrpcMessage): Buffer {
   prefix.writeUInt32BE(message.payload.length, 1);
   return Buffer.concat([prefix, message.payload]);
 }
+
+/**
+ * Follows the message boundaries of a gRPC byte stream without holding any
+ * of it: used on responses, which are relayed as they come, to know whether
+ * the client has been sent whole messages only (so a status can still end
+ * the stream cleanly) or is inside one.
+ */
+export class GrpcBoundaryTracker {
+  /** Prefix bytes still to come of the current message (0 once the prefix is complete). */
+  private prefixLeft = GRPC_PREFIX_BYTES;
+  private readonly prefix = Buffer.alloc(GRPC_PREFIX_BYTES);
+  /** Payload bytes still to come of the current message. */
+  private payloadLeft = 0;
+
+  /** Between two messages (or before the first): nothing of a message is half sent. */
+  get atBoundary(): boolean {
+    return this.prefixLeft === GRPC_PREFIX_BYTES && this.payloadLeft === 0;
+  }
+
+  feed(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.prefixLeft > 0) {
+        const take = Math.min(this.prefixLeft, chunk.length - at);
+        chunk.copy(this.prefix, GRPC_PREFIX_BYTES - this.prefixLeft, at, at + take);
+        this.prefixLeft -= take;
+        at += take;
+        if (this.prefixLeft === 0) {
+          this.payloadLeft = this.prefix.readUInt32BE(1);
+          // A message with an empty payload ends with its prefix.
+          if (this.payloadLeft === 0) this.prefixLeft = GRPC_PREFIX_BYTES;
+        }
+        continue;
+      }
+      const take = Math.min(this.payloadLeft, chunk.length - at);
+      this.payloadLeft -= take;
+      at += take;
+      if (this.payloadLeft === 0) this.prefixLeft = GRPC_PREFIX_BYTES;
+    }
+  }
+}

@@ -27,7 +27,8 @@ import { settleClientAbort } from '../server/http-exchange';
 import { relayGrpcBody } from './grpc-request-body';
 import { isGrpcContentType } from './grpc-message-scan';
 import type { H2Upstream } from './h2-upstream';
-import { GRPC_STATUS, resetStream, respondGrpcStatus, respondJson } from './h2-responses';
+import { GrpcBoundaryTracker } from './grpc-frames';
+import { GRPC_STATUS, grpcStatusFields, resetStream, respondGrpcStatus, respondJson } from './h2-responses';
 
 /** An intercepted connection that negotiated h2: its verified host and the HTTP/2 upstream it is bound to. */
 export interface InterceptedH2Origin extends InterceptedTargetOrigin {
@@ -62,6 +63,7 @@ export async function handleH2Stream(
   const grpc = isGrpcContentType(header(headers, 'content-type'));
   const hasBody = !stream.endAfterHeaders;
   let upstream: http2.ClientHttp2Stream | undefined;
+  let relay: ResponseRelay | undefined;
   let holdingBack = false;
   // After a late block the upstream's own failure is not the outcome.
   let stopped = false;
@@ -73,13 +75,21 @@ export async function handleH2Stream(
     deps.reporter.finish(ctx);
   });
 
-  // gRPC clients read a status, not a body: each refusal has both forms.
+  // gRPC clients read a status, not a body: each refusal has both forms. A
+  // gRPC answer already under way can still end with the status as its
+  // trailers, provided the client holds whole messages only.
   const refuseVerdict = (verdict: Verdict): void => {
     ctx.findings = verdict.findings;
     ctx.settle(verdict.decision, verdict.reason);
-    const answered = grpc
-      ? respondGrpcStatus(stream, GRPC_STATUS.PERMISSION_DENIED, `blocked by kube-dlp (request ${ctx.id}): ${refusingDetectors(verdict).join(', ') || verdict.reason}`, ctx.id)
-      : respondJsonOf(bodyRefusal(ctx, verdict));
+    let answered: boolean;
+    if (grpc) {
+      const message = `blocked by kube-dlp (request ${ctx.id}): ${refusingDetectors(verdict).join(', ') || verdict.reason}`;
+      answered =
+        respondGrpcStatus(stream, GRPC_STATUS.PERMISSION_DENIED, message, ctx.id) ||
+        (relay?.endWith(grpcStatusFields(GRPC_STATUS.PERMISSION_DENIED, message, ctx.id)) ?? false);
+    } else {
+      answered = respondJsonOf(bodyRefusal(ctx, verdict));
+    }
     if (!answered) resetStream(stream);
   };
   const refuseDestination = (decision: 'denied_destination' | 'denied_cross_tenant', reason: string): void => {
@@ -194,7 +204,7 @@ export async function handleH2Stream(
       // A reset before any answer (or before the answer ended) must reach the client too.
       if (up.rstCode !== undefined && up.rstCode !== http2.constants.NGHTTP2_NO_ERROR) upstreamFailed(`upstream ${formatHostPort(dest)} reset the stream`);
     });
-    relayResponse(ctx, stream, up, () => deps.metrics.upstreamLatency((performance.now() - upstreamStarted) / 1000));
+    relay = relayResponse(ctx, stream, up, grpc, () => deps.metrics.upstreamLatency((performance.now() - upstreamStarted) / 1000));
     return up;
   };
 
@@ -241,8 +251,9 @@ export async function handleH2Stream(
         holdingBack = false;
         ctx.requestBytes = bytes;
         stopped = true;
-        if (up && !up.closed) up.close(NGHTTP2_CANCEL);
+        // The client's answer first: once the upstream is cancelled its relay would only cut the stream.
         refuseVerdict(forwardedBefore ? { ...verdict, decision: 'blocked_late', reason: `${verdict.reason}; earlier messages of the stream were forwarded, upstream request aborted` } : verdict);
+        if (up && !up.closed) up.close(NGHTTP2_CANCEL);
       },
     });
     return;
@@ -312,11 +323,24 @@ export async function handleH2Stream(
   }
 }
 
+/** The upstream's answer on its way to the client. */
+interface ResponseRelay {
+  /**
+   * Stop relaying and end the client's answer with `trailers` in place of
+   * the upstream's. False when that cannot be done cleanly: the answer has
+   * not started (the caller answers itself), has ended, or stands inside a
+   * gRPC message.
+   */
+  endWith(trailers: http2.OutgoingHttpHeaders): boolean;
+}
+
 /** Relay the upstream's answer: status and headers, the body, then its trailers (grpc-status lives there). */
-function relayResponse(ctx: RequestContext, stream: http2.ServerHttp2Stream, up: http2.ClientHttp2Stream, onHeaders: () => void): void {
+function relayResponse(ctx: RequestContext, stream: http2.ServerHttp2Stream, up: http2.ClientHttp2Stream, grpc: boolean, onHeaders: () => void): ResponseRelay {
   let trailers: http2.OutgoingHttpHeaders = {};
+  let replaced = false;
+  const boundary = grpc ? new GrpcBoundaryTracker() : undefined;
   up.once('trailers', (t: http2.IncomingHttpHeaders) => {
-    trailers = responseFields(t);
+    if (!replaced) trailers = responseFields(t);
   });
   up.once('response', (h: http2.IncomingHttpHeaders, flags: number) => {
     onHeaders();
@@ -331,11 +355,27 @@ function relayResponse(ctx: RequestContext, stream: http2.ServerHttp2Stream, up:
     // Without upstream trailers Node ends the stream with an empty DATA frame instead.
     stream.once('wantTrailers', () => stream.sendTrailers(trailers));
     up.on('aborted', () => {
+      // Cancelled by the proxy after it ended the answer with its own status: not an upstream failure.
+      if (replaced) return;
       ctx.settle('error', 'upstream response aborted');
       resetStream(stream);
     });
+    // Fed in the same 'data' emission that writes to the client, so it always matches what was relayed.
+    if (boundary) up.on('data', (chunk: Buffer) => boundary.feed(chunk));
     up.pipe(stream);
   });
+  return {
+    endWith(own) {
+      if (!stream.headersSent || stream.closed || stream.destroyed || stream.writableEnded) return false;
+      if (boundary && !boundary.atBoundary) return false;
+      replaced = true;
+      trailers = own;
+      up.unpipe(stream);
+      // What was relayed is flushed first; then 'wantTrailers' sends `own`.
+      stream.end();
+      return true;
+    },
+  };
 }
 
 function forwardedHeaders(headers: http2.IncomingHttpHeaders, loopGuard: LoopGuard): OutgoingHttpHeaders {

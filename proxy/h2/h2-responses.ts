@@ -25,19 +25,18 @@ export function respondJson(stream: http2.ServerHttp2Stream, status: number, bod
   return true;
 }
 
+/**
+ * The fields that carry a gRPC status the proxy sets: in a trailers-only
+ * response, or as the trailers of an answer already under way.
+ */
+export function grpcStatusFields(code: number, message: string, requestId: string): http2.OutgoingHttpHeaders {
+  return { 'grpc-status': String(code), 'grpc-message': percentEncode(message), [REQUEST_ID_HEADER]: requestId };
+}
+
 /** A gRPC trailers-only response carrying `code`; false once the response has started. */
 export function respondGrpcStatus(stream: http2.ServerHttp2Stream, code: number, message: string, requestId: string): boolean {
   if (stream.headersSent || stream.destroyed || stream.closed) return false;
-  stream.respond(
-    {
-      ':status': 200,
-      'content-type': 'application/grpc',
-      'grpc-status': String(code),
-      'grpc-message': percentEncode(message),
-      [REQUEST_ID_HEADER]: requestId,
-    },
-    { endStream: true },
-  );
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...grpcStatusFields(code, message, requestId) }, { endStream: true });
   return true;
 }
 

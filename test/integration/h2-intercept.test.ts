@@ -469,3 +469,117 @@ t.test('gRPC in Protect: an email in a message is redacted in place, the masked 
   t.equal(await proxy.metric('kubedlp_proxy_requests_total', { decision: 'redacted' }), 1);
   for (const text of [proxy.auditText(), proxy.logText()]) t.notOk(text.includes(EMAIL), 'no email in proxy output');
 });
+
+// A bidi method with raw Buffer messages: the server answers each message as it arrives.
+const CHAT_SERVICE: grpc.ServiceDefinition = {
+  chat: {
+    path: '/kdlp.test.Chat/Chat',
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: (b: Buffer) => b,
+    requestDeserialize: (b: Buffer) => b,
+    responseSerialize: (b: Buffer) => b,
+    responseDeserialize: (b: Buffer) => b,
+  },
+};
+const ChatClient = grpc.makeGenericClientConstructor(CHAT_SERVICE, 'Chat');
+
+t.test('bidi gRPC whose upstream already answered: a card later in the stream ends the answer with PERMISSION_DENIED and the request id as trailers, and never reaches the upstream', async (t) => {
+  const pki = await setup(t);
+  const received: string[] = [];
+  const server = new grpc.Server();
+  server.addService(CHAT_SERVICE, {
+    chat: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      call.on('data', (m: Buffer) => {
+        received.push(m.toString());
+        call.write(Buffer.from(`ack ${received.length}`));
+      });
+      call.on('end', () => call.end());
+      call.on('error', () => undefined);
+    },
+  });
+  const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(pki.upstreamIdentity.chainPem), private_key: Buffer.from(pki.upstreamIdentity.keyPem) }]);
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (err, p) => (err ? reject(err) : resolve(p))));
+  t.teardown(() => new Promise<void>((resolve) => server.tryShutdown(() => resolve())));
+
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const savedProxy = process.env.grpc_proxy;
+  process.env.grpc_proxy = `http://127.0.0.1:${proxy.port}`;
+  t.teardown(() => {
+    if (savedProxy === undefined) delete process.env.grpc_proxy;
+    else process.env.grpc_proxy = savedProxy;
+  });
+  const client = new ChatClient(`localhost:${port}`, grpc.credentials.createSsl(Buffer.from(pki.caPem)));
+  t.teardown(() => client.close());
+
+  const call = (client as unknown as Record<string, (o: grpc.CallOptions) => grpc.ClientDuplexStream<Buffer, Buffer>>).chat!({ deadline: Date.now() + 15_000 });
+  const acks: string[] = [];
+  const ended = new Promise<grpc.ServiceError | undefined>((resolve) => {
+    call.on('data', (m: Buffer) => acks.push(m.toString()));
+    call.on('error', (e: grpc.ServiceError) => resolve(e));
+    call.on('status', (s: grpc.StatusObject) => {
+      if (s.code === grpc.status.OK) resolve(undefined);
+    });
+  });
+  call.write(Buffer.from('hello'));
+  await waitFor(async () => acks.length === 1, { what: 'the upstream answered the clean message', timeoutMs: 10_000, intervalMs: 20 });
+  call.write(Buffer.from(`card ${CARD}`));
+  call.end();
+  const error = await ended;
+
+  t.same(acks, ['ack 1'], 'the answer to the clean message reached the client, whole');
+  t.equal(error?.code, grpc.status.PERMISSION_DENIED, 'the answer under way ends with the refusal status, not a cut stream');
+  t.match(error?.details, /pci\.card-number/);
+  const requestId = error?.metadata.get('x-kubedlp-request-id')[0];
+  t.type(requestId, 'string', 'a trailer names the request id');
+  t.same(received, ['hello'], 'the upstream never got the card');
+  await waitFor(async () => proxy.audit().some((l) => l.requestId === requestId), { what: 'the audit line', timeoutMs: 5000, intervalMs: 20 });
+  t.match(proxy.audit().find((l) => l.requestId === requestId), { decision: 'blocked_late', path: '/kdlp.test.Chat/Chat', detectors: ['pci.card-number'] });
+  assertNoCard(t, proxy, await proxy.metrics());
+});
+
+t.test('gRPC answer stopped inside a message: a late block cuts the stream rather than append a status to half a message', async (t) => {
+  const pki = await setup(t);
+  // An upstream that starts its answer with half a message as soon as the first request message arrives.
+  const got: Buffer[] = [];
+  const server = http2.createSecureServer({ cert: pki.upstreamIdentity.chainPem, key: pki.upstreamIdentity.keyPem, allowHTTP1: false });
+  server.on('stream', (stream) => {
+    stream.on('error', () => undefined);
+    stream.on('data', (c: Buffer) => {
+      got.push(c);
+      if (stream.headersSent) return;
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.write(grpcFrame(0, Buffer.from('a reply that never finishes')).subarray(0, 12));
+    });
+  });
+  await listen(server, { host: '127.0.0.1', port: 0 });
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as AddressInfo).port;
+
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const session = await h2ViaConnect(t, proxy.port, port, pki.caPem);
+  const stream = session.request({ ':method': 'POST', ':path': '/kdlp.test.Chat/Chat', 'content-type': 'application/grpc', te: 'trailers' });
+  let trailers: http2.IncomingHttpHeaders | undefined;
+  let received = 0;
+  stream.on('error', () => undefined);
+  stream.once('trailers', (h) => (trailers = h));
+  stream.on('data', (c: Buffer) => (received += c.length));
+  const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+
+  const clean = grpcFrame(0, Buffer.from('clean question'));
+  stream.write(clean);
+  await waitFor(async () => received === 12, { what: 'half a reply message reaches the client', timeoutMs: 10_000, intervalMs: 20 });
+  stream.write(grpcFrame(0, Buffer.from(`card ${CARD}`)));
+  // Bounded: a regression that leaves the stream open must fail here, not hang the file.
+  const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 10_000).unref())]);
+  t.equal(outcome, 'closed', 'the stream ends');
+
+  t.equal(stream.rstCode, http2.constants.NGHTTP2_CANCEL, 'the stream is reset');
+  t.equal(trailers, undefined, 'no status follows half a message');
+  t.equal(Buffer.concat(got).toString('hex'), clean.toString('hex'), 'the upstream got the clean message only');
+  await waitFor(async () => proxy.audit().some((l) => l.path === '/kdlp.test.Chat/Chat'), { what: 'the audit line', timeoutMs: 5000, intervalMs: 20 });
+  t.match(proxy.audit().find((l) => l.path === '/kdlp.test.Chat/Chat'), { decision: 'blocked_late', detectors: ['pci.card-number'] });
+  assertNoCard(t, proxy, await proxy.metrics());
+});

@@ -8,7 +8,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { deepStrictEqual } from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { frameGrpcMessage, GRPC_PREFIX_BYTES, GrpcFrameReader, type GrpcMessage } from '../../proxy/h2/grpc-frames';
+import { frameGrpcMessage, GRPC_PREFIX_BYTES, GrpcBoundaryTracker, GrpcFrameReader, type GrpcMessage } from '../../proxy/h2/grpc-frames';
 import { inspectGrpcMessage } from '../../proxy/h2/grpc-message-scan';
 import { ScanMeter } from '../../proxy/inspect-pipeline/scan-support';
 import { parseProfile } from '../../proxy/profile';
@@ -77,6 +77,28 @@ t.test('property: a body cut inside a message yields the whole messages before i
     { numRuns: 200 },
   );
   t.pass('200 random truncations reported');
+});
+
+t.test('property: the boundary tracker is at a boundary exactly where a message ends, whatever the chunking', async (t) => {
+  fc.assert(
+    fc.property(fc.array(messageArb, { maxLength: 10 }), fc.array(fc.nat(), { maxLength: 30 }), (messages, offsets) => {
+      const framed = messages.map(frameGrpcMessage);
+      const wire = Buffer.concat(framed);
+      const ends = new Set<number>([0]);
+      let at = 0;
+      for (const f of framed) ends.add((at += f.length));
+      const tracker = new GrpcBoundaryTracker();
+      let fed = 0;
+      for (const chunk of cutAt(wire, offsets)) {
+        tracker.feed(chunk);
+        fed += chunk.length;
+        deepStrictEqual(tracker.atBoundary, ends.has(fed), `after ${fed} of ${wire.length} bytes`);
+      }
+      return tracker.atBoundary;
+    }),
+    { numRuns: 300 },
+  );
+  t.pass('300 random message sequences and chunkings tracked');
 });
 
 t.test('a declared length beyond the limit stops framing after the messages before it', async (t) => {

@@ -188,6 +188,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     reporter,
     logger,
     handOff: (socket) => proxy.acceptConnection(socket),
+    handOffH2: (socket, origin) => proxy.acceptH2Connection(socket, origin),
     handshakeTimeoutMs: opts.timeouts?.headersMs ?? DEFAULT_TIMEOUTS.headersMs,
     upstreamIdleMs: 30_000,
   });

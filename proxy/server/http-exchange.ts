@@ -312,7 +312,7 @@ function block(res: ServerResponse, ctx: RequestContext, verdict: Verdict, bodyL
  * kubedlp_client_aborts_total); a reset during hold-back is also audited,
  * because the proxy held body bytes it then never forwarded.
  */
-function settleClientAbort(ctx: RequestContext, metrics: ProxyMetrics, duringHoldBack: boolean): void {
+export function settleClientAbort(ctx: RequestContext, metrics: ProxyMetrics, duringHoldBack: boolean): void {
   if (ctx.decision !== undefined || ctx.refusedAs !== undefined) return;
   if (duringHoldBack) {
     ctx.settle('error', 'client reset the connection during hold-back');

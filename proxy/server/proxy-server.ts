@@ -26,6 +26,9 @@ import type { TlsOriginator } from '../tls/origination';
 import type { TlsInterceptor } from '../tls/tls-interceptor';
 import { interceptedOriginOf } from '../tls/intercepted-origin';
 import { listen } from '../http/listen';
+import { InterceptedH2Server } from '../h2/h2-server';
+import type { InterceptedH2Origin } from '../h2/h2-exchange';
+import type tls from 'node:tls';
 
 /** Anything that hands out the current profile; ProfileWatcher is one. */
 export interface ConfigSource {
@@ -97,6 +100,7 @@ export class ProxyServer {
   private readonly httpDeps: HttpExchangeDeps;
   private readonly connectDeps: ConnectExchangeDeps;
   private readonly upgradeDeps: UpgradeExchangeDeps;
+  private readonly h2: InterceptedH2Server;
 
   constructor(private readonly opts: ProxyServerOptions) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
@@ -124,6 +128,14 @@ export class ProxyServer {
       resolver: exchangeDeps.resolver,
     };
     this.upgradeDeps = exchangeDeps;
+    this.h2 = new InterceptedH2Server({
+      profiles: opts.profiles,
+      nextId: this.nextId,
+      deps: { loopGuard: this.loopGuard, reporter: opts.reporter, metrics: opts.metrics, upstreamTimeoutMs: this.timeouts.upstreamMs, tenancy: opts.tenancy },
+      logger: opts.logger,
+      exchangeStarted: () => this.exchangeStarted(),
+      idleMs: this.timeouts.keepAliveMs,
+    });
     this.server = http.createServer({
       headersTimeout: this.timeouts.headersMs,
       requestTimeout: this.timeouts.requestMs,
@@ -154,6 +166,11 @@ export class ProxyServer {
   /** Serve a connection accepted elsewhere (transparent capture) exactly like one accepted on the proxy port. */
   acceptConnection(socket: Socket): void {
     this.server.emit('connection', socket);
+  }
+
+  /** Serve an intercepted connection that negotiated h2 (its streams are exchanges like requests). */
+  acceptH2Connection(socket: tls.TLSSocket, origin: InterceptedH2Origin): void {
+    this.h2.serve(socket, origin);
   }
 
   /** Count an exchange served outside the HTTP server (captured opaque connections) for draining; call the result once it ends. */
@@ -206,6 +223,7 @@ export class ProxyServer {
     }
     for (const tunnel of this.tunnels) tunnel.destroy();
     for (const socket of this.upgraded) socket.destroy();
+    this.h2.closeAll();
     this.server.closeAllConnections();
     this.forwarder.close();
     await closed;

@@ -28,13 +28,25 @@ export function refusalOf(decision: Decision): { status: number; error: string }
  */
 export function refuseBody(res: ServerResponse, ctx: RequestContext, verdict: Verdict, bodyLeftUnread: boolean): boolean {
   ctx.settle(verdict.decision, verdict.reason);
+  const { status, body } = bodyRefusal(ctx, verdict);
+  return sendJson(res, status, body, { requestId: ctx.id, close: bodyLeftUnread });
+}
+
+/** The status and JSON body refusing a request for its content (HTTP/1.1 and HTTP/2 answer alike). */
+export function bodyRefusal(ctx: RequestContext, verdict: Verdict): { status: number; body: object } {
   const { status, error } = refusalOf(verdict.decision);
-  return sendJson(
-    res,
-    status,
-    { error, requestId: ctx.id, detectors: detectorIds(verdict.findings.filter((f) => f.applied !== 'monitor')), reason: verdict.reason },
-    { requestId: ctx.id, close: bodyLeftUnread },
-  );
+  return { status, body: { error, requestId: ctx.id, detectors: refusingDetectors(verdict), reason: verdict.reason } };
+}
+
+/** Detectors that caused the refusal (monitor-only findings did not). */
+export function refusingDetectors(verdict: Verdict): string[] {
+  return detectorIds(verdict.findings.filter((f) => f.applied !== 'monitor'));
+}
+
+/** The status and JSON body refusing a request for its destination. */
+export function destinationRefusal(ctx: RequestContext, decision: 'denied_destination' | 'denied_cross_tenant', reason: string): { status: number; body: object } {
+  const { status, error } = refusalOf(decision);
+  return { status, body: { error, requestId: ctx.id, destination: ctx.auditDestination, reason } };
 }
 
 /**
@@ -49,6 +61,6 @@ export function refuseDestination(
   bodyLeftUnread: boolean,
 ): void {
   ctx.settle(decision, reason);
-  const { status, error } = refusalOf(decision);
-  sendJson(res, status, { error, requestId: ctx.id, destination: ctx.auditDestination, reason }, { requestId: ctx.id, close: bodyLeftUnread });
+  const { status, body } = destinationRefusal(ctx, decision, reason);
+  sendJson(res, status, body, { requestId: ctx.id, close: bodyLeftUnread });
 }

@@ -10,14 +10,21 @@ import { TargetError } from '../http/errors';
 import { normalizeHostName } from '../policy/egress-syntax';
 import type { InterceptedOrigin } from './intercepted-origin';
 
+/** What the target check needs of an intercepted connection (HTTP/1.1 or HTTP/2). */
+export type InterceptedTargetOrigin = Pick<InterceptedOrigin, 'host' | 'port' | 'requests' | 'onFirstRequest'>;
+
 export function interceptedHttpTarget(origin: InterceptedOrigin, req: IncomingMessage): HttpTarget {
+  return interceptedTarget(origin, req.url ?? '', req.headers.host);
+}
+
+/** The same for a request line's target and the authority it names (Host, or HTTP/2's :authority). */
+export function interceptedTarget(origin: InterceptedTargetOrigin, url: string, host: string | undefined): HttpTarget {
   if (origin.requests++ === 0) origin.onFirstRequest?.();
-  const url = req.url ?? '';
   let path: string;
   let authority: string | undefined;
   if (url.startsWith('/')) {
     path = url;
-    authority = req.headers.host?.trim();
+    authority = host?.trim();
   } else if (/^https:\/\//i.test(url)) {
     const t = parseAbsoluteTarget(`http://${url.slice('https://'.length)}`);
     path = t.path;
@@ -31,7 +38,7 @@ export function interceptedHttpTarget(origin: InterceptedOrigin, req: IncomingMe
   return { destination: { host: origin.host, port: origin.port, scheme: 'https' }, path };
 }
 
-function sameAuthority(authority: string, origin: InterceptedOrigin): boolean {
+function sameAuthority(authority: string, origin: InterceptedTargetOrigin): boolean {
   let host = authority;
   let port = 443;
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(authority);

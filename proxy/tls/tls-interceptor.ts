@@ -5,6 +5,10 @@
 //   CONNECT host) → terminate the client's TLS with the leaf → hand the
 //   decrypted socket to the proxy's own HTTP server, tagged with its upstream,
 //   so every request inside gets exactly the inspection a plain one gets.
+// HTTP/2 is negotiated end to end only when the client offers h2 and a
+// second upstream connection, opened once the ClientHello said so, proves
+// the upstream speaks h2 too; its streams are then served by the HTTP/2
+// exchange (proxy/h2/). Otherwise the connection stays HTTP/1.1, as before.
 // An upstream that fails verification is never reached: the client's
 // requests are answered 502 with the reason. A client that refuses the leaf
 // (pinning, CA not trusted) is counted and audited with the host, which is
@@ -20,7 +24,9 @@ import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { RuntimeConfig } from '../profile';
 import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import type { RequestContext } from '../exchange/request-context';
-import { DEFAULT_MAX_CLIENT_HELLO_BYTES } from './client-hello';
+import { DEFAULT_MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello';
+import type { InterceptedH2Origin } from '../h2/h2-exchange';
+import { H2Upstream } from '../h2/h2-upstream';
 import { sniffProtocol } from '../transparent/protocol-sniff';
 import { isBypassed } from './bypass';
 import type { InterceptCa } from './intercept-ca';
@@ -43,6 +49,8 @@ export interface TlsInterceptorOptions {
   logger: pino.Logger;
   /** Serve a decrypted connection (the proxy's HTTP server). */
   handOff(socket: tls.TLSSocket): void;
+  /** Serve a decrypted connection that negotiated h2; without it h2 is never offered. */
+  handOffH2?(socket: tls.TLSSocket, origin: InterceptedH2Origin): void;
   /** Time for the ClientHello and both handshakes. */
   handshakeTimeoutMs: number;
   /** Idle upstream connections of an intercepted client are closed after this long. */
@@ -52,8 +60,16 @@ export interface TlsInterceptorOptions {
 /** A decrypted connection closed this soon after its handshake without any request counts as a refusal. */
 const SILENT_REFUSAL_MS = 1000;
 
-/** HTTP/1.1 only for now: HTTP/2 inside the tunnel is not inspected yet, so it is never negotiated. */
+/** What the HTTP/1.1 path offers both sides. */
 const ALPN = ['http/1.1'];
+/** Offered upstream when the client offered h2: whichever the upstream picks decides the client's protocol. */
+const ALPN_H2_PROBE = ['h2', 'http/1.1'];
+
+/** What the client's prelude yields: the ClientHello bytes to replay and whether it offered h2. */
+interface Prelude {
+  hello: Buffer;
+  offersH2: boolean;
+}
 
 export class TlsInterceptor {
   private readonly sessions = new UpstreamSessions();
@@ -98,7 +114,7 @@ export class TlsInterceptor {
         fail('sni_mismatch', `TLS server name ${sni} differs from the CONNECT host ${dest.host}`);
         return undefined;
       }
-      return sniff.head;
+      return { hello: sniff.head, offersH2: sniff.hello.alpn.includes('h2') };
     });
   }
 
@@ -115,7 +131,8 @@ export class TlsInterceptor {
       // The listener accepts half-open sockets (for raw TCP relays); the TLS socket inherits the
       // flag, and a half-open TLS connection is never closed after our answer: TLS has close_notify.
       s.allowHalfOpen = false;
-      return hello;
+      const parsed = parseClientHello(hello);
+      return { hello, offersH2: parsed.kind === 'client-hello' && parsed.hello.alpn.includes('h2') };
     });
   }
 
@@ -130,10 +147,11 @@ export class TlsInterceptor {
     socket: Socket,
     address: string,
     done: () => void,
-    prelude: (socket: Socket, fail: (outcome: TlsOutcome, reason: string) => void) => Promise<Buffer | undefined>,
+    prelude: (socket: Socket, fail: (outcome: TlsOutcome, reason: string) => void) => Promise<Prelude | undefined>,
   ): Tunnel {
     const dest = ctx.destination!;
     let upstream: tls.TLSSocket | undefined;
+    let h2Upstream: H2Upstream | undefined;
     let decrypted: tls.TLSSocket | undefined;
     let closed = false;
     const close = (): void => {
@@ -141,6 +159,7 @@ export class TlsInterceptor {
       closed = true;
       clearTimeout(timer);
       upstream?.destroy();
+      h2Upstream?.close();
       decrypted?.destroy();
       socket.destroy();
       done();
@@ -175,12 +194,32 @@ export class TlsInterceptor {
         this.opts.leaves.get(ca, dest.host),
         connectUpstream({ host: address, port: dest.port, servername, secureContext: trusted }, this.sessions, sessionKey, (s) => (upstream = s)),
       ]);
-      const hello = await prelude(socket, fail);
+      const opened = await prelude(socket, fail);
       if (closed) return;
-      if (hello === undefined) return close();
-      socket.unshift(hello);
+      if (opened === undefined) return close();
+      socket.unshift(opened.hello);
       const [leaf, up] = await ready;
       if (up.status === 'rejected') upstream = undefined;
+      if (closed) return close();
+      // h2 needs an upstream that speaks it; response-body inspection exists only on the HTTP/1.1 path.
+      // Probed also when the first connection failed: an h2-only upstream (gRPC) refuses ALPN http/1.1.
+      let h2 = false;
+      let probed: tls.TLSSocket | undefined;
+      if (opened.offersH2 && leaf.status === 'fulfilled' && this.opts.handOffH2 && !cfg.spec.inspection.responseBody) {
+        const preconnected = up.status === 'fulfilled' ? up.value : undefined;
+        probed = await connectUpstream({ host: address, port: dest.port, servername, secureContext: trusted }, this.sessions, sessionKey, (s) => (upstream = s), ALPN_H2_PROBE).catch(
+          () => undefined,
+        );
+        if (probed === undefined) {
+          // The first connection's outcome stands: a failed second one only means no h2.
+          upstream = preconnected;
+        } else {
+          preconnected?.destroy();
+          upstream = probed;
+          h2 = probed.alpnProtocol === 'h2';
+        }
+        if (closed) return close();
+      }
       if (closed) return close();
       if (leaf.status === 'rejected') {
         this.opts.logger.error({ err: (leaf.reason as Error).message, requestId: ctx.id }, 'minting an interception certificate failed');
@@ -188,14 +227,15 @@ export class TlsInterceptor {
         return close();
       }
       let upstreamProblem: { outcome: TlsOutcome; error: string; reason: string } | undefined;
-      if (up.status === 'rejected') {
+      if (up.status === 'rejected' && probed === undefined) {
         const err = up.reason as NodeJS.ErrnoException;
         upstreamProblem = isUpstreamVerifyError(err)
           ? { outcome: 'upstream_verify_failed', error: 'upstream_verify_failed', reason: `upstream certificate of ${formatHostPort(dest)} rejected: ${err.code}` }
           : { outcome: 'upstream_failed', error: 'upstream_failed', reason: `upstream ${formatHostPort(dest)} unreachable over TLS: ${err.code ?? 'handshake failed'}` };
       }
 
-      decrypted = new tls.TLSSocket(socket, { isServer: true, secureContext: leaf.value, ALPNProtocols: ALPN });
+      // Offering only h2 when it is on: the client offered it, and it can then only be h2 or no ALPN at all.
+      decrypted = new tls.TLSSocket(socket, { isServer: true, secureContext: leaf.value, ALPNProtocols: h2 ? ['h2'] : ALPN });
       const client = decrypted;
       let secured = false;
       let securedAt = 0;
@@ -231,17 +271,46 @@ export class TlsInterceptor {
         return;
       }
 
-      const agent = new PreconnectedAgent(upstream, { servername, secureContext: trusted, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs, noDelay: true });
-      upstream = undefined;
-      // Counted at the first request: a connection never used is either a refusal or idle.
-      const origin = { host: dest.host, address, port: dest.port, agent, requests: 0, onFirstRequest: () => this.opts.metrics.tlsConnection('intercepted') };
-      client.once('secure', () => {
-        secured = true;
-        securedAt = Date.now();
-        clearTimeout(timer);
-      });
+      const onFirstRequest = (): void => this.opts.metrics.tlsConnection('intercepted');
+      let origin: { requests: number };
+      if (h2) {
+        h2Upstream = new H2Upstream({ address, port: dest.port, servername, secureContext: trusted }, upstream!);
+        upstream = undefined;
+        const h2Origin: InterceptedH2Origin = { host: dest.host, port: dest.port, requests: 0, onFirstRequest, upstream: h2Upstream };
+        origin = h2Origin;
+        client.once('secure', () => {
+          secured = true;
+          securedAt = Date.now();
+          clearTimeout(timer);
+          if (client.alpnProtocol !== 'h2') {
+            fail('client_handshake_failed', `client offered h2 for ${dest.host} but did not negotiate it`);
+            return close();
+          }
+          // What tls.Server does before 'secureConnection': an HTTP/2 session waits for a socket still
+          // marked connecting. Attached now, it replays what the TLS socket already decrypted.
+          (client as tls.TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
+          this.opts.handOffH2!(client, h2Origin);
+        });
+      } else {
+        const agent = new PreconnectedAgent(upstream, { servername, secureContext: trusted, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs, noDelay: true });
+        upstream = undefined;
+        // Counted at the first request: a connection never used is either a refusal or idle.
+        const h1Origin = { host: dest.host, address, port: dest.port, agent, requests: 0, onFirstRequest };
+        origin = h1Origin;
+        client.once('secure', () => {
+          secured = true;
+          securedAt = Date.now();
+          clearTimeout(timer);
+        });
+        client.once('close', () => agent.destroy());
+        // Handed to the HTTP server before the handshake completes: the server reads the TLS stream
+        // natively, and a request arriving in the same read as the client's Finished would be lost
+        // to a server that attached only at 'secure'.
+        setInterceptedOrigin(client, h1Origin);
+        this.opts.handOff(client);
+      }
       client.once('close', () => {
-        agent.destroy();
+        h2Upstream?.close();
         if (!secured) {
           // Closed after seeing our certificate, without an alert: how some clients refuse it.
           fail('client_rejected_ca', `client closed the TLS handshake for ${dest.host} after receiving the interception certificate: it does not trust the tenant CA or pins certificates; add the host to tls.bypass if it pins`);
@@ -256,11 +325,6 @@ export class TlsInterceptor {
         }
         close();
       });
-      // Handed to the HTTP server before the handshake completes: the server reads the TLS stream
-      // natively, and a request arriving in the same read as the client's Finished would be lost
-      // to a server that attached only at 'secure'.
-      setInterceptedOrigin(client, origin);
-      this.opts.handOff(client);
     })().catch((err: unknown) => {
       this.opts.logger.error({ err: (err as Error).message, requestId: ctx.id }, 'TLS interception failed');
       close();
@@ -276,10 +340,11 @@ function connectUpstream(
   sessions: UpstreamSessions,
   sessionKey: string,
   track: (s: tls.TLSSocket) => void,
+  alpn: string[] = ALPN,
 ): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const session = sessions.get(sessionKey);
-    const s = tls.connect({ ...target, session, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', rejectUnauthorized: true });
+    const s = tls.connect({ ...target, session, ALPNProtocols: alpn, minVersion: 'TLSv1.2', rejectUnauthorized: true });
     s.setNoDelay(true);
     track(s);
     s.once('secureConnect', () => {
@@ -297,3 +362,4 @@ function connectUpstream(
     });
   });
 }
+

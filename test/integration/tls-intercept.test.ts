@@ -1,8 +1,9 @@
 // TLS interception in explicit mode, over loopback, with real clients that
 // trust the interception CA only through their environment (curl with
-// CURL_CA_BUNDLE, Python requests with REQUESTS_CA_BUNDLE, Node with
-// NODE_EXTRA_CA_CERTS in a child process). The upstream is a local HTTPS
-// server whose own CA is given to the proxy as tls.upstreamCA.
+// CURL_CA_BUNDLE, Python requests with REQUESTS_CA_BUNDLE, Node's https and
+// its fetch (undici) with NODE_EXTRA_CA_CERTS in a child process). The
+// upstream is a local HTTPS server whose own CA is given to the proxy as
+// tls.upstreamCA.
 import t, { type Test } from 'tap';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
@@ -225,6 +226,45 @@ c.end();`;
   t.match((await node(`card ${CARD}`, pki.caFile)).stdout, /^403 .*"error":"blocked"/);
   t.match((await node('no trust', undefined)).stdout, /^error (UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)/, 'without the CA Node refuses our leaf');
   await waitFor(async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'client_rejected_ca' })) === 1, { what: 'the refusal is counted', timeoutMs: 5000, intervalMs: 20 });
+});
+
+t.test('Node fetch (undici) trusts the CA through NODE_EXTRA_CA_CERTS alone: a card in a POST is refused with 403, a clean POST passes', async (t) => {
+  const pki = await setup(t);
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+
+  // Node's global fetch is undici; it reaches the proxy through undici's ProxyAgent (a CONNECT tunnel)
+  // and verifies our leaf with Node's default trust store, which NODE_EXTRA_CA_CERTS extends at start.
+  const fetchScript = `
+const { ProxyAgent, setGlobalDispatcher } = require(process.argv[1]);
+const [, proxyPort, port, body] = process.argv.slice(1);
+setGlobalDispatcher(new ProxyAgent('http://127.0.0.1:' + proxyPort));
+fetch('https://localhost:' + port + '/fetch', { method: 'POST', body, headers: { 'content-type': 'text/plain' } })
+  .then(async (r) => console.log(r.status + ' ' + (await r.text())))
+  .catch((e) => console.log('error ' + ((e.cause && e.cause.code) || e.message)));`;
+  const fetchVia = (body: string, extraCa: string | undefined) =>
+    run2(process.execPath, ['-e', fetchScript, require.resolve('undici'), String(proxy.port), String(pki.good.port), body], {
+      env: { PATH: process.env.PATH ?? '', ...(extraCa ? { NODE_EXTRA_CA_CERTS: extraCa } : {}) },
+    });
+
+  const clean = await fetchVia('hello from fetch', pki.caFile);
+  t.match(clean.stdout, /^200 upstream got 16 bytes/, clean.stderr);
+  const blocked = await fetchVia(`card ${CARD}`, pki.caFile);
+  t.match(blocked.stdout, /^403 \{.*"error":"blocked"/, blocked.stderr);
+  t.match(blocked.stdout, /"detectors":\["pci\.card-number"\]/);
+  t.notOk(blocked.stdout.includes(CARD_DIGITS) || blocked.stdout.includes(CARD), 'the refusal does not echo the card');
+  const untrusted = await fetchVia('no trust', undefined);
+  t.match(untrusted.stdout, /^error (UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)/, 'without the CA in the environment fetch refuses our leaf');
+
+  t.same(
+    pki.good.seen.map((s) => [s.method, s.url, s.body]),
+    [['POST', '/fetch', 'hello from fetch']],
+    'the upstream got the clean POST and nothing of the card',
+  );
+  t.equal(await proxy.metric('kubedlp_proxy_requests_total', { decision: 'blocked' }), 1);
+  const requestId = (JSON.parse(blocked.stdout.slice(4)) as { requestId: string }).requestId;
+  t.match(proxy.audit().find((l) => l.requestId === requestId), { decision: 'blocked', method: 'POST', path: '/fetch', detectors: ['pci.card-number'] });
+  assertNoSecret(t, proxy, await proxy.metrics());
 });
 
 t.test('a client that does not trust the CA fails, and is counted and audited with the host', async (t) => {

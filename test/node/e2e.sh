@@ -330,17 +330,19 @@ spec:
       securityContext: $3
 YAML
 }
+# Sets msg to the refusal. Not called in $(...): fail must end the script,
+# not a subshell whose FAILED line would end up inside a PROVED one.
 refused() { # <label> <expected words> <namespace> <name> <securityContext yaml> [metadata fields yaml] [spec fields yaml]
   local out
   if out="$(bypass_pod "$3" "$4" "$5" "${6:-}" "${7:-}")"; then fail "$1: the pod $3/$4 was admitted"; fi
   [[ "$out" == *"$2"* ]] || fail "$1: the pod $3/$4 was refused without the reason ($2): $out"
-  echo "$out"
+  msg="$out"
 }
 # The refusal itself, without kubectl's and the API server's preamble.
 reason_of() { local m="${1##*denied the request: }"; echo "${m##*denied request: }"; }
-msg="$(refused "uid 1337" "the proxy's uid" e2e-helm as-proxy-uid '{runAsUser: 1337}')"
+refused "uid 1337" "the proxy's uid" e2e-helm as-proxy-uid '{runAsUser: 1337}'
 proved "bypass: an app container running as uid 1337 is refused at admission: ${msg##*denied the request: }"
-msg="$(refused "NET_ADMIN" "NET_ADMIN or NET_RAW" e2e-helm net-admin '{capabilities: {add: [NET_ADMIN]}}')"
+refused "NET_ADMIN" "NET_ADMIN or NET_RAW" e2e-helm net-admin '{capabilities: {add: [NET_ADMIN]}}'
 proved "bypass: an app container adding NET_ADMIN is refused at admission: ${msg##*denied the request: }"
 # Every other way out of capture, with the operator serving (the webhook
 # refuses first, with the words of pod-rules.ts; the policy says the same).
@@ -352,16 +354,16 @@ NOT_GRANTED='labels: {kubedlp.io/inject: disabled, kubedlp.io/exemption: e2e-not
 # like the sidecar that is not it.
 FORGED_STATUS='annotations: {kubedlp.io/sidecar-status: '"'"'{"mode":"explicit","native":true,"containers":["app"],"initContainers":["kube-dlp-proxy"]}'"'"'}'
 FORGED_PROXY='initContainers: [{name: kube-dlp-proxy, image: kube-dlp:0.1.0, imagePullPolicy: Never, restartPolicy: Always, command: [node, -e, "setInterval(() => {}, 1000)"]}]'
-msg="$(refused "opt-out label" "cannot opt itself out" e2e-helm opt-out-label '{}' "$OPT_OUT_LABEL")"
+refused "opt-out label" "cannot opt itself out" e2e-helm opt-out-label '{}' "$OPT_OUT_LABEL"
 proved "bypass: a pod labelled kubedlp.io/inject: disabled in a Protect namespace is refused at admission: $(reason_of "$msg")"
-msg="$(refused "opt-out annotation" "cannot opt itself out" e2e-helm opt-out-annotation '{}' "$OPT_OUT_ANNOTATION")"
+refused "opt-out annotation" "cannot opt itself out" e2e-helm opt-out-annotation '{}' "$OPT_OUT_ANNOTATION"
 proved "bypass: a pod annotated kubedlp.io/inject: disabled in a Protect namespace is refused at admission: $(reason_of "$msg")"
-msg="$(refused "exemption not granted" 'kubedlp.io/exemption "e2e-not-granted" is not granted here' e2e-helm not-granted '{}' "$NOT_GRANTED")"
+refused "exemption not granted" 'kubedlp.io/exemption "e2e-not-granted" is not granted here' e2e-helm not-granted '{}' "$NOT_GRANTED"
 proved "bypass: a pod opting out under an exemption the profile does not grant is refused at admission: $(reason_of "$msg")"
-msg="$(refused "forged status" "container kube-dlp-proxy is not the kube-dlp sidecar" e2e-helm forged-status '{}' "$FORGED_STATUS" "$FORGED_PROXY")"
+refused "forged status" "container kube-dlp-proxy is not the kube-dlp sidecar" e2e-helm forged-status '{}' "$FORGED_STATUS" "$FORGED_PROXY"
 proved "bypass: a pod forging kubedlp.io/sidecar-status with its own container named kube-dlp-proxy is refused at admission (not taken as injected, not injected around it): $(reason_of "$msg")"
-msg="$(refused "forged status alone" "has no kube-dlp sidecar" e2e-helm forged-status-alone '{}' \
-  'annotations: {kubedlp.io/sidecar-status: '"'"'{"mode":"transparent","native":true,"containers":["app"],"initContainers":[]}'"'"'}')"
+refused "forged status alone" "has no kube-dlp sidecar" e2e-helm forged-status-alone '{}' \
+  'annotations: {kubedlp.io/sidecar-status: '"'"'{"mode":"transparent","native":true,"containers":["app"],"initContainers":[]}'"'"'}'
 proved "bypass: a pod forging kubedlp.io/sidecar-status (naming exactly its containers) without any sidecar is refused at admission: $(reason_of "$msg")"
 # A status naming containers the pod does not have reads as stale (another
 # webhook added containers since): the webhook injects the pod again, and
@@ -373,11 +375,11 @@ node -e 'const s=JSON.parse(process.argv[1]);process.exit(s.mode==="transparent"
   || fail "forged stale status: the webhook did not write its own kubedlp.io/sidecar-status over the forged one: $status"
 proved "bypass: a pod whose forged kubedlp.io/sidecar-status names containers it does not have is injected with the genuine sidecar and the webhook's own status ($status)"
 check_protected e2e-helm forged-stale "forged stale status"
-msg="$(refused "NET_RAW" "NET_ADMIN or NET_RAW" e2e-helm net-raw '{capabilities: {add: [NET_RAW]}}')"
+refused "NET_RAW" "NET_ADMIN or NET_RAW" e2e-helm net-raw '{capabilities: {add: [NET_RAW]}}'
 proved "bypass: an app container adding NET_RAW is refused at admission: $(reason_of "$msg")"
-msg="$(refused "privileged" "run privileged" e2e-helm privileged '{privileged: true}')"
+refused "privileged" "run privileged" e2e-helm privileged '{privileged: true}'
 proved "bypass: a privileged app container is refused at admission: $(reason_of "$msg")"
-msg="$(refused "hostNetwork" "hostNetwork pod's egress bypasses the sidecar" e2e-helm host-network '{}' '' 'hostNetwork: true')"
+refused "hostNetwork" "hostNetwork pod's egress bypasses the sidecar" e2e-helm host-network '{}' '' 'hostNetwork: true'
 proved "bypass: a hostNetwork pod is refused at admission: $(reason_of "$msg")"
 # kubectl debug adds an ephemeral container to a running pod through the
 # pods/ephemeralcontainers subresource, which the webhook never sees: the
@@ -401,13 +403,14 @@ await 60 "the operator to mirror the exemption e2e-batch onto namespace e2e-helm
 exemptions_counted() { # <namespace> <exemption>: kubedlp_webhook_exemptions_total over every operator replica
   local ip total=0 metrics n
   for ip in $(kubectl -n kube-dlp-system get pods -l app.kubernetes.io/component=operator -o jsonpath='{.items[*].status.podIP}'); do
-    metrics="$(curl -fsS --max-time 5 "http://$ip:15091/metrics")" || fail "the operator's /metrics did not answer on $ip:15091"
+    metrics="$(curl -fsS --max-time 5 "http://$ip:15091/metrics")" || { echo "the operator's /metrics did not answer on $ip:15091"; return 1; }
     n="$(grep "^kubedlp_webhook_exemptions_total{" <<<"$metrics" | grep "namespace=\"$1\"" | grep "exemption=\"$2\"" | awk '{s += $NF} END {print s + 0}')"
     total=$((total + n))
   done
   echo "$total"
 }
-[[ "$(exemptions_counted e2e-helm e2e-batch)" == 0 ]] || fail "exemption: kubedlp_webhook_exemptions_total counted e2e-batch before any pod claimed it"
+counted="$(exemptions_counted e2e-helm e2e-batch)" || fail "exemption: $counted"
+[[ "$counted" == 0 ]] || fail "exemption: kubedlp_webhook_exemptions_total counted e2e-batch before any pod claimed it ($counted)"
 # The webhook and the policy read the namespace from their caches: a moment after the grant.
 end=$((SECONDS + 30))
 until out="$(bypass_pod e2e-helm exempt '{}' 'labels: {kubedlp.io/inject: disabled, kubedlp.io/exemption: e2e-batch}')"; do
@@ -418,7 +421,7 @@ await 60 "the exempt pod e2e-helm/exempt to run" kubectl -n e2e-helm wait --for=
 [[ -z "$(init_names e2e-helm exempt)" && "$(kubectl -n e2e-helm get pod exempt -o jsonpath='{.spec.containers[*].name}')" == app ]] \
   || fail "exemption: the exempt pod was injected after all"
 proved "exemption: a pod labelled kubedlp.io/inject: disabled and kubedlp.io/exemption: e2e-batch, granted by the profile's spec.exemptions, is admitted without the sidecar and runs"
-counted="$(exemptions_counted e2e-helm e2e-batch)"
+counted="$(exemptions_counted e2e-helm e2e-batch)" || fail "exemption: $counted"
 # At least 1: a create the webhook admitted but a lagging policy cache refused would count too.
 ((counted >= 1)) || fail "exemption: kubedlp_webhook_exemptions_total{namespace=e2e-helm,exemption=e2e-batch} is $counted on the operator, expected 1"
 proved "exemption: counted on the operator's /metrics: kubedlp_webhook_exemptions_total{namespace=\"e2e-helm\",exemption=\"e2e-batch\"} $counted"
@@ -437,26 +440,26 @@ for webhook in $(kubectl get mutatingwebhookconfigurations -l app.kubernetes.io/
   kubectl patch "$webhook" --type=json -p '[{"op": "replace", "path": "/webhooks/0/failurePolicy", "value": "Ignore"}]' >/dev/null \
     || fail "could not set $webhook to failurePolicy Ignore"
 done
-msg="$(refused "operator down" "ValidatingAdmissionPolicy" e2e-helm no-sidecar '{}')"
+refused "operator down" "ValidatingAdmissionPolicy" e2e-helm no-sidecar '{}'
 [[ "$msg" == *"no kube-dlp sidecar"* ]] || fail "operator down: a pod without the sidecar was refused, but not for that: $msg"
 proved "bypass: with the operator scaled to 0 and the webhook ignored, the ValidatingAdmissionPolicy still refuses a pod without the sidecar: ${msg##*denied request: }"
 # Without the webhook this pod also lacks the sidecar: the API server names
 # the first rule it breaks, whichever that is.
-msg="$(refused "operator down, uid 1337" "ValidatingAdmissionPolicy" e2e-helm as-proxy-uid-2 '{runAsUser: 1337}')"
+refused "operator down, uid 1337" "ValidatingAdmissionPolicy" e2e-helm as-proxy-uid-2 '{runAsUser: 1337}'
 proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses an app running as uid 1337: ${msg##*denied request: }"
-msg="$(refused "operator down, opt-out label" "cannot opt itself out" e2e-helm opt-out-label-2 '{}' "$OPT_OUT_LABEL")"
+refused "operator down, opt-out label" "cannot opt itself out" e2e-helm opt-out-label-2 '{}' "$OPT_OUT_LABEL"
 [[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, opt-out label: not refused by the policy: $msg"
 proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a pod labelled kubedlp.io/inject: disabled: $(reason_of "$msg")"
-msg="$(refused "operator down, opt-out annotation" "cannot opt itself out" e2e-helm opt-out-annotation-2 '{}' "$OPT_OUT_ANNOTATION")"
+refused "operator down, opt-out annotation" "cannot opt itself out" e2e-helm opt-out-annotation-2 '{}' "$OPT_OUT_ANNOTATION"
 [[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, opt-out annotation: not refused by the policy: $msg"
 proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a pod annotated kubedlp.io/inject: disabled: $(reason_of "$msg")"
-msg="$(refused "operator down, exemption not granted" 'kubedlp.io/exemption "e2e-not-granted" is not granted here' e2e-helm not-granted-2 '{}' "$NOT_GRANTED")"
+refused "operator down, exemption not granted" 'kubedlp.io/exemption "e2e-not-granted" is not granted here' e2e-helm not-granted-2 '{}' "$NOT_GRANTED"
 [[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, exemption not granted: not refused by the policy: $msg"
 proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a pod claiming an exemption that is not granted: $(reason_of "$msg")"
-msg="$(refused "operator down, forged status" "container kube-dlp-proxy is not the kube-dlp sidecar" e2e-helm forged-status-2 '{}' "$FORGED_STATUS" "$FORGED_PROXY")"
+refused "operator down, forged status" "container kube-dlp-proxy is not the kube-dlp sidecar" e2e-helm forged-status-2 '{}' "$FORGED_STATUS" "$FORGED_PROXY"
 [[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, forged status: not refused by the policy: $msg"
 proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a pod forging kubedlp.io/sidecar-status with its own kube-dlp-proxy container: $(reason_of "$msg")"
-msg="$(refused "operator down, hostNetwork" "hostNetwork pod's egress bypasses the sidecar" e2e-helm host-network-2 '{}' '' 'hostNetwork: true')"
+refused "operator down, hostNetwork" "hostNetwork pod's egress bypasses the sidecar" e2e-helm host-network-2 '{}' '' 'hostNetwork: true'
 [[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, hostNetwork: not refused by the policy: $msg"
 proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a hostNetwork pod: $(reason_of "$msg")"
 kubectl -n e2e-helm get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the protected pod did not survive the operator's outage"

@@ -377,6 +377,37 @@ proved "bypass: a pod whose forged kubedlp.io/sidecar-status names containers it
 check_protected e2e-helm forged-stale "forged stale status"
 refused "NET_RAW" "NET_ADMIN or NET_RAW" e2e-helm net-raw '{capabilities: {add: [NET_RAW]}}'
 proved "bypass: an app container adding NET_RAW is refused at admission: $(reason_of "$msg")"
+# The runtime reads capability names the way Go's strings.ToUpper does
+# (containerd: "CAP_" + ToUpper): first shown in a namespace that did not opt
+# in, where nothing refuses the pod, then refused where capture holds.
+DOTLESS_NET_ADMIN=$'net_adm\xc4\xb1n' # U+0131 in UTF-8, whatever the locale
+kubectl create namespace e2e-plain >/dev/null 2>&1 || true
+kubectl apply -f - >/dev/null <<YAML || fail "the capability probe pod was refused in e2e-plain"
+apiVersion: v1
+kind: Pod
+metadata: {name: caps-probe, namespace: e2e-plain}
+spec:
+  containers:
+    - {name: lower, image: kube-dlp:0.1.0, imagePullPolicy: Never, command: [node, -e, "setInterval(() => {}, 1000)"], securityContext: {capabilities: {add: [net_admin]}}}
+    - {name: dotless, image: kube-dlp:0.1.0, imagePullPolicy: Never, command: [node, -e, "setInterval(() => {}, 1000)"], securityContext: {capabilities: {add: [$DOTLESS_NET_ADMIN]}}}
+    - {name: none, image: kube-dlp:0.1.0, imagePullPolicy: Never, command: [node, -e, "setInterval(() => {}, 1000)"]}
+YAML
+await 60 "the capability probe pod e2e-plain/caps-probe to run" kubectl -n e2e-plain wait --for=condition=Ready pod/caps-probe --timeout=2s
+has_net_admin() { # <container>: CAP_NET_ADMIN (bit 12) in the container's bounding set
+  local bnd
+  bnd="$(kubectl -n e2e-plain exec caps-probe -c "$1" -- cat /proc/self/status | awk '/^CapBnd:/ {print $2}')"
+  [[ -n "$bnd" ]] || fail "no CapBnd line from e2e-plain/caps-probe container $1"
+  (( (16#$bnd >> 12) & 1 ))
+}
+! has_net_admin none || fail "the runtime grants CAP_NET_ADMIN by default: the capability probe proves nothing"
+has_net_admin lower || fail "capabilities.add [net_admin] did not grant CAP_NET_ADMIN on this runtime"
+has_net_admin dotless || fail "capabilities.add [$DOTLESS_NET_ADMIN] did not grant CAP_NET_ADMIN on this runtime"
+kubectl -n e2e-plain delete pod caps-probe --wait=false >/dev/null
+proved "the runtime grants CAP_NET_ADMIN for capabilities.add net_admin and $DOTLESS_NET_ADMIN (dotless i), not by default (shown in e2e-plain, which did not opt in)"
+for cap in net_admin Net_Raw all cap_net_admin "$DOTLESS_NET_ADMIN"; do
+  refused "capability $cap" "NET_ADMIN or NET_RAW" e2e-helm caps-any-case "{capabilities: {add: [$cap]}}"
+done
+proved "bypass: app containers adding net_admin, Net_Raw, all, cap_net_admin or $DOTLESS_NET_ADMIN are refused at admission like NET_ADMIN: $(reason_of "$msg")"
 refused "privileged" "run privileged" e2e-helm privileged '{privileged: true}'
 proved "bypass: a privileged app container is refused at admission: $(reason_of "$msg")"
 refused "hostNetwork" "hostNetwork pod's egress bypasses the sidecar" e2e-helm host-network '{}' '' 'hostNetwork: true'

@@ -42,6 +42,15 @@ const PROXY_MOUNTS = [
 ] as const;
 /** Capabilities that let a process rewrite the pod's iptables rules or forge packets. */
 export const FORBIDDEN_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'ALL', 'CAP_NET_ADMIN', 'CAP_NET_RAW'] as const;
+/**
+ * A capability name as the runtimes read it: containerd and CRI-O upper-case
+ * it with Go's strings.ToUpper (net_admin, Net_Raw and all grant what
+ * NET_ADMIN, NET_RAW and ALL do), which maps every ASCII letter and, of all
+ * other characters, only U+0131 (dotless i) to I and U+017F (long s) to S.
+ * The CEL twin does the same with upperAscii() and the two replacements.
+ */
+export const runtimeCapabilityName = (cap: string): string =>
+  cap.replace(/[a-z]/g, (c) => c.toUpperCase()).replaceAll('\u0131', 'I').replaceAll('\u017f', 'S');
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 
 /** What the TypeScript side of a rule sees: the pod as it would be admitted and its namespace as cached. */
@@ -218,7 +227,8 @@ function genuineInit(c: Container, pod: Pod, id: SidecarIdentity): boolean {
 
 const runsAsProxy = (c: Container, pod: Pod) => (sc(c).runAsUser ?? podUid(pod)) === PROXY_UID;
 const mayRewriteCapture = (c: Container) =>
-  sc(c).privileged === true || (sc(c).capabilities?.add ?? []).some((cap) => (FORBIDDEN_CAPABILITIES as readonly string[]).includes(cap));
+  sc(c).privileged === true ||
+  (sc(c).capabilities?.add ?? []).some((cap) => typeof cap === 'string' && (FORBIDDEN_CAPABILITIES as readonly string[]).includes(runtimeCapabilityName(cap)));
 
 // ---- the CEL twins of the container predicates ----
 
@@ -245,7 +255,8 @@ const celRunsAsProxy =
   `(has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser : variables.podUid) == ${PROXY_UID}`;
 const celMayRewriteCapture =
   'has(c.securityContext) && ((has(c.securityContext.privileged) && c.securityContext.privileged) || ' +
-  `(has(c.securityContext.capabilities) && has(c.securityContext.capabilities.add) && c.securityContext.capabilities.add.exists(x, x in ${celList(FORBIDDEN_CAPABILITIES)})))`;
+  `(has(c.securityContext.capabilities) && has(c.securityContext.capabilities.add) && ` +
+  `c.securityContext.capabilities.add.exists(x, x.upperAscii().replace("\\u0131", "I").replace("\\u017f", "S") in ${celList(FORBIDDEN_CAPABILITIES)})))`;
 
 const NS = 'namespaceObject.metadata.name';
 const names = (cs: Container[]) => cs.map((c) => c.name).join(', ');

@@ -216,6 +216,22 @@ t.test('an app container adding NET_ADMIN or NET_RAW, or privileged, is refused'
   await refused(t, ns, own, /container\(s\) setup add\(s\) NET_ADMIN/);
 });
 
+t.test('capability names as the runtime reads them: any case (containerd and CRI-O upper-case them), with or without CAP_', async (t) => {
+  const ns = await optedIn('protect');
+  // Go's strings.ToUpper also turns a dotless i (U+0131) into I: "net_adm\u0131n" grants CAP_NET_ADMIN on containerd.
+  for (const cap of ['net_admin', 'Net_Raw', 'all', 'cap_net_admin', 'Cap_Net_Raw', 'net_adm\u0131n', 'NET_ADM\u0131N']) {
+    const pod = injected(app('caps'));
+    pod.spec.containers[0]!.securityContext = { capabilities: { add: ['CHOWN', cap] } };
+    await refused(t, ns, pod, /container\(s\) app add\(s\) NET_ADMIN or NET_RAW/);
+  }
+  // Names that are not those capabilities in any case stay admitted.
+  for (const cap of ['chown', 'NET_BIND_SERVICE', 'net_bind_service', 'NET_ADMINS', 'n\u0130t_admin']) {
+    const pod = injected(app('benign-caps'));
+    pod.spec.containers[0]!.securityContext = { capabilities: { add: [cap] } };
+    await admitted(t, ns, pod);
+  }
+});
+
 t.test('hostNetwork and a forged mirror-pod annotation do not get around the sidecar', async (t) => {
   const ns = await optedIn('protect');
   await refused(t, ns, app('host', {}, { hostNetwork: true }), /hostNetwork pod's egress bypasses the sidecar/);

@@ -313,13 +313,15 @@ check_protected e2e-helm app helm
 
 step "bypass attempts (#16): refused at admission, also with the operator down"
 # A pod that tries to escape capture: its app runs as the proxy's uid 1337
-# (never redirected), or adds NET_ADMIN (could rewrite the iptables rules).
-bypass_pod() { # <namespace> <name> <securityContext yaml>
+# (never redirected), or adds NET_ADMIN (could rewrite the iptables rules);
+# below, every other attempt the admission rules (pod-rules.ts) name.
+bypass_pod() { # <namespace> <name> <securityContext yaml> [metadata fields yaml] [spec fields yaml]
   kubectl apply -f - 2>&1 >/dev/null <<YAML
 apiVersion: v1
 kind: Pod
-metadata: {name: $2, namespace: $1}
+metadata: {name: $2, namespace: $1${4:+, $4}}
 spec:
+  ${5:-}
   containers:
     - name: app
       image: kube-dlp:0.1.0
@@ -328,16 +330,136 @@ spec:
       securityContext: $3
 YAML
 }
-refused() { # <label> <expected words> <namespace> <name> <securityContext yaml>
+# Sets msg to the refusal. Not called in $(...): fail must end the script,
+# not a subshell whose FAILED line would end up inside a PROVED one.
+refused() { # <label> <expected words> <namespace> <name> <securityContext yaml> [metadata fields yaml] [spec fields yaml]
   local out
-  if out="$(bypass_pod "$3" "$4" "$5")"; then fail "$1: the pod $3/$4 was admitted"; fi
+  if out="$(bypass_pod "$3" "$4" "$5" "${6:-}" "${7:-}")"; then fail "$1: the pod $3/$4 was admitted"; fi
   [[ "$out" == *"$2"* ]] || fail "$1: the pod $3/$4 was refused without the reason ($2): $out"
-  echo "$out"
+  msg="$out"
 }
-msg="$(refused "uid 1337" "the proxy's uid" e2e-helm as-proxy-uid '{runAsUser: 1337}')"
+# The refusal itself, without kubectl's and the API server's preamble.
+reason_of() { local m="${1##*denied the request: }"; echo "${m##*denied request: }"; }
+refused "uid 1337" "the proxy's uid" e2e-helm as-proxy-uid '{runAsUser: 1337}'
 proved "bypass: an app container running as uid 1337 is refused at admission: ${msg##*denied the request: }"
-msg="$(refused "NET_ADMIN" "NET_ADMIN or NET_RAW" e2e-helm net-admin '{capabilities: {add: [NET_ADMIN]}}')"
+refused "NET_ADMIN" "NET_ADMIN or NET_RAW" e2e-helm net-admin '{capabilities: {add: [NET_ADMIN]}}'
 proved "bypass: an app container adding NET_ADMIN is refused at admission: ${msg##*denied the request: }"
+# Every other way out of capture, with the operator serving (the webhook
+# refuses first, with the words of pod-rules.ts; the policy says the same).
+OPT_OUT_LABEL='labels: {kubedlp.io/inject: disabled}'
+OPT_OUT_ANNOTATION='annotations: {kubedlp.io/inject: disabled}'
+NOT_GRANTED='labels: {kubedlp.io/inject: disabled, kubedlp.io/exemption: e2e-not-granted}'
+# What the webhook writes on a pod it injected, naming the containers this
+# pod really has (so it reads as "already injected"), and a container named
+# like the sidecar that is not it.
+FORGED_STATUS='annotations: {kubedlp.io/sidecar-status: '"'"'{"mode":"explicit","native":true,"containers":["app"],"initContainers":["kube-dlp-proxy"]}'"'"'}'
+FORGED_PROXY='initContainers: [{name: kube-dlp-proxy, image: kube-dlp:0.1.0, imagePullPolicy: Never, restartPolicy: Always, command: [node, -e, "setInterval(() => {}, 1000)"]}]'
+refused "opt-out label" "cannot opt itself out" e2e-helm opt-out-label '{}' "$OPT_OUT_LABEL"
+proved "bypass: a pod labelled kubedlp.io/inject: disabled in a Protect namespace is refused at admission: $(reason_of "$msg")"
+refused "opt-out annotation" "cannot opt itself out" e2e-helm opt-out-annotation '{}' "$OPT_OUT_ANNOTATION"
+proved "bypass: a pod annotated kubedlp.io/inject: disabled in a Protect namespace is refused at admission: $(reason_of "$msg")"
+refused "exemption not granted" 'kubedlp.io/exemption "e2e-not-granted" is not granted here' e2e-helm not-granted '{}' "$NOT_GRANTED"
+proved "bypass: a pod opting out under an exemption the profile does not grant is refused at admission: $(reason_of "$msg")"
+refused "forged status" "container kube-dlp-proxy is not the kube-dlp sidecar" e2e-helm forged-status '{}' "$FORGED_STATUS" "$FORGED_PROXY"
+proved "bypass: a pod forging kubedlp.io/sidecar-status with its own container named kube-dlp-proxy is refused at admission (not taken as injected, not injected around it): $(reason_of "$msg")"
+refused "forged status alone" "has no kube-dlp sidecar" e2e-helm forged-status-alone '{}' \
+  'annotations: {kubedlp.io/sidecar-status: '"'"'{"mode":"transparent","native":true,"containers":["app"],"initContainers":[]}'"'"'}'
+proved "bypass: a pod forging kubedlp.io/sidecar-status (naming exactly its containers) without any sidecar is refused at admission: $(reason_of "$msg")"
+# A status naming containers the pod does not have reads as stale (another
+# webhook added containers since): the webhook injects the pod again, and
+# writes its own status over the forged one.
+run_app e2e-helm forged-stale 1 'kubedlp.io/sidecar-status: '"'"'{"mode":"explicit","native":true,"containers":["app","kube-dlp-proxy"],"initContainers":[]}'"'"''
+init_names e2e-helm forged-stale | grep -qw kube-dlp-init || fail "forged stale status: e2e-helm/forged-stale has no kube-dlp-init (iptables) container"
+status="$(kubectl -n e2e-helm get pod forged-stale -o jsonpath='{.metadata.annotations.kubedlp\.io/sidecar-status}')"
+node -e 'const s=JSON.parse(process.argv[1]);process.exit(s.mode==="transparent"&&s.initContainers.includes("kube-dlp-init")&&s.initContainers.includes("kube-dlp-proxy")?0:1)' "$status" \
+  || fail "forged stale status: the webhook did not write its own kubedlp.io/sidecar-status over the forged one: $status"
+proved "bypass: a pod whose forged kubedlp.io/sidecar-status names containers it does not have is injected with the genuine sidecar and the webhook's own status ($status)"
+check_protected e2e-helm forged-stale "forged stale status"
+refused "NET_RAW" "NET_ADMIN or NET_RAW" e2e-helm net-raw '{capabilities: {add: [NET_RAW]}}'
+proved "bypass: an app container adding NET_RAW is refused at admission: $(reason_of "$msg")"
+# The runtime reads capability names the way Go's strings.ToUpper does
+# (containerd: "CAP_" + ToUpper): first shown in a namespace that did not opt
+# in, where nothing refuses the pod, then refused where capture holds.
+DOTLESS_NET_ADMIN=$'net_adm\xc4\xb1n' # U+0131 in UTF-8, whatever the locale
+kubectl create namespace e2e-plain >/dev/null 2>&1 || true
+kubectl apply -f - >/dev/null <<YAML || fail "the capability probe pod was refused in e2e-plain"
+apiVersion: v1
+kind: Pod
+metadata: {name: caps-probe, namespace: e2e-plain}
+spec:
+  containers:
+    - {name: lower, image: kube-dlp:0.1.0, imagePullPolicy: Never, command: [node, -e, "setInterval(() => {}, 1000)"], securityContext: {capabilities: {add: [net_admin]}}}
+    - {name: dotless, image: kube-dlp:0.1.0, imagePullPolicy: Never, command: [node, -e, "setInterval(() => {}, 1000)"], securityContext: {capabilities: {add: [$DOTLESS_NET_ADMIN]}}}
+    - {name: none, image: kube-dlp:0.1.0, imagePullPolicy: Never, command: [node, -e, "setInterval(() => {}, 1000)"]}
+YAML
+await 60 "the capability probe pod e2e-plain/caps-probe to run" kubectl -n e2e-plain wait --for=condition=Ready pod/caps-probe --timeout=2s
+has_net_admin() { # <container>: CAP_NET_ADMIN (bit 12) in the container's bounding set
+  local bnd
+  bnd="$(kubectl -n e2e-plain exec caps-probe -c "$1" -- cat /proc/self/status | awk '/^CapBnd:/ {print $2}')"
+  [[ -n "$bnd" ]] || fail "no CapBnd line from e2e-plain/caps-probe container $1"
+  (( (16#$bnd >> 12) & 1 ))
+}
+! has_net_admin none || fail "the runtime grants CAP_NET_ADMIN by default: the capability probe proves nothing"
+has_net_admin lower || fail "capabilities.add [net_admin] did not grant CAP_NET_ADMIN on this runtime"
+has_net_admin dotless || fail "capabilities.add [$DOTLESS_NET_ADMIN] did not grant CAP_NET_ADMIN on this runtime"
+kubectl -n e2e-plain delete pod caps-probe --wait=false >/dev/null
+proved "the runtime grants CAP_NET_ADMIN for capabilities.add net_admin and $DOTLESS_NET_ADMIN (dotless i), not by default (shown in e2e-plain, which did not opt in)"
+for cap in net_admin Net_Raw all cap_net_admin "$DOTLESS_NET_ADMIN"; do
+  refused "capability $cap" "NET_ADMIN or NET_RAW" e2e-helm caps-any-case "{capabilities: {add: [$cap]}}"
+done
+proved "bypass: app containers adding net_admin, Net_Raw, all, cap_net_admin or $DOTLESS_NET_ADMIN are refused at admission like NET_ADMIN: $(reason_of "$msg")"
+refused "privileged" "run privileged" e2e-helm privileged '{privileged: true}'
+proved "bypass: a privileged app container is refused at admission: $(reason_of "$msg")"
+refused "hostNetwork" "hostNetwork pod's egress bypasses the sidecar" e2e-helm host-network '{}' '' 'hostNetwork: true'
+proved "bypass: a hostNetwork pod is refused at admission: $(reason_of "$msg")"
+# kubectl debug adds an ephemeral container to a running pod through the
+# pods/ephemeralcontainers subresource, which the webhook never sees: the
+# ValidatingAdmissionPolicy answers. netadmin adds NET_ADMIN and NET_RAW.
+if msg="$(kubectl -n e2e-helm debug app --image=kube-dlp:0.1.0 --image-pull-policy=Never --profile=netadmin -c netadmin-debug -- true 2>&1)"; then
+  fail "ephemeral NET_ADMIN: kubectl debug --profile=netadmin added a container to e2e-helm/app"
+fi
+[[ "$msg" == *"ValidatingAdmissionPolicy"* && "$msg" == *"ephemeral container(s) netadmin-debug add(s) NET_ADMIN or NET_RAW"* ]] \
+  || fail "ephemeral NET_ADMIN: kubectl debug was refused without the reason: $msg"
+[[ -z "$(kubectl -n e2e-helm get pod app -o jsonpath='{.spec.ephemeralContainers[*].name}')" ]] || fail "ephemeral NET_ADMIN: e2e-helm/app has an ephemeral container"
+proved "bypass: kubectl debug --profile=netadmin on the protected pod (an ephemeral container adding NET_ADMIN) is refused by the ValidatingAdmissionPolicy: $(reason_of "$msg")"
+
+# The one way to run without the sidecar in Protect: an exemption the
+# profile grants (the operator mirrors it onto the namespace), claimed by
+# the pod, counted and audited.
+kubectl -n e2e-helm patch securityprofile protect-payments --type=merge \
+  -p '{"spec":{"exemptions":[{"name":"e2e-batch","reason":"nightly export job (e2e)"}]}}' >/dev/null \
+  || fail "the exemption e2e-batch was refused in the profile"
+await 60 "the operator to mirror the exemption e2e-batch onto namespace e2e-helm" \
+  sh -c "kubectl get namespace e2e-helm -o jsonpath='{.metadata.annotations.exemption\.kubedlp\.io/e2e-batch}' | grep -q ."
+exemptions_counted() { # <namespace> <exemption>: kubedlp_webhook_exemptions_total over every operator replica
+  local ip total=0 metrics n
+  for ip in $(kubectl -n kube-dlp-system get pods -l app.kubernetes.io/component=operator -o jsonpath='{.items[*].status.podIP}'); do
+    metrics="$(curl -fsS --max-time 5 "http://$ip:15091/metrics")" || { echo "the operator's /metrics did not answer on $ip:15091"; return 1; }
+    n="$(grep "^kubedlp_webhook_exemptions_total{" <<<"$metrics" | grep "namespace=\"$1\"" | grep "exemption=\"$2\"" | awk '{s += $NF} END {print s + 0}')"
+    total=$((total + n))
+  done
+  echo "$total"
+}
+counted="$(exemptions_counted e2e-helm e2e-batch)" || fail "exemption: $counted"
+[[ "$counted" == 0 ]] || fail "exemption: kubedlp_webhook_exemptions_total counted e2e-batch before any pod claimed it ($counted)"
+# The webhook and the policy read the namespace from their caches: a moment after the grant.
+end=$((SECONDS + 30))
+until out="$(bypass_pod e2e-helm exempt '{}' 'labels: {kubedlp.io/inject: disabled, kubedlp.io/exemption: e2e-batch}')"; do
+  ((SECONDS < end)) || fail "exemption: the pod claiming the granted exemption e2e-batch was refused: $out"
+  sleep 1
+done
+await 60 "the exempt pod e2e-helm/exempt to run" kubectl -n e2e-helm wait --for=condition=Ready pod/exempt --timeout=2s
+[[ -z "$(init_names e2e-helm exempt)" && "$(kubectl -n e2e-helm get pod exempt -o jsonpath='{.spec.containers[*].name}')" == app ]] \
+  || fail "exemption: the exempt pod was injected after all"
+proved "exemption: a pod labelled kubedlp.io/inject: disabled and kubedlp.io/exemption: e2e-batch, granted by the profile's spec.exemptions, is admitted without the sidecar and runs"
+counted="$(exemptions_counted e2e-helm e2e-batch)" || fail "exemption: $counted"
+# At least 1: a create the webhook admitted but a lagging policy cache refused would count too.
+((counted >= 1)) || fail "exemption: kubedlp_webhook_exemptions_total{namespace=e2e-helm,exemption=e2e-batch} is $counted on the operator, expected 1"
+proved "exemption: counted on the operator's /metrics: kubedlp_webhook_exemptions_total{namespace=\"e2e-helm\",exemption=\"e2e-batch\"} $counted"
+exemption_events() { kubectl get events -A --field-selector reason=SidecarExemptionUsed -o jsonpath='{range .items[*]}{.metadata.namespace}: {.message}{"\n"}{end}' | grep -F 'pod e2e-helm/exempt '; }
+await 30 "a SidecarExemptionUsed Event for e2e-helm/exempt" exemption_events
+proved "exemption: audited as a SidecarExemptionUsed Event (in namespace $(exemption_events | head -n 1))"
+
 # The operator down and the webhook made lenient (failurePolicy Ignore, what
 # an administrator might do during an outage): pods would be admitted
 # without a sidecar, were it not for the ValidatingAdmissionPolicy, which the
@@ -349,13 +471,28 @@ for webhook in $(kubectl get mutatingwebhookconfigurations -l app.kubernetes.io/
   kubectl patch "$webhook" --type=json -p '[{"op": "replace", "path": "/webhooks/0/failurePolicy", "value": "Ignore"}]' >/dev/null \
     || fail "could not set $webhook to failurePolicy Ignore"
 done
-msg="$(refused "operator down" "ValidatingAdmissionPolicy" e2e-helm no-sidecar '{}')"
+refused "operator down" "ValidatingAdmissionPolicy" e2e-helm no-sidecar '{}'
 [[ "$msg" == *"no kube-dlp sidecar"* ]] || fail "operator down: a pod without the sidecar was refused, but not for that: $msg"
 proved "bypass: with the operator scaled to 0 and the webhook ignored, the ValidatingAdmissionPolicy still refuses a pod without the sidecar: ${msg##*denied request: }"
 # Without the webhook this pod also lacks the sidecar: the API server names
 # the first rule it breaks, whichever that is.
-msg="$(refused "operator down, uid 1337" "ValidatingAdmissionPolicy" e2e-helm as-proxy-uid-2 '{runAsUser: 1337}')"
+refused "operator down, uid 1337" "ValidatingAdmissionPolicy" e2e-helm as-proxy-uid-2 '{runAsUser: 1337}'
 proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses an app running as uid 1337: ${msg##*denied request: }"
+refused "operator down, opt-out label" "cannot opt itself out" e2e-helm opt-out-label-2 '{}' "$OPT_OUT_LABEL"
+[[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, opt-out label: not refused by the policy: $msg"
+proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a pod labelled kubedlp.io/inject: disabled: $(reason_of "$msg")"
+refused "operator down, opt-out annotation" "cannot opt itself out" e2e-helm opt-out-annotation-2 '{}' "$OPT_OUT_ANNOTATION"
+[[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, opt-out annotation: not refused by the policy: $msg"
+proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a pod annotated kubedlp.io/inject: disabled: $(reason_of "$msg")"
+refused "operator down, exemption not granted" 'kubedlp.io/exemption "e2e-not-granted" is not granted here' e2e-helm not-granted-2 '{}' "$NOT_GRANTED"
+[[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, exemption not granted: not refused by the policy: $msg"
+proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a pod claiming an exemption that is not granted: $(reason_of "$msg")"
+refused "operator down, forged status" "container kube-dlp-proxy is not the kube-dlp sidecar" e2e-helm forged-status-2 '{}' "$FORGED_STATUS" "$FORGED_PROXY"
+[[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, forged status: not refused by the policy: $msg"
+proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a pod forging kubedlp.io/sidecar-status with its own kube-dlp-proxy container: $(reason_of "$msg")"
+refused "operator down, hostNetwork" "hostNetwork pod's egress bypasses the sidecar" e2e-helm host-network-2 '{}' '' 'hostNetwork: true'
+[[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, hostNetwork: not refused by the policy: $msg"
+proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a hostNetwork pod: $(reason_of "$msg")"
 kubectl -n e2e-helm get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the protected pod did not survive the operator's outage"
 proved "bypass: the protected pod keeps running (and enforcing) while the operator is down"
 

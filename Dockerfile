@@ -75,8 +75,15 @@ COPY --from=build /app/operator/inject/sidecar-template.yaml operator/inject/
 # point uses the same name, so both run one launcher (Node follows the link
 # to /app/bin, where the launcher finds dist/).
 RUN ln -s /app/bin/kube-dlp.js /usr/local/bin/kube-dlp
-# The uid the manifests run as (runAsNonRoot, readOnlyRootFilesystem): no
-# file here needs to be writable.
+# The sidecar does not run as this user: the webhook draws its uid per pod
+# (operator/inject/proxy-uid.ts), so the image cannot know it and nothing can
+# be owned by it. Everything here is root-owned and must be readable (and
+# directories traversable) by any uid; checked here, so a file copied in with
+# a private mode fails the build instead of the sidecar at start.
+RUN bad="$(find /app /usr/local/bin/kube-dlp \( ! -perm -o=r -o \( -type d ! -perm -o=x \) \) -print -quit)"; \
+    if [ -n "$bad" ]; then echo "not readable by an arbitrary uid: $bad" >&2; exit 1; fi
+# The uid the operator's manifests run as (runAsNonRoot,
+# readOnlyRootFilesystem): no file here needs to be writable.
 USER 65532:65532
 ENTRYPOINT ["kube-dlp"]
 CMD ["--help"]

@@ -47,7 +47,11 @@ export function registerInitIptablesCommand(program: Command): void {
     .command('init-iptables')
     .description('redirect the pod\'s TCP egress to the DLP proxy (init container, needs NET_ADMIN); idempotent')
     .option('--proxy-port <port>', 'port the proxy accepts redirected connections on', '15001')
-    .option('--proxy-uid <uid>', "the proxy's uid; its own connections are not redirected", '1337')
+    // 1337 is only for running this by hand (and the network-namespace tests).
+    // In a pod the webhook passes the uid it drew for that pod's sidecar
+    // (operator/inject/proxy-uid.ts): a fixed uid can be baked into an image
+    // with USER, and that image's traffic would go out uncaptured.
+    .option('--proxy-uid <uid>', "the proxy's uid; its own connections are not redirected (injected pods get a uid drawn per pod)", '1337')
     .option('--proxy-gid <gid>', 'also exempt connections of this gid')
     .option('--admin-port <port>', "the proxy's admin port, never captured inbound", '15090')
     .option('--exclude-ports <list>', 'destination ports/ranges not redirected, e.g. 5432,9000-9100')

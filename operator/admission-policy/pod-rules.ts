@@ -20,12 +20,14 @@ import {
   INIT_IPTABLES_CONTAINER,
   PROFILE_CONFIGMAP,
   PROFILE_VOLUME,
+  PROXY_ADMIN_PORT,
   PROXY_CONTAINER,
-  PROXY_UID,
+  PROXY_PORT,
   TENANTS_CONFIGMAP,
   TENANTS_VOLUME,
 } from '../inject/names';
 import type { Container, Pod } from '../inject/pod';
+import { inProxyUidRange, PROXY_UID_MAX, PROXY_UID_MIN } from '../inject/proxy-uid';
 
 /** What makes a container the real sidecar: the operator's image and command (the pod cannot change which binary runs). */
 export interface SidecarIdentity {
@@ -128,6 +130,14 @@ export function policyVariables(): { name: string; expression: string }[] {
       name: 'podUid',
       expression: 'has(object.spec.securityContext) && has(object.spec.securityContext.runAsUser) ? object.spec.securityContext.runAsUser : -1',
     },
+    {
+      // The uid the (first) sidecar runs as, drawn by the webhook for this pod;
+      // -2 when there is none, which no container's uid (or podUid's -1) equals.
+      name: 'proxyUid',
+      expression:
+        'variables.proxies.size() > 0 && has(variables.proxies[0].securityContext) && has(variables.proxies[0].securityContext.runAsUser) ? ' +
+        'variables.proxies[0].securityContext.runAsUser : -2',
+    },
     { name: 'captured', expression: 'variables.sidecarRequired || variables.proxies.size() > 0' },
   ];
 }
@@ -174,6 +184,11 @@ interface SecurityContext {
 }
 const sc = (c: Container) => (c.securityContext ?? {}) as SecurityContext;
 const podUid = (pod: Pod) => ((pod.spec.securityContext ?? {}) as SecurityContext).runAsUser ?? -1;
+/** The twin of variables.proxyUid. */
+const proxyUidOf = (pod: Pod): number => {
+  const uid = proxiesOf(pod).map((c) => sc(c).runAsUser)[0];
+  return Number.isInteger(uid) ? uid! : -2;
+};
 const sameList = (a: unknown, b: readonly string[]) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
 
 function genuineProxy(c: Container, pod: Pod, id: SidecarIdentity): boolean {
@@ -190,7 +205,11 @@ function genuineProxy(c: Container, pod: Pod, id: SidecarIdentity): boolean {
     // A second --profile (or --tenant-directory) would win over ours.
     args.filter((a) => a.startsWith('--profile')).length === 1 &&
     args.filter((a) => a.startsWith('--tenant-directory')).length === 1 &&
-    sc(c).runAsUser === PROXY_UID &&
+    // The uid the webhook drew (proxy-uid.ts): in its range, never root or an
+    // image's conventional user even when the pod was written by hand, and the
+    // one the init container exempts (genuineInit).
+    sc(c).runAsUser === proxyUidOf(pod) &&
+    inProxyUidRange(sc(c).runAsUser) &&
     PROXY_MOUNTS.every(
       (m) =>
         mounts.some((x) => x.name === m.volume && x.mountPath === m.path) &&
@@ -208,6 +227,25 @@ const EXCLUSION_FLAGS = [
   ['--exclude-ports', ANNOTATION_EXCLUDE_OUTBOUND_PORTS],
   ['--exclude-cidrs', ANNOTATION_EXCLUDE_OUTBOUND_CIDRS],
 ] as const;
+/**
+ * Every other argument the init container may have, besides `--proxy-uid=`
+ * and the exclusions: what the template renders, and the choices that still
+ * capture everything. Anything else is refused, as each could open a hole
+ * (`--proxy-gid` exempts a group of the author's choosing, `--dry-run` and
+ * `--remove` install nothing, `--ipv6=off` leaves IPv6 egress alone,
+ * `--inbound` and another `--proxy-port` change what the proxy receives).
+ */
+const INIT_FIXED_ARGS = [
+  'init-iptables',
+  `--proxy-port=${PROXY_PORT}`,
+  `--admin-port=${PROXY_ADMIN_PORT}`,
+  '--ipv6=auto',
+  '--ipv6=on',
+  '--iptables=default',
+  '--iptables=nft',
+  '--iptables=legacy',
+] as const;
+const PROXY_UID_FLAG = '--proxy-uid=';
 
 function genuineInit(c: Container, pod: Pod, id: SidecarIdentity): boolean {
   const args = c.args as string[] | undefined;
@@ -217,15 +255,22 @@ function genuineInit(c: Container, pod: Pod, id: SidecarIdentity): boolean {
     sameList(c.command, id.command) &&
     Array.isArray(args) &&
     args[0] === 'init-iptables' &&
-    args.includes(`--proxy-uid=${PROXY_UID}`) &&
+    // The sidecar's uid: the one exempt from capture is the one the proxy runs as.
+    args.includes(`${PROXY_UID_FLAG}${proxyUidOf(pod)}`) &&
     args.filter((a) => a.startsWith('--proxy-uid')).length === 1 &&
+    args.every(
+      (a) =>
+        (INIT_FIXED_ARGS as readonly string[]).includes(a) ||
+        a.startsWith(PROXY_UID_FLAG) ||
+        EXCLUSION_FLAGS.some(([flag]) => a.startsWith(`${flag}=`)),
+    ) &&
     EXCLUSION_FLAGS.every(([flag, key]) =>
       args.every((a) => !a.startsWith(flag) || (annotations[key] !== undefined && a === `${flag}=${annotations[key]!.replaceAll(' ', '')}`)),
     )
   );
 }
 
-const runsAsProxy = (c: Container, pod: Pod) => (sc(c).runAsUser ?? podUid(pod)) === PROXY_UID;
+const runsAsProxy = (c: Container, pod: Pod) => (sc(c).runAsUser ?? podUid(pod)) === proxyUidOf(pod);
 const mayRewriteCapture = (c: Container) =>
   sc(c).privileged === true ||
   (sc(c).capabilities?.add ?? []).some((cap) => typeof cap === 'string' && (FORBIDDEN_CAPABILITIES as readonly string[]).includes(runtimeCapabilityName(cap)));
@@ -236,7 +281,8 @@ const celGenuineProxy = (id: SidecarIdentity) =>
   `has(c.image) && c.image == ${q(id.image)} && has(c.command) && c.command == ${celList(id.command)} && ` +
   `has(c.args) && size(c.args) > 0 && c.args[0] == "proxy" && ${q(PROXY_PROFILE_FLAG)} in c.args && ${q(PROXY_TENANTS_FLAG)} in c.args && ` +
   `c.args.filter(a, a.startsWith("--profile")).size() == 1 && c.args.filter(a, a.startsWith("--tenant-directory")).size() == 1 && ` +
-  `has(c.securityContext) && has(c.securityContext.runAsUser) && c.securityContext.runAsUser == ${PROXY_UID} && has(c.volumeMounts) && ` +
+  `has(c.securityContext) && has(c.securityContext.runAsUser) && c.securityContext.runAsUser == variables.proxyUid && ` +
+  `c.securityContext.runAsUser >= ${PROXY_UID_MIN} && c.securityContext.runAsUser <= ${PROXY_UID_MAX} && has(c.volumeMounts) && ` +
   PROXY_MOUNTS.map(
     (m) =>
       `c.volumeMounts.exists(x, x.name == ${q(m.volume)} && x.mountPath == ${q(m.path)}) && has(object.spec.volumes) && ` +
@@ -244,15 +290,18 @@ const celGenuineProxy = (id: SidecarIdentity) =>
   ).join(' && ');
 const celGenuineInit = (id: SidecarIdentity) =>
   `has(c.image) && c.image == ${q(id.image)} && has(c.command) && c.command == ${celList(id.command)} && ` +
-  `has(c.args) && size(c.args) > 0 && c.args[0] == "init-iptables" && ${q(`--proxy-uid=${PROXY_UID}`)} in c.args && ` +
+  `has(c.args) && size(c.args) > 0 && c.args[0] == "init-iptables" && (${q(PROXY_UID_FLAG)} + string(variables.proxyUid)) in c.args && ` +
   `c.args.filter(a, a.startsWith("--proxy-uid")).size() == 1 && ` +
+  `c.args.all(a, a in ${celList(INIT_FIXED_ARGS)} || a.startsWith(${q(PROXY_UID_FLAG)}) || ` +
+  EXCLUSION_FLAGS.map(([flag]) => `a.startsWith(${q(`${flag}=`)})`).join(' || ') +
+  ') && ' +
   EXCLUSION_FLAGS.map(
     ([flag, key]) =>
       `c.args.all(a, !a.startsWith(${q(flag)}) || (has(object.metadata.annotations) && ${q(key)} in object.metadata.annotations && ` +
       `a == ${q(`${flag}=`)} + object.metadata.annotations[${q(key)}].replace(" ", "")))`,
   ).join(' && ');
 const celRunsAsProxy =
-  `(has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser : variables.podUid) == ${PROXY_UID}`;
+  '(has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser : variables.podUid) == variables.proxyUid';
 const celMayRewriteCapture =
   'has(c.securityContext) && ((has(c.securityContext.privileged) && c.securityContext.privileged) || ' +
   `(has(c.securityContext.capabilities) && has(c.securityContext.capabilities.add) && ` +
@@ -275,12 +324,14 @@ const missingText = (ns: string) =>
   `kube-dlp: pod has no kube-dlp sidecar (container ${PROXY_CONTAINER}) and namespace ${ns} requires one: create the pod while the kube-dlp injection webhook is serving (it adds the sidecar), and do not remove it`;
 const forgedProxyText = (id: SidecarIdentity) =>
   `kube-dlp: container ${PROXY_CONTAINER} is not the kube-dlp sidecar (it must run image ${id.image}, command ${id.command.join(' ')} proxy ` +
-  `as uid ${PROXY_UID} with the ${PROFILE_CONFIGMAP} and ${TENANTS_CONFIGMAP} ConfigMaps mounted): remove that container and the kubedlp.io/sidecar-status annotation, and the webhook injects the real one`;
+  `as the uid the webhook chose for the pod, between ${PROXY_UID_MIN} and ${PROXY_UID_MAX}, with the ${PROFILE_CONFIGMAP} and ${TENANTS_CONFIGMAP} ConfigMaps mounted): ` +
+  'remove that container and the kubedlp.io/sidecar-status annotation, and the webhook injects the real one';
 const forgedInitText = (id: SidecarIdentity) =>
   `kube-dlp: container ${INIT_IPTABLES_CONTAINER} is not kube-dlp's capture init container (it must run image ${id.image}, command ${id.command.join(' ')} init-iptables ` +
-  `--proxy-uid=${PROXY_UID}, excluding only what the pod's kubedlp.io/exclude-outbound-* annotations say): remove it, and the webhook injects the real one`;
-const uidText = (list: string, field: string) =>
-  `kube-dlp: ${field} ${list} run(s) as uid ${PROXY_UID}, the proxy's uid, whose traffic is never captured: set securityContext.runAsUser (of the container or the pod) to another uid`;
+  `with --proxy-uid= the ${PROXY_CONTAINER} container's runAsUser, excluding only what the pod's kubedlp.io/exclude-outbound-* annotations say, ` +
+  `and no flags but ${INIT_FIXED_ARGS.slice(1).join(', ')}): remove it, and the webhook injects the real one`;
+const uidText = (list: string, field: string, uid: string) =>
+  `kube-dlp: ${field} ${list} run(s) as uid ${uid}, the proxy's uid, whose traffic is never captured: set securityContext.runAsUser (of the container or the pod) to another uid`;
 const capsText = (list: string, field: string) =>
   `kube-dlp: ${field} ${list} add(s) NET_ADMIN or NET_RAW (or run privileged), which would let them rewrite the capture rules: remove them from securityContext.capabilities.add and drop privileged`;
 
@@ -338,10 +389,11 @@ export function podRules(): PodRule[] {
       {
         id: `proxy-uid${suffix}`,
         expression: () => `!variables.captured || ${list}.all(c, !(${celRunsAsProxy}))`,
-        messageExpression: () => celConcat((l) => uidText(l, field), `${list}.filter(c, ${celRunsAsProxy}).map(c, c.name).join(", ")`),
+        messageExpression: () =>
+          celConcat((l, uid) => uidText(l, field, uid), `${list}.filter(c, ${celRunsAsProxy}).map(c, c.name).join(", ")`, 'string(variables.proxyUid)'),
         check: (f) => {
           const bad = of(f.pod).filter((c) => runsAsProxy(c, f.pod));
-          return captured(f) && bad.length > 0 ? uidText(names(bad), field) : undefined;
+          return captured(f) && bad.length > 0 ? uidText(names(bad), field, String(proxyUidOf(f.pod))) : undefined;
         },
       },
       {
@@ -358,10 +410,18 @@ export function podRules(): PodRule[] {
   return rules;
 }
 
-/** A CEL expression building `text(x)` with `x` a CEL expression: the text's parts around the hole become literals. */
-function celConcat(text: (hole: string) => string, hole: string): string {
-  const [before, after] = text('\u0000').split('\u0000') as [string, string];
-  return `${q(before)} + ${hole} + ${q(after)}`;
+/** A CEL expression building `text(x, y, ...)` with `x, y, ...` CEL string expressions: the text's parts around the holes become literals. */
+function celConcat(text: (...holes: string[]) => string, ...holes: string[]): string {
+  const marks = holes.map((_, i) => String.fromCharCode(i + 1));
+  const filled = text(...marks);
+  let out = '';
+  let rest = filled;
+  holes.forEach((hole, i) => {
+    const [before, after] = rest.split(marks[i]!) as [string, string];
+    out += `${q(before)} + ${hole} + `;
+    rest = after;
+  });
+  return out + q(rest);
 }
 
 /** Every rule the pod breaks, in table order (the webhook reports the first; the API server may report any). */

@@ -5,9 +5,8 @@
 import { ANNOTATION_PROFILE_STATUS, PROFILE_STATUS_MISSING_PREFIX } from '../api/names';
 import { decideOptIn, type OptInContext } from '../decide/opt-in';
 import type { NamespaceView } from '../model/views';
-import { ANNOTATION_INJECT, ANNOTATION_SIDECAR_STATUS, INJECT_DISABLED } from './names';
+import { ANNOTATION_INJECT, INJECT_DISABLED } from './names';
 import type { Pod } from './pod';
-import { parseSidecarStatus, sidecarStatusMatches } from './sidecar-status';
 
 export const SKIP_REASONS = [
   'not-a-pod',
@@ -15,7 +14,6 @@ export const SKIP_REASONS = [
   'pod-opted-out',
   'mirror-pod',
   'host-network',
-  'already-injected',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -110,15 +108,11 @@ const CHECKS: readonly Check[] = [
       );
     },
   },
-  {
-    // Recorded by us, with every container we saw: a later webhook that added
-    // a container makes this differ, and injection runs again for it.
-    reason: 'already-injected',
-    applies: ({ pod }) => {
-      const status = parseSidecarStatus(pod!.metadata.annotations?.[ANNOTATION_SIDECAR_STATUS]);
-      return status && sidecarStatusMatches(status, pod!) ? 'the sidecar is present and no container was added since' : undefined;
-    },
-  },
+  // No "already injected" skip: a CREATE that carries the sidecar and our
+  // status annotation may be our own re-invocation, a re-submitted pod, or a
+  // forgery naming a proxy uid of the author's choosing, and the request
+  // cannot tell them apart. Injection is idempotent apart from the uid, which
+  // it draws afresh (inject.ts), so every case ends with a uid nobody chose.
 ];
 
 export function decideInjection(input: InjectionInput, ctx: OptInContext): InjectionDecision {

@@ -1,15 +1,19 @@
 // Builds the injected pod from the pod as submitted and the rendered
-// template. Idempotent by construction: every piece is added only where it
-// is missing (matched by name), so injecting an injected pod returns it
-// unchanged, and a re-invocation after another webhook added a container
-// only gives that container the proxy environment.
+// template. Every piece is added only where it is missing (matched by name),
+// so injecting an injected pod changes one thing only: the proxy uid, drawn
+// afresh for every injection and written into the sidecar and the init
+// container whether they were rendered now or came with the request. A uid
+// in the request is never kept: the request may come from the pod's author
+// (a forged or copied injection status), and a uid the author chose could be
+// the one their image runs as. A re-invocation after another webhook added a
+// container gives that container the proxy environment and the pod a new,
+// still consistent, uid.
 import {
   ANNOTATION_SIDECAR_STATUS,
   INIT_IPTABLES_CONTAINER,
   PROXY_ADMIN_PORT,
   PROXY_CONTAINER,
   PROXY_PORT,
-  PROXY_UID,
   TRUST_INIT_CONTAINER,
   type CaptureMode,
 } from './names';
@@ -18,6 +22,7 @@ import type { Container, EnvVar, Pod, Volume, VolumeMount } from './pod';
 import { render, TLS_TEMPLATE_SECTIONS, type Template, type TemplateValues } from './render-template';
 import { TemplateError } from '../errors';
 import { formatSidecarStatus, sidecarStatusOf } from './sidecar-status';
+import { randomProxyUid, type ProxyUidSource } from './proxy-uid';
 
 /** Operator-wide injection settings (flags of `kube-dlp operator`). */
 export interface InjectionConfig {
@@ -34,6 +39,8 @@ export interface InjectionConfig {
   noProxy: string;
   /** Address the proxy's admin port binds: the kubelet probes it and Prometheus scrapes it on the pod IP. */
   adminHost: string;
+  /** Draws the proxy uid for each injected pod: randomProxyUid, or a fixed value in golden tests. */
+  chooseProxyUid: ProxyUidSource;
 }
 
 export const DEFAULT_INJECTION_CONFIG: Omit<InjectionConfig, 'image' | 'nativeSidecars'> = {
@@ -47,6 +54,7 @@ export const DEFAULT_INJECTION_CONFIG: Omit<InjectionConfig, 'image' | 'nativeSi
   // expands $(KUBERNETES_SERVICE_HOST) from the service environment.
   noProxy: 'localhost,127.0.0.1,::1,$(KUBERNETES_SERVICE_HOST),kubernetes.default.svc',
   adminHost: '0.0.0.0',
+  chooseProxyUid: randomProxyUid,
 };
 
 export interface InjectionTarget {
@@ -81,7 +89,7 @@ function trustPieces(template: Template, values: TemplateValues): TrustPieces {
 }
 
 /** The values the template is rendered with; every name the template uses is a key here. */
-export function templateValues(config: InjectionConfig, target: InjectionTarget): TemplateValues {
+export function templateValues(config: InjectionConfig, target: InjectionTarget, proxyUid: number): TemplateValues {
   const mode = target.overrides.captureMode;
   const listen = mode === 'explicit' ? `127.0.0.1:${PROXY_PORT}` : `[::]:${PROXY_PORT}`;
   return {
@@ -95,7 +103,7 @@ export function templateValues(config: InjectionConfig, target: InjectionTarget)
     tenant: target.tenant,
     proxyPort: PROXY_PORT,
     adminPort: PROXY_ADMIN_PORT,
-    proxyUid: PROXY_UID,
+    proxyUid,
     resources: config.resources,
     initResources: config.initResources,
     excludePorts: target.overrides.excludePortsText || undefined,
@@ -107,7 +115,8 @@ export function templateValues(config: InjectionConfig, target: InjectionTarget)
 
 export function injectPod(submitted: Pod, template: Template, config: InjectionConfig, target: InjectionTarget): Pod {
   const pod = structuredClone(submitted);
-  const values = templateValues(config, target);
+  const proxyUid = config.chooseProxyUid(submitted);
+  const values = templateValues(config, target, proxyUid);
   const mode: CaptureMode = target.overrides.captureMode;
   const proxy = render<Container>(template.proxy, values);
   const init = mode === 'transparent' ? render<Container>(template.initIptables, values) : undefined;
@@ -126,12 +135,15 @@ export function injectPod(submitted: Pod, template: Template, config: InjectionC
   for (const c of leading) {
     const existing = initContainers.findIndex((x) => x.name === c.name);
     if (existing >= 0) at = existing + 1;
-    else initContainers.splice(at++, 0, c);
+    // A sidecar the request already has among the regular containers stays
+    // the only one, to be judged by the admission rules like any other.
+    else if (!pod.spec.containers.some((x) => x.name === c.name)) initContainers.splice(at++, 0, c);
   }
   if (initContainers.length > 0) pod.spec.initContainers = initContainers;
   if (!config.nativeSidecars && !pod.spec.containers.some((c) => c.name === PROXY_CONTAINER)) {
     pod.spec.containers.unshift(proxy);
   }
+  stampProxyUid(pod, proxy, proxyUid);
 
   const volumes: Volume[] = pod.spec.volumes ?? [];
   for (const v of [...render<Volume[]>(template.volumes, values), ...(trust?.volumes ?? [])]) if (!volumes.some((x) => x.name === v.name)) volumes.push(v);
@@ -158,6 +170,27 @@ export function injectPod(submitted: Pod, template: Template, config: InjectionC
   for (const [k, v] of Object.entries(render<Record<string, unknown>>(template.podLabels, values))) meta.labels[k] = String(v);
   meta.annotations[ANNOTATION_SIDECAR_STATUS] = formatSidecarStatus(sidecarStatusOf(pod, mode, config.nativeSidecars));
   return pod;
+}
+
+/**
+ * Gives the kube-dlp containers the request brought (kept by name above) the
+ * uid drawn now: the sidecar's runAsUser (and runAsGroup where the template
+ * sets it) and every `--proxy-uid=` of the init container. Only the uid is
+ * rewritten: whether such a container is genuine otherwise is for the
+ * admission rules (pod-rules.ts) to say, as before.
+ */
+function stampProxyUid(pod: Pod, rendered: Container, uid: number): void {
+  const renderedSc = (rendered.securityContext ?? {}) as { runAsGroup?: unknown };
+  for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+    if (c === rendered) continue;
+    if (c.name === PROXY_CONTAINER) {
+      const sc: Record<string, unknown> = { ...((c.securityContext ?? {}) as Record<string, unknown>), runAsUser: uid };
+      if (renderedSc.runAsGroup === uid) sc.runAsGroup = uid;
+      c.securityContext = sc;
+    } else if (c.name === INIT_IPTABLES_CONTAINER && Array.isArray(c.args)) {
+      c.args = (c.args as unknown[]).map((a) => (typeof a === 'string' && a.startsWith('--proxy-uid=') ? `--proxy-uid=${uid}` : a));
+    }
+  }
 }
 
 /**

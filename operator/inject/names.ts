@@ -19,10 +19,7 @@ export const ANNOTATION_EXCLUDE_OUTBOUND_PORTS = 'kubedlp.io/exclude-outbound-po
 export const ANNOTATION_EXCLUDE_OUTBOUND_CIDRS = 'kubedlp.io/exclude-outbound-cidrs';
 /** Pod annotation: `explicit` (HTTP_PROXY) or `transparent` (iptables), overriding the operator's default. */
 export const ANNOTATION_CAPTURE_MODE = 'kubedlp.io/capture-mode';
-/**
- * Written by the webhook: what it injected and which containers it saw, so a
- * re-invocation or a re-submitted pod is recognised (see decide-injection.ts).
- */
+/** Written by the webhook: what it injected and which containers it saw (informational, see sidecar-status.ts). */
 export const ANNOTATION_SIDECAR_STATUS = 'kubedlp.io/sidecar-status';
 /** Namespace annotation: `auto` restarts workloads whose pods lack the sidecar. */
 export const ANNOTATION_ROLLOUT = 'kubedlp.io/rollout';
@@ -43,8 +40,7 @@ export const PROFILE_VOLUME = 'kube-dlp-profile';
 export const TENANTS_VOLUME = 'kube-dlp-tenants';
 export const TMP_VOLUME = 'kube-dlp-tmp';
 
-/** The proxy's uid: init-iptables exempts its connections, so they are not redirected back to itself. */
-export const PROXY_UID = 1337;
+// The proxy's uid is not a name: the webhook draws one per pod (proxy-uid.ts).
 export const PROXY_PORT = 15001;
 export const PROXY_ADMIN_PORT = 15090;
 

@@ -100,7 +100,7 @@ export class InjectionHandler {
     const facts = (p: Pod): PodFacts => ({ pod: p, namespace: namespace!, username: request.userInfo?.username ?? '' });
     const identity: SidecarIdentity = { image: this.opts.config.image, command: this.opts.config.command };
     if (decision.kind === 'skip') {
-      // Left as submitted (opted out, host network, mirror, already injected):
+      // Left as submitted (opted out, host network, mirror):
       // admitted only if it is protected or exempt, by the rules the
       // ValidatingAdmissionPolicy enforces too.
       const violation = podViolations(facts(pod!), identity)[0];

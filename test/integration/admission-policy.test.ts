@@ -190,18 +190,54 @@ t.test('exclusions that come from the pod annotations, as the webhook renders th
   await admitted(t, ns, withExclusions);
 });
 
-t.test('an app container running as the proxy uid 1337 is refused, whether set on the container or the pod', async (t) => {
+/** The uid the webhook drew for an injected pod (its sidecar's runAsUser). */
+const proxyUidOf = (pod: Pod): number =>
+  ([...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c) => c.name === 'kube-dlp-proxy')!.securityContext as { runAsUser: number }).runAsUser;
+
+t.test("an app container running as the sidecar's uid is refused, whether set on the container or the pod", async (t) => {
   const ns = await optedIn('protect');
   const onContainer = injected(app('uid'));
-  onContainer.spec.containers[0]!.securityContext = { runAsUser: 1337 };
-  await refused(t, ns, onContainer, /container\(s\) app run\(s\) as uid 1337, the proxy's uid.*set securityContext.runAsUser/);
+  const uid = proxyUidOf(onContainer);
+  onContainer.spec.containers[0]!.securityContext = { runAsUser: uid };
+  await refused(t, ns, onContainer, new RegExp(`container\\(s\\) app run\\(s\\) as uid ${uid}, the proxy's uid.*set securityContext.runAsUser`));
 
-  const onPod = injected(app('pod-uid', {}, { securityContext: { runAsUser: 1337 } }));
-  await refused(t, ns, onPod, /container\(s\) app run\(s\) as uid 1337/);
+  const onPod = injected(app('pod-uid'));
+  onPod.spec.securityContext = { runAsUser: proxyUidOf(onPod) };
+  await refused(t, ns, onPod, new RegExp(`container\\(s\\) app run\\(s\\) as uid ${proxyUidOf(onPod)}`));
 
-  const overridden = injected(app('overridden', {}, { securityContext: { runAsUser: 1337 } }));
+  const overridden = injected(app('overridden'));
+  overridden.spec.securityContext = { runAsUser: proxyUidOf(overridden) };
   overridden.spec.containers[0]!.securityContext = { runAsUser: 1000 };
   await admitted(t, ns, overridden);
+
+  // 1337, the proxy's uid before it was drawn per pod, is an ordinary uid now.
+  const former = injected(app('former-uid'));
+  former.spec.containers[0]!.securityContext = { runAsUser: 1337 };
+  await admitted(t, ns, former);
+});
+
+t.test('the sidecar and the init container agree on one uid in the range, and the init container exempts nothing else', async (t) => {
+  const ns = await optedIn('protect');
+  const setUid = (pod: Pod, proxy: number, init: number): Pod => {
+    const all = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])];
+    (all.find((c) => c.name === 'kube-dlp-proxy')!.securityContext as { runAsUser: number }).runAsUser = proxy;
+    const c = all.find((c) => c.name === 'kube-dlp-init')!;
+    c.args = (c.args as string[]).map((a) => (a.startsWith('--proxy-uid=') ? `--proxy-uid=${init}` : a));
+    return pod;
+  };
+  await refused(t, ns, setUid(injected(app('fixed')), 1337, 1337), /container kube-dlp-proxy is not the kube-dlp sidecar.*as the uid the webhook chose for the pod, between 1048576 and 2147483646/);
+  await refused(t, ns, setUid(injected(app('root')), 0, 0), /is not the kube-dlp sidecar/);
+  const drawn = injected(app('mismatch'));
+  await refused(t, ns, setUid(drawn, proxyUidOf(drawn), proxyUidOf(drawn) + 1), /kube-dlp-init is not kube-dlp's capture init container.*--proxy-uid= the kube-dlp-proxy container's runAsUser/);
+  await admitted(t, ns, setUid(injected(app('consistent')), 1500000, 1500000));
+  for (const [name, extra] of [['gid', '--proxy-gid=0'], ['dry-run', '--dry-run'], ['ipv6-off', '--ipv6=off'], ['inbound', '--inbound=*']]) {
+    const pod = injected(app(`flag-${name}`));
+    (pod.spec.initContainers!.find((c) => c.name === 'kube-dlp-init')!.args as string[]).push(extra!);
+    await refused(t, ns, pod, /kube-dlp-init is not kube-dlp's capture init container.*and no flags but --proxy-port=15001/);
+  }
+  const nft = injected(app('flag-nft'));
+  (nft.spec.initContainers!.find((c) => c.name === 'kube-dlp-init')!.args as string[]).push('--iptables=nft');
+  await admitted(t, ns, nft);
 });
 
 t.test('an app container adding NET_ADMIN or NET_RAW, or privileged, is refused', async (t) => {

@@ -20,6 +20,7 @@ import { SelfManagedCertificates } from '../../operator/certs/self-managed';
 import { startInjection, type RunningInjection } from '../../operator/run-injection';
 import { desiredWebhookConfiguration } from '../../operator/webhook/webhook-configuration';
 import type { Pod } from '../../operator/inject/pod';
+import { inProxyUidRange } from '../../operator/inject/proxy-uid';
 import { RESTARTED_AT_ANNOTATION } from '../../operator/rollout/missing-sidecar';
 
 const SUITE_LABEL = 'kube-dlp.test/webhook-suite';
@@ -142,7 +143,9 @@ t.test('a pod in an opted-in namespace gets the native sidecar, volumes, env and
   const proxy = created.spec.initContainers?.[0];
   t.equal(proxy?.name, 'kube-dlp-proxy');
   t.equal(proxy?.restartPolicy, 'Always');
-  t.match(proxy, { startupProbe: { httpGet: { path: '/readyz', port: 15090 } }, securityContext: { runAsUser: 1337, runAsNonRoot: true, readOnlyRootFilesystem: true } });
+  t.match(proxy, { startupProbe: { httpGet: { path: '/readyz', port: 15090 } }, securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true } });
+  const uid = (proxy?.securityContext as { runAsUser?: number } | undefined)?.runAsUser;
+  t.ok(inProxyUidRange(uid), `the proxy runs as the uid the webhook drew for this pod (${uid}), not a fixed one`);
   t.same(proxy?.env?.find((e) => e.name === 'KUBEDLP_TENANT'), { name: 'KUBEDLP_TENANT', value: 'acme' });
   t.same(created.spec.volumes?.map((v) => v.name).sort(), ['kube-dlp-profile', 'kube-dlp-tenants', 'kube-dlp-tmp', created.spec.volumes!.find((v) => v.name.startsWith('kube-api-access'))?.name].filter(Boolean).sort());
   const app = created.spec.containers.find((c) => c.name === 'app')!;
@@ -276,14 +279,19 @@ t.test("a Deployment's pod is injected (a Pod created from the Deployment's temp
   t.ok(created.spec.containers[0]!.env?.some((e) => e.name === 'HTTPS_PROXY'));
 });
 
-t.test('re-submitting an injected pod changes nothing', async (t) => {
+t.test('re-submitting an injected pod changes nothing but the proxy uid, drawn again', async (t) => {
   const { client } = await setup;
   const ns = await optedInNamespace(client, 'kdlp-idem');
   await waitUntilInjecting(client, ns);
   const first = await client.create<Pod>(PODS, pod('first'), ns);
   const again: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'again', labels: first.metadata.labels, annotations: first.metadata.annotations }, spec: structuredClone(first.spec) };
   const second = await client.create<Pod>(PODS, again as unknown as KubeObject, ns);
-  t.same(second.spec, first.spec, 'same spec: nothing added twice');
+  const proxyOf = (p: Pod) => p.spec.initContainers!.find((c) => c.name === 'kube-dlp-proxy')!;
+  const uidOf = (p: Pod) => (proxyOf(p).securityContext as { runAsUser: number }).runAsUser;
+  t.not(uidOf(second), uidOf(first), 'the uid in the request is not kept');
+  const sameUid = structuredClone(second.spec);
+  proxyOf({ ...second, spec: sameUid }).securityContext = proxyOf(first).securityContext;
+  t.same(sameUid, first.spec, 'same spec otherwise: nothing added twice');
   t.same(second.metadata.annotations, first.metadata.annotations);
 });
 

@@ -145,7 +145,7 @@ EMAIL="alice.payer@acme-payments.io"
 # Redaction keeps the length: what the upstream must see instead of the email.
 EMAIL_MASK="$(printf '%*s' "${#EMAIL}" '' | tr ' ' '*')"
 
-app_pod() { # <namespace> <name> <ignore proxy 0|1> [annotations yaml]
+app_pod() { # <namespace> <name> <ignore proxy 0|1> [annotations yaml] [app securityContext yaml]
   kubectl apply -f - 2>&1 >/dev/null <<YAML
 apiVersion: v1
 kind: Pod
@@ -166,10 +166,11 @@ spec:
         - {name: EMAIL, value: "$EMAIL"}
         - {name: IGNORE_PROXY, value: "$3"}
       volumeMounts: [{name: workloads, mountPath: /workloads}]
+      securityContext: ${5:-{\}}
   volumes: [{name: workloads, configMap: {name: e2e-workloads}}]
 YAML
 }
-run_app() { # <namespace> <name> <ignore proxy 0|1> [annotations yaml]
+run_app() { # <namespace> <name> <ignore proxy 0|1> [annotations yaml] [app securityContext yaml]
   local out
   out="$(app_pod "$@")" || fail "the app pod $1/$2 was refused: $out"
   await 120 "the injected app pod $1/$2 to run" kubectl -n "$1" wait --for=condition=Ready "pod/$2" --timeout=2s
@@ -311,10 +312,23 @@ await_in_directory e2e-helm e2e-upstream
 run_app e2e-helm app 1
 check_protected e2e-helm app helm
 
-step "bypass attempts (#16): refused at admission, also with the operator down"
-# A pod that tries to escape capture: its app runs as the proxy's uid 1337
-# (never redirected), or adds NET_ADMIN (could rewrite the iptables rules);
-# below, every other attempt the admission rules (pod-rules.ts) name.
+step "bypass attempts (#16): captured or refused at admission, also with the operator down"
+# The proxy's uid is exempt from capture. It was 1337 for every pod, which an
+# image could name with USER; now the webhook draws it per pod. An app running
+# as 1337 (a runAsUser here; an image's USER is the same process at run time)
+# is an ordinary app: admitted, and captured.
+proxy_uid() { kubectl -n "$1" get pod "$2" -o jsonpath='{.spec.initContainers[?(@.name=="kube-dlp-proxy")].securityContext.runAsUser}'; }
+init_uid_arg() { kubectl -n "$1" get pod "$2" -o jsonpath='{.spec.initContainers[?(@.name=="kube-dlp-init")].args}' | tr -d '[]"' | tr ',' '\n' | grep '^--proxy-uid='; }
+run_app e2e-helm as-1337 1 "" "{runAsUser: 1337}"
+uid="$(proxy_uid e2e-helm as-1337)"
+(( uid >= 1048576 && uid <= 2147483646 )) || fail "uid 1337: the sidecar does not run as a drawn uid (runAsUser ${uid:-unset})"
+[[ "$(init_uid_arg e2e-helm as-1337)" == "--proxy-uid=$uid" ]] || fail "uid 1337: kube-dlp-init does not exempt the sidecar's uid $uid: $(init_uid_arg e2e-helm as-1337)"
+[[ "$uid" != "$(proxy_uid e2e-helm app)" ]] || fail "two pods got the same proxy uid $uid: not drawn per pod"
+check_protected e2e-helm as-1337 "uid 1337"
+proved "bypass: an app running as uid 1337, the proxy's former fixed uid, is captured; its sidecar runs as the uid drawn for its pod ($uid), which its kube-dlp-init exempts"
+# A pod that tries to escape capture by adding NET_ADMIN (could rewrite the
+# iptables rules); below, every other attempt the admission rules
+# (pod-rules.ts) name.
 bypass_pod() { # <namespace> <name> <securityContext yaml> [metadata fields yaml] [spec fields yaml]
   kubectl apply -f - 2>&1 >/dev/null <<YAML
 apiVersion: v1
@@ -340,8 +354,6 @@ refused() { # <label> <expected words> <namespace> <name> <securityContext yaml>
 }
 # The refusal itself, without kubectl's and the API server's preamble.
 reason_of() { local m="${1##*denied the request: }"; echo "${m##*denied request: }"; }
-refused "uid 1337" "the proxy's uid" e2e-helm as-proxy-uid '{runAsUser: 1337}'
-proved "bypass: an app container running as uid 1337 is refused at admission: ${msg##*denied the request: }"
 refused "NET_ADMIN" "NET_ADMIN or NET_RAW" e2e-helm net-admin '{capabilities: {add: [NET_ADMIN]}}'
 proved "bypass: an app container adding NET_ADMIN is refused at admission: ${msg##*denied the request: }"
 # Every other way out of capture, with the operator serving (the webhook
@@ -474,10 +486,25 @@ done
 refused "operator down" "ValidatingAdmissionPolicy" e2e-helm no-sidecar '{}'
 [[ "$msg" == *"no kube-dlp sidecar"* ]] || fail "operator down: a pod without the sidecar was refused, but not for that: $msg"
 proved "bypass: with the operator scaled to 0 and the webhook ignored, the ValidatingAdmissionPolicy still refuses a pod without the sidecar: ${msg##*denied request: }"
-# Without the webhook this pod also lacks the sidecar: the API server names
-# the first rule it breaks, whichever that is.
-refused "operator down, uid 1337" "ValidatingAdmissionPolicy" e2e-helm as-proxy-uid-2 '{runAsUser: 1337}'
-proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses an app running as uid 1337: ${msg##*denied request: }"
+# With no webhook to draw a uid, a pod can carry a sidecar copied from an
+# injected pod, uid included, and ask for that uid for its app: the policy
+# compares each app's uid with the sidecar's in the same pod.
+copy_as_proxy_uid() { # <namespace> <pod> <new name>: the pod's spec, its app set to run as its sidecar's uid
+  kubectl -n "$1" get pod "$2" -o json | node -e '
+    const p = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const uid = p.spec.initContainers.find((c) => c.name === "kube-dlp-proxy").securityContext.runAsUser;
+    const app = p.spec.containers.find((c) => c.name === "app");
+    app.securityContext = { ...(app.securityContext || {}), runAsUser: uid };
+    const { labels, annotations } = p.metadata;
+    console.log(JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: process.argv[1], namespace: p.metadata.namespace, labels, annotations }, spec: p.spec }));' "$3"
+}
+uid="$(proxy_uid e2e-helm app)"
+if msg="$(copy_as_proxy_uid e2e-helm app as-proxy-uid | kubectl create --dry-run=server -f - 2>&1 >/dev/null)"; then
+  fail "operator down: a copy of e2e-helm/app whose app runs as its sidecar's uid $uid was admitted"
+fi
+[[ "$msg" == *ValidatingAdmissionPolicy* && "$msg" == *"as uid $uid, the proxy's uid"* ]] \
+  || fail "operator down: the copy whose app runs as the sidecar's uid was refused, but not for that: $msg"
+proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses an app running as its sidecar's uid: ${msg##*denied request: }"
 refused "operator down, opt-out label" "cannot opt itself out" e2e-helm opt-out-label-2 '{}' "$OPT_OUT_LABEL"
 [[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, opt-out label: not refused by the policy: $msg"
 proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a pod labelled kubedlp.io/inject: disabled: $(reason_of "$msg")"

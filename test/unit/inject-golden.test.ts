@@ -14,6 +14,7 @@ import { DEFAULT_INJECTION_CONFIG } from '../../operator/inject/inject';
 import { applyPatch, type Operation } from '../../operator/inject/json-patch';
 import type { CaptureMode } from '../../operator/inject/names';
 import { allowancesFromRenderedProfile, strictest } from '../../operator/inject/profile-allowances';
+import { randomProxyUid } from '../../operator/inject/proxy-uid';
 import { loadTemplate } from '../../operator/inject/render-template';
 import { silentLogger } from '../../operator/kube/logger';
 import type { NamespaceView } from '../../operator/model/views';
@@ -22,6 +23,17 @@ import { WebhookMetrics } from '../../operator/webhook/metrics';
 
 const DIR = join(__dirname, '..', 'golden', 'inject');
 const UPDATE = process.env.KDLP_UPDATE_GOLDEN === '1';
+
+/**
+ * The proxy uid in the goldens: the webhook's own chooser, with the random
+ * draws replaced by 1234567, 1234568, ... so an output names a fixed uid and
+ * the exclusion of uids the pod already uses still shows (app-uid-collides).
+ */
+const GOLDEN_PROXY_UID = 1234567;
+const goldenProxyUid = (pod: Parameters<typeof randomProxyUid>[0]) => {
+  let next = GOLDEN_PROXY_UID;
+  return randomProxyUid(pod, () => next++);
+};
 
 interface InjectionContext {
   kind: 'InjectionContext';
@@ -48,7 +60,7 @@ async function runCase(inputText: string): Promise<string> {
   const metrics = new WebhookMetrics(new Registry());
   const handler = new InjectionHandler({
     template: loadTemplate(),
-    config: { ...DEFAULT_INJECTION_CONFIG, image: 'registry.example/kube-dlp:0.1.0', nativeSidecars: ctx.nativeSidecars ?? true },
+    config: { ...DEFAULT_INJECTION_CONFIG, image: 'registry.example/kube-dlp:0.1.0', nativeSidecars: ctx.nativeSidecars ?? true, chooseProxyUid: goldenProxyUid },
     defaultCaptureMode: ctx.defaultCaptureMode ?? 'explicit',
     optIn: { operatorNamespace: 'kube-dlp-system' },
     failurePolicy: 'Fail',

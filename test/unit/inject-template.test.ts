@@ -12,7 +12,8 @@ import { loadTemplate, parseTemplate, render, TEMPLATE_SECTIONS } from '../../op
 import { TemplateError } from '../../operator/errors';
 
 const template = loadTemplate();
-const config = (native: boolean): InjectionConfig => ({ ...DEFAULT_INJECTION_CONFIG, image: 'img:1', nativeSidecars: native });
+/** A fixed proxy uid: with it, injection is idempotent; the drawn uid is the one thing a second injection changes (below). */
+const config = (native: boolean): InjectionConfig => ({ ...DEFAULT_INJECTION_CONFIG, image: 'img:1', nativeSidecars: native, chooseProxyUid: () => 1234567 });
 const explicit: PodOverrides = { captureMode: 'explicit', excludePorts: [], excludeCidrs: [] };
 const transparent: PodOverrides = { captureMode: 'transparent', excludePorts: [], excludeCidrs: [], excludePortsText: '5432' };
 
@@ -44,7 +45,7 @@ t.test('rendering every section in every mode uses only known values', async (t)
   }
 });
 
-t.test('injecting an injected pod returns it unchanged (every golden input, both cluster generations)', async (t) => {
+t.test('injecting an injected pod with the same uid returns it unchanged (every golden input, both cluster generations)', async (t) => {
   const dir = join(__dirname, '..', 'golden', 'inject');
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.in.yaml'))) {
     const pod = parseAllDocuments(readFileSync(join(dir, f), 'utf8'))[0]!.toJS() as Pod;
@@ -55,6 +56,30 @@ t.test('injecting an injected pod returns it unchanged (every golden input, both
         t.same(createPatch(once, twice), [], `${f} native=${native} ${overrides.captureMode}`);
       }
     }
+  }
+});
+
+t.test('injecting again with the webhook uid source changes only the uid, in the sidecar and the init container alike', async (t) => {
+  const random = (native: boolean): InjectionConfig => ({ ...DEFAULT_INJECTION_CONFIG, image: 'img:1', nativeSidecars: native });
+  const pod: Pod = { metadata: { name: 'p' }, spec: { containers: [{ name: 'app' }] } };
+  const uidOf = (p: Pod) => {
+    const all = [...p.spec.containers, ...(p.spec.initContainers ?? [])];
+    const proxy = all.find((c) => c.name === 'kube-dlp-proxy')!.securityContext as { runAsUser: number; runAsGroup: number };
+    const init = all.find((c) => c.name === 'kube-dlp-init');
+    const arg = (init?.args as string[] | undefined)?.find((a) => a.startsWith('--proxy-uid='));
+    return { user: proxy.runAsUser, group: proxy.runAsGroup, init: arg === undefined ? undefined : Number(arg.slice('--proxy-uid='.length)) };
+  };
+  for (const native of [true, false]) {
+    const once = injectPod(pod, template, random(native), { tenant: 't', overrides: transparent });
+    const twice = injectPod(once, template, random(native), { tenant: 't', overrides: transparent });
+    const [a, b] = [uidOf(once), uidOf(twice)];
+    for (const u of [a, b]) {
+      t.ok(u.user >= 2 ** 20 && u.user <= 2 ** 31 - 2, `native=${native}: ${u.user} is in the range`);
+      t.same(u, { user: u.user, group: u.user, init: u.user }, `native=${native}: one uid for runAsUser, runAsGroup and --proxy-uid`);
+    }
+    t.not(a.user, b.user, `native=${native}: a fresh draw (equal once in 2^31)`);
+    const paths = createPatch(once, twice).map((op) => op.path);
+    t.ok(paths.length > 0 && paths.every((p) => /\/securityContext\/runAs(User|Group)$|\/args\/\d+$/.test(p)), `native=${native}: only the uid fields change: ${paths.join(' ')}`);
   }
 });
 

@@ -42,7 +42,8 @@ t.test('the CA Secret is mounted into the proxy only; apps get certificates and 
             })),
           },
         };
-        const config = { ...DEFAULT_INJECTION_CONFIG, image: 'img:1', nativeSidecars: native };
+        // A fixed uid: the property checks idempotence, which holds apart from the drawn uid (inject-template.test.ts).
+        const config = { ...DEFAULT_INJECTION_CONFIG, image: 'img:1', nativeSidecars: native, chooseProxyUid: () => 1234567 };
         const target = { tenant: 'shop', overrides: { captureMode, excludePorts: [], excludeCidrs: [] }, interceptTls: true };
         const out = injectPod(pod, template, config, target);
         const proxy = all(out).find((c) => c.name === 'kube-dlp-proxy')!;

@@ -136,7 +136,7 @@ export const operatorDashboard: DashboardSpec = {
         {
           kind: 'timeseries',
           title: 'Injections and skips',
-          description: 'How many pods are injected, and why are the others left alone (pod opted out, already injected, host network, ...)?',
+          description: 'How many pods are injected, and why are the others left alone (pod opted out, mirror pod, host network, ...)?',
           targets: [
             { expr: `sum(rate(kubedlp_webhook_injections_total[${RATE}]))`, legend: 'injected' },
             { expr: `sum by (reason) (rate(kubedlp_webhook_skips_total[${RATE}]))`, legend: 'skipped: {{reason}}' },

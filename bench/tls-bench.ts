@@ -147,6 +147,17 @@ export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
   }
 }
 
+// A client loads its trust store once (curl per process, a Node agent per
+// agent), not per connection: building a context parses every CA again,
+// which would charge the client's work to the handshake being measured.
+const clientContexts = new Map<string, tls.SecureContext>();
+function clientContext(ca: string[]): tls.SecureContext {
+  const key = ca.join('\n');
+  let context = clientContexts.get(key);
+  if (!context) clientContexts.set(key, (context = tls.createSecureContext({ ca })));
+  return context;
+}
+
 /** CONNECT through the proxy, then TLS to `host` inside; resolves with the open TLS socket. */
 function connectThrough(proxy: RunningProxy, host: string, port: number, ca: string[]): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -158,7 +169,7 @@ function connectThrough(proxy: RunningProxy, host: string, port: number, ca: str
       if (!head.includes('\r\n\r\n')) return;
       raw.off('data', onData);
       if (!head.startsWith('HTTP/1.1 200')) return reject(new Error(head.split('\r\n')[0]));
-      const s = tls.connect({ socket: raw, host, servername: net.isIP(host) ? undefined : host, ca });
+      const s = tls.connect({ socket: raw, host, servername: net.isIP(host) ? undefined : host, secureContext: clientContext(ca) });
       s.once('secureConnect', () => resolve(s));
       s.once('error', reject);
     };

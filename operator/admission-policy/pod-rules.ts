@@ -42,8 +42,15 @@ const PROXY_MOUNTS = [
   { volume: PROFILE_VOLUME, path: '/etc/kube-dlp/profile', configMap: PROFILE_CONFIGMAP },
   { volume: TENANTS_VOLUME, path: '/etc/kube-dlp/tenants', configMap: TENANTS_CONFIGMAP },
 ] as const;
-/** Capabilities that let a process rewrite the pod's iptables rules or forge packets. */
-export const FORBIDDEN_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'ALL', 'CAP_NET_ADMIN', 'CAP_NET_RAW'] as const;
+/**
+ * Capabilities that get a process around the capture: NET_ADMIN rewrites the
+ * pod's iptables rules, NET_RAW forges packets, SYS_ADMIN may setns() into a
+ * network namespace that is not captured (the node's, with hostPID),
+ * SYS_PTRACE drives the proxy itself where the pod shares one PID namespace,
+ * SYS_MODULE and BPF change what the kernel does with the packets.
+ */
+const CAPTURE_BREAKING = ['NET_ADMIN', 'NET_RAW', 'SYS_ADMIN', 'SYS_PTRACE', 'SYS_MODULE', 'BPF'] as const;
+export const FORBIDDEN_CAPABILITIES = ['ALL', ...CAPTURE_BREAKING, ...CAPTURE_BREAKING.map((c) => `CAP_${c}` as const)] as const;
 /**
  * A capability name as the runtimes read it: containerd and CRI-O upper-case
  * it with Go's strings.ToUpper (net_admin, Net_Raw and all grant what
@@ -333,7 +340,7 @@ const forgedInitText = (id: SidecarIdentity) =>
 const uidText = (list: string, field: string, uid: string) =>
   `kube-dlp: ${field} ${list} run(s) as uid ${uid}, the proxy's uid, whose traffic is never captured: set securityContext.runAsUser (of the container or the pod) to another uid`;
 const capsText = (list: string, field: string) =>
-  `kube-dlp: ${field} ${list} add(s) NET_ADMIN or NET_RAW (or run privileged), which would let them rewrite the capture rules: remove them from securityContext.capabilities.add and drop privileged`;
+  `kube-dlp: ${field} ${list} add(s) NET_ADMIN or NET_RAW (or SYS_ADMIN, SYS_PTRACE, SYS_MODULE, BPF, or run privileged), which would let them rewrite or get around the capture rules: remove them from securityContext.capabilities.add and drop privileged`;
 
 export function podRules(): PodRule[] {
   const rules: PodRule[] = [

@@ -242,10 +242,11 @@ t.test('the sidecar and the init container agree on one uid in the range, and th
 
 t.test('an app container adding NET_ADMIN or NET_RAW, or privileged, is refused', async (t) => {
   const ns = await optedIn('protect');
-  for (const securityContext of [{ capabilities: { add: ['NET_ADMIN'] } }, { capabilities: { add: ['NET_RAW'] } }, { privileged: true }]) {
+  const capabilities = ['NET_ADMIN', 'NET_RAW', 'SYS_ADMIN', 'SYS_PTRACE', 'SYS_MODULE', 'BPF', 'sys_admin'].map((cap) => ({ capabilities: { add: [cap] } }));
+  for (const securityContext of [...capabilities, { privileged: true }]) {
     const pod = injected(app('caps'));
     pod.spec.containers[0]!.securityContext = securityContext;
-    await refused(t, ns, pod, /container\(s\) app add\(s\) NET_ADMIN or NET_RAW \(or run privileged\)/);
+    await refused(t, ns, pod, /container\(s\) app add\(s\) NET_ADMIN or NET_RAW \(or SYS_ADMIN, SYS_PTRACE, SYS_MODULE, BPF, or run privileged\)/);
   }
   const own = injected(app('own-init'));
   own.spec.initContainers!.push({ name: 'setup', image: 'tools:1', securityContext: { capabilities: { add: ['NET_ADMIN'] } } });

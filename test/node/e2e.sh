@@ -374,9 +374,15 @@ refused "exemption not granted" 'kubedlp.io/exemption "e2e-not-granted" is not g
 proved "bypass: a pod opting out under an exemption the profile does not grant is refused at admission: $(reason_of "$msg")"
 refused "forged status" "container kube-dlp-proxy is not the kube-dlp sidecar" e2e-helm forged-status '{}' "$FORGED_STATUS" "$FORGED_PROXY"
 proved "bypass: a pod forging kubedlp.io/sidecar-status with its own container named kube-dlp-proxy is refused at admission (not taken as injected, not injected around it): $(reason_of "$msg")"
-refused "forged status alone" "has no kube-dlp sidecar" e2e-helm forged-status-alone '{}' \
-  'annotations: {kubedlp.io/sidecar-status: '"'"'{"mode":"transparent","native":true,"containers":["app"],"initContainers":[]}'"'"'}'
-proved "bypass: a pod forging kubedlp.io/sidecar-status (naming exactly its containers) without any sidecar is refused at admission: $(reason_of "$msg")"
+# A status naming exactly its containers, with no sidecar at all: the webhook
+# trusts no status (nor a uid) it did not just write, and injects the pod.
+out="$(bypass_pod e2e-helm forged-status-alone '{}' \
+  'annotations: {kubedlp.io/sidecar-status: '"'"'{"mode":"transparent","native":true,"containers":["app"],"initContainers":[]}'"'"'}')" \
+  || fail "forged status alone: refused ($out); the webhook should have injected it"
+kubectl -n e2e-helm get pod forged-status-alone -o jsonpath='{.spec.initContainers[*].name}' | grep -qw kube-dlp-proxy \
+  || fail "forged status alone: admitted without the genuine sidecar"
+proved "bypass: a pod forging kubedlp.io/sidecar-status (naming exactly its containers) without any sidecar is not taken as injected: the webhook injects the genuine sidecar"
+kubectl -n e2e-helm delete pod forged-status-alone --wait=false >/dev/null 2>&1 || true
 # A status naming containers the pod does not have reads as stale (another
 # webhook added containers since): the webhook injects the pod again, and
 # writes its own status over the forged one.

@@ -11,6 +11,8 @@ import { VALIDATORS, shannonEntropy } from '../../proxy/scan/validators';
 import { CATEGORIES, SEVERITIES, type DetectorSpec } from '../../proxy/scan/types';
 import { ISSUER_RANGES } from '../../proxy/scan/validators/luhn-card';
 import { analysePattern as analyse, MAX_PATTERN_WIDTH as MAX_WIDTH } from '../../proxy/scan/pattern-width';
+import { lintPattern } from '../../proxy/scan/pattern-lint';
+import { compilePatterns } from '../../proxy/scan/detector-set';
 
 const ID_SHAPE = /^(pci|pii|secret)\.[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Vectorscan re-validates every reported end: a positive example should cost only a few. */
@@ -250,4 +252,30 @@ t.test('every issuer range of the card validator is reachable through the card p
       }
     }
   }
+});
+
+// Start-up trusts this and skips the lint and the eager RE2 compiles for
+// library patterns (proxy/scan/detector-set.ts): it must hold for every
+// pattern, in every form the scanners compile it.
+t.test('every library pattern lints clean and compiles in all three RE2 forms', async (t) => {
+  let checked = 0;
+  for (const d of DEFAULT_DETECTORS) {
+    const ci = d.caseInsensitive ? 'i' : '';
+    d.patterns.forEach((source, i) => {
+      t.same(lintPattern(source), [], `${d.id} pattern ${i} lints clean`);
+      for (const [pattern, flags] of [[source, `g${ci}`], [`(?:${source})$`, ci], [source, `d${ci}`]] as const) {
+        t.doesNotThrow(() => new RE2(pattern, flags), `${d.id} pattern ${i} compiles with flags "${flags}"`);
+      }
+      checked++;
+    });
+  }
+  t.ok(checked > 100, `${checked} patterns`);
+});
+
+t.test('a custom pattern is still linted and compiled at load, naming its detector', async (t) => {
+  const custom = (pattern: string): DetectorSpec => ({ ...DEFAULT_DETECTORS[0]!, id: 'custom.test', patterns: [pattern] });
+  t.throws(() => compilePatterns([custom('(?=x)abc')]), { detectorId: 'custom.test', message: /lookahead/ });
+  t.throws(() => compilePatterns([custom('a[b{1,2}')]), { detectorId: 'custom.test', message: /custom.test/ });
+  const library = compilePatterns(DEFAULT_DETECTORS.slice(0, 3));
+  t.ok(library.every((p) => p.endAnchored instanceof RE2), 'library patterns compile on first use');
 });

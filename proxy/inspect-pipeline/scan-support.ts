@@ -38,6 +38,7 @@ const DECODER_OF_VIEW_STEP: Readonly<Record<string, string>> = {
   base64: 'base64',
   multipart: 'multipart',
   qp: 'multipart',
+  normalized: 'normalize',
   gzip: 'gzip',
   'x-gzip': 'gzip',
   deflate: 'deflate',
@@ -55,7 +56,7 @@ export function enabledDecoders(cfg: RuntimeConfig): ReadonlySet<string> {
   return set;
 }
 
-const VIEW_DECODERS = ['percent', 'json', 'base64', 'multipart'];
+const VIEW_DECODERS = ['percent', 'json', 'base64', 'multipart', 'normalize'];
 
 /** True when the profile enables any decoder that produces text views (not just content codings). */
 function wantsViews(cfg: RuntimeConfig): boolean {

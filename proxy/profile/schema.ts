@@ -61,7 +61,7 @@ export function enumValues(schema: unknown): readonly string[] | undefined {
 const SEVERITY_VALUES = ['low', 'medium', 'high', 'critical'] as const;
 const ACTION_VALUES = ['monitor', 'block', 'redact'] as const;
 const CATEGORY_VALUES = ['pci', 'pii', 'secret', 'custom'] as const;
-export const DECODER_VALUES = ['gzip', 'deflate', 'br', 'percent', 'json', 'base64', 'multipart'] as const;
+export const DECODER_VALUES = ['gzip', 'deflate', 'br', 'percent', 'json', 'base64', 'multipart', 'normalize'] as const;
 
 const Severity = (description: string, dflt?: (typeof SEVERITY_VALUES)[number]) =>
   StringEnum([...SEVERITY_VALUES], { description, default: dflt });
@@ -281,7 +281,9 @@ export const InspectionSchema = Type.Object(
     }),
     decoders: Type.Array(StringEnum([...DECODER_VALUES], { description: 'A decoder.' }), {
       'x-kubernetes-list-type': 'set',
-      description: 'Decoded views scanned in addition to the raw bytes.',
+      description:
+        'Decoded views scanned in addition to the raw bytes. normalize is the text as a reader sees it: full-width ' +
+        'digits, zero-width characters, HTML entities, digit runs split by dots, slashes or line breaks, UTF-16.',
       default: [...DECODER_VALUES],
     }),
     maxDecodedBytes: Type.Integer({

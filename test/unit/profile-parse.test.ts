@@ -38,7 +38,7 @@ t.test('defaults are applied', async (t) => {
     responseBody: false,
     maxBodyBytes: 10485760,
     holdBackBytes: 65536,
-    decoders: ['gzip', 'deflate', 'br', 'percent', 'json', 'base64', 'multipart'],
+    decoders: ['gzip', 'deflate', 'br', 'percent', 'json', 'base64', 'multipart', 'normalize'],
     maxDecodedBytes: 67108864,
     maxDecompressionRatio: 100,
     maxDecodeDepth: 3,

@@ -5,7 +5,7 @@
 //   raw ─┬─ [declared Content-Encoding layers, innermost last] ─ text views
 //        ├─ inflater, when an unlabelled body sniffs as gzip/zlib
 //        └─ percent|form, json, base64 ─ (the same kinds again, one level deeper)
-//                              └─ inflater per run that starts compressed
+//           normalized (a leaf)  └─ inflater per run that starts compressed
 //
 // A view at depth maxDecodeDepth gets probe children: they scan nothing and
 // only report that something decodable sits deeper (KDLP_DECODE_DEPTH).
@@ -14,6 +14,7 @@ import { hasGzipMagic, hasZlibHeader } from '../../scan/decode/zlib-format';
 import { Base64View } from './base64-view';
 import { EscapeView, type EscapeKind } from './escape-view';
 import { InflateView } from './inflate-view';
+import { NormalizeView } from './normalize-view';
 import { ViewNode, type TreeContext, type ViewFinding } from './view-node';
 import type { ScanMeter } from '../scan-support';
 import type { Scanner } from '../../scan/scanner';
@@ -155,6 +156,10 @@ export class ViewTree {
     }
     if (enabled.has('json')) views.push(new EscapeView(this.ctx, 'json', childName(parent, 'json'), depth, parent, probe));
     if (enabled.has('base64') || enabled.has('multipart')) views.push(new Base64View(this.ctx, childName(parent, 'base64'), depth, parent, probe));
+    // Normalizing is a reading, not an encoding: nothing sits below it, so it is never probed.
+    if (enabled.has('normalize') && !probe && !(parent instanceof NormalizeView)) {
+      views.push(new NormalizeView(this.ctx, childName(parent, 'normalized'), depth, parent));
+    }
     return views;
   }
 

@@ -24,9 +24,9 @@ import { OffsetMapBuilder, type Decoded } from './offset-map';
 /** Fewer digits than this are left split: versions, dates and IPs are not identifiers. */
 export const MIN_JOINED_DIGITS = 9;
 /** Bytes sampled to tell UTF-16 without a BOM. */
-const UTF16_SAMPLE_BYTES = 512;
+export const UTF16_SAMPLE_BYTES = 512;
 
-type Utf16 = 'le' | 'be' | null;
+export type Utf16 = 'le' | 'be' | null;
 
 /** The input as characters: code point (-1 for a byte that is not valid text, kept as it is), source start and length. */
 interface Chars {
@@ -55,7 +55,7 @@ const NAMED_ENTITIES: Readonly<Record<string, number>> = {
   zwj: 0x200d, zwnj: 0x200c, shy: 0xad,
 };
 /** Separators joined away inside a digit run. */
-const JOINABLE = new Set([0x2e /* . */, 0x2f /* / */, 0x5f /* _ */, 0x7c /* | */, 0x0a, 0x0d]);
+export const JOINABLE = new Set([0x2e /* . */, 0x2f /* / */, 0x5f /* _ */, 0x7c /* | */, 0x0a, 0x0d]);
 
 /** `le`/`be` when the bytes are UTF-16 text, from a BOM or from NULs in every other byte of mostly-ASCII text. */
 export function detectUtf16(src: Buffer): Utf16 {
@@ -79,7 +79,15 @@ export function detectUtf16(src: Buffer): Utf16 {
 
 /** The normalized view of `src`, or null when normalization changes nothing. */
 export function normalizeText(src: Buffer): Decoded | null {
-  const utf16 = detectUtf16(src);
+  return normalizeAs(src, detectUtf16(src));
+}
+
+/**
+ * The normalized view of `src` read as UTF-16 (`le`/`be`) or UTF-8 (null),
+ * as decided elsewhere: a streamed body is told apart once, from its first
+ * bytes, and then normalized piece by piece.
+ */
+export function normalizeAs(src: Buffer, utf16: Utf16): Decoded | null {
   if (utf16 === null && !mayNeedNormalizing(src)) return null;
   const chars = utf16 === null ? readUtf8(src) : readUtf16(src, utf16);
   const out = new Writer();

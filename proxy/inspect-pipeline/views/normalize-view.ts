@@ -1,0 +1,198 @@
+// The normalized view, streamed: what a reader sees once full-width digits,
+// zero-width characters, HTML entities, digits split by dots, slashes or line
+// breaks, and UTF-16 are undone (scan/decode/normalize.ts does the reading).
+//
+// normalize.ts works on a whole buffer; here the parent's output is cut into
+// pieces that normalize exactly as they would as part of the whole, so the
+// view keeps no more than one piece. A cut is safe after an ASCII character
+// that ends every rewrite: not a digit or digit-run separator (a joined run
+// never crosses it) and no `&` in the 16 characters before it (no character
+// reference is cut). Text offers such a place every few bytes; input that
+// offers none for MAX_PIECE_BYTES (a single digit chain that long, or text
+// with no ASCII letter or punctuation at all) is cut at a character boundary,
+// the one place where this view can differ from normalizing the whole.
+//
+// Like the escape views, the view is idle while pieces normalize to
+// themselves (the parent already scans those bytes), and when a piece
+// changes it emits the `tailBytes` before it and after it, so a secret spelled
+// partly plain and partly obfuscated is whole in the view.
+//
+// UTF-16 is decided once per segment from its first UTF16_SAMPLE_BYTES (a
+// BOM, or NULs in every other byte), as the whole-buffer reading does.
+import { OffsetMapBuilder } from '../../scan/decode/offset-map';
+import { JOINABLE, UTF16_SAMPLE_BYTES, detectUtf16, mayNeedNormalizing, normalizeAs, type Utf16 } from '../../scan/decode/normalize';
+import { looksLikeText } from '../../scan/decode/text-heuristics';
+import { ViewNode, type TreeContext } from './view-node';
+
+/** Longest piece held while looking for a safe cut. */
+export const MAX_PIECE_BYTES = 64 * 1024;
+/** Characters before a cut that must hold no `&` (a reference is at most `&` + 12 + `;`). */
+const REFERENCE_REACH = 16;
+const AMPERSAND = 0x26;
+const EMPTY = Buffer.alloc(0);
+
+/** ASCII bytes after which normalization never carries anything over. */
+const CUT_AFTER = new Uint8Array(128);
+for (let b = 0x21; b < 0x7f; b++) CUT_AFTER[b] = 1;
+CUT_AFTER[0x09] = 1;
+for (let b = 0x30; b <= 0x39; b++) CUT_AFTER[b] = 0;
+for (const b of JOINABLE) CUT_AFTER[b] = 0;
+CUT_AFTER[AMPERSAND] = 0;
+CUT_AFTER[0x23] = 0; // '#' of `&#52;`
+CUT_AFTER[0x3b] = 0; // ';'
+
+export class NormalizeView extends ViewNode {
+  private inBytes = 0;
+  /** Parent bytes not yet cut into a piece. */
+  private pending: Buffer = EMPTY;
+  /** undefined until the segment's first bytes have been seen. */
+  private utf16: Utf16 | undefined;
+  private active = false;
+  /** Parent offset just past the last piece that changed. */
+  private lastChangeEnd = 0;
+  /** While idle: the last `tailBytes` parent bytes, context for the next change. */
+  private context: Buffer = EMPTY;
+
+  constructor(tree: TreeContext, name: string, depth: number, parent: ViewNode) {
+    super(tree, name, depth, parent, false);
+  }
+
+  write(chunk: Buffer): void | Promise<void> {
+    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.inBytes += chunk.length;
+    if (this.utf16 === undefined) {
+      if (this.pending.length < UTF16_SAMPLE_BYTES) return this.settle();
+      this.utf16 = detectUtf16(this.pending);
+    }
+    let cut = safeCut(this.pending, this.utf16);
+    if (cut <= 0 && this.pending.length >= MAX_PIECE_BYTES) cut = characterBoundary(this.pending, this.utf16);
+    if (cut > 0) {
+      const piece = this.pending.subarray(0, cut);
+      const base = this.inBytes - this.pending.length;
+      // A copy: pending may be the caller's chunk, which must not stay pinned.
+      this.pending = cut < this.pending.length ? Buffer.from(this.pending.subarray(cut)) : EMPTY;
+      this.piece(piece, base);
+    }
+    return this.settle();
+  }
+
+  flush(): void | Promise<void> {
+    if (this.pending.length > 0) {
+      if (this.utf16 === undefined) this.utf16 = detectUtf16(this.pending);
+      this.piece(this.pending, this.inBytes - this.pending.length);
+    }
+    this.pending = EMPTY;
+    this.utf16 = undefined;
+    this.context = EMPTY;
+    if (this.active) {
+      this.active = false;
+      this.track(this.endSegment());
+    }
+    return this.settle();
+  }
+
+  safeInput(): number {
+    const pendingFrom = this.inBytes - this.pending.length;
+    if (!this.active) return pendingFrom;
+    const safe = this.safeOutput();
+    if (safe >= this.outBytes) return pendingFrom;
+    return Math.min(pendingFrom, this.parentOffsetOf(safe) ?? pendingFrom);
+  }
+
+  /** Views of the normalized text are not taken: it is what a reader sees, the last step. */
+  protected override makeChildren(): void {}
+
+  private piece(piece: Buffer, base: number): void {
+    const utf16 = this.utf16 ?? null;
+    const normalized = utf16 !== null || (mayNeedNormalizing(piece) && looksLikeText(piece)) ? normalizeAs(piece, utf16) : null;
+    if (normalized === null) {
+      this.unchanged(piece, base);
+      return;
+    }
+    if (!this.active) {
+      this.active = true;
+      if (this.context.length > 0) this.track(this.emitCopy(this.context, base - this.context.length));
+      this.context = EMPTY;
+    }
+    this.track(this.emit(normalized.data, normalized.map, base));
+    this.lastChangeEnd = base + piece.length;
+  }
+
+  /** A piece that normalizes to itself: trailing context while active, else only remembered. */
+  private unchanged(piece: Buffer, base: number): void {
+    if (!this.active) {
+      this.keepContext(piece);
+      return;
+    }
+    const trailing = Math.max(0, Math.min(piece.length, this.lastChangeEnd + this.tree.tailBytes - base));
+    if (trailing > 0) this.track(this.emitCopy(piece.subarray(0, trailing), base));
+    if (trailing < piece.length) {
+      this.active = false;
+      this.track(this.endSegment());
+      this.keepContext(piece);
+    }
+  }
+
+  private emitCopy(bytes: Buffer, base: number): void | Promise<void> {
+    const map = new OffsetMapBuilder();
+    map.copy(0, bytes.length);
+    return this.emit(Buffer.from(bytes), map.build(), base);
+  }
+
+  private keepContext(bytes: Buffer): void {
+    const want = this.tree.tailBytes;
+    if (bytes.length >= want) {
+      this.context = Buffer.from(bytes.subarray(bytes.length - want));
+      return;
+    }
+    const keepOld = Math.min(this.context.length, want - bytes.length);
+    this.context = Buffer.concat([this.context.subarray(this.context.length - keepOld), bytes]);
+  }
+}
+
+/**
+ * The last offset of `data` after which normalization carries nothing over,
+ * or 0 when there is none. `data` starts on a character boundary.
+ */
+export function safeCut(data: Buffer, utf16: Utf16): number {
+  const unit = utf16 === null ? 1 : 2;
+  for (let p = Math.floor(data.length / unit); p > 0; p--) {
+    const c = codeUnit(data, (p - 1) * unit, utf16);
+    if (c < 128 && CUT_AFTER[c] === 1 && !ampersandBefore(data, p - 1, utf16)) return p * unit;
+  }
+  return 0;
+}
+
+/** Whether one of the REFERENCE_REACH units before unit `at` is an `&`: a reference may still be open there. */
+function ampersandBefore(data: Buffer, at: number, utf16: Utf16): boolean {
+  const unit = utf16 === null ? 1 : 2;
+  for (let q = at - 1; q >= 0 && q >= at - REFERENCE_REACH; q--) {
+    if (codeUnit(data, q * unit, utf16) === AMPERSAND) return true;
+  }
+  return false;
+}
+
+function codeUnit(data: Buffer, at: number, utf16: Utf16): number {
+  if (utf16 === null) return data[at];
+  return utf16 === 'le' ? data[at] | (data[at + 1] << 8) : (data[at] << 8) | data[at + 1];
+}
+
+/** Where a forced cut may go: not inside a UTF-8 sequence or a UTF-16 code unit (a surrogate pair is left whole). */
+export function characterBoundary(data: Buffer, utf16: Utf16): number {
+  if (utf16 !== null) {
+    let p = data.length & ~1;
+    const high = (at: number) => {
+      const u = codeUnit(data, at, utf16);
+      return u >= 0xd800 && u <= 0xdbff;
+    };
+    if (p >= 2 && high(p - 2)) p -= 2;
+    return p;
+  }
+  let p = data.length;
+  // Back over continuation bytes to the lead byte, then before it: that character may be incomplete.
+  let back = 0;
+  while (p - back - 1 >= 0 && back < 4 && (data[p - back - 1] & 0xc0) === 0x80) back++;
+  const lead = p - back - 1;
+  if (lead >= 0 && data[lead] >= 0xc0) p = lead;
+  return p;
+}

@@ -192,6 +192,47 @@ t.test('finding 4: stacked encodings are followed to maxDecodeDepth; deeper is u
   });
 });
 
+t.test('obfuscations a reader undoes at a glance are caught past the window (normalized view)', async (t) => {
+  const fullWidth = [...CARD].map((d) => String.fromCharCode(0xff10 + Number(d))).join('');
+  const cases: Array<{ name: string; token: Buffer; body?: (token: Buffer) => Buffer }> = [
+    { name: 'full-width digits', token: Buffer.from(fullWidth) },
+    { name: 'HTML entities', token: Buffer.from([...CARD].map((d) => `&#${d.charCodeAt(0)};`).join('')) },
+    { name: 'zero-width spaces', token: Buffer.from([...CARD].join('\u200b')) },
+    { name: 'one digit per line', token: Buffer.from([...CARD].join('\n')) },
+    {
+      name: 'a UTF-16 body',
+      token: Buffer.from(`card=${CARD};`, 'utf16le'),
+      body: (token) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(filler(100000).toString('latin1'), 'utf16le'), token, Buffer.from(' end', 'utf16le')]),
+    },
+  ];
+  await withProxy(profile('Protect'), async (proxy) => {
+    for (const c of cases) {
+      const body = c.body ? c.body(c.token) : Buffer.concat([filler(100000), Buffer.from(' card: '), c.token, Buffer.from(' '), filler(20000, 5)]);
+      const path = `/normalized-${c.name.replace(/[^a-z0-9]+/gi, '-')}`;
+      const before = await proxy.metric('kubedlp_findings_total', { detector: 'pci.card-number' });
+      const res = await send(proxy, path, body);
+      await t.test(c.name, async (tt) => {
+        await assertBlockedBeforeDecodable(tt, proxy, path, res, undefined, c.token, before);
+        const got = (await received(path)) ?? Buffer.alloc(0);
+        tt.ok(got.length < body.length, 'the upstream request was cut before the body ended');
+      });
+    }
+  });
+  await withProxy(profile('Monitor'), async (proxy) => {
+    const path = '/normalized-monitor';
+    const res = await send(proxy, path, Buffer.concat([filler(100000), Buffer.from(` card: ${fullWidth} `), filler(100)]));
+    t.equal(res.status, 200, 'Monitor forwards');
+    const line = proxy.audit().find((l) => String(l.path ?? '').startsWith(path));
+    t.match(line, { detectors: ['pci.card-number'] }, 'and the audit line names the detector');
+    t.notMatch(JSON.stringify(line), fullWidth, 'with masked evidence only');
+  });
+  await withProxy(profile('Protect', '    decoders: [gzip, deflate, br, percent, json, base64, multipart]\n'), async (proxy) => {
+    const path = '/normalized-off';
+    const res = await send(proxy, path, Buffer.concat([filler(100000), Buffer.from(` card: ${fullWidth} `), filler(100)]));
+    t.equal(res.status, 200, 'a profile that leaves normalize out of its decoders does not read full-width digits');
+  });
+});
+
 t.test('a clean body larger than the window streams through byte-identical under every view', (t) =>
   withProxy(profile('Protect'), async (proxy) => {
     const body = Buffer.concat([filler(300000), Buffer.from(' "'), encodeText('base64', Buffer.from('nothing to see here, move along')), Buffer.from('" %41%42 \\u0043 '), filler(300000, 9)]);

@@ -5,9 +5,13 @@
 //   tls_new_host_handshake_p99_ms: CONNECT + TLS handshake to a host whose
 //     leaf is not cached yet (each sample a different IP literal 127.0.0.x);
 //   tls_cached_handshake_p99_ms: the same to a host whose leaf is cached.
-// The proxy, the upstream and the clients share this process (the proxy
-// bench's child-process roles have no TLS upstream); both sides of the
-// ratio pay the same client and upstream costs.
+// Handshakes are timed by a client in its own process, as an application's
+// client is: in this one it would wait for its own key exchange and chain
+// verification on the proxy's thread. The same samples taken in this process
+// are reported beside them (`..._same_process`), against fresh hosts.
+// For the request rates the proxy, the upstream and the clients share this
+// process (the proxy bench's child-process roles have no TLS upstream); both
+// sides of the ratio pay the same client and upstream costs.
 // Attribution, same run: tls_rps.plain_inspected is the same POSTs as plain
 // HTTP through the same proxy and profile (inspection without TLS), so
 // intercepted / plain_inspected is what TLS itself costs and
@@ -15,6 +19,7 @@
 // handshake (this process: client, proxy and upstream) are given beside the
 // wall-clock numbers because, on a shared machine, they move far less with
 // other load than rates and percentiles do.
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
@@ -37,10 +42,16 @@ export interface TlsBenchResult {
   tls_rps: { intercepted: number; tunnel: number; plain_inspected: number };
   /** Process CPU per request (client, proxy and upstream together). */
   tls_cpu_ms_per_request: { intercepted: number; tunnel: number; plain_inspected: number };
+  /** Timed by a client in its own process. */
   tls_new_host_handshake_p99_ms: number;
   tls_cached_handshake_p99_ms: number;
-  /** Process CPU per CONNECT + TLS handshake (client, proxy and upstream together). */
+  /** This process's CPU (proxy and upstream) per CONNECT + TLS handshake of that client. */
   tls_handshake_cpu_ms: { new_host: number; cached: number };
+  /** The same handshakes with the client in this process, on the proxy's thread. */
+  tls_new_host_handshake_p99_ms_same_process: number;
+  tls_cached_handshake_p99_ms_same_process: number;
+  /** Process CPU per handshake, client, proxy and upstream together. */
+  tls_handshake_cpu_ms_same_process: { new_host: number; cached: number };
 }
 
 interface Rate {
@@ -55,7 +66,8 @@ export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
   writeFileSync(join(caDir, 'tls.crt'), ca.certPem);
   writeFileSync(join(caDir, 'tls.key'), ca.keyPem);
   const upstreamCa = await InterceptCa.create({ commonName: 'bench upstream CA', lifetimeMs: 86_400_000 });
-  const ips = Array.from({ length: HANDSHAKE_SAMPLES + 1 }, (_, i) => `127.0.0.${i + 2}`);
+  // Fresh hosts for two rounds of samples (a child client's and this process's), plus 127.0.0.1.
+  const ips = Array.from({ length: 2 * HANDSHAKE_SAMPLES + 1 }, (_, i) => `127.0.0.${i + 2}`);
   const identity = await (await InterceptCa.load(upstreamCa)).mint('127.0.0.1', new Date(), ips);
 
   // One HTTPS server, reachable on 127.0.0.1 and on every 127.0.0.x used (loopback only).
@@ -117,25 +129,29 @@ export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
     await plainThroughput(intercepting, plainPort, body, 1);
     const plain = await plainThroughput(intercepting, plainPort, body, SECONDS);
 
+    const child = await childHandshakes(intercepting.proxyAddress.port, ips.slice(0, HANDSHAKE_SAMPLES), port, trust, dir);
     const fresh: number[] = [];
     const cached: number[] = [];
     let freshCpu = 0;
     let cachedCpu = 0;
-    for (const ip of ips.slice(0, HANDSHAKE_SAMPLES)) {
+    for (const ip of ips.slice(HANDSHAKE_SAMPLES, 2 * HANDSHAKE_SAMPLES)) {
       let cpu = process.cpuUsage();
-      fresh.push(await handshake(intercepting, ip, port, trust));
+      fresh.push(await handshake(intercepting.proxyAddress.port, ip, port, trust));
       freshCpu += cpuMs(cpu);
       cpu = process.cpuUsage();
-      cached.push(await handshake(intercepting, ip, port, trust));
+      cached.push(await handshake(intercepting.proxyAddress.port, ip, port, trust));
       cachedCpu += cpuMs(cpu);
     }
     return {
       tls_rps_ratio_vs_tunnel: round(intercepted.rps / tunnel.rps, 3),
       tls_rps: { intercepted: round(intercepted.rps, 0), tunnel: round(tunnel.rps, 0), plain_inspected: round(plain.rps, 0) },
       tls_cpu_ms_per_request: { intercepted: round(intercepted.cpuMsPerRequest, 3), tunnel: round(tunnel.cpuMsPerRequest, 3), plain_inspected: round(plain.cpuMsPerRequest, 3) },
-      tls_new_host_handshake_p99_ms: round(p99(fresh), 2),
-      tls_cached_handshake_p99_ms: round(p99(cached), 2),
-      tls_handshake_cpu_ms: { new_host: round(freshCpu / HANDSHAKE_SAMPLES, 2), cached: round(cachedCpu / HANDSHAKE_SAMPLES, 2) },
+      tls_new_host_handshake_p99_ms: round(p99(child.fresh), 2),
+      tls_cached_handshake_p99_ms: round(p99(child.cached), 2),
+      tls_handshake_cpu_ms: { new_host: round(child.freshServerCpuMs / HANDSHAKE_SAMPLES, 2), cached: round(child.cachedServerCpuMs / HANDSHAKE_SAMPLES, 2) },
+      tls_new_host_handshake_p99_ms_same_process: round(p99(fresh), 2),
+      tls_cached_handshake_p99_ms_same_process: round(p99(cached), 2),
+      tls_handshake_cpu_ms_same_process: { new_host: round(freshCpu / HANDSHAKE_SAMPLES, 2), cached: round(cachedCpu / HANDSHAKE_SAMPLES, 2) },
     };
   } finally {
     await Promise.all([intercepting.stop(1000), tunnelling.stop(1000)]);
@@ -159,9 +175,9 @@ function clientContext(ca: string[]): tls.SecureContext {
 }
 
 /** CONNECT through the proxy, then TLS to `host` inside; resolves with the open TLS socket. */
-function connectThrough(proxy: RunningProxy, host: string, port: number, ca: string[]): Promise<tls.TLSSocket> {
+function connectThrough(proxyPort: number, host: string, port: number, ca: string[]): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const raw = net.connect({ port: proxy.proxyAddress.port, host: '127.0.0.1', noDelay: true }, () => raw.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`));
+    const raw = net.connect({ port: proxyPort, host: '127.0.0.1', noDelay: true }, () => raw.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`));
     raw.once('error', reject);
     let head = '';
     const onData = (d: Buffer): void => {
@@ -177,12 +193,77 @@ function connectThrough(proxy: RunningProxy, host: string, port: number, ca: str
   });
 }
 
-async function handshake(proxy: RunningProxy, host: string, port: number, ca: string[]): Promise<number> {
+async function handshake(proxyPort: number, host: string, port: number, ca: string[]): Promise<number> {
   const t0 = performance.now();
-  const s = await connectThrough(proxy, host, port, ca);
+  const s = await connectThrough(proxyPort, host, port, ca);
   const ms = performance.now() - t0;
   s.destroy();
   return ms;
+}
+
+interface ClientJob {
+  proxyPort: number;
+  hosts: string[];
+  port: number;
+  trustFile: string;
+}
+
+/** One new-host then one cached-host handshake per host, in order; what the child client prints. */
+async function sampleHandshakes(job: ClientJob, onSample?: (kind: 'fresh' | 'cached') => void): Promise<{ fresh: number[]; cached: number[] }> {
+  const trust = JSON.parse(readFileSync(job.trustFile, 'utf8')) as string[];
+  const fresh: number[] = [];
+  const cached: number[] = [];
+  for (const host of job.hosts) {
+    fresh.push(await handshake(job.proxyPort, host, job.port, trust));
+    onSample?.('fresh');
+    cached.push(await handshake(job.proxyPort, host, job.port, trust));
+    onSample?.('cached');
+  }
+  return { fresh, cached };
+}
+
+/**
+ * The handshake samples timed by a client in a child process. This
+ * process's CPU (proxy and upstream) is split between new-host and cached
+ * handshakes by the child announcing each sample on stdout.
+ */
+function childHandshakes(
+  proxyPort: number,
+  hosts: string[],
+  port: number,
+  trust: string[],
+  dir: string,
+): Promise<{ fresh: number[]; cached: number[]; freshServerCpuMs: number; cachedServerCpuMs: number }> {
+  const trustFile = join(dir, 'client-trust.json');
+  writeFileSync(trustFile, JSON.stringify(trust));
+  const job: ClientJob = { proxyPort, hosts, port, trustFile };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [__filename, '--handshake-client', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    let freshServerCpuMs = 0;
+    let cachedServerCpuMs = 0;
+    let since = process.cpuUsage();
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        if (line === 'fresh' || line === 'cached') {
+          const used = cpuMs(since);
+          since = process.cpuUsage();
+          if (line === 'fresh') freshServerCpuMs += used;
+          else cachedServerCpuMs += used;
+        } else if (line.startsWith('{')) {
+          const samples = JSON.parse(line) as { fresh: number[]; cached: number[] };
+          resolve({ ...samples, freshServerCpuMs, cachedServerCpuMs });
+        }
+      }
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`handshake client exited with ${code}`));
+    });
+  });
 }
 
 function cpuMs(since: NodeJS.CpuUsage): number {
@@ -197,7 +278,7 @@ async function throughput(proxy: RunningProxy, port: number, ca: string[], body:
   let done = 0;
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
-      const socket = await connectThrough(proxy, '127.0.0.1', port, ca);
+      const socket = await connectThrough(proxy.proxyAddress.port, '127.0.0.1', port, ca);
       const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
       (agent as unknown as { createConnection: () => tls.TLSSocket }).createConnection = () => socket;
       try {
@@ -272,7 +353,15 @@ function round(n: number, digits: number): number {
   return Math.round(n * f) / f;
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2] === '--handshake-client') {
+  const job = JSON.parse(process.argv[3]) as ClientJob;
+  sampleHandshakes(job, (kind) => process.stdout.write(`${kind}\n`))
+    .then((samples) => process.stdout.write(`${JSON.stringify(samples)}\n`))
+    .catch((err: Error) => {
+      process.stderr.write(`handshake client failed: ${err.stack ?? err.message}\n`);
+      process.exitCode = 1;
+    });
+} else if (require.main === module) {
   const { mkdtempSync, rmSync } = require('node:fs') as typeof import('node:fs');
   const dir = mkdtempSync(join(require('node:os').tmpdir() as string, 'kdlp-tls-bench-'));
   runTlsBench(dir)

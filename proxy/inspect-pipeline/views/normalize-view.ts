@@ -28,6 +28,8 @@ import { ViewNode, type TreeContext } from './view-node';
 export const MAX_PIECE_BYTES = 64 * 1024;
 /** Characters before a cut that must hold no `&` (a reference is at most `&` + 12 + `;`). */
 const REFERENCE_REACH = 16;
+/** Bytes of a new chunk looked at for a cut that closes the held tail. */
+const HEAD_BYTES = 512;
 const AMPERSAND = 0x26;
 const EMPTY = Buffer.alloc(0);
 
@@ -58,11 +60,26 @@ export class NormalizeView extends ViewNode {
   }
 
   write(chunk: Buffer): void | Promise<void> {
-    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     this.inBytes += chunk.length;
     if (this.utf16 === undefined) {
+      this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
       if (this.pending.length < UTF16_SAMPLE_BYTES) return this.settle();
       this.utf16 = detectUtf16(this.pending);
+    } else if (this.pending.length > 0) {
+      // The held tail is joined with the chunk's head only, up to the first
+      // safe cut there, so a chunk is not copied whole behind a few held bytes.
+      const head = Buffer.concat([this.pending, chunk.subarray(0, HEAD_BYTES)]);
+      const first = firstSafeCut(head, this.pending.length + 1, this.utf16);
+      if (first > 0) {
+        const base = this.inBytes - chunk.length - this.pending.length;
+        const taken = first - this.pending.length;
+        this.pending = EMPTY;
+        this.piece(head.subarray(0, first), base);
+        chunk = chunk.subarray(taken);
+      }
+      this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    } else {
+      this.pending = chunk;
     }
     let cut = safeCut(this.pending, this.utf16);
     if (cut <= 0 && this.pending.length >= MAX_PIECE_BYTES) cut = characterBoundary(this.pending, this.utf16);
@@ -157,6 +174,17 @@ export class NormalizeView extends ViewNode {
 export function safeCut(data: Buffer, utf16: Utf16): number {
   const unit = utf16 === null ? 1 : 2;
   for (let p = Math.floor(data.length / unit); p > 0; p--) {
+    const c = codeUnit(data, (p - 1) * unit, utf16);
+    if (c < 128 && CUT_AFTER[c] === 1 && !ampersandBefore(data, p - 1, utf16)) return p * unit;
+  }
+  return 0;
+}
+
+/** The first safe cut at or after byte `from` (rounded up to a whole unit), or 0. */
+export function firstSafeCut(data: Buffer, from: number, utf16: Utf16): number {
+  const unit = utf16 === null ? 1 : 2;
+  const units = Math.floor(data.length / unit);
+  for (let p = Math.max(1, Math.ceil(from / unit)); p <= units; p++) {
     const c = codeUnit(data, (p - 1) * unit, utf16);
     if (c < 128 && CUT_AFTER[c] === 1 && !ampersandBefore(data, p - 1, utf16)) return p * unit;
   }

@@ -5,45 +5,14 @@
 // chunking, before the watermark passes it.
 import t from 'tap';
 import fc from 'fast-check';
-import { createScanner } from '../../proxy/scan';
-import { ScanMeter } from '../../proxy/inspect-pipeline/scan-support';
-import { ViewTree } from '../../proxy/inspect-pipeline/views/view-tree';
+import { feed, scanner, tree as viewTree } from './view-tree-harness';
 import { MAX_PIECE_BYTES, characterBoundary, safeCut } from '../../proxy/inspect-pipeline/views/normalize-view';
 import { normalizeAs, detectUtf16, type Utf16 } from '../../proxy/scan/decode/normalize';
-import type { ViewFinding } from '../../proxy/inspect-pipeline/views/view-node';
-import type { Uninspectable } from '../../proxy/inspect-pipeline/verdict';
 
-const scanner = createScanner({ enable: ['pci.card-number'] });
 const CARD = '4111111111111111';
 
 function tree(enabled: ReadonlySet<string>) {
-  const found: ViewFinding[] = [];
-  const problems: Uninspectable[] = [];
-  const views = new ViewTree({
-    scanner,
-    meter: new ScanMeter(),
-    maxDepth: 3,
-    tailBytes: Math.min(scanner.maxMatchWidth, 65536),
-    limits: { maxOutputBytes: 64 << 20, maxRatio: 100, ratioGraceBytes: 1 << 20 },
-    enabled,
-    undoCodings: [],
-    form: false,
-    found: (f) => found.push(f),
-    problem: (p) => problems.push(p),
-  });
-  return { views, found, problems };
-}
-
-async function feed(views: ViewTree, body: Buffer, sizes: number[], onStep?: () => void): Promise<void> {
-  for (let at = 0, i = 0; at < body.length; i++) {
-    const n = sizes[i % sizes.length];
-    const work = views.write(body.subarray(at, at + n));
-    if (work) await work;
-    at += n;
-    onStep?.();
-  }
-  const done = views.end();
-  if (done) await done;
+  return viewTree({ enabled });
 }
 
 /** Ways a person hides a card number that they would still read at a glance. */

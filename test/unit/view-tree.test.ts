@@ -6,47 +6,17 @@ import t from 'tap';
 import fc from 'fast-check';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { parseContentEncoding } from '../../proxy/scan/decode/content-encoding-header';
-import { createScanner } from '../../proxy/scan';
-import { ScanMeter } from '../../proxy/inspect-pipeline/scan-support';
-import { ViewTree } from '../../proxy/inspect-pipeline/views/view-tree';
+import type { ContentCoding } from '../../proxy/scan/decode';
+import { feed, tree as viewTree } from './view-tree-harness';
 import { MIN_CHARS } from '../../proxy/inspect-pipeline/views/base64-view';
 import { BASE64_ALPHABET } from '../../proxy/scan/decode/base64';
 import { nextStretch } from '../../proxy/scan/decode/byte-runs';
-import type { ViewFinding } from '../../proxy/inspect-pipeline/views/view-node';
-import type { Uninspectable } from '../../proxy/inspect-pipeline/verdict';
 
-const scanner = createScanner({ enable: ['pci.card-number'] });
 const CARD = '4111111111111111';
 const ALL = new Set(['gzip', 'deflate', 'br', 'percent', 'json', 'base64', 'multipart']);
 
-function tree(opts: { codings?: ('gzip' | 'deflate' | 'br')[]; maxDepth?: number } = {}) {
-  const found: ViewFinding[] = [];
-  const problems: Uninspectable[] = [];
-  const views = new ViewTree({
-    scanner,
-    meter: new ScanMeter(),
-    maxDepth: opts.maxDepth ?? 3,
-    tailBytes: Math.min(scanner.maxMatchWidth, 65536),
-    limits: { maxOutputBytes: 64 << 20, maxRatio: 100, ratioGraceBytes: 1 << 20 },
-    enabled: ALL,
-    undoCodings: opts.codings ?? [],
-    form: false,
-    found: (f) => found.push(f),
-    problem: (p) => problems.push(p),
-  });
-  return { views, found, problems };
-}
-
-async function feed(views: ViewTree, body: Buffer, sizes: number[], onStep?: () => void): Promise<void> {
-  for (let at = 0, i = 0; at < body.length; i++) {
-    const n = sizes[i % sizes.length];
-    const work = views.write(body.subarray(at, at + n));
-    if (work) await work;
-    at += n;
-    onStep?.();
-  }
-  const done = views.end();
-  if (done) await done;
+function tree(opts: { codings?: ContentCoding[]; maxDepth?: number } = {}) {
+  return viewTree({ enabled: ALL, ...opts });
 }
 
 const enc = {

@@ -116,11 +116,7 @@ export class EscapeView extends ViewNode {
   }
 
   safeInput(): number {
-    const pendingFrom = this.inBytes - this.carry.length;
-    if (!this.active) return pendingFrom;
-    const safe = this.safeOutput();
-    if (safe >= this.outBytes) return pendingFrom;
-    return Math.min(pendingFrom, this.parentOffsetOf(safe) ?? pendingFrom);
+    return this.burstSafeInput(this.active, this.inBytes - this.carry.length);
   }
 
   /** Emit the context before the first escape and switch to decoding. */

@@ -109,11 +109,7 @@ export class NormalizeView extends ViewNode {
   }
 
   safeInput(): number {
-    const pendingFrom = this.inBytes - this.pending.length;
-    if (!this.active) return pendingFrom;
-    const safe = this.safeOutput();
-    if (safe >= this.outBytes) return pendingFrom;
-    return Math.min(pendingFrom, this.parentOffsetOf(safe) ?? pendingFrom);
+    return this.burstSafeInput(this.active, this.inBytes - this.pending.length);
   }
 
   /** Views of the normalized text are not taken: it is what a reader sees, the last step. */

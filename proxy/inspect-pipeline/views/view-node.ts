@@ -87,6 +87,18 @@ export abstract class ViewNode {
     for (const child of this.children) child.destroy();
   }
 
+  /**
+   * safeInput() of a view that is idle between bursts of output (escapes,
+   * obfuscations): nothing at or past `pendingFrom` has been decoded yet;
+   * while active, also nothing past the parent offset of its safe output.
+   */
+  protected burstSafeInput(active: boolean, pendingFrom: number): number {
+    if (!active) return pendingFrom;
+    const safe = this.safeOutput();
+    if (safe >= this.outBytes) return pendingFrom;
+    return Math.min(pendingFrom, this.parentOffsetOf(safe) ?? pendingFrom);
+  }
+
   /** Output offset below which this view and its children are done. */
   protected safeOutput(): number {
     let safe = this.stream ? Math.max(this.streamBase, this.outBytes - this.tree.tailBytes) : this.outBytes;

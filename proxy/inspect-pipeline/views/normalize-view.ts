@@ -169,10 +169,7 @@ export class NormalizeView extends ViewNode {
  */
 export function safeCut(data: Buffer, utf16: Utf16): number {
   const unit = utf16 === null ? 1 : 2;
-  for (let p = Math.floor(data.length / unit); p > 0; p--) {
-    const c = codeUnit(data, (p - 1) * unit, utf16);
-    if (c < 128 && CUT_AFTER[c] === 1 && !ampersandBefore(data, p - 1, utf16)) return p * unit;
-  }
+  for (let p = Math.floor(data.length / unit); p > 0; p--) if (cutsAfter(data, p - 1, utf16)) return p * unit;
   return 0;
 }
 
@@ -180,11 +177,14 @@ export function safeCut(data: Buffer, utf16: Utf16): number {
 export function firstSafeCut(data: Buffer, from: number, utf16: Utf16): number {
   const unit = utf16 === null ? 1 : 2;
   const units = Math.floor(data.length / unit);
-  for (let p = Math.max(1, Math.ceil(from / unit)); p <= units; p++) {
-    const c = codeUnit(data, (p - 1) * unit, utf16);
-    if (c < 128 && CUT_AFTER[c] === 1 && !ampersandBefore(data, p - 1, utf16)) return p * unit;
-  }
+  for (let p = Math.max(1, Math.ceil(from / unit)); p <= units; p++) if (cutsAfter(data, p - 1, utf16)) return p * unit;
   return 0;
+}
+
+/** Whether a cut right after unit `at` is safe: an ASCII byte that ends every rewrite, no reference open. */
+function cutsAfter(data: Buffer, at: number, utf16: Utf16): boolean {
+  const c = codeUnit(data, at * (utf16 === null ? 1 : 2), utf16);
+  return c < 128 && CUT_AFTER[c] === 1 && !ampersandBefore(data, at, utf16);
 }
 
 /** Whether one of the REFERENCE_REACH units before unit `at` is an `&`: a reference may still be open there. */

@@ -17,6 +17,7 @@ import { profileCandidates } from './scan-profile';
 import { interleavedBaseline } from './scan-baseline';
 import { generateCorpus, type PlantedSecret } from './corpus';
 import type { Finding } from '../proxy/scan/types';
+import { mayNeedNormalizing, normalizeAs } from '../proxy/scan/decode/normalize';
 
 const MiB = 1024 * 1024;
 const CORPUS_BYTES = Number(process.env.KDLP_BENCH_CORPUS_MIB ?? 64) * MiB;
@@ -139,6 +140,29 @@ function main(): void {
   row(`binding_block_16k_all_opt_ins`, mbPerSecond(data.length, cpuSeconds(() => forEachChunk(data, 16 * 1024, (c) => (sink += full.scan(c).length)))));
   console.log(`  (${full.detectors.length} detectors with opt-ins, vs ${binding.detectors.length} by default)`);
 
+  // The normalized view's full pass (scan/decode/normalize.ts) on 64 KiB
+  // pieces that each hold one number split by dots, the cheapest way to
+  // force it: an attacker can put one in every piece, so this pass must
+  // keep up with the scan it feeds (the block scan of the same pieces is the
+  // baseline). Also how many plain corpus pieces the pre-check sends through
+  // the full pass at all.
+  {
+    const part = data.subarray(0, Math.min(data.length, 16 * MiB));
+    const dotted = Buffer.from(' 4111.1111.1111.1111 ');
+    const pieces: Buffer[] = [];
+    forEachChunk(part, 64 * 1024, (c) => {
+      const piece = Buffer.from(c);
+      dotted.copy(piece, piece.length >> 1);
+      pieces.push(piece);
+    });
+    let fullPass = 0;
+    forEachChunk(part, 64 * 1024, (c) => (fullPass += mayNeedNormalizing(c) ? 1 : 0));
+    row('normalize_full_pass_64k', mbPerSecond(part.length, cpuSeconds(() => pieces.forEach((p) => (sink += normalizeAs(p, null)?.data.length ?? 0)))));
+    row('binding_block_64k_same_pieces', mbPerSecond(part.length, cpuSeconds(() => pieces.forEach((p) => (sink += binding.scan(p).length)))));
+    results.normalize_pre_check_full_pass_share = Math.round((fullPass / Math.ceil(part.length / (64 * 1024))) * 1000) / 1000;
+    console.log(`  (plain corpus pieces the pre-check sends through the full pass: ${(results.normalize_pre_check_full_pass_share * 100).toFixed(1)}%)`);
+  }
+
   // libhs alone, block vs its native stream mode, same patterns and chunks:
   // what the carry-free stream path (issue #15, step 4) could reach, without
   // the candidate resolution both kube-dlp paths add on top.
@@ -216,6 +240,9 @@ function main(): void {
     ratio_stream_vs_block_16k: Math.round((results.binding_stream_16k / results.binding_block_16k) * 100) / 100,
     streams: info.streams,
     binding_mb_s_16k_all_opt_ins: results.binding_block_16k_all_opt_ins,
+    normalize_full_pass_mb_s_64k: results.normalize_full_pass_64k,
+    ratio_normalize_full_pass_vs_block_scan_64k: Math.round((results.normalize_full_pass_64k / results.binding_block_64k_same_pieces) * 100) / 100,
+    normalize_pre_check_full_pass_share: results.normalize_pre_check_full_pass_share,
     libhs_block_mb_s_16k: results.libhs_block_16k,
     libhs_stream_mb_s_16k: results.libhs_stream_16k,
     re2set_mb_s_16k: results.re2set_16k,

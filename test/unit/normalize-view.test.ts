@@ -89,6 +89,24 @@ t.test('a plain body costs no normalized output', async (t) => {
   t.equal(views.safe, body.length, 'everything is released');
 });
 
+t.test('one obfuscated number in a large piece costs its neighbourhood, not a second scan of the piece', async (t) => {
+  const { views, found, meter } = tree(new Set(['normalize']));
+  const line = Buffer.from('{"order": "abc", "note": "nothing to see here"}\n');
+  const body = Buffer.alloc(256 * 1024);
+  for (let i = 0; i < body.length; i++) body[i] = line[i % line.length];
+  const at = 100_000;
+  Buffer.from(` ${obfuscations.dotted(CARD)} `).copy(body, at);
+  await feed(views, body, [65536]);
+  t.equal(found.length, 1, 'the dotted card is found');
+  t.equal(found[0]?.finding.view, 'normalized');
+  t.same([found[0]?.finding.start, found[0]?.finding.end], [at + 1, at + 1 + 19], 'at its raw span');
+  const viewBytes = meter.bytes - body.length;
+  t.ok(viewBytes > 0, 'the normalized view scanned something');
+  // One part (about 8 KiB, up to the next safe cut) and the tail context on each side.
+  const tail = Math.min(scanner.maxMatchWidth, 65536);
+  t.ok(viewBytes <= 2 * 8192 + 2 * tail, `the view scanned ${viewBytes} bytes for one number in 64 KiB chunks`);
+});
+
 /** Pieces as the view cuts them while `sizes`-sized chunks arrive. */
 function cutLikeTheView(body: Buffer, sizes: number[], utf16: Utf16): Buffer[] {
   const pieces: Buffer[] = [];

@@ -13,9 +13,10 @@ export const scanner = createScanner({ enable: ['pci.card-number'] });
 export function tree(opts: { enabled: ReadonlySet<string>; codings?: ContentCoding[]; maxDepth?: number }) {
   const found: ViewFinding[] = [];
   const problems: Uninspectable[] = [];
+  const meter = new ScanMeter();
   const views = new ViewTree({
     scanner,
-    meter: new ScanMeter(),
+    meter,
     maxDepth: opts.maxDepth ?? 3,
     tailBytes: Math.min(scanner.maxMatchWidth, 65536),
     limits: { maxOutputBytes: 64 << 20, maxRatio: 100, ratioGraceBytes: 1 << 20 },
@@ -25,7 +26,7 @@ export function tree(opts: { enabled: ReadonlySet<string>; codings?: ContentCodi
     found: (f) => found.push(f),
     problem: (p) => problems.push(p),
   });
-  return { views, found, problems };
+  return { views, found, problems, meter };
 }
 
 /** Writes `body` in chunks of `sizes` (cycled), awaiting each write, then ends it. */

@@ -12,10 +12,12 @@
 // with no ASCII letter or punctuation at all) is cut at a character boundary,
 // the one place where this view can differ from normalizing the whole.
 //
-// Like the escape views, the view is idle while pieces normalize to
-// themselves (the parent already scans those bytes), and when a piece
-// changes it emits the `tailBytes` before it and after it, so a secret spelled
-// partly plain and partly obfuscated is whole in the view.
+// A piece is normalized in parts of about PART_BYTES, cut at the same safe
+// places. Like the escape views, the view is idle while parts normalize to
+// themselves (the parent already scans those bytes), and when a part changes
+// it emits the `tailBytes` before it and after it, so a secret spelled partly
+// plain and partly obfuscated is whole in the view, and one obfuscated number
+// costs its part and that context, not a second scan of the whole piece.
 //
 // UTF-16 is decided once per segment from its first UTF16_SAMPLE_BYTES (a
 // BOM, or NULs in every other byte), as the whole-buffer reading does.
@@ -28,6 +30,8 @@ import { ViewNode, type TreeContext } from './view-node';
 export const MAX_PIECE_BYTES = 64 * 1024;
 /** Characters before a cut that must hold no `&` (a reference is at most `&` + 12 + `;`). */
 const REFERENCE_REACH = 16;
+/** About how long the parts a piece is normalized in are. */
+const PART_BYTES = 8 * 1024;
 /** Bytes of a new chunk looked at for a cut that closes the held tail. */
 const HEAD_BYTES = 512;
 const AMPERSAND = 0x26;
@@ -52,7 +56,7 @@ export class NormalizeView extends ViewNode {
   private active = false;
   /** Parent offset just past the last piece that changed. */
   private lastChangeEnd = 0;
-  /** While idle: the last `tailBytes` parent bytes, context for the next change. */
+  /** The last `tailBytes` parent bytes before the next piece, context for a change at its start. */
   private context: Buffer = EMPTY;
 
   constructor(tree: TreeContext, name: string, depth: number, parent: ViewNode) {
@@ -115,35 +119,53 @@ export class NormalizeView extends ViewNode {
   /** Views of the normalized text are not taken: it is what a reader sees, the last step. */
   protected override makeChildren(): void {}
 
+  /**
+   * One piece, normalized in parts of about PART_BYTES (cut at safe places),
+   * so an obfuscated number costs its part and the context around it, not a
+   * second scan of the whole piece. UTF-16 changes every byte: one part.
+   */
   private piece(piece: Buffer, base: number): void {
     const utf16 = this.utf16 ?? null;
-    const normalized = utf16 !== null || (mayNeedNormalizing(piece) && looksLikeText(piece)) ? normalizeAs(piece, utf16) : null;
+    for (let at = 0; at < piece.length; ) {
+      const cut = utf16 === null && piece.length - at > 2 * PART_BYTES ? firstSafeCut(piece, at + PART_BYTES, null) : 0;
+      const end = cut > 0 ? cut : piece.length;
+      this.part(piece, at, end, base, utf16);
+      at = end;
+    }
+    this.keepContext(piece);
+  }
+
+  private part(piece: Buffer, from: number, to: number, base: number, utf16: Utf16): void {
+    const part = piece.subarray(from, to);
+    const normalized = utf16 !== null || (mayNeedNormalizing(part) && looksLikeText(part)) ? normalizeAs(part, utf16) : null;
     if (normalized === null) {
-      this.unchanged(piece, base);
+      if (this.active) this.trail(part, base + from);
       return;
     }
     if (!this.active) {
       this.active = true;
-      if (this.context.length > 0) this.track(this.emitCopy(this.context, base - this.context.length));
-      this.context = EMPTY;
+      const context = this.contextBefore(piece, from);
+      if (context.length > 0) this.track(this.emitCopy(context, base + from - context.length));
     }
-    this.track(this.emit(normalized.data, normalized.map, base));
-    this.lastChangeEnd = base + piece.length;
+    this.track(this.emit(normalized.data, normalized.map, base + from));
+    this.lastChangeEnd = base + to;
   }
 
-  /** A piece that normalizes to itself: trailing context while active, else only remembered. */
-  private unchanged(piece: Buffer, base: number): void {
-    if (!this.active) {
-      this.keepContext(piece);
-      return;
-    }
-    const trailing = Math.max(0, Math.min(piece.length, this.lastChangeEnd + this.tree.tailBytes - base));
-    if (trailing > 0) this.track(this.emitCopy(piece.subarray(0, trailing), base));
-    if (trailing < piece.length) {
+  /** A part that normalizes to itself after a change: the trailing context, then idle. */
+  private trail(part: Buffer, base: number): void {
+    const trailing = Math.max(0, Math.min(part.length, this.lastChangeEnd + this.tree.tailBytes - base));
+    if (trailing > 0) this.track(this.emitCopy(part.subarray(0, trailing), base));
+    if (trailing < part.length) {
       this.active = false;
       this.track(this.endSegment());
-      this.keepContext(piece);
     }
+  }
+
+  /** The `tailBytes` parent bytes before piece[from]: context for a change starting there. */
+  private contextBefore(piece: Buffer, from: number): Buffer {
+    const want = this.tree.tailBytes;
+    if (from >= want) return piece.subarray(from - want, from);
+    return Buffer.concat([this.context.subarray(Math.max(0, this.context.length - (want - from))), piece.subarray(0, from)]);
   }
 
   private emitCopy(bytes: Buffer, base: number): void | Promise<void> {
@@ -152,6 +174,7 @@ export class NormalizeView extends ViewNode {
     return this.emit(Buffer.from(bytes), map.build(), base);
   }
 
+  /** Remembers the last `tailBytes` parent bytes, context for a change in the next piece. */
   private keepContext(bytes: Buffer): void {
     const want = this.tree.tailBytes;
     if (bytes.length >= want) {

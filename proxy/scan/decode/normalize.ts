@@ -89,31 +89,76 @@ export function normalizeText(src: Buffer): Decoded | null {
  */
 export function normalizeAs(src: Buffer, utf16: Utf16): Decoded | null {
   if (utf16 === null && !mayNeedNormalizing(src)) return null;
-  const chars = utf16 === null ? readUtf8(src) : readUtf16(src, utf16);
-  const out = new Writer();
-  let changed = utf16 !== null;
+  const out = Writer.acquire(src, utf16);
+  let changed = utf16 === null ? readUtf8Into(src, out) : readUtf16Into(src, utf16, out);
+  if (joinDigitRuns(out)) changed = true;
+  return changed ? out.finish() : null;
+}
+
+/**
+ * Normalizes UTF-8 `src` into `out`; returns whether anything changed.
+ * Stretches of ASCII without `&` are copied in bulk: only the characters
+ * around them are looked at one by one.
+ */
+function readUtf8Into(src: Buffer, out: Writer): boolean {
+  const n = src.length;
+  // All-ASCII input (the usual case) has only `&` to stop at, found natively.
+  const ascii = isAscii(src);
+  let changed = false;
+  for (let i = 0; i < n; ) {
+    let plainEnd = i;
+    if (ascii) {
+      plainEnd = src.indexOf(0x26, i);
+      if (plainEnd < 0) plainEnd = n;
+    } else {
+      while (plainEnd < n && src[plainEnd] < 0x80 && src[plainEnd] !== 0x26) plainEnd++;
+    }
+    if (plainEnd > i) {
+      out.copyRun(src, i, plainEnd);
+      i = plainEnd;
+      continue;
+    }
+    if (src[i] === 0x26) {
+      const at = i;
+      const ref = characterReference((k) => (at + k < n ? src[at + k] : -1));
+      if (ref !== null) {
+        changed = true;
+        emitNormalized(out, ref.cp, i, ref.units);
+        i += ref.units;
+      } else {
+        out.copyRun(src, i, i + 1);
+        i++;
+      }
+      continue;
+    }
+    const { cp, length } = utf8At(src, i);
+    if (cp < 0) out.copyRun(src, i, i + 1);
+    else if (emitNormalized(out, cp, i, length)) changed = true;
+    i += length;
+  }
+  return changed;
+}
+
+/** Normalizes UTF-16 `src` into `out` as UTF-8: always a change. */
+function readUtf16Into(src: Buffer, order: 'le' | 'be', out: Writer): boolean {
+  const chars = readUtf16(src, order);
   for (let i = 0; i < chars.count; i++) {
     const cp = chars.cp[i];
     const start = chars.start[i];
     if (cp === 0x26 /* & */) {
-      const ref = characterReference(chars, i);
+      const at = i;
+      const ref = characterReference((k) => (at + k < chars.count ? chars.cp[at + k] : -1));
       if (ref !== null) {
-        const last = ref.endIndex;
-        changed = true;
+        const last = i + ref.units - 1;
         emitNormalized(out, ref.cp, start, chars.start[last] + chars.length[last] - start);
         i = last;
         continue;
       }
     }
-    if (cp >= 0x80) {
-      if (emitNormalized(out, cp, start, chars.length[i])) changed = true;
-      continue;
-    }
-    out.char(cp, start, chars.length[i], utf16 !== null);
+    if (cp >= 0x80) emitNormalized(out, cp, start, chars.length[i]);
+    else out.utf8(cp, start, chars.length[i]);
   }
-  if (joinDigitRuns(out)) changed = true;
-  if (!changed) return null;
-  return out.finish(src);
+  return true;
 }
 
 /** Bytes a joined digit chain is made of: digits, JOINABLE separators and the space. */
@@ -143,30 +188,57 @@ export function mayNeedNormalizing(src: Buffer): boolean {
   }
 }
 
-/** Whether src[from, to), a stretch of chain bytes, holds a chain of MIN_JOINED_DIGITS digits joined by separators. */
+/**
+ * Whether src[from, to), a stretch of chain bytes, holds a chain of
+ * MIN_JOINED_DIGITS digits joined by separators. A space joins only single
+ * digits (`4 1 1 1`), as in joinDigitRuns: a card written in spaced groups
+ * of four is what detectors read already, and treating it as a chain sent
+ * every such body through the full pass.
+ */
 function hasJoinedDigitChain(src: Buffer, from: number, to: number): boolean {
   let chainDigits = 0;
+  let groupDigits = 0;
   let joined = false;
   for (let i = from; i < to; i++) {
     const b = src[i];
     if (isDigit(b)) {
       chainDigits++;
+      groupDigits++;
       if (joined && chainDigits >= MIN_JOINED_DIGITS) return true;
       continue;
     }
     if (chainDigits > 0) {
       // `\r\n` is one separator; anything else joins only when a digit follows at once.
       const next = b === 0x0d && src[i + 1] === 0x0a ? i + 2 : i + 1;
-      if (next < src.length && isDigit(src[next])) {
+      const spaceJoins = b !== 0x20 || (groupDigits === 1 && !isDigit(src[next + 1]));
+      if (next < src.length && isDigit(src[next]) && spaceJoins) {
         joined = true;
+        groupDigits = 0;
         i = next - 1;
         continue;
       }
     }
     chainDigits = 0;
+    groupDigits = 0;
     joined = false;
   }
   return false;
+}
+
+/** BMP answers of asciiFold: 0 not yet asked, 1 no ASCII form, else the ASCII character + 2. */
+const BMP_FOLDS = new Uint8Array(0x10000);
+
+/**
+ * The one ASCII character whose NFKC form `cp` is, or -1. Remembered for
+ * the BMP: text in a non-Latin script asks about every character, and
+ * String.prototype.normalize per character is slow.
+ */
+function asciiFold(cp: number): number {
+  if (cp < 0x10000 && BMP_FOLDS[cp] !== 0) return BMP_FOLDS[cp] - 2;
+  const nfkc = String.fromCodePoint(cp).normalize('NFKC');
+  const ascii = nfkc.length === 1 && nfkc.charCodeAt(0) < 0x80 ? nfkc.charCodeAt(0) : -1;
+  if (cp < 0x10000) BMP_FOLDS[cp] = ascii + 2;
+  return ascii;
 }
 
 /** Writes `cp` in its normalized form; returns whether that differs from the source character. */
@@ -177,9 +249,9 @@ function emitNormalized(out: Writer, cp: number, start: number, length: number):
     return true;
   }
   if (cp >= 0x80) {
-    const nfkc = String.fromCodePoint(cp).normalize('NFKC');
-    if (nfkc.length === 1 && nfkc.charCodeAt(0) < 0x80) {
-      out.unit(nfkc.charCodeAt(0), start, length);
+    const ascii = asciiFold(cp);
+    if (ascii >= 0) {
+      out.unit(ascii, start, length);
       return true;
     }
     out.utf8(cp, start, length);
@@ -189,38 +261,40 @@ function emitNormalized(out: Writer, cp: number, start: number, length: number):
   return true;
 }
 
-/** `&#52;`, `&#x34;`, `&amp;` starting at chars[i]: the code point and the index of the closing `;`. */
-function characterReference(chars: Chars, i: number): { cp: number; endIndex: number } | null {
+/**
+ * `&#52;`, `&#x34;`, `&amp;` at the start of the characters `unitAt` reads
+ * (-1 past the end): the code point and how many characters it spans,
+ * closing `;` included.
+ */
+function characterReference(unitAt: (k: number) => number): { cp: number; units: number } | null {
   const MAX_REF = 12;
-  const n = chars.count;
-  let j = i + 1;
-  if (j >= n) return null;
-  if (chars.cp[j] === 0x23 /* # */) {
+  let j = 1;
+  if (unitAt(j) === 0x23 /* # */) {
     j++;
-    const hex = j < n && (chars.cp[j] | 0x20) === 0x78; /* x */
+    const hex = (unitAt(j) | 0x20) === 0x78; /* x */
     if (hex) j++;
     let value = 0;
     let digits = 0;
-    for (; j < n && j - i <= MAX_REF; j++) {
-      const d = digitValue(chars.cp[j], hex);
+    for (; j <= MAX_REF; j++) {
+      const d = digitValue(unitAt(j), hex);
       if (d < 0) break;
       value = value * (hex ? 16 : 10) + d;
       digits++;
     }
-    if (digits === 0 || j >= n || chars.cp[j] !== 0x3b /* ; */) return null;
+    if (digits === 0 || unitAt(j) !== 0x3b /* ; */) return null;
     if (value === 0 || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) return null;
-    return { cp: value, endIndex: j };
+    return { cp: value, units: j + 1 };
   }
   let name = '';
-  for (; j < n && j - i <= MAX_REF; j++) {
-    const cp = chars.cp[j];
+  for (; j <= MAX_REF; j++) {
+    const cp = unitAt(j);
     if (cp === 0x3b) break;
     if (!((cp >= 0x61 && cp <= 0x7a) || (cp >= 0x41 && cp <= 0x5a))) return null;
     name += String.fromCharCode(cp);
   }
-  if (j >= n || chars.cp[j] !== 0x3b) return null;
+  if (unitAt(j) !== 0x3b) return null;
   const cp = NAMED_ENTITIES[name];
-  return cp === undefined ? null : { cp, endIndex: j };
+  return cp === undefined ? null : { cp, units: j + 1 };
 }
 
 function digitValue(cp: number, hex: boolean): number {
@@ -230,29 +304,20 @@ function digitValue(cp: number, hex: boolean): number {
   return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
-function readUtf8(src: Buffer): Chars {
-  const chars = newChars(src.length);
-  for (let i = 0; i < src.length; ) {
-    const b = src[i];
-    let cp = -1;
-    let len = 1;
-    if (b < 0x80) cp = b;
-    else if (b >= 0xc2 && b <= 0xdf && cont(src, i + 1)) {
-      cp = ((b & 0x1f) << 6) | (src[i + 1] & 0x3f);
-      len = 2;
-    } else if (b >= 0xe0 && b <= 0xef && cont(src, i + 1) && cont(src, i + 2)) {
-      cp = ((b & 0x0f) << 12) | ((src[i + 1] & 0x3f) << 6) | (src[i + 2] & 0x3f);
-      len = 3;
-      if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)) [cp, len] = [-1, 1];
-    } else if (b >= 0xf0 && b <= 0xf4 && cont(src, i + 1) && cont(src, i + 2) && cont(src, i + 3)) {
-      cp = ((b & 0x07) << 18) | ((src[i + 1] & 0x3f) << 12) | ((src[i + 2] & 0x3f) << 6) | (src[i + 3] & 0x3f);
-      len = 4;
-      if (cp < 0x10000 || cp > 0x10ffff) [cp, len] = [-1, 1];
-    }
-    pushChar(chars, cp, i, len);
-    i += len;
+/** The UTF-8 character at src[i]: its code point (-1 for a byte that is not valid text) and byte length. */
+function utf8At(src: Buffer, i: number): { cp: number; length: number } {
+  const b = src[i];
+  if (b < 0x80) return { cp: b, length: 1 };
+  if (b >= 0xc2 && b <= 0xdf && cont(src, i + 1)) return { cp: ((b & 0x1f) << 6) | (src[i + 1] & 0x3f), length: 2 };
+  if (b >= 0xe0 && b <= 0xef && cont(src, i + 1) && cont(src, i + 2)) {
+    const cp = ((b & 0x0f) << 12) | ((src[i + 1] & 0x3f) << 6) | (src[i + 2] & 0x3f);
+    return cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff) ? { cp: -1, length: 1 } : { cp, length: 3 };
   }
-  return chars;
+  if (b >= 0xf0 && b <= 0xf4 && cont(src, i + 1) && cont(src, i + 2) && cont(src, i + 3)) {
+    const cp = ((b & 0x07) << 18) | ((src[i + 1] & 0x3f) << 12) | ((src[i + 2] & 0x3f) << 6) | (src[i + 3] & 0x3f);
+    return cp < 0x10000 || cp > 0x10ffff ? { cp: -1, length: 1 } : { cp, length: 4 };
+  }
+  return { cp: -1, length: 1 };
 }
 
 function cont(src: Buffer, i: number): boolean {
@@ -284,18 +349,57 @@ function readUtf16(src: Buffer, order: 'le' | 'be'): Chars {
  * span of the character that produced it (a multi-byte output character
  * shares its source span), so digit-run joining can delete separators after
  * the fact and the map is built once at the end.
+ *
+ * Typed arrays sized from the source (the output is never longer than a
+ * UTF-8 source, and at most 3 bytes per UTF-16 unit), reused from one call
+ * to the next: JS arrays grown a byte at a time made this pass 3-9 MB/s and
+ * left a heap of garbage for every piece a stream sent through it.
  */
 class Writer {
-  private bytes: number[] = [];
-  private srcStart: number[] = [];
-  private srcLength: number[] = [];
-  /** How many output bytes the character at each output byte position produced (1 for ASCII). */
-  private charBytes: number[] = [];
+  /** Writers up to this many bytes are kept for the next call (~1.8 MiB of arrays). */
+  private static readonly KEEP_CAPACITY = 256 * 1024;
+  private static spare: Writer | undefined;
 
-  char(cp: number, start: number, length: number, reencoded: boolean): void {
-    if (cp < 0) this.push(-1, start, length, 1);
-    else if (reencoded) this.utf8(cp, start, length);
-    else this.push(cp, start, length, 1);
+  private bytes: Uint8Array;
+  private srcStart: Int32Array;
+  private srcLength: Uint8Array;
+  /**
+   * How many output bytes the character at each output byte position
+   * produced; 0 marks a byte copied unchanged from its one source byte.
+   */
+  private charBytes: Uint8Array;
+  private n = 0;
+
+  private constructor(capacity: number) {
+    this.bytes = new Uint8Array(capacity);
+    this.srcStart = new Int32Array(capacity);
+    this.srcLength = new Uint8Array(capacity);
+    this.charBytes = new Uint8Array(capacity);
+  }
+
+  /** An empty writer with room for what `src` can normalize to (normalizeAs is synchronous: one is in use at a time). */
+  static acquire(src: Buffer, utf16: Utf16): Writer {
+    const capacity = utf16 === null ? src.length + 4 : (src.length >> 1) * 3 + 4;
+    const spare = Writer.spare;
+    if (spare !== undefined && spare.bytes.length >= capacity) {
+      spare.n = 0;
+      return spare;
+    }
+    const writer = new Writer(capacity);
+    if (capacity <= Writer.KEEP_CAPACITY) Writer.spare = writer;
+    return writer;
+  }
+
+  /** src[from, to) copied unchanged, one source byte per output byte. */
+  copyRun(src: Buffer, from: number, to: number): void {
+    const length = to - from;
+    this.ensure(this.n + length);
+    const at = this.n;
+    this.bytes.set(src.subarray(from, to), at);
+    for (let k = 0; k < length; k++) this.srcStart[at + k] = from + k;
+    this.srcLength.fill(1, at, at + length);
+    this.charBytes.fill(0, at, at + length);
+    this.n += length;
   }
 
   unit(byte: number, start: number, length: number): void {
@@ -303,52 +407,84 @@ class Writer {
   }
 
   utf8(cp: number, start: number, length: number): void {
-    const enc = Buffer.from(String.fromCodePoint(cp), 'utf8');
-    for (const b of enc) this.push(b, start, length, enc.length);
+    if (cp < 0x80) {
+      this.push(cp, start, length, 1);
+    } else if (cp < 0x800) {
+      this.push(0xc0 | (cp >> 6), start, length, 2);
+      this.push(0x80 | (cp & 0x3f), start, length, 2);
+    } else if (cp < 0x10000) {
+      this.push(0xe0 | (cp >> 12), start, length, 3);
+      this.push(0x80 | ((cp >> 6) & 0x3f), start, length, 3);
+      this.push(0x80 | (cp & 0x3f), start, length, 3);
+    } else {
+      this.push(0xf0 | (cp >> 18), start, length, 4);
+      this.push(0x80 | ((cp >> 12) & 0x3f), start, length, 4);
+      this.push(0x80 | ((cp >> 6) & 0x3f), start, length, 4);
+      this.push(0x80 | (cp & 0x3f), start, length, 4);
+    }
   }
 
   private push(byte: number, start: number, length: number, width: number): void {
-    this.bytes.push(byte);
-    this.srcStart.push(start);
-    this.srcLength.push(length);
-    this.charBytes.push(width);
+    this.ensure(this.n + 1);
+    const i = this.n++;
+    this.bytes[i] = byte;
+    this.srcStart[i] = start;
+    this.srcLength[i] = length;
+    this.charBytes[i] = width;
+  }
+
+  /** Not reached with the capacity acquire gives; kept so a wrong estimate costs a copy, not a corrupt view. */
+  private ensure(needed: number): void {
+    if (needed <= this.bytes.length) return;
+    const capacity = Math.max(needed, this.bytes.length * 2);
+    const bytes = new Uint8Array(capacity);
+    const srcStart = new Int32Array(capacity);
+    const srcLength = new Uint8Array(capacity);
+    const charBytes = new Uint8Array(capacity);
+    bytes.set(this.bytes);
+    srcStart.set(this.srcStart);
+    srcLength.set(this.srcLength);
+    charBytes.set(this.charBytes);
+    Object.assign(this, { bytes, srcStart, srcLength, charBytes });
   }
 
   get length(): number {
-    return this.bytes.length;
+    return this.n;
   }
 
-  byteAt(i: number): number {
-    return this.bytes[i];
+  /** The output bytes written so far (a view, valid until the next write). */
+  get output(): Uint8Array {
+    return this.bytes.subarray(0, this.n);
   }
 
-  /** Keeps only the output bytes where keep[i] is true. */
-  filter(keep: readonly boolean[]): void {
-    const pick = <T>(a: T[]) => a.filter((_, i) => keep[i]);
-    this.bytes = pick(this.bytes);
-    this.srcStart = pick(this.srcStart);
-    this.srcLength = pick(this.srcLength);
-    this.charBytes = pick(this.charBytes);
+  /** Deletes the output bytes in `spans` (ascending, disjoint [from, to) pairs), in place. */
+  remove(spans: ReadonlyArray<readonly [number, number]>): void {
+    let w = spans[0][0];
+    for (let k = 0; k < spans.length; k++) {
+      const from = spans[k][1];
+      const to = k + 1 < spans.length ? spans[k + 1][0] : this.n;
+      for (const a of [this.bytes, this.srcStart, this.srcLength, this.charBytes]) a.copyWithin(w, from, to);
+      w += to - from;
+    }
+    this.n = w;
   }
 
-  finish(src: Buffer): Decoded {
-    const data = Buffer.allocUnsafe(this.bytes.length);
+  finish(): Decoded {
+    const { bytes, srcStart, srcLength, charBytes, n } = this;
+    const data = Buffer.from(bytes.subarray(0, n));
     const map = new OffsetMapBuilder();
-    for (let i = 0; i < this.bytes.length; ) {
-      const b = this.bytes[i];
-      // A byte that was not valid text (-1) is copied from the source.
-      data[i] = b < 0 ? src[this.srcStart[i]] : b;
-      const width = this.charBytes[i];
-      if (b >= 0 && width > 1) {
-        for (let k = 1; k < width; k++) data[i + k] = this.bytes[i + k];
-        map.unit(width, this.srcStart[i], this.srcLength[i]);
-        i += width;
-      } else if (this.srcLength[i] === 1 && (b < 0 || b === src[this.srcStart[i]])) {
-        map.copy(this.srcStart[i], 1);
-        i++;
+    for (let i = 0; i < n; ) {
+      const width = charBytes[i];
+      if (width === 0) {
+        // A run of bytes copied unchanged is one map call, not one per byte.
+        const from = srcStart[i];
+        let run = 1;
+        while (i + run < n && charBytes[i + run] === 0 && srcStart[i + run] === from + run) run++;
+        map.copy(from, run);
+        i += run;
       } else {
-        map.unit(1, this.srcStart[i], this.srcLength[i]);
-        i++;
+        map.unit(width, srcStart[i], srcLength[i]);
+        i += width;
       }
     }
     return { data, map: map.build() };
@@ -365,11 +501,28 @@ function isDigit(b: number): boolean {
  * separator (a line break may be `\r\n`); spaces join only single digits.
  */
 function joinDigitRuns(out: Writer): boolean {
-  const n = out.length;
-  const keep = new Array<boolean>(n).fill(true);
-  let changed = false;
-  for (let i = 0; i < n; ) {
-    if (!isDigit(out.byteAt(i))) {
+  const bytes = out.output;
+  /** Separators to delete, in output order. */
+  const removed: Array<[number, number]> = [];
+  // A joined run is made of chain bytes only and is at least MIN_CHAIN_BYTES
+  // long: only such stretches are walked, each as if it were the whole text
+  // (the byte after a stretch is neither a digit nor a separator).
+  for (let from = 0; ; ) {
+    const start = nextStretch(CHAIN_BYTE, bytes, from, MIN_CHAIN_BYTES, false);
+    if (start < 0) break;
+    const end = stretchEnd(CHAIN_BYTE, bytes, start + MIN_CHAIN_BYTES);
+    joinRunsIn(bytes, start, end, removed);
+    from = end;
+  }
+  if (removed.length === 0) return false;
+  out.remove(removed);
+  return true;
+}
+
+/** Appends to `removed` the separators of the joinable digit runs in bytes[from, n). */
+function joinRunsIn(bytes: Uint8Array, from: number, n: number, removed: Array<[number, number]>): void {
+  for (let i = from; i < n; ) {
+    if (!isDigit(bytes[i])) {
       i++;
       continue;
     }
@@ -382,7 +535,7 @@ function joinDigitRuns(out: Writer): boolean {
     let end = i;
     for (;;) {
       let g = 0;
-      while (j < n && isDigit(out.byteAt(j))) {
+      while (j < n && isDigit(bytes[j])) {
         j++;
         g++;
       }
@@ -391,15 +544,15 @@ function joinDigitRuns(out: Writer): boolean {
       end = j;
       // A separator: one joinable byte, `\r\n`, or one space.
       let s = j;
-      let kind = out.byteAt(s);
-      if (kind === 0x0d && s + 1 < n && out.byteAt(s + 1) === 0x0a) {
+      let kind = bytes[s];
+      if (kind === 0x0d && s + 1 < n && bytes[s + 1] === 0x0a) {
         s++;
         kind = 0x0a;
       } else if (kind === 0x0a) {
         kind = 0x0a;
       }
       const joinable = j < n && (JOINABLE.has(kind) || kind === 0x20);
-      if (!joinable || s + 1 >= n || !isDigit(out.byteAt(s + 1))) break;
+      if (!joinable || s + 1 >= n || !isDigit(bytes[s + 1])) break;
       if (sepKind === -1) sepKind = kind;
       else if (sepKind !== kind) break;
       separators.push([j, s + 1]);
@@ -407,11 +560,8 @@ function joinDigitRuns(out: Writer): boolean {
     }
     const spacedSingles = sepKind === 0x20 && maxGroup === 1;
     if (separators.length > 0 && digits >= MIN_JOINED_DIGITS && (sepKind !== 0x20 || spacedSingles)) {
-      for (const [from, to] of separators) for (let k = from; k < to; k++) keep[k] = false;
-      changed = true;
+      removed.push(...separators);
     }
     i = Math.max(end, i + 1);
   }
-  if (changed) out.filter(keep);
-  return changed;
 }

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { runTlsBench } from './tls-bench';
+import { loadTemplate } from '../operator/inject/render-template';
 
 const ROOT = join(__dirname, '..', '..');
 const SAMPLE_PROFILE = join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml');
@@ -150,7 +151,12 @@ function startRole(role: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
     // BENCH_CPU_PROFILE_DIR: each server process writes a V8 CPU profile
     // there on exit, to see where a figure's time goes.
     const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`, `--cpu-prof-name=${role}-${Date.now()}.cpuprofile`] : [];
-    const child = spawn(process.execPath, [...profile, __filename, '--role', role, ...extra], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env });
+    // kube-dlp runs with the Node options the webhook gives the sidecar, so it is measured as deployed.
+    const nodeOptions = role === 'kubedlp' ? sidecarNodeOptions() : '';
+    const child = spawn(process.execPath, [...profile, __filename, '--role', role, ...extra], {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      env: nodeOptions ? { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, nodeOptions].filter(Boolean).join(' ') } : env,
+    });
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
@@ -161,6 +167,17 @@ function startRole(role: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
     });
     child.on('exit', (code) => reject(new Error(`${role} exited (${code}) before announcing its port`)));
   });
+}
+
+/**
+ * NODE_OPTIONS of the injected proxy container (operator/inject/sidecar-template.yaml);
+ * BENCH_PROXY_NODE_OPTIONS replaces them, e.g. with '' for a run without.
+ */
+function sidecarNodeOptions(): string {
+  const override = process.env.BENCH_PROXY_NODE_OPTIONS;
+  if (override !== undefined) return override;
+  const proxy = loadTemplate().proxy as { env?: Array<{ name: string; value?: string }> };
+  return proxy.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
 }
 
 function stopRole(server: Server): Promise<void> {
@@ -529,6 +546,7 @@ async function main(): Promise<void> {
       saturation_p99_ms_plain_proxy: round(saturationPlain.p99ms, 2),
       saturation_rps_plain_proxy: round(saturationPlain.rps, 0),
       cpus: (await import('node:os')).cpus().length,
+      kube_dlp_node_options: sidecarNodeOptions(),
       ...(await runTlsBench(dir)),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);

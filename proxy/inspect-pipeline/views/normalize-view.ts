@@ -175,14 +175,9 @@ export class NormalizeView extends ViewNode {
   }
 
   /** Remembers the last `tailBytes` parent bytes, context for a change in the next piece. */
-  private keepContext(bytes: Buffer): void {
-    const want = this.tree.tailBytes;
-    if (bytes.length >= want) {
-      this.context = Buffer.from(bytes.subarray(bytes.length - want));
-      return;
-    }
-    const keepOld = Math.min(this.context.length, want - bytes.length);
-    this.context = Buffer.concat([this.context.subarray(this.context.length - keepOld), bytes]);
+  private keepContext(piece: Buffer): void {
+    // A copy: the piece may be the caller's chunk, which must not stay pinned.
+    this.context = Buffer.from(this.contextBefore(piece, piece.length));
   }
 }
 

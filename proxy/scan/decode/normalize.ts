@@ -437,19 +437,14 @@ class Writer {
   private ensure(needed: number): void {
     if (needed <= this.bytes.length) return;
     const capacity = Math.max(needed, this.bytes.length * 2);
-    const bytes = new Uint8Array(capacity);
-    const srcStart = new Int32Array(capacity);
-    const srcLength = new Uint8Array(capacity);
-    const charBytes = new Uint8Array(capacity);
-    bytes.set(this.bytes);
-    srcStart.set(this.srcStart);
-    srcLength.set(this.srcLength);
-    charBytes.set(this.charBytes);
-    Object.assign(this, { bytes, srcStart, srcLength, charBytes });
-  }
-
-  get length(): number {
-    return this.n;
+    const widen = <T extends Uint8Array | Int32Array>(old: T, wider: T): T => {
+      wider.set(old);
+      return wider;
+    };
+    this.bytes = widen(this.bytes, new Uint8Array(capacity));
+    this.srcStart = widen(this.srcStart, new Int32Array(capacity));
+    this.srcLength = widen(this.srcLength, new Uint8Array(capacity));
+    this.charBytes = widen(this.charBytes, new Uint8Array(capacity));
   }
 
   /** The output bytes written so far (a view, valid until the next write). */

@@ -179,6 +179,64 @@ const iePps: Gen = (rng, valid) => {
   const letters = 'WABCDEFGHIJKLMNOPQRSTUV';
   return p + letters[valid ? i : (i + 1) % 23];
 };
+const auAbn: Gen = (rng, valid) => {
+  // Two leading check digits make the weighted sum (first digit less one) a multiple of 89.
+  for (;;) {
+    const body = rng.str(DIGITS, 9);
+    for (let c = 10; c < 100; c++) {
+      const s = String(c) + body;
+      if ((weighted(s, [10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19]) - 10) % 89 !== 0) continue;
+      const v = valid ? s : breakLast(s);
+      return rng.next() < 0.5 ? v : `${v.slice(0, 2)} ${v.slice(2, 5)} ${v.slice(5, 8)} ${v.slice(8)}`;
+    }
+  }
+};
+const auAcn: Gen = (rng, valid) => {
+  const p = rng.str(DIGITS, 8);
+  const c = (10 - (weighted(p, [8, 7, 6, 5, 4, 3, 2, 1]) % 10)) % 10;
+  const s = p + (valid ? c : (c + 1) % 10);
+  return rng.next() < 0.5 ? s : `${s.slice(0, 3)} ${s.slice(3, 6)} ${s.slice(6)}`;
+};
+const itPartitaIva: Gen = (rng, valid) => {
+  const p = String(rng.int(0, 9)) + rng.str(DIGITS, 6) + pad(rng.pick([rng.int(1, 100), 120, 121]), 3);
+  const c = luhnCheckDigit(p);
+  return (rng.next() < 0.3 ? 'IT' : '') + p + (valid ? c : (c + 1) % 10);
+};
+/** US driver's licences in a few states' shapes; invalid: shapes no state issues. */
+const usDriversLicense: Gen = (rng, valid) => {
+  if (!valid) return rng.pick([rng.str(UPPER, 3) + rng.str(DIGITS, 2), rng.str(DIGITS, 20), rng.str(DIGITS, 4) + rng.str(UPPER, 4), rng.str(UPPER, 8)]);
+  // Numbers are drawn again when they look like a placeholder (a digit five times, 123456): the detector refuses those by design.
+  for (;;) {
+    const v = rng.pick([
+      () => rng.str(UPPER, 1) + rng.str(DIGITS, 7), // CA
+      () => { const d = rng.str(UPPER, 1) + rng.str(DIGITS, 12); return rng.next() < 0.5 ? d : `${d.slice(0, 4)}-${d.slice(4, 7)}-${d.slice(7, 9)}-${d.slice(9, 12)}-${d.slice(12)}`; }, // FL
+      () => rng.str(DIGITS, 9), // NY
+      () => String(rng.int(1, 4)) + rng.str(DIGITS, 7), // TX
+      () => rng.str(DIGITS, 2) + rng.str(UPPER, 3) + rng.str(DIGITS, 5), // NH
+      () => rng.str(DIGITS, 3) + rng.str(UPPER, 2) + rng.str(DIGITS, 4), // IA
+      () => 'WDL' + rng.str(DIGITS + UPPER, 9), // WA
+    ])();
+    const digits = v.replace(/[^0-9]/g, '');
+    if (/([0-9])\1{4}/.test(digits) || /012345|123456|234567|345678|456789/.test(digits) || digits.length < 4) continue;
+    return v;
+  }
+};
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** DVLA numbers; invalid ones carry a day their month does not have. */
+const ukDrivingLicence: Gen = (rng, valid) => {
+  const surname = rng.str(UPPER, rng.int(2, 5)).padEnd(5, '9');
+  const month = rng.int(1, 12);
+  const day = valid ? rng.int(1, MONTH_DAYS[month - 1]) : MONTH_DAYS[month - 1] + 1 + (month === 2 ? 1 : 0);
+  const monthCode = pad(month + (rng.next() < 0.5 ? 50 : 0), 2);
+  const initials = rng.str(UPPER, 1) + (rng.next() < 0.3 ? '9' : rng.str(UPPER, 1));
+  return surname + rng.str(DIGITS, 1) + monthCode + pad(day, 2) + rng.str(DIGITS, 1) + initials + rng.str(DIGITS, 1) + rng.str(UPPER, 2);
+};
+const usDea: Gen = (rng, valid) => {
+  const d = rng.str(DIGITS, 6);
+  const [a, b, c, e, f, g] = digitsOf(d);
+  const check = (a + c + f + 2 * (b + e + g)) % 10;
+  return rng.pick([...'ABFGMPX']) + rng.pick([...'ABCDHKLMRSW9']) + d + (valid ? check : (check + 3) % 10);
+};
 const usNpi: Gen = (rng, valid) => {
   const p = String(rng.int(1, 2)) + rng.str(DIGITS, 8);
   const c = luhnCheckDigit('80840' + p);
@@ -286,6 +344,12 @@ export const ID_GENERATORS: Readonly<Record<string, Gen>> = {
   'nl-bsn': nlBsn,
   'br-cpf': brCpf,
   'in-aadhaar': inAadhaar,
+  'au-abn': auAbn,
+  'au-acn': auAcn,
+  'it-partita-iva': itPartitaIva,
+  'us-drivers-license': usDriversLicense,
+  'uk-driving-licence': ukDrivingLicence,
+  'us-dea-number': usDea,
   'ip-address': ip,
   'mac-address': mac,
 };
@@ -341,6 +405,12 @@ export const PII_FAMILIES: CaseFamily[] = [
   family('ro-cnp', 'pii.ro-cnp', roCnp, ['CNP: {}', 'cod numeric personal {}']),
   family('pt-nif', 'pii.pt-nif', ptNif, ['NIF: {}', 'contribuinte {}']),
   family('ie-pps', 'pii.ie-pps', iePps, ['PPS number: {}', 'PPSN {}']),
+  family('au-abn', 'pii.au-abn', auAbn, ['ABN: {}', 'Australian Business Number {}']),
+  family('au-acn', 'pii.au-acn', auAcn, ['ACN: {}', 'australian company number {}']),
+  family('it-partita-iva', 'pii.it-partita-iva', itPartitaIva, ['Partita IVA: {}', 'P.IVA {}', 'VAT number {}']),
+  family('us-drivers-license', 'pii.us-drivers-license', usDriversLicense, ["Driver's License: {}", 'DL# {}', 'driver license number {}']),
+  family('uk-driving-licence', 'pii.uk-driving-licence', ukDrivingLicence, ['driving licence {}', 'licence no. {}', '{}']),
+  family('us-dea-number', 'pii.us-dea-number', usDea, ['DEA: {}', 'prescriber DEA number {}', 'dea# {}', '{}']),
   {
     family: 'benign-pii',
     category: 'pii',

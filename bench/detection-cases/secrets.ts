@@ -130,6 +130,27 @@ export const SECRET_FAMILIES: CaseFamily[] = [
     negative: (rng) => rng.pick(['OPENAI_API_KEY=sk-...', 'OPENAI_API_KEY=<your-openai-key>', 'HF_TOKEN=hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'api_key: "sk-your-key-here"']),
   },
   {
+    family: 'gcp-api-key',
+    category: 'secret',
+    detectors: ['secret.gcp-api-key'],
+    positive: (rng) => {
+      const key = 'AIza' + rng.str(BASE64URL, 35);
+      return rng.pick([
+        `<script src="https://maps.googleapis.com/maps/api/js?key=${key}&callback=initMap"></script>`,
+        `const firebaseConfig = { apiKey: "${key}", authDomain: "demo-${rng.str(LOWER_ALNUM, 6)}.firebaseapp.com" };`,
+        assignment(rng, 'GOOGLE_API_KEY', key),
+      ]);
+    },
+    // The first 39 characters of a longer identifier, and keys people write as placeholders.
+    negative: (rng) =>
+      rng.pick([
+        `https://drive.example/d/AIza${rng.str(BASE64URL, rng.int(36, 60))}/view`,
+        `ref AIza${rng.str(ALNUM, rng.int(36, 44))}`,
+        `apiKey: "AIzaSy${'X'.repeat(33)}"`,
+        'GOOGLE_API_KEY=AIzaSyYOUR_API_KEY_HERE',
+      ]),
+  },
+  {
     family: 'age',
     category: 'secret',
     detectors: ['secret.age-secret-key'],

@@ -124,14 +124,16 @@ export const CLOUD_CREDENTIAL_DETECTORS: readonly DetectorSpec[] = [
     category: 'secret',
     severity: 'high',
     action: 'block',
-    patterns: [String.raw`\bAIza[0-9A-Za-z_-]{35}`],
+    // Exactly 39 characters: the first 39 of a longer identifier are not a key.
+    patterns: [String.raw`\b(AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|$)`],
+    valueGroup: 1,
     validator: 'token',
     minEntropy: 3.5,
     contextWords: ['google', 'gcp', 'firebase', 'maps', 'youtube', 'key='],
     description: 'Google Cloud / Firebase / Maps API keys.',
     examples: {
       positive: [`https://maps.googleapis.com/maps/api/geocode/json?key=${gcpApiKey('gcp-key-1')}`, `FIREBASE_API_KEY="${gcpApiKey('gcp-key-2')}"`],
-      negative: ['key=AIzaXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX', 'key=AIza-short-one'],
+      negative: ['key=AIzaXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX', 'key=AIza-short-one', `id=${gcpApiKey('gcp-key-1')}Q7`],
     },
   },
   {

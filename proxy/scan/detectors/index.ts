@@ -7,6 +7,7 @@ import { CLOUD_CREDENTIAL_DETECTORS } from './cloud-credentials';
 import { CRYPTO_WALLET_DETECTORS } from './crypto-wallets';
 import { GENERIC_SECRET_DETECTORS } from './generic-secrets';
 import { HTTP_CREDENTIAL_DETECTORS } from './http-credentials';
+import { LICENCE_DETECTORS } from './licence-numbers';
 import { NATIONAL_ID_DETECTORS } from './national-ids';
 import { AMERICAS_ID_DETECTORS } from './national-ids-americas';
 import { APAC_ID_DETECTORS } from './national-ids-apac';
@@ -25,6 +26,7 @@ export const DETECTOR_FAMILIES: Readonly<Record<string, readonly DetectorSpec[]>
   banking: BANKING_DETECTORS,
   pii: PII_DETECTORS,
   'national-ids': [...NATIONAL_ID_DETECTORS, ...AMERICAS_ID_DETECTORS, ...EUROPE_ID_DETECTORS, ...APAC_ID_DETECTORS],
+  licences: LICENCE_DETECTORS,
   network: NETWORK_DETECTORS,
   'crypto-wallets': CRYPTO_WALLET_DETECTORS,
   'private-keys': PRIVATE_KEY_DETECTORS,

@@ -105,4 +105,15 @@ export const EUROPE_ID_DETECTORS: readonly DetectorSpec[] = [
     description: 'PPS numbers (7 digits, mod-23 check letter, optional second letter) next to a PPS label.',
     examples: { positive: ['PPS number: 0641887C', 'ppsn 1954640S'], negative: ['PPS number: 0459022V', 'ref 0641887C'] },
   }),
+  pii({
+    id: 'pii.it-partita-iva',
+    name: 'Italian VAT number (partita IVA)',
+    caseInsensitive: true,
+    patterns: [String.raw`${labelled(['partita iva', 'p iva', 'p. iva', 'piva', 'vat', 'vat reg', 'iva'], '(?:IT)?[0-9]{11}')}\b`],
+    valueGroup: 1,
+    validator: 'it-partita-iva',
+    contextWords: ['partita', 'iva', 'vat', 'fattura'],
+    description: 'Italian VAT numbers (Luhn check digit, tax office code) next to a VAT or partita IVA label, with or without the IT prefix.',
+    examples: { positive: ['Partita IVA: 07643520567', 'VAT number IT89362121207'], negative: ['P.IVA 07643520568', 'order 07643520567'] },
+  }),
 ];

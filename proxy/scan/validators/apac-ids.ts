@@ -81,3 +81,22 @@ export const inPan: Validator = (candidate) => {
   if (!/^[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]$/.test(s)) return false;
   return longestAscendingRun(s.slice(0, 5)) < 4 && longestAscendingRun(s.slice(5, 9)) < 4;
 };
+
+/**
+ * Australian Business Number: 11 digits; with 1 taken from the first digit,
+ * the weighted sum (10, 1, 3, 5, ..., 19) is a multiple of 89.
+ */
+export const auAbn: Validator = (candidate) => {
+  if (collectDigits(candidate, ' ') !== 11) return false;
+  const d = collected();
+  if (d[0] === 0 || allSameDigit(d, 11)) return false;
+  return (weightedSum(d, [10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19]) - 10) % 89 === 0;
+};
+
+/** Australian Company Number: 9 digits, the last = (10 - weighted sum (8..1) mod 10) mod 10. */
+export const auAcn: Validator = (candidate) => {
+  if (collectDigits(candidate, ' ') !== 9) return false;
+  const d = collected();
+  if (allSameDigit(d, 9)) return false;
+  return (10 - (weightedSum(d, [8, 7, 6, 5, 4, 3, 2, 1]) % 10)) % 10 === d[8];
+};

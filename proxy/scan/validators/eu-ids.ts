@@ -93,3 +93,18 @@ export const iePps: Validator = (candidate) => {
   if (s.length === 9 && s[8] !== 'W') sum += 9 * (s.charCodeAt(8) - 64);
   return PPS_LETTERS[sum % 23] === s[7];
 };
+
+/**
+ * Italian VAT number (partita IVA), optionally after `IT`: 11 digits, Luhn
+ * over all of them, digits 8-10 the issuing tax office (001-100, 120, 121,
+ * 888, 999).
+ */
+export const itPartitaIva: Validator = (candidate) => {
+  const s = candidate.toUpperCase().startsWith('IT') ? candidate.slice(2) : candidate;
+  if (collectDigits(s, ' ') !== 11) return false;
+  const d = collected();
+  if (allSameDigit(d, 7)) return false;
+  const office = digitValue(d, 7, 10);
+  if (!((office >= 1 && office <= 100) || office === 120 || office === 121 || office === 888 || office === 999)) return false;
+  return luhnValid(d, 11);
+};

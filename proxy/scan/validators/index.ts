@@ -4,8 +4,9 @@
 import type { Validator } from '../types';
 import { ageSecretKey } from './age-secret-key';
 import { caSin, usAbaRouting, usItin, usNpi } from './americas-ids';
-import { auMedicare, auTfn, cnResidentId, inPan, krRrn, sgNric } from './apac-ids';
-import { beNationalNumber, fiHetu, iePps, plPesel, ptNif, roCnp, sePersonnummer } from './eu-ids';
+import { auAbn, auAcn, auMedicare, auTfn, cnResidentId, inPan, krRrn, sgNric } from './apac-ids';
+import { beNationalNumber, fiHetu, iePps, itPartitaIva, plPesel, ptNif, roCnp, sePersonnummer } from './eu-ids';
+import { ukDrivingLicence, usDeaNumber, usDriversLicense } from './licences';
 import { ipAddress, macAddress } from './network-addresses';
 import { ukNhsNumber } from './uk-nhs';
 import { awsAccessKeyId, awsSecretKey } from './aws';
@@ -70,6 +71,13 @@ export const VALIDATORS: Readonly<Record<string, Validator>> = Object.freeze({
   'au-medicare': auMedicare,
   'cn-resident-id': cnResidentId,
   'kr-rrn': krRrn,
+  'au-abn': auAbn,
+  'au-acn': auAcn,
+  'it-partita-iva': itPartitaIva,
+  // licence numbers
+  'us-drivers-license': usDriversLicense,
+  'uk-driving-licence': ukDrivingLicence,
+  'us-dea-number': usDeaNumber,
   'ip-address': ipAddress,
   'mac-address': macAddress,
   // crypto wallets and keys

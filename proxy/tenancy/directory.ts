@@ -150,6 +150,9 @@ interface PrefixBucket {
   networks?: Array<{ net: BlockList; owner: AddressOwner }>;
 }
 
+/** Addresses whose owner a directory remembers before it starts over. */
+const OWNER_ANSWERS_KEPT = 4096;
+
 function compileTenantDirectory(spec: TenantDirectorySpec, contentVersion: string): TenantDirectory {
   const namespaces = new Map<string, NamespaceInfo>(
     spec.namespaces.map((n) => [n.name, { name: n.name, tenant: n.tenant, shared: n.shared === true }]),
@@ -189,21 +192,35 @@ function compileTenantDirectory(spec: TenantDirectorySpec, contentVersion: strin
     if (c.ok) clusterNets.addSubnet(c.value.address, c.value.prefix, c.value.family);
   }
 
+  // A pod talks to few destinations, asked about on every request, and each
+  // BlockList check builds a SocketAddress (microseconds): answers are kept,
+  // which is safe because a compiled directory never changes (a new one
+  // starts empty). Bounded: a pod scanning addresses only resets it.
+  const answers = new Map<string, AddressOwner | 'unknown' | null>();
   return Object.freeze({
     version: spec.version,
     contentVersion,
     clusterDomains: Object.freeze([...(spec.clusterDomains ?? [])]),
     namespace: (name: string) => namespaces.get(name),
     ownerOf(address: string): AddressOwner | 'unknown' | undefined {
-      const parsed = normalizeAddress(address);
-      if (!parsed) return undefined;
-      for (const bucket of ordered[parsed.family]) {
-        const hit = bucket.hosts?.get(parsed.address) ?? bucket.networks?.find((n) => n.net.check(parsed.address, parsed.family))?.owner;
-        if (hit) return hit;
-      }
-      return clusterNets.check(parsed.address, parsed.family) ? 'unknown' : undefined;
+      const known = answers.get(address);
+      if (known !== undefined) return known ?? undefined;
+      const answer = lookUp(address);
+      if (answers.size >= OWNER_ANSWERS_KEPT) answers.clear();
+      answers.set(address, answer ?? null);
+      return answer;
     },
   });
+
+  function lookUp(address: string): AddressOwner | 'unknown' | undefined {
+    const parsed = normalizeAddress(address);
+    if (!parsed) return undefined;
+    for (const bucket of ordered[parsed.family]) {
+      const hit = bucket.hosts?.get(parsed.address) ?? bucket.networks?.find((n) => n.net.check(parsed.address, parsed.family))?.owner;
+      if (hit) return hit;
+    }
+    return clusterNets.check(parsed.address, parsed.family) ? 'unknown' : undefined;
+  }
 }
 
 /** The address as BlockList and the host map see it: v4-mapped IPv6 becomes IPv4, IPv6 in canonical form. */

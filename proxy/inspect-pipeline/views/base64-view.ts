@@ -185,7 +185,7 @@ export class Base64View extends ViewNode {
     const piece = first;
     const map = this.heldMap.build();
     this.held = [];
-    this.out = Buffer.allocUnsafe(this.out.length);
+    // `first` is a copy: the output buffer's space is free again.
     this.o = 0;
     this.map = new OffsetMapBuilder();
     return this.emit(piece, map, 0);

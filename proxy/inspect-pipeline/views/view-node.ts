@@ -61,6 +61,18 @@ export abstract class ViewNode {
   private stream?: ScanStream;
   /** Output offset where the current engine stream began. */
   private streamBase = 0;
+  /**
+   * Output of a segment too short so far to be worth an engine stream: a
+   * base64 run, an escaped string, is often a few hundred bytes, and opening
+   * and closing a stream (native state, a tail buffer, two calls) for each
+   * cost more than scanning it. Kept here (copied: views reuse their output
+   * buffers) and scanned in one block call when the segment ends, or moved
+   * into a stream once it outgrows DEFERRED_BYTES. Not yet scanned, so the
+   * watermark stays below it.
+   */
+  private deferred?: Buffer;
+  private deferredBytes = 0;
+  private deferredFrom = 0;
   private pieces: Piece[] = [];
   private readonly pendingWork: Promise<void>[] = [];
 
@@ -101,7 +113,7 @@ export abstract class ViewNode {
 
   /** Output offset below which this view and its children are done. */
   protected safeOutput(): number {
-    let safe = this.stream ? Math.max(this.streamBase, this.outBytes - this.tree.tailBytes) : this.outBytes;
+    let safe = this.stream ? Math.max(this.streamBase, this.outBytes - this.tree.tailBytes) : this.deferredBytes > 0 ? this.deferredFrom : this.outBytes;
     for (const child of this.children) safe = Math.min(safe, child.safeInput());
     return safe;
   }
@@ -146,12 +158,32 @@ export abstract class ViewNode {
       this.childrenMade = true;
       this.makeChildren(this.children);
     }
-    if (!this.stream) {
-      this.streamBase = outStart;
-      this.stream = this.tree.scanner.openStream();
-    }
     this.outBytes += out.length;
     if (map) this.pieces.push({ outStart, outEnd: this.outBytes, inBase, map });
+    // Only decoded views defer: the raw body streams, so its watermark trails it by tailBytes only.
+    if (this.parent && !this.stream && this.deferredBytes + out.length <= DEFERRED_BYTES) {
+      if (this.deferredBytes === 0) this.deferredFrom = outStart;
+      this.deferred ??= Buffer.allocUnsafe(DEFERRED_BYTES);
+      out.copy(this.deferred, this.deferredBytes);
+      this.deferredBytes += out.length;
+    } else {
+      if (!this.stream) this.openStreamWithDeferred(outStart);
+      if (this.stream) this.scanInStream(out, outStart);
+    }
+    for (const child of this.children) this.track(child.write(out));
+    return this.settle();
+  }
+
+  /** Start an engine stream at the deferred output (if any), which it scans first. */
+  private openStreamWithDeferred(outStart: number): void {
+    const pending = this.deferredBytes;
+    this.deferredBytes = 0;
+    this.streamBase = pending > 0 ? this.deferredFrom : outStart;
+    this.stream = this.tree.scanner.openStream();
+    if (pending > 0) this.scanInStream(this.deferred!.subarray(0, pending), this.deferredFrom);
+  }
+
+  private scanInStream(out: Buffer, outStart: number): void {
     let found: Finding[];
     try {
       found = this.tree.meter.time(out.length, () => this.stream!.write(out));
@@ -159,9 +191,7 @@ export abstract class ViewNode {
       this.failScan(err);
       return;
     }
-    this.report(found, outStart);
-    for (const child of this.children) this.track(child.write(out));
-    return this.settle();
+    this.report(found, this.streamBase, outStart);
   }
 
   /** End the current output segment: flush the engine and the children's state. */
@@ -198,20 +228,32 @@ export abstract class ViewNode {
   }
 
   private endStream(): void {
+    if (this.deferredBytes > 0) {
+      // The whole segment is here: one block scan, no stream.
+      const segment = this.deferred!.subarray(0, this.deferredBytes);
+      const from = this.deferredFrom;
+      this.deferredBytes = 0;
+      try {
+        this.report(this.tree.meter.time(segment.length, () => this.tree.scanner.scan(segment)), from, from);
+      } catch (err) {
+        this.failScan(err);
+      }
+      return;
+    }
     if (!this.stream) return;
     const stream = this.stream;
     this.stream = undefined;
     try {
-      this.report(this.tree.meter.time(0, () => stream.end()), this.outBytes);
+      this.report(this.tree.meter.time(0, () => stream.end()), this.streamBase, this.outBytes);
     } catch (err) {
       this.failScan(err);
     }
   }
 
-  /** `writtenFrom`: where the write that produced these findings began. */
-  private report(found: Finding[], writtenFrom: number): void {
+  /** Findings at offsets relative to output offset `base`; `writtenFrom`: where the write that produced them began. */
+  private report(found: Finding[], base: number, writtenFrom: number): void {
     for (const f of found) {
-      const [start, end] = this.toRaw(f.start + this.streamBase, f.end + this.streamBase);
+      const [start, end] = this.toRaw(f.start + base, f.end + base);
       this.tree.found({ finding: this.name === '' ? { ...f, start, end } : { ...f, start, end, view: this.name }, unredactable: this.unredactable() });
     }
     // Later findings start no earlier than a match width before this write,
@@ -221,6 +263,7 @@ export abstract class ViewNode {
 
   private failScan(err: unknown): void {
     this.stream = undefined;
+    this.deferredBytes = 0;
     const e = err as { code?: string; message?: string };
     this.tree.problem({ code: typeof e?.code === 'string' ? e.code : 'KDLP_SCAN_FAILED', reason: `${this.name || 'raw body'}: ${e?.message ?? 'scan failed'}` });
   }
@@ -244,6 +287,9 @@ export abstract class ViewNode {
     return pieces[lo];
   }
 }
+
+/** Output a node scans in one block call at the segment's end instead of an engine stream. */
+const DEFERRED_BYTES = 4096;
 
 function clamp(n: number, p: Piece): number {
   return Math.max(0, Math.min(n, p.outEnd - p.outStart));

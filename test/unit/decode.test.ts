@@ -354,6 +354,19 @@ t.test('offset maps stay compact', async (t) => {
   t.equal(groups.build().segmentCount, 1, 'a base64 run is one segment');
   t.same(groups.build().toSource(4, 5), [14, 18]);
 
+  // Units added in bulk are the same map as units added one by one, and join the run before them.
+  const bulk = new OffsetMapBuilder();
+  bulk.unit(3, 10, 4);
+  bulk.units(3, 14, 4, 600);
+  bulk.units(3, 14 + 600 * 4, 4, 399);
+  t.equal(bulk.length, 3000);
+  t.equal(bulk.build().segmentCount, 1, 'bulk units continue the segment');
+  for (const [a, b] of [[0, 1], [4, 5], [1799, 1801], [2997, 3000]]) t.same(bulk.build().toSource(a, b), groups.build().toSource(a, b), `[${a}, ${b})`);
+  const after = new OffsetMapBuilder();
+  after.units(3, 10, 4, 5);
+  after.copy(30, 2);
+  t.same(after.build().toSource(15, 17), [30, 32], 'a copied stretch after bulk units starts where they end');
+
   const view = decodeViews(big).views[0];
   t.equal(view.data.length, big.length - 2);
   t.same(view.toRaw(500_000, 500_001), [500_000, 500_003]);

@@ -97,6 +97,35 @@ t.test('a fourth layer at maxDecodeDepth 3 is reported as uninspectable, never s
   t.match(problems, [{ code: 'KDLP_DECODE_DEPTH', reason: /base64 nested deeper than inspection.maxDecodeDepth \(3\)/ }]);
 });
 
+t.test('a card inside a long base64 run maps back to exactly the groups that encode it, however the run is chunked (property)', async (t) => {
+  // Long runs are decoded in bulk (whole groups, one native call), short
+  // stretches and chunk edges group by group; both must give the same map.
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 3000 }),
+      fc.integer({ min: 0, max: 3000 }),
+      fc.boolean(),
+      fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 5 }),
+      async (before, after, url, sizes) => {
+        const decoded = Buffer.from(`${'x'.repeat(before)}card=${CARD};${'y'.repeat(after)}`);
+        const encoded = decoded.toString(url ? 'base64url' : 'base64');
+        const body = Buffer.from(` "${encoded}" `);
+        const { views, found } = tree();
+        await feed(views, body, sizes);
+        const cardAt = before + 'card='.length;
+        // A final partial group ends at its last character: `=` padding encodes nothing.
+        const want = [2 + Math.floor(cardAt / 3) * 4, 2 + Math.min(Math.ceil((cardAt + CARD.length) / 3) * 4, encoded.replace(/=+$/, '').length)];
+        const got = found.filter((f) => f.finding.view === 'base64').map((f) => [f.finding.start, f.finding.end]);
+        if (got.length !== 1 || got[0][0] !== want[0] || got[0][1] !== want[1]) {
+          throw new Error(`card in base64 mapped to ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+        }
+      },
+    ),
+    { seed: 1409, numRuns: 120 },
+  );
+  t.pass('held over 120 seeded runs');
+});
+
 t.test('a clean body releases everything and reports nothing', async (t) => {
   const body = Buffer.from('{"event":"page_view","path":"/catalog/items","ua":"bench"}\n'.repeat(20_000));
   const { views, found, problems } = tree();

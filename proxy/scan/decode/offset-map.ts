@@ -119,6 +119,15 @@ export class OffsetMapBuilder {
     this.decoded += decodedLength;
   }
 
+  /** `count` consecutive units of the same shape, the first starting at source offset `sourceStart`. */
+  units(decodedLength: number, sourceStart: number, sourceLength: number, count: number): void {
+    if (count <= 0 || decodedLength <= 0) return;
+    this.unit(decodedLength, sourceStart, sourceLength);
+    if (count === 1) return;
+    this.count[this.count.length - 1] += count - 1;
+    this.decoded += decodedLength * (count - 1);
+  }
+
   build(): OffsetMap {
     return OffsetMap.fromSegments(this.dStart, this.sStart, this.dUnit, this.sUnit, this.decoded);
   }

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { parseContentEncoding } from '../../proxy/scan/decode/content-encoding-header';
 import type { ContentCoding } from '../../proxy/scan/decode';
-import { feed, tree as viewTree } from './view-tree-harness';
+import { feed, scanner, tree as viewTree } from './view-tree-harness';
 import { MIN_CHARS } from '../../proxy/inspect-pipeline/views/base64-view';
 import { BASE64_ALPHABET } from '../../proxy/scan/decode/base64';
 import { nextStretch } from '../../proxy/scan/decode/byte-runs';
@@ -124,6 +124,20 @@ t.test('a card inside a long base64 run maps back to exactly the groups that enc
     { seed: 1409, numRuns: 120 },
   );
   t.pass('held over 120 seeded runs');
+});
+
+t.test('a decoded segment still open at the end of a chunk holds the body back by tailBytes at most', async (t) => {
+  // A client may send part of a body and wait for the upstream before the
+  // rest: a base64-looking run that has not ended must not hold it all.
+  const { views } = tree();
+  const first = Buffer.alloc(4096, 'a');
+  const work = views.write(first);
+  if (work) await work;
+  const tail = Math.min(scanner.maxMatchWidth, 65536);
+  t.ok(views.safe >= first.length - 2 * tail, `watermark ${views.safe} of ${first.length} (tailBytes ${tail})`);
+  const done = views.end();
+  if (done) await done;
+  t.equal(views.safe, first.length);
 });
 
 t.test('a clean body releases everything and reports nothing', async (t) => {

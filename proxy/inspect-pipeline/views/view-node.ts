@@ -62,13 +62,13 @@ export abstract class ViewNode {
   /** Output offset where the current engine stream began. */
   private streamBase = 0;
   /**
-   * Output of a segment too short so far to be worth an engine stream: a
+   * Output of a segment that may end within the chunk being decoded: a
    * base64 run, an escaped string, is often a few hundred bytes, and opening
    * and closing a stream (native state, a tail buffer, two calls) for each
    * cost more than scanning it. Kept here (copied: views reuse their output
-   * buffers) and scanned in one block call when the segment ends, or moved
-   * into a stream once it outgrows DEFERRED_BYTES. Not yet scanned, so the
-   * watermark stays below it.
+   * buffers) and scanned in one block call when the segment ends; moved
+   * into a stream once it outgrows DEFERRED_BYTES or outlives the chunk
+   * (streamDeferred). Not yet scanned, so the watermark stays below it.
    */
   private deferred?: Buffer;
   private deferredBytes = 0;
@@ -170,8 +170,23 @@ export abstract class ViewNode {
       if (!this.stream) this.openStreamWithDeferred(outStart);
       if (this.stream) this.scanInStream(out, outStart);
     }
-    for (const child of this.children) this.track(child.write(out));
+    for (const child of this.children) {
+      const work = child.write(out);
+      if (work) this.track(work.then(() => child.streamDeferred()));
+      else child.streamDeferred();
+    }
     return this.settle();
+  }
+
+  /**
+   * The parent's chunk has been taken in: output of a segment still open
+   * goes into an engine stream, so the watermark trails it by tailBytes, as
+   * without deferral. A segment longer than what has arrived must not hold
+   * the body back: a client may send part of it and wait for the upstream.
+   * Only segments that begin and end within one chunk are block-scanned.
+   */
+  streamDeferred(): void {
+    if (this.deferredBytes > 0 && !this.stream) this.openStreamWithDeferred(this.deferredFrom);
   }
 
   /** Start an engine stream at the deferred output (if any), which it scans first. */

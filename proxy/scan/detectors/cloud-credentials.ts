@@ -125,7 +125,7 @@ export const CLOUD_CREDENTIAL_DETECTORS: readonly DetectorSpec[] = [
     severity: 'high',
     action: 'block',
     // Exactly 39 characters: the first 39 of a longer identifier are not a key.
-    patterns: [String.raw`\b(AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|$)`],
+    patterns: [String.raw`\b(AIza[0-9A-Za-z_-]{35})${notFollowedBy('0-9A-Za-z_-')}`],
     valueGroup: 1,
     validator: 'token',
     minEntropy: 3.5,

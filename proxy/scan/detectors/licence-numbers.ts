@@ -7,14 +7,7 @@
 // Opt-in, like every regional identifier: enable your region's by id.
 import type { DetectorSpec } from '../types';
 import { labelled } from './patterns';
-
-const pii = (d: Omit<DetectorSpec, 'category' | 'severity' | 'action'> & Partial<Pick<DetectorSpec, 'severity'>>): DetectorSpec => ({
-  category: 'pii',
-  severity: 'high',
-  action: 'block',
-  optIn: true,
-  ...d,
-});
+import { regionalPii as pii } from './regional-pii';
 
 const DRIVER_LICENSE_LABELS = [
   "driver's license",

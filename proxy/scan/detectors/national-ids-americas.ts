@@ -6,14 +6,7 @@
 // digit-shaped patterns and short labels hit often in ordinary traffic).
 import type { DetectorSpec } from '../types';
 import { labelled } from './patterns';
-
-const pii = (d: Omit<DetectorSpec, 'category' | 'severity' | 'action'> & Partial<Pick<DetectorSpec, 'severity' | 'action'>>): DetectorSpec => ({
-  category: 'pii',
-  severity: 'high',
-  action: 'block',
-  optIn: true,
-  ...d,
-});
+import { regionalPii as pii } from './regional-pii';
 
 export const AMERICAS_ID_DETECTORS: readonly DetectorSpec[] = [
   pii({

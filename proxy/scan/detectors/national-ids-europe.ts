@@ -8,8 +8,7 @@
 // digit-shaped patterns and short labels hit often in ordinary traffic).
 import type { DetectorSpec } from '../types';
 import { labelled } from './patterns';
-
-const pii = (d: Omit<DetectorSpec, 'category' | 'severity' | 'action'>): DetectorSpec => ({ category: 'pii', severity: 'high', action: 'block', optIn: true, ...d });
+import { regionalPii as pii } from './regional-pii';
 
 export const EUROPE_ID_DETECTORS: readonly DetectorSpec[] = [
   pii({

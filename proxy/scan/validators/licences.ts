@@ -4,7 +4,7 @@
 // registration numbers, the licence a prescriber of controlled substances
 // holds (a published check digit).
 import type { Validator } from '../types';
-import { allSameDigit, collectDigits, collected } from './digits';
+import { allSameDigit, collectDigits, collected, isDate } from './digits';
 import { longestAscendingRun, longestRepeatRun } from './placeholders';
 
 /**
@@ -52,7 +52,6 @@ export const usDriversLicense: Validator = (candidate) => {
 
 const UK_SURNAME = /^[A-Z]{1,5}9{0,4}$/;
 const UK_INITIALS = /^[A-Z][A-Z9]$/;
-const UK_MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
  * DVLA driving licence number, 16 characters: the surname's first five
@@ -67,8 +66,8 @@ export const ukDrivingLicence: Validator = (candidate) => {
   if (!/^[0-9]{6}$/.test(s.slice(5, 11)) || !/^[0-9]$/.test(s[13]) || !/^[A-Z0-9]{2}$/.test(s.slice(14))) return false;
   let month = Number(s.slice(6, 8));
   if (month > 50) month -= 50;
-  const day = Number(s.slice(8, 10));
-  return month >= 1 && month <= 12 && day >= 1 && day <= UK_MONTH_DAYS[month - 1];
+  // The century is not in the number: checked against a leap year, so 29 February passes.
+  return isDate(2000, month, Number(s.slice(8, 10)));
 };
 
 /** First letters of DEA numbers: the registrant type (A-G, practitioners; M, mid-level; P-U, distributors; X, addiction treatment). */

@@ -4,7 +4,11 @@
 //     re-encrypted) against a plain CONNECT tunnel (the proxy only relays);
 //   tls_new_host_handshake_p99_ms: CONNECT + TLS handshake to a host whose
 //     leaf is not cached yet (each sample a different IP literal 127.0.0.x);
-//   tls_cached_handshake_p99_ms: the same to a host whose leaf is cached.
+//   tls_cached_handshake_p99_ms: the same to a host whose leaf is cached
+//     (the upstream connection the new-host sample left idle is reused, as
+//     it would be by any later client of a host; the same samples from a
+//     proxy that keeps no idle upstream connections are given beside it,
+//     `..._without_pool`).
 // Handshakes are timed by a client in its own process, as an application's
 // client is: in this one it would wait for its own key exchange and chain
 // verification on the proxy's thread. The same samples taken in this process
@@ -47,6 +51,9 @@ export interface TlsBenchResult {
   tls_cached_handshake_p99_ms: number;
   /** This process's CPU (proxy and upstream) per CONNECT + TLS handshake of that client. */
   tls_handshake_cpu_ms: { new_host: number; cached: number };
+  /** The same child-client samples against a proxy that keeps no idle upstream connections (each handshake opens its own). */
+  tls_cached_handshake_p99_ms_without_pool: number;
+  tls_handshake_cpu_ms_without_pool: { new_host: number; cached: number };
   /** The same handshakes with the client in this process, on the proxy's thread. */
   tls_new_host_handshake_p99_ms_same_process: number;
   tls_cached_handshake_p99_ms_same_process: number;
@@ -106,19 +113,20 @@ export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
     return p;
   };
   const quiet = pino({ level: 'warn' }, pino.destination({ dest: join(dir, 'tls-bench.log'), sync: false }));
-  const start = (profilePath: string) =>
+  const start = (profilePath: string, upstreamPool?: { maxTotal: number }) =>
     startProxy({
       profilePath,
       listen: { host: '127.0.0.1', port: 0 },
       identity: { pod: 'bench', namespace: 'bench', tenant: 'bench' },
       audit: { file: join(dir, `audit-${Date.now()}.log`) },
       logger: quiet,
-      intercept: { caDir, upstreamCaFile: undefined },
+      intercept: { caDir, upstreamCaFile: undefined, upstreamPool },
     });
   const interceptYaml = sample.concat(`    upstreamCA:\n      pem: |\n${upstreamCa.certPem.trim().split('\n').map((l) => `        ${l}`).join('\n')}\n`);
   const tunnelYaml = sample.replace(/^    intercept: Enabled$/m, '    intercept: Disabled').replace(/^    uninspectable: Deny$/m, '    uninspectable: Allow');
   const intercepting = await start(profile('intercept.yaml', interceptYaml));
   const tunnelling = await start(profile('tunnel.yaml', tunnelYaml));
+  const withoutPool = await start(profile('intercept-without-pool.yaml', interceptYaml), { maxTotal: 0 });
   const trust = [ca.certPem, upstreamCa.certPem];
   try {
     const body = Buffer.from(JSON.stringify({ order: 'ord-1', pad: 'x'.repeat(1000) }).slice(0, 1024));
@@ -130,6 +138,8 @@ export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
     const plain = await plainThroughput(intercepting, plainPort, body, SECONDS);
 
     const child = await childHandshakes(intercepting.proxyAddress.port, ips.slice(0, HANDSHAKE_SAMPLES), port, trust, dir);
+    // Its own leaf cache: the same hosts are new to it.
+    const childWithoutPool = await childHandshakes(withoutPool.proxyAddress.port, ips.slice(0, HANDSHAKE_SAMPLES), port, trust, dir);
     const fresh: number[] = [];
     const cached: number[] = [];
     let freshCpu = 0;
@@ -149,12 +159,17 @@ export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
       tls_new_host_handshake_p99_ms: round(p99(child.fresh), 2),
       tls_cached_handshake_p99_ms: round(p99(child.cached), 2),
       tls_handshake_cpu_ms: { new_host: round(child.freshServerCpuMs / HANDSHAKE_SAMPLES, 2), cached: round(child.cachedServerCpuMs / HANDSHAKE_SAMPLES, 2) },
+      tls_cached_handshake_p99_ms_without_pool: round(p99(childWithoutPool.cached), 2),
+      tls_handshake_cpu_ms_without_pool: {
+        new_host: round(childWithoutPool.freshServerCpuMs / HANDSHAKE_SAMPLES, 2),
+        cached: round(childWithoutPool.cachedServerCpuMs / HANDSHAKE_SAMPLES, 2),
+      },
       tls_new_host_handshake_p99_ms_same_process: round(p99(fresh), 2),
       tls_cached_handshake_p99_ms_same_process: round(p99(cached), 2),
       tls_handshake_cpu_ms_same_process: { new_host: round(freshCpu / HANDSHAKE_SAMPLES, 2), cached: round(cachedCpu / HANDSHAKE_SAMPLES, 2) },
     };
   } finally {
-    await Promise.all([intercepting.stop(1000), tunnelling.stop(1000)]);
+    await Promise.all([intercepting.stop(1000), tunnelling.stop(1000), withoutPool.stop(1000)]);
     for (const a of aliases) a.close();
     upstream.closeAllConnections();
     upstream.close();

@@ -19,6 +19,7 @@ import tls from 'node:tls';
 import { InterceptCaSource } from './tls/intercept-ca-source';
 import { LeafCache } from './tls/leaf-cache';
 import { TlsInterceptor } from './tls/tls-interceptor';
+import type { UpstreamPoolOptions } from './tls/upstream-pool';
 import { UpstreamTrust } from './tls/upstream-trust';
 import { attachTransparentListener, type TransparentModeOptions } from './transparent/attach';
 import type { TransparentListener } from './transparent/transparent-listener';
@@ -62,6 +63,8 @@ export interface InterceptOptions {
   caPollMs?: number;
   /** Leaves kept. Default 1024. */
   leafCacheSize?: number;
+  /** Idle upstream connections kept for later clients of the same upstream (upstream-pool.ts); `maxTotal: 0` keeps none. */
+  upstreamPool?: UpstreamPoolOptions;
 }
 
 export interface RunningProxy {
@@ -191,6 +194,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     handOffH2: (socket, origin) => proxy.acceptH2Connection(socket, origin),
     handshakeTimeoutMs: opts.timeouts?.headersMs ?? DEFAULT_TIMEOUTS.headersMs,
     upstreamIdleMs: 30_000,
+    upstreamPool: opts.intercept?.upstreamPool,
   });
   const proxy: ProxyServer = new ProxyServer({
     profiles: watcher,
@@ -239,6 +243,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
         const { cut } = await proxy.drain(deadlineMs);
         transparent?.destroyRelays();
         tlsOrigination.close();
+        interceptor.close();
         caSource?.stop();
         tenancy.stop();
         watcher.stop();

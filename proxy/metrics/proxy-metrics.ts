@@ -27,6 +27,7 @@ export const METRIC_NAMES = [
   'kubedlp_bad_requests_total',
   'kubedlp_audit_events_suppressed_total',
   'kubedlp_tls_connections_total',
+  'kubedlp_tls_upstream_connections_total',
   'kubedlp_client_aborts_total',
 ] as const;
 
@@ -164,6 +165,15 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  private readonly tlsUpstreams = new Counter<'source'>({
+    name: 'kubedlp_tls_upstream_connections_total',
+    help:
+      'Upstream TLS connections given to intercepted client connections, by source: new (a TCP and TLS handshake with the ' +
+      'upstream, certificate verified) or pooled (an idle connection a previous client of the same upstream left, no handshake).',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+
   // prom-client hashes label objects on every inc(); hot paths reuse children.
   private readonly requestChildren = new Map<string, Counter.Internal>();
 
@@ -221,6 +231,10 @@ export class ProxyMetrics {
 
   tlsConnection(outcome: TlsOutcome): void {
     this.tlsConnections.inc({ outcome });
+  }
+
+  tlsUpstream(source: 'new' | 'pooled'): void {
+    this.tlsUpstreams.inc({ source });
   }
 
   badRequest(reason: BadRequestReason): void {

@@ -34,6 +34,8 @@ import { setInterceptedOrigin } from './intercepted-origin';
 import type { LeafCache } from './leaf-cache';
 import { PreconnectedAgent } from './preconnected-agent';
 import { classifyClientHandshakeError, isUpstreamVerifyError, type TlsOutcome } from './tls-outcome';
+import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool';
+import { Http1OnlyUpstreams } from './upstream-protocols';
 import { UpstreamSessions } from './upstream-sessions';
 import type { UpstreamTrust } from './upstream-trust';
 
@@ -55,6 +57,8 @@ export interface TlsInterceptorOptions {
   handshakeTimeoutMs: number;
   /** Idle upstream connections of an intercepted client are closed after this long. */
   upstreamIdleMs: number;
+  /** Idle upstream connections kept for the next client of the same upstream; `maxTotal: 0` keeps none. */
+  upstreamPool?: UpstreamPoolOptions;
 }
 
 /** A decrypted connection closed this soon after its handshake without any request counts as a refusal. */
@@ -73,8 +77,22 @@ interface Prelude {
 
 export class TlsInterceptor {
   private readonly sessions = new UpstreamSessions();
+  private readonly pool: UpstreamPool;
+  private readonly http1Only = new Http1OnlyUpstreams();
 
-  constructor(private readonly opts: TlsInterceptorOptions) {}
+  constructor(private readonly opts: TlsInterceptorOptions) {
+    this.pool = new UpstreamPool(opts.upstreamPool);
+  }
+
+  /** Upstream connections handed from one client connection to a later one, so far. */
+  get upstreamReuses(): number {
+    return this.pool.reused;
+  }
+
+  /** Close the idle upstream connections (the proxy is stopping). */
+  close(): void {
+    this.pool.clear();
+  }
 
   plan(cfg: RuntimeConfig, host: string): InterceptPlan {
     if (cfg.spec.tls.intercept !== 'Enabled') return 'off';
@@ -187,12 +205,16 @@ export class TlsInterceptor {
       const trusted = this.opts.trust.contextFor(cfg);
       const servername = isIP(dest.host) === 0 ? dest.host : undefined;
       const sessionKey = this.sessions.keyFor(trusted, address, dest.port, servername);
+      // An idle connection a previous client of this upstream left needs no handshake at all.
+      const pooled = this.pool.take(sessionKey);
+      if (pooled) upstream = pooled;
+      this.opts.metrics.tlsUpstream(pooled ? 'pooled' : 'new');
       // Started before the client's ClientHello is read: for a CONNECT the host is known from the
       // request line, so minting and the upstream handshake overlap the client's round trip
       // instead of following it. A client that then fails its prelude closes both (close()).
       const ready = Promise.allSettled([
         this.opts.leaves.get(ca, dest.host),
-        connectUpstream({ host: address, port: dest.port, servername, secureContext: trusted }, this.sessions, sessionKey, (s) => (upstream = s)),
+        pooled ?? connectUpstream({ host: address, port: dest.port, servername, secureContext: trusted }, this.sessions, sessionKey, (s) => (upstream = s)),
       ]);
       const opened = await prelude(socket, fail);
       if (closed) return;
@@ -205,8 +227,9 @@ export class TlsInterceptor {
       // Probed also when the first connection failed: an h2-only upstream (gRPC) refuses ALPN http/1.1.
       let h2 = false;
       let probed: tls.TLSSocket | undefined;
-      if (opened.offersH2 && leaf.status === 'fulfilled' && this.opts.handOffH2 && !cfg.spec.inspection.responseBody) {
+      if (opened.offersH2 && leaf.status === 'fulfilled' && this.opts.handOffH2 && !cfg.spec.inspection.responseBody && !this.http1Only.has(sessionKey)) {
         const preconnected = up.status === 'fulfilled' ? up.value : undefined;
+        this.opts.metrics.tlsUpstream('new');
         probed = await connectUpstream({ host: address, port: dest.port, servername, secureContext: trusted }, this.sessions, sessionKey, (s) => (upstream = s), ALPN_H2_PROBE).catch(
           () => undefined,
         );
@@ -214,9 +237,12 @@ export class TlsInterceptor {
           // The first connection's outcome stands: a failed second one only means no h2.
           upstream = preconnected;
         } else {
-          preconnected?.destroy();
           upstream = probed;
           h2 = probed.alpnProtocol === 'h2';
+          if (h2) this.http1Only.forget(sessionKey);
+          else this.http1Only.remember(sessionKey);
+          // Verified and unused: the next client of this upstream can have it.
+          if (preconnected) this.pool.release(sessionKey, preconnected);
         }
         if (closed) return close();
       }
@@ -302,7 +328,12 @@ export class TlsInterceptor {
           securedAt = Date.now();
           clearTimeout(timer);
         });
-        client.once('close', () => agent.destroy());
+        client.once('close', () => {
+          // What the client left idle serves the next client of this upstream; anything in flight is closed.
+          const idle = agent.detachIdle();
+          if (idle) this.pool.release(sessionKey, idle);
+          agent.destroy();
+        });
         // Handed to the HTTP server before the handshake completes: the server reads the TLS stream
         // natively, and a request arriving in the same read as the client's Finished would be lost
         // to a server that attached only at 'secure'.

@@ -27,23 +27,43 @@ interface Seen {
   body: string;
   /** The upstream TLS connection resumed an earlier session. */
   resumed: boolean;
+  /** Which upstream connection (1, 2, ... in accept order) carried the request. */
+  connection: number;
 }
 
 async function httpsUpstream(identity: { chainPem: string; keyPem: string }) {
   const seen: Seen[] = [];
+  // Upstream connections numbered in the order they were accepted, to tell reuse from a new one.
+  const connectionIds = new WeakMap<object, number>();
+  let connections = 0;
+  let open = 0;
   const server = https.createServer({ cert: identity.chainPem, key: identity.keyPem }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, body: Buffer.concat(chunks).toString(), resumed: (req.socket as tls.TLSSocket).isSessionReused() });
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        host: req.headers.host,
+        body: Buffer.concat(chunks).toString(),
+        resumed: (req.socket as tls.TLSSocket).isSessionReused(),
+        connection: connectionIds.get(req.socket) ?? 0,
+      });
       res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': 'real' });
       res.end(`upstream got ${Buffer.concat(chunks).length} bytes`);
     });
+  });
+  server.on('secureConnection', (socket: tls.TLSSocket) => {
+    connectionIds.set(socket, ++connections);
+    open++;
+    socket.once('close', () => open--);
   });
   await listen(server, { host: '127.0.0.1', port: 0 });
   return {
     port: (server.address() as AddressInfo).port,
     seen,
+    openConnections: () => open,
+    closeIdle: () => server.closeIdleConnections(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -374,7 +394,8 @@ t.test('interception cannot be used to reach another host: SNI and Host must nam
 
 t.test('upstream TLS sessions are resumed by later intercepted connections to the same upstream', async (t) => {
   const pki = await setup(t);
-  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  // No idle connections kept: each client connection opens its own upstream connection.
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir, upstreamPool: { maxTotal: 0 } } });
   t.teardown(() => proxy.stop());
   const intercept = (await import('node:fs')).readFileSync(pki.caFile, 'utf8');
   for (const path of ['/first', '/second', '/third']) {
@@ -398,6 +419,39 @@ t.test('upstream TLS sessions are resumed by later intercepted connections to th
   t.teardown(() => conn.socket.destroy());
   t.match(await conn.get('/after-reload'), /^HTTP\/1\.1 200/);
   t.equal(pki.good.seen.at(-1)!.resumed, false);
+});
+
+t.test('a later client connection to the same upstream reuses the idle upstream connection an earlier one left', async (t) => {
+  const pki = await setup(t);
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const intercept = (await import('node:fs')).readFileSync(pki.caFile, 'utf8');
+  for (const path of ['/first', '/second', '/third']) {
+    const conn = await tunnel(proxy.port, pki.good.port, [intercept]);
+    t.match(await conn.get(path), /^HTTP\/1\.1 200/);
+    // Closed cleanly: by the time the client sees the close, the proxy has released its upstream connection.
+    conn.socket.end();
+    await new Promise((resolve) => conn.socket.once('close', resolve));
+  }
+  t.same(
+    pki.good.seen.map((s) => [s.url, s.connection]),
+    [
+      ['/first', 1],
+      ['/second', 1],
+      ['/third', 1],
+    ],
+    'one upstream connection served three client connections in turn',
+  );
+  t.equal(await proxy.metric('kubedlp_tls_upstream_connections_total', { source: 'new' }), 1);
+  t.equal(await proxy.metric('kubedlp_tls_upstream_connections_total', { source: 'pooled' }), 2);
+
+  // A connection the upstream closed while idle is never handed out: the next client gets a new one.
+  pki.good.closeIdle();
+  await waitFor(() => pki.good.openConnections() === 0, { what: 'the upstream closed its idle connection', timeoutMs: 5000, intervalMs: 20 });
+  const conn = await tunnel(proxy.port, pki.good.port, [intercept]);
+  t.teardown(() => conn.socket.destroy());
+  t.match(await conn.get('/after-upstream-closed'), /^HTTP\/1\.1 200/);
+  t.equal(pki.good.seen.at(-1)!.connection, 2, 'a new upstream connection');
 });
 
 /** A CONNECT tunnel with TLS inside, speaking raw HTTP/1.1 keep-alive requests one at a time. */

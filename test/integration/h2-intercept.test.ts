@@ -8,6 +8,7 @@
 import t, { type Test } from 'tap';
 import http from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
@@ -140,6 +141,38 @@ t.test('curl --http2 through the proxy: HTTP/2 end to end, a card in the body bl
   const line = proxy.audit().find((l) => l.decision === 'blocked');
   t.match(line, { requestId: refusal.requestId, method: 'POST', destination: `localhost:${upstream.port}`, path: '/v1/charge', detectors: ['pci.card-number'] });
   assertNoCard(t, proxy, await proxy.metrics());
+});
+
+t.test('curl --http2 to an HTTP/1.1-only upstream: HTTP/1.1 end to end; the second connection needs no h2 probe and reuses an idle upstream connection', async (t) => {
+  const pki = await setup(t);
+  const seen: string[] = [];
+  const server = https.createServer({ cert: pki.upstreamIdentity.chainPem, key: pki.upstreamIdentity.keyPem }, (req, res) => {
+    seen.push(`${req.httpVersion} ${req.url}`);
+    res.end('http/1.1 upstream');
+  });
+  await listen(server, { host: '127.0.0.1', port: 0 });
+  t.teardown(() => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+  const port = (server.address() as AddressInfo).port;
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+
+  const first = await curlH2(proxy.port, `https://localhost:${port}/first`, pki.caFile);
+  t.equal(first.code, 0, first.stderr);
+  t.equal(first.httpVersion, '1.1', 'the upstream does not speak h2, so neither does the client');
+  t.equal(first.body, 'http/1.1 upstream');
+  // One connection opened at CONNECT time, one offering h2 once the ClientHello asked for it.
+  t.equal(await proxy.metric('kubedlp_tls_upstream_connections_total', { source: 'new' }), 2);
+  await waitFor(async () => (await proxy.metric('kubedlp_tls_connections_total', { outcome: 'intercepted' })) === 1, { what: 'first connection counted', timeoutMs: 5000, intervalMs: 20 });
+
+  const second = await curlH2(proxy.port, `https://localhost:${port}/second`, pki.caFile);
+  t.equal(second.code, 0, second.stderr);
+  t.equal(second.httpVersion, '1.1');
+  t.same(seen, ['1.1 /first', '1.1 /second']);
+  t.equal(await proxy.metric('kubedlp_tls_upstream_connections_total', { source: 'new' }), 2, 'no second probe: the upstream is known to answer h2 with HTTP/1.1');
+  t.equal(await proxy.metric('kubedlp_tls_upstream_connections_total', { source: 'pooled' }), 1, 'an idle upstream connection the first client left');
 });
 
 // A hand-written unary service with raw Buffer messages: the proxy sees gRPC framing, not protobuf.

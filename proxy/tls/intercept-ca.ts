@@ -7,10 +7,42 @@
 // generation plus a signature, which is what keeps a first request to a new
 // host cheap. The shared key never leaves the sidecar and is replaced with
 // the CA.
-import { X509Certificate as NodeX509, createHash, createPrivateKey, randomBytes } from 'node:crypto';
+//
+// A leaf is minted on a first request to a host, on the request's path. What
+// every leaf of a CA shares (issuer, public key, algorithm, four of its five
+// extensions) is built once, at load, with @peculiar/x509; a mint fills in
+// serial, validity, subject and SAN with the ASN.1 schema classes that
+// library is built on (@peculiar/asn1-x509), encodes the TBSCertificate once
+// and signs it with Node's native ECDSA: the generator's path encodes the
+// certificate twice, signs through WebCrypto and parses the result back,
+// about four times the work.
+import { X509Certificate as NodeX509, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import {
+  AlgorithmIdentifier,
+  AttributeTypeAndValue,
+  AttributeValue,
+  Certificate,
+  Extension,
+  Extensions,
+  GeneralName,
+  Name,
+  RelativeDistinguishedName,
+  SubjectAlternativeName,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Validity,
+  Version,
+  id_ce_subjectAltName,
+} from '@peculiar/asn1-x509';
 import { InterceptError } from './errors';
-import { P256, P256_SHA256, subtle, toPem, x509, type CryptoKey, type CryptoKeyPair } from './x509';
+import { P256, P256_SHA256, subtle, toPem, x509, type CryptoKeyPair } from './x509';
+
+/** ecdsa-with-SHA256 (RFC 5758 §3.2: no parameters). */
+const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
+/** id-at-commonName. */
+const COMMON_NAME = '2.5.4.3';
 
 /** Leaves live a day: short enough that a leaked one expires soon, long enough to be cached. */
 export const LEAF_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -23,7 +55,13 @@ export interface CaMaterial {
 }
 
 export interface MintedLeaf {
-  /** Leaf then CA certificate, PEM: what the TLS server presents. */
+  /**
+   * What the TLS server presents, PEM: the leaf, then the CA when the CA is
+   * itself issued by another (a cert-manager CA under a company root). A
+   * self-signed CA is the trust anchor clients already hold and is not sent
+   * (RFC 8446 §4.4.2): every handshake is smaller, and the leaf's TLS context
+   * parses one certificate less.
+   */
   chainPem: string;
   keyPem: string;
   notAfter: Date;
@@ -32,16 +70,19 @@ export interface MintedLeaf {
 export class InterceptCa {
   private constructor(
     readonly certPem: string,
+    /** PEM appended to every leaf: empty for a self-signed CA, else the CA certificate. */
+    private readonly chainTail: string,
     /** SHA-256 of the CA certificate (DER), hex: identifies this CA in caches and logs. */
     readonly fingerprint: string,
     readonly subject: string,
     readonly notAfter: Date,
-    private readonly caKey: CryptoKey,
-    private readonly caCert: x509.X509Certificate,
-    private readonly leafKeys: CryptoKeyPair,
+    private readonly caKey: KeyObject,
+    /** The CA's subject, every leaf's issuer. */
+    private readonly issuer: Name,
+    private readonly leafPublicKey: SubjectPublicKeyInfo,
     private readonly leafKeyPem: string,
     /** The extensions every leaf shares, built once per CA: what is left per mint is the SAN and one signature. */
-    private readonly leafExtensions: x509.Extension[],
+    private readonly leafExtensions: readonly Extension[],
   ) {}
 
   /** Load a CA from PEM (tls.crt, tls.key). Throws InterceptError with the reason when unusable. */
@@ -54,39 +95,40 @@ export class InterceptCa {
     }
     if (!nodeCert.ca) throw new InterceptError('KDLP_INTERCEPT_CA_INVALID', 'tls.crt is not a CA certificate (basicConstraints CA:TRUE missing)');
     if (Date.parse(nodeCert.validTo) <= Date.now()) throw new InterceptError('KDLP_INTERCEPT_CA_INVALID', `CA certificate expired on ${nodeCert.validTo}`);
-    let pkcs8: Buffer;
+    let caKey: KeyObject;
     try {
-      const key = createPrivateKey(material.keyPem);
-      if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      caKey = createPrivateKey(material.keyPem);
+      if (caKey.asymmetricKeyType !== 'ec' || caKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
         throw new InterceptError('KDLP_INTERCEPT_CA_INVALID', 'tls.key must be an ECDSA P-256 key');
       }
-      if (!nodeCert.checkPrivateKey(key)) throw new InterceptError('KDLP_INTERCEPT_CA_INVALID', 'tls.key does not match tls.crt');
-      pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
+      if (!nodeCert.checkPrivateKey(caKey)) throw new InterceptError('KDLP_INTERCEPT_CA_INVALID', 'tls.key does not match tls.crt');
     } catch (err) {
       if (err instanceof InterceptError) throw err;
       throw new InterceptError('KDLP_INTERCEPT_CA_INVALID', 'tls.key is not a PEM private key');
     }
-    const caKey = await subtle.importKey('pkcs8', pkcs8, P256, false, ['sign']);
-    const leafKeys = (await subtle.generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
-    const leafKeyPem = toPem(await subtle.exportKey('pkcs8', leafKeys.privateKey), 'PRIVATE KEY');
+    const leafKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const leafKeyPem = leafKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const leafPublicKey = AsnConvert.parse(leafKeys.publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo);
     const fingerprint = createHash('sha256').update(nodeCert.raw).digest('hex');
     const caCert = new x509.X509Certificate(nodeCert.raw);
-    const leafExtensions = [
+    const shared = [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
     ];
+    const selfSigned = nodeCert.checkIssued(nodeCert) && nodeCert.verify(nodeCert.publicKey);
     return new InterceptCa(
       material.certPem,
+      selfSigned ? '' : `${material.certPem.trim()}\n`,
       fingerprint,
       nodeCert.subject.replace(/\n/g, ', '),
       new Date(nodeCert.validTo),
       caKey,
-      caCert,
-      leafKeys,
+      AsnConvert.parse(nodeCert.raw, Certificate).tbsCertificate.subject,
+      leafPublicKey,
       leafKeyPem,
-      leafExtensions,
+      shared.map((e) => AsnConvert.parse(e.rawData, Extension)),
     );
   }
 
@@ -95,7 +137,7 @@ export class InterceptCa {
     const now = opts.now ?? new Date();
     const keys = (await subtle.generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: serial(),
+      serialNumber: serialHex(),
       name: [{ CN: [opts.commonName] }, { O: ['kube-dlp'] }],
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter: new Date(now.getTime() + opts.lifetimeMs),
@@ -113,26 +155,41 @@ export class InterceptCa {
   /** A leaf for one host name or IP literal (and `alsoFor`, tests and benches), valid for a day (never beyond the CA). */
   async mint(host: string, now: Date = new Date(), alsoFor: readonly string[] = []): Promise<MintedLeaf> {
     const notAfter = new Date(Math.min(now.getTime() + LEAF_LIFETIME_MS, this.notAfter.getTime()));
-    const sans = [host, ...alsoFor].map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }));
-    const cert = await x509.X509CertificateGenerator.create({
+    const sans = new SubjectAlternativeName([host, ...alsoFor].map((h) => new GeneralName(isIP(h) ? { iPAddress: h } : { dNSName: h })));
+    const algorithm = new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 });
+    const tbs = new TBSCertificate({
+      version: Version.v3,
       serialNumber: serial(),
+      signature: algorithm,
+      issuer: this.issuer,
+      validity: new Validity({ notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter }),
       // Subject CN is informational (clients match the SAN); IP literals are not valid CN host names anyway.
-      subject: [{ CN: [host.length <= 64 ? host : 'kube-dlp intercepted host'] }],
-      issuer: this.caCert.subject,
-      notBefore: new Date(now.getTime() - BACKDATE_MS),
-      notAfter,
-      publicKey: this.leafKeys.publicKey,
-      signingKey: this.caKey,
-      signingAlgorithm: P256_SHA256,
-      extensions: [...this.leafExtensions.slice(0, 3), new x509.SubjectAlternativeNameExtension(sans), this.leafExtensions[3]!],
+      subject: new Name([
+        new RelativeDistinguishedName([
+          new AttributeTypeAndValue({ type: COMMON_NAME, value: new AttributeValue({ utf8String: host.length <= 64 ? host : 'kube-dlp intercepted host' }) }),
+        ]),
+      ]),
+      subjectPublicKeyInfo: this.leafPublicKey,
+      extensions: new Extensions([
+        ...this.leafExtensions.slice(0, 3),
+        new Extension({ extnID: id_ce_subjectAltName, critical: false, extnValue: new OctetString(AsnConvert.serialize(sans)) }),
+        this.leafExtensions[3]!,
+      ]),
     });
-    return { chainPem: `${cert.toString('pem')}\n${this.certPem.trim()}\n`, keyPem: this.leafKeyPem, notAfter };
+    const signature = sign('sha256', Buffer.from(AsnConvert.serialize(tbs)), this.caKey);
+    const der = AsnConvert.serialize(new Certificate({ tbsCertificate: tbs, signatureAlgorithm: algorithm, signatureValue: new Uint8Array(signature).buffer }));
+    return { chainPem: `${toPem(der, 'CERTIFICATE')}${this.chainTail}`, keyPem: this.leafKeyPem, notAfter };
   }
 }
 
 /** Positive 128-bit serial (RFC 5280 §4.1.2.2: unique per CA, at most 20 octets, non-negative). */
-function serial(): string {
+function serialHex(): string {
   const bytes = randomBytes(16);
-  bytes[0] = bytes[0]! & 0x7f;
+  // Top bit clear (non-negative), and not a leading zero octet (DER's minimal encoding of an INTEGER).
+  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
   return bytes.toString('hex');
+}
+
+function serial(): ArrayBuffer {
+  return new Uint8Array(Buffer.from(serialHex(), 'hex')).buffer;
 }

@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { InterceptCa } from '../../proxy/tls/intercept-ca';
 import { InterceptError } from '../../proxy/tls/errors';
 import { LeafCache } from '../../proxy/tls/leaf-cache';
+import { P256, P256_SHA256, subtle, toPem, x509, type CryptoKeyPair } from '../../proxy/tls/x509';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -27,9 +28,58 @@ t.test('a created CA loads and mints leaves that verify against it, with the hos
   const lifetime = Date.parse(cert.validTo) - Date.now();
   t.ok(lifetime <= DAY && lifetime > DAY - 120_000, `valid about 24 h (${lifetime} ms)`);
   t.ok(cert.checkPrivateKey(createPrivateKey(leaf.keyPem)), 'key matches the leaf');
-  t.ok(leaf.chainPem.includes(material.certPem.trim()), 'chain carries the CA');
+  t.equal(leaf.chainPem.match(/BEGIN CERTIFICATE/g)?.length, 1, 'a self-signed CA is the trust anchor clients hold: not sent');
+  t.notOk(leaf.chainPem.includes(material.certPem.trim()));
+  t.equal(cert.serialNumber.length, 32, '128-bit serial');
+  t.ok(Number.parseInt(cert.serialNumber.slice(0, 2), 16) < 0x80, 'positive serial');
+  t.equal(cert.subject, 'CN=api.example.com');
+  t.equal(cert.issuer, caCert.subject);
+  t.same(cert.keyUsage, ['1.3.6.1.5.5.7.3.1'], 'serverAuth (Node reports the extended key usage as keyUsage)');
   // Node's TLS stack accepts it as a server identity.
   t.doesNotThrow(() => tls.createSecureContext({ cert: leaf.chainPem, key: leaf.keyPem }));
+});
+
+t.test('a CA issued by another (cert-manager under a company root) is sent after the leaf; a client trusting only the root accepts it', async (t) => {
+  const rootKeys = (await subtle.generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const root = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: 'CN=company root',
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 30 * DAY),
+    keys: rootKeys,
+    signingAlgorithm: P256_SHA256,
+    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
+  });
+  const keys = (await subtle.generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const intermediate = await x509.X509CertificateGenerator.create({
+    serialNumber: '0a1b2c',
+    subject: 'CN=tenant-b issuing CA',
+    issuer: root.subject,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 10 * DAY),
+    publicKey: keys.publicKey,
+    signingKey: rootKeys.privateKey,
+    signingAlgorithm: P256_SHA256,
+    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
+  });
+  const material = { certPem: intermediate.toString('pem'), keyPem: toPem(await subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY') };
+  const ca = await InterceptCa.load(material);
+  const leaf = await ca.mint('api.example.com');
+  t.equal(leaf.chainPem.match(/BEGIN CERTIFICATE/g)?.length, 2, 'leaf and issuing CA');
+  t.ok(leaf.chainPem.includes(material.certPem.trim()));
+
+  const server = tls.createServer({ cert: leaf.chainPem, key: leaf.keyPem }, (s) => s.end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const authorized = await new Promise<boolean>((resolve, reject) => {
+    const c = tls.connect({ host: '127.0.0.1', port, servername: 'api.example.com', ca: root.toString('pem') }, () => {
+      resolve(c.authorized);
+      c.destroy();
+    });
+    c.once('error', reject);
+  });
+  t.ok(authorized, 'the path leaf -> issuing CA -> root verifies');
 });
 
 t.test('IP literals get an IP SAN', async (t) => {

@@ -211,12 +211,14 @@ export class TlsInterceptor {
       this.opts.metrics.tlsUpstream(pooled ? 'pooled' : 'new');
       // Started before the client's ClientHello is read: for a CONNECT the host is known from the
       // request line, so minting and the upstream handshake overlap the client's round trip
-      // instead of following it. A client that then fails its prelude closes both (close()).
-      const ready = Promise.allSettled([
-        this.opts.leaves.get(ca, dest.host),
-        pooled ?? connectUpstream({ host: address, port: dest.port, servername, secureContext: trusted }, this.sessions, sessionKey, (s) => (upstream = s)),
-      ]);
-      const opened = await prelude(socket, fail);
+      // instead of following it. In this order: the upstream connect goes out first, then the
+      // client's answer (the prelude's first step), and only then the mint, which runs on this
+      // thread for a new host: both round trips proceed while it signs. A client that then
+      // fails its prelude closes both (close()).
+      const upstreamReady = pooled ?? connectUpstream({ host: address, port: dest.port, servername, secureContext: trusted }, this.sessions, sessionKey, (s) => (upstream = s));
+      const preluded = prelude(socket, fail);
+      const ready = Promise.allSettled([this.opts.leaves.get(ca, dest.host), upstreamReady]);
+      const opened = await preluded;
       if (closed) return;
       if (opened === undefined) return close();
       socket.unshift(opened.hello);

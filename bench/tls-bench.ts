@@ -3,7 +3,8 @@
 //     intercepted (decrypted, inspected with the sample Protect profile,
 //     re-encrypted) against a plain CONNECT tunnel (the proxy only relays);
 //   tls_new_host_handshake_p99_ms: CONNECT + TLS handshake to a host whose
-//     leaf is not cached yet (each sample a different IP literal 127.0.0.x);
+//     leaf is not cached yet (each sample a different IP literal 127.0.x.y,
+//     each its own upstream);
 //   tls_cached_handshake_p99_ms: the same to a host whose leaf is cached
 //     (the upstream connection the new-host sample left idle is reused, as
 //     it would be by any later client of a host; the same samples from a

@@ -243,6 +243,16 @@ export const dataPlaneDashboard: DashboardSpec = {
         },
         {
           kind: 'timeseries',
+          title: 'Intercepted TLS: upstream connections',
+          description:
+            'Where intercepted client connections get their upstream connection: new (a TCP and TLS handshake the client waits for) or pooled ' +
+            '(an idle connection a previous client of the same upstream left). A low pooled share with busy upstreams means clients reconnect more slowly than the 4 s idle window.',
+          targets: [{ expr: `sum by (source) (${ratePerSidecar('kubedlp_tls_upstream_connections_total')})`, legend: '{{source}}' }],
+          unit: 'cps',
+          w: 12,
+        },
+        {
+          kind: 'timeseries',
           title: 'Transparent capture: connections by protocol',
           description: 'Transparent mode only: what do captured connections carry (http, tls, tcp), and how many arrive explicitly (HTTP_PROXY clients on loopback)?',
           targets: [{ expr: `sum by (protocol) (${ratePerSidecar('kubedlp_transparent_connections_total')})`, legend: '{{protocol}}' }],

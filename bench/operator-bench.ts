@@ -1,7 +1,9 @@
 // npm run bench:operator — on a real control plane (etcd + kube-apiserver
 // from test/envtest), how long the operator takes to converge 1,000 opted-in
-// namespaces (labels, both ConfigMaps with the complete tenant directory,
-// NetworkPolicy), and the operator's resident memory at that scale.
+// namespaces (labels, both ConfigMaps with the namespace's view of the
+// tenant directory: its tenant's namespaces and the shared ones, and the
+// NetworkPolicy the profile asks for), and the operator's resident memory at
+// that scale.
 // Goals: <= 60 s and <= 200 MiB. The last line is one JSON summary.
 //
 // The operator runs as a child process (`node dist/cli/operator-command.js`),
@@ -28,7 +30,7 @@ const ROOT = join(__dirname, '..', '..');
 interface NsState {
   labelled: boolean;
   profile: boolean;
-  /** Namespaces listed in its tenant directory. */
+  /** Namespaces listed in its view of the tenant directory. */
   listed: number;
   policy: boolean;
 }
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
     const client = await KubeClient.create(loadKubeConfig({ kubeconfig: plane.kubeconfigPath }), { maxSockets: CREATE_CONCURRENCY });
     stopAll.push(() => client.close());
     await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-dlp-system' } });
-    await client.apply(CLUSTER_SECURITY_PROFILES, { apiVersion: 'kubedlp.io/v1alpha1', kind: 'ClusterSecurityProfile', metadata: { name: 'default' }, spec: { mode: 'Monitor' } }, { fieldManager: 'bench' });
+    await client.apply(CLUSTER_SECURITY_PROFILES, { apiVersion: 'kubedlp.io/v1alpha1', kind: 'ClusterSecurityProfile', metadata: { name: 'default' }, spec: { mode: 'Monitor', tenancy: { networkPolicy: {} } } }, { fieldManager: 'bench' });
 
     // Logs at info (the default) go to a pipe: the first line names the admin port.
     const operator = spawn(process.execPath, [entry, '--kubeconfig', plane.kubeconfigPath, '--namespace', 'kube-dlp-system', '--admin', '127.0.0.1:0', '--log-level', process.env.KDLP_BENCH_LOG_LEVEL ?? 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -134,7 +136,9 @@ async function main(): Promise<void> {
 
     const names = Array.from({ length: COUNT }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
     const state = new Map<string, NsState>(names.map((n) => [n, { labelled: false, profile: false, listed: 0, policy: false }]));
-    const wantListed = COUNT + 1; // plus kube-system, listed as shared
+    // A namespace's view lists its own tenant's namespaces, plus kube-system as shared.
+    const tenantSize = (t: number) => Math.floor(COUNT / TENANTS) + (t < COUNT % TENANTS ? 1 : 0);
+    const wantListed = new Map(names.map((n, i) => [n, tenantSize(i % TENANTS) + 1]));
     let converged = 0;
     let convergedAt = 0;
     let resolveDone!: () => void;
@@ -142,7 +146,7 @@ async function main(): Promise<void> {
     const check = (ns: string) => {
       const s = state.get(ns);
       if (!s) return;
-      const ok = s.labelled && s.profile && s.listed === wantListed && s.policy;
+      const ok = s.labelled && s.profile && s.listed === wantListed.get(ns) && s.policy;
       const was = (s as NsState & { ok?: boolean }).ok ?? false;
       if (ok !== was) {
         (s as NsState & { ok?: boolean }).ok = ok;

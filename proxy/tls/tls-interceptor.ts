@@ -84,11 +84,6 @@ export class TlsInterceptor {
     this.pool = new UpstreamPool(opts.upstreamPool);
   }
 
-  /** Upstream connections handed from one client connection to a later one, so far. */
-  get upstreamReuses(): number {
-    return this.pool.reused;
-  }
-
   /** Close the idle upstream connections (the proxy is stopping). */
   close(): void {
     this.pool.clear();

@@ -19,7 +19,7 @@ const MAX_CANDIDATES_PER_CALL = 1_000_000;
 export function createScanner(config: ScannerConfig = {}): Scanner {
   const plan = planScanner(config);
   if (plan.native) {
-    const engine = VectorscanEngine.create(plan.native, plan.patterns, { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL, streamMode: config.streamMode, prebuilt: config.databases });
+    const engine = VectorscanEngine.create(plan.native, plan.patterns, { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL, streamMode: config.streamMode, prebuilt: config.databases, partition: config.partition });
     return afterCompile(new CompiledScanner('vectorscan', plan.detectors, engine.maxWidth, engine, undefined));
   }
   return afterCompile(re2Scanner(plan));
@@ -33,7 +33,7 @@ export function createScanner(config: ScannerConfig = {}): Scanner {
 export async function createScannerAsync(config: ScannerConfig = {}): Promise<Scanner> {
   const plan = planScanner(config);
   if (plan.native) {
-    const engine = await VectorscanEngine.createAsync(plan.native, plan.patterns, { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL, streamMode: config.streamMode, prebuilt: config.databases });
+    const engine = await VectorscanEngine.createAsync(plan.native, plan.patterns, { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL, streamMode: config.streamMode, prebuilt: config.databases, partition: config.partition });
     return afterCompile(new CompiledScanner('vectorscan', plan.detectors, engine.maxWidth, engine, undefined));
   }
   return afterCompile(re2Scanner(plan));

@@ -47,6 +47,12 @@ export interface ScannerConfig extends DetectorSelection {
    * otherwise ignored (engineInfo().databaseBundle says why) and compiled.
    */
   databases?: Uint8Array;
+  /**
+   * Vectorscan only: one database per pattern group (pattern-partition.ts),
+   * the default, or `false` for one database holding every pattern (what
+   * bench:scan measures the split against).
+   */
+  partition?: boolean;
 }
 
 /** A compiled detector set. Immutable; safe to share across requests. */
@@ -86,6 +92,8 @@ export interface EngineInfo {
   scratchBytes?: number;
   /** Bytes of the compiled Vectorscan database (shared by every stream and view). */
   databaseBytes?: number;
+  /** Vectorscan databases per mode: one per pattern group. */
+  databases?: number;
   patterns: number;
   /** Whether the `databases` bundle given at creation was used, and if not, why. */
   databaseBundle?: { accepted: boolean; reason?: string };

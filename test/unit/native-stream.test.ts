@@ -10,7 +10,7 @@ import { NativeScanStream, historyBytes, type EndResolver } from '../../proxy/sc
 import { streamSelfTestFailure } from '../../proxy/native/self-test';
 import { loadNativeBinding, type MatchTriplets, type NativeBinding, type NativeScratch, type NativeStream } from '../../proxy/native';
 import { generateCorpus } from '../../bench/corpus';
-import type { Finding } from '../../proxy/scan/types';
+import { findingKey, streamedKeys } from './stream-cuts';
 
 const native = loadNativeBinding();
 
@@ -67,19 +67,12 @@ if (!native.ok) {
   const everything = { enable: DEFAULT_DETECTORS.map((d) => d.id) };
   const nativeScanner = createScanner({ ...everything, engine: 'vectorscan' });
   const carryScanner = createScanner({ ...everything, engine: 'vectorscan', streamMode: 'carry' });
-  const key = (f: Finding) => `${f.detector}@${f.start}-${f.end}:${f.masked}:${f.confidence}`;
+  const key = findingKey;
 
   function streamScan(s: Scanner, data: Buffer, cuts: number[]): string[] {
-    const st = s.openStream();
-    const out: Finding[] = [];
-    let from = 0;
-    for (const cut of [...cuts, data.length]) {
-      out.push(...st.write(data.subarray(from, cut)));
-      from = cut;
-    }
-    out.push(...st.end());
-    t.equal(st.bytes, data.length);
-    return out.map(key).sort();
+    const { keys, bytes } = streamedKeys(s, data, cuts);
+    t.equal(bytes, data.length);
+    return keys;
   }
 
   t.test('the default scanner streams natively; carry streams stay available', async (t) => {

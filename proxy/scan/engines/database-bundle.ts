@@ -9,12 +9,16 @@
 // database (same digest the in-process cache uses), each body's sha256,
 // the database's own info() string, and a known-answer test: every
 // detector's first positive example must produce a match of one of that
-// detector's patterns. Anything else is a rejection with a reason, and the
+// detector's patterns. An engine whose patterns are split into groups
+// (pattern-partition.ts) ships one entry per group and mode; the test runs
+// on each mode's groups together, since a detector's patterns may sit in
+// different groups. Anything else is a rejection with a reason, and the
 // caller compiles as if there were no bundle.
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { CompiledPattern } from '../detector-set';
 import type { HsMode, NativeBinding, NativeDatabase } from '../../native';
+import { DatabaseSet } from './database-set';
 
 const MAGIC = 'kube-dlp-hsbundle/1';
 
@@ -41,6 +45,12 @@ interface Header {
   entries: HeaderEntry[];
 }
 
+/** A database the caller needs: its mode and pattern-set digest. */
+export interface WantedDatabase {
+  mode: HsMode;
+  patternSet: string;
+}
+
 export type BundleResult = { ok: true; entries: BundleEntry[] } | { ok: false; reason: string };
 
 /** Serializes the databases; header line (JSON), then the gzip bodies in order. */
@@ -64,13 +74,13 @@ export function encodeBundle(binding: NativeBinding, entries: readonly BundleEnt
 }
 
 /**
- * The bundle's databases if they are the ones `wanted` (mode → pattern-set
- * digest) on this library and CPU, or why not.
+ * The bundle's databases if they are all the ones `wanted` on this library
+ * and CPU, or why not. `patterns` is the whole detector set.
  */
 export function decodeBundle(
   binding: NativeBinding,
   bytes: Uint8Array,
-  wanted: ReadonlyMap<HsMode, string>,
+  wanted: readonly WantedDatabase[],
   patterns: readonly CompiledPattern[],
 ): BundleResult {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -90,12 +100,12 @@ export function decodeBundle(
   if (typeof binding.deserialize !== 'function') return { ok: false, reason: 'this addon build cannot deserialize databases' };
   const entries: BundleEntry[] = [];
   const listed = Array.isArray(header.entries) ? header.entries : [];
-  for (const [mode, patternSet] of wanted) {
-    const index = listed.findIndex((e) => e.mode === mode);
+  for (const { mode, patternSet } of wanted) {
+    if (!listed.some((e) => e.mode === mode)) return { ok: false, reason: `no ${mode} database in the bundle` };
+    const index = listed.findIndex((e) => e.mode === mode && e.patternSet === patternSet);
     const entry = listed[index];
-    if (!entry) return { ok: false, reason: `no ${mode} database in the bundle` };
+    if (!entry) return { ok: false, reason: `the ${mode} databases are for another detector set` };
     const at = nl + 1 + listed.slice(0, index).reduce((sum, e) => sum + e.bytes, 0);
-    if (entry.patternSet !== patternSet) return { ok: false, reason: `the ${mode} database is for another detector set` };
     let raw: Buffer;
     try {
       raw = gunzipSync(data.subarray(at, at + entry.bytes));
@@ -112,9 +122,12 @@ export function decodeBundle(
       return { ok: false, reason: `libhs refuses the ${mode} database: ${(err as Error).message}` };
     }
     if (db.info() !== entry.info) return { ok: false, reason: `the ${mode} database reports ${db.info()}, not ${entry.info}` };
-    const kat = knownAnswerFailure(db, mode, patterns);
-    if (kat) return { ok: false, reason: `the ${mode} database fails its known-answer test: ${kat}` };
     entries.push({ mode, patternSet, db });
+  }
+  for (const mode of new Set(wanted.map((w) => w.mode))) {
+    const set = DatabaseSet.of(entries.filter((e) => e.mode === mode).map((e) => e.db));
+    const kat = knownAnswerFailure(set, mode, patterns);
+    if (kat) return { ok: false, reason: `the ${mode} database fails its known-answer test: ${kat}` };
   }
   return { ok: true, entries };
 }

@@ -9,7 +9,9 @@
 // scan() (headers, URLs, whole small bodies) and a stream database for
 // openStream() (bodies as they arrive, native-stream.ts). A library whose
 // stream mode fails its known-answer test gets no stream database and its
-// streams are overlapped block scans (carry-stream.ts).
+// streams are overlapped block scans (carry-stream.ts). Each of the two is
+// a set of up to three databases, one per pattern group
+// (pattern-partition.ts), scanned in turn (database-set.ts).
 import type { Finding } from '../types';
 import type { CompiledPattern } from '../detector-set';
 import type { ScanStream } from '../scanner';
@@ -17,7 +19,9 @@ import { dedupeOverlaps, evaluateCandidate } from '../candidates';
 import { CarryStream } from './carry-stream';
 import { NativeScanStream, historyBytes } from './native-stream';
 import { DatabaseFileCache } from './database-file-cache';
-import { decodeBundle, encodeBundle, type BundleEntry } from './database-bundle';
+import { decodeBundle, encodeBundle, type BundleEntry, type WantedDatabase } from './database-bundle';
+import { DatabaseSet, databaseParts } from './database-set';
+import { partitionPatterns } from './pattern-partition';
 import { DetectorCompileError, ScanOverflowError } from '../errors';
 import { createHash } from 'node:crypto';
 import { streamSelfTestFailure } from '../../native/self-test';
@@ -40,6 +44,16 @@ export interface VectorscanEngineOptions {
   streamMode?: StreamMode;
   /** Databases compiled elsewhere (database-bundle.ts), used when they match; else compiled here. */
   prebuilt?: Uint8Array;
+  /**
+   * Split the patterns into groups with a database each (pattern-partition.ts).
+   * Default true; false puts every pattern in one database (the bench's baseline).
+   */
+  partition?: boolean;
+}
+
+/** The patterns of each database, in scan order. */
+function partsOf(patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): CompiledPattern[][] {
+  return options.partition === false ? [[...patterns]] : partitionPatterns(patterns);
 }
 
 /** What became of a prebuilt bundle: used, or refused and why. */
@@ -52,10 +66,15 @@ export interface BundleOutcome {
  * Puts a matching bundle's databases in the in-process cache, so the
  * compile step below finds them instead of compiling.
  */
-function adoptBundle(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): BundleOutcome | undefined {
+function adoptBundle(
+  binding: NativeBinding,
+  patterns: readonly CompiledPattern[],
+  parts: readonly CompiledPattern[][],
+  options: VectorscanEngineOptions,
+): BundleOutcome | undefined {
   if (!options.prebuilt || patterns.length === 0) return undefined;
-  const wanted = new Map<HsMode, string>([['block', cacheKey(patterns, 'block')]]);
-  if (wantsNativeStreams(binding, options.streamMode)) wanted.set('stream', cacheKey(patterns, 'stream'));
+  const modes: HsMode[] = wantsNativeStreams(binding, options.streamMode) ? ['block', 'stream'] : ['block'];
+  const wanted: WantedDatabase[] = modes.flatMap((mode) => parts.map((part) => ({ mode, patternSet: cacheKey(part, mode) })));
   const result = decodeBundle(binding, options.prebuilt, wanted, patterns);
   if (!result.ok) return { accepted: false, reason: result.reason };
   for (const e of result.entries) remember(e.patternSet, e.db);
@@ -182,6 +201,7 @@ export class VectorscanEngine {
   private constructor(
     private readonly binding: NativeBinding,
     private readonly patterns: readonly CompiledPattern[],
+    private readonly parts: readonly CompiledPattern[][],
     private readonly options: VectorscanEngineOptions,
     readonly widths: number[],
     private readonly blockDb: NativeDatabase | undefined,
@@ -197,11 +217,14 @@ export class VectorscanEngine {
   /** Compiles on the calling thread. */
   static create(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): VectorscanEngine {
     const widths = widthsOf(binding, patterns);
-    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined, undefined, undefined);
-    const bundle = adoptBundle(binding, patterns, options);
-    const block = compileSync(binding, patterns, 'block');
-    const stream = wantsNativeStreams(binding, options.streamMode) ? compileSync(binding, patterns, 'stream') : undefined;
-    return new VectorscanEngine(binding, patterns, options, widths, block, stream, bundle);
+    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, [], options, widths, undefined, undefined, undefined);
+    const parts = partsOf(patterns, options);
+    const bundle = adoptBundle(binding, patterns, parts, options);
+    const block = DatabaseSet.of(parts.map((part) => compileSync(binding, part, 'block')));
+    const stream = wantsNativeStreams(binding, options.streamMode)
+      ? DatabaseSet.of(parts.map((part) => compileSync(binding, part, 'stream')))
+      : undefined;
+    return new VectorscanEngine(binding, patterns, parts, options, widths, block, stream, bundle);
   }
 
   /** Compiles on the thread pool (both databases at once), so a serving process keeps serving. */
@@ -211,13 +234,15 @@ export class VectorscanEngine {
     options: VectorscanEngineOptions,
   ): Promise<VectorscanEngine> {
     const widths = widthsOf(binding, patterns);
-    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, options, widths, undefined, undefined, undefined);
-    const bundle = adoptBundle(binding, patterns, options);
+    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, [], options, widths, undefined, undefined, undefined);
+    const parts = partsOf(patterns, options);
+    const bundle = adoptBundle(binding, patterns, parts, options);
+    const compileAll = (mode: HsMode) => Promise.all(parts.map((part) => compileAsync(binding, part, mode)));
     const [block, stream] = await Promise.all([
-      compileAsync(binding, patterns, 'block'),
-      wantsNativeStreams(binding, options.streamMode) ? compileAsync(binding, patterns, 'stream') : undefined,
+      compileAll('block'),
+      wantsNativeStreams(binding, options.streamMode) ? compileAll('stream') : undefined,
     ]);
-    return new VectorscanEngine(binding, patterns, options, widths, block, stream, bundle);
+    return new VectorscanEngine(binding, patterns, parts, options, widths, DatabaseSet.of(block), stream && DatabaseSet.of(stream), bundle);
   }
 
   /**
@@ -226,8 +251,10 @@ export class VectorscanEngine {
    */
   exportDatabases(): Buffer | undefined {
     if (!this.blockDb) return undefined;
-    const entries: BundleEntry[] = [{ mode: 'block', patternSet: cacheKey(this.patterns, 'block'), db: this.blockDb }];
-    if (this.streamDb) entries.push({ mode: 'stream', patternSet: cacheKey(this.patterns, 'stream'), db: this.streamDb });
+    const entriesOf = (mode: HsMode, db: NativeDatabase): BundleEntry[] =>
+      databaseParts(db).map((part, i) => ({ mode, patternSet: cacheKey(this.parts[i], mode), db: part }));
+    const entries = entriesOf('block', this.blockDb);
+    if (this.streamDb) entries.push(...entriesOf('stream', this.streamDb));
     return encodeBundle(this.binding, entries);
   }
 
@@ -242,6 +269,8 @@ export class VectorscanEngine {
     streamStateBytes: number;
     scratchBytes: number;
     databaseBytes: number;
+    /** Databases per mode: one per pattern group (pattern-partition.ts). */
+    databases: number;
     patterns: number;
     databaseBundle?: BundleOutcome;
   } {
@@ -254,6 +283,7 @@ export class VectorscanEngine {
       // carry streams: the carry, the widest match plus one byte.
       streamStateBytes: this.patterns.length === 0 ? 0 : this.streamDb ? native + this.history : this.maxWidth + 1,
       scratchBytes: (this.blockScratch?.size() ?? 0) + (this.streamScratch?.size() ?? 0),
+      databases: this.parts.length,
       patterns: this.patterns.length,
       ...(this.bundle ? { databaseBundle: this.bundle } : {}),
     };

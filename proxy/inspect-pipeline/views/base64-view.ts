@@ -6,7 +6,8 @@
 // Content-Transfer-Encoding: base64) folds base64 into 76-character lines.
 // A run that starts with a gzip or zlib header gets an inflater below it.
 import { BASE64_ALPHABET } from '../../scan/decode/base64';
-import { nextStretch, stretchEnd } from '../../scan/decode/byte-runs';
+import { stretchEnd } from '../../scan/decode/byte-runs';
+import { StretchFinder } from '../../scan/decode/stretch-finder';
 import { OffsetMapBuilder } from '../../scan/decode/offset-map';
 import { looksLikeText } from '../../scan/decode/text-heuristics';
 import { hasGzipMagic, hasZlibHeader } from '../../scan/decode/zlib-format';
@@ -14,6 +15,9 @@ import { ViewNode, type TreeContext } from './view-node';
 
 /** Shortest run decoded: 16 characters make 12 bytes, room for an SSN or a short key. */
 export const MIN_CHARS = 16;
+
+/** Where the next run of MIN_CHARS alphabet characters starts: every byte of every body passes here. */
+const RUNS = new StretchFinder(BASE64_ALPHABET, MIN_CHARS);
 
 /** Whole groups at least this long are decoded in one native call. */
 const BULK_CHARS = 64;
@@ -72,7 +76,7 @@ export class Base64View extends ViewNode {
     while (i < n) {
       if (this.state === State.Idle) {
         // A run that ends short inside this chunk (a word, a path) decodes to nothing; one cut by the chunk's end may go on.
-        const s = nextStretch(BASE64_ALPHABET, chunk, i, MIN_CHARS, true);
+        const s = RUNS.next(chunk, i, true);
         if (s < 0) break;
         this.beginRun(base + s);
         if (this.out.length - this.o < Math.ceil(((n - s) * 3) / 4) + 3) {

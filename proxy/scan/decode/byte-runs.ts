@@ -16,7 +16,9 @@ export function byteClass(test: (b: number) => boolean): ByteClass {
  * Start of the first maximal stretch of `member` bytes at or after `from`
  * (not inside a stretch) that is at least `minLength` long; with
  * `openEnded`, a shorter one that reaches the end of `src` counts too (a
- * stream's next chunk may continue it). -1 when there is none.
+ * stream's next chunk may continue it). -1 when there is none. `end`
+ * (default: src.length) stands for the end of `src`: a bounded look
+ * without the cost of a subarray.
  *
  * It looks at the last byte such a stretch would need and walks backwards
  * from there: a non-member at j rules out every start up to j, and the bytes
@@ -24,8 +26,8 @@ export function byteClass(test: (b: number) => boolean): ByteClass {
  * per byte; a byte-by-byte walk was a third of the decoded views' time on a
  * 64 KiB JSON body.
  */
-export function nextStretch(member: ByteClass, src: Uint8Array, from: number, minLength: number, openEnded: boolean): number {
-  const n = src.length;
+export function nextStretch(member: ByteClass, src: Uint8Array, from: number, minLength: number, openEnded: boolean, end = src.length): number {
+  const n = end;
   let s = from;
   /** Bytes in [s, known) are members. */
   let known = from;

@@ -1,19 +1,21 @@
-// Which patterns share a Vectorscan database. One database for everything
-// is fastest while every pattern has a literal the compiler can look for
-// first; patterns without one (card numbers, IBANs, national IDs, wallet
-// addresses: character classes only) run as automata over every byte, and
+// Which patterns share a Vectorscan database. Patterns without a literal
+// the compiler can look for first (card numbers, IBANs, national IDs:
+// digit and letter classes only) run as automata over every byte, and
 // libhs merges them into one. Measured on the bench corpus and on plain
-// JSON text (npm run bench:scan), that merge costs more than the sum of
-// its parts: classes that admit lowercase letters (base58 wallet keys,
-// token bodies) keep the merged automaton awake on ordinary text, so the
-// digit-run detectors pay for them too. Three databases scanned one after
-// the other cost less than the merged one:
-//   - anchored: every match contains a literal libhs can look for first
-//     (two letters or digits, or one rare punctuation character: `;`, `@`,
-//     `|` are rare in text, a `1`, a space, `.` or `:` are not);
-//   - classes: no such literal, and no long run of a letter class;
-//   - text runs: no such literal, and a long run of a class that admits
-//     lowercase letters (what ordinary text is made of).
+// JSON text (npm run bench:scan), putting them in the same database as
+// the patterns that run through words (base58 wallet keys, email local
+// parts, token bodies) costs more than the sum of the two: those keep the
+// merged automaton awake on ordinary text, so the digit-run detectors pay
+// for them on every byte (JSON event lines: 411 MB/s in one database,
+// 1,180 in two). Two databases scanned one after the other:
+//   - main: every pattern with a literal libhs can look for first (two
+//     letters or digits, or one rare punctuation character: `;`, `@`, `|`
+//     are rare in text, a `1`, a space, `.` or `:` are not), and every
+//     pattern with a long run of a class that admits lowercase letters
+//     (what ordinary text is made of): libhs keeps those apart itself;
+//   - classes: the rest, class runs with no literal to look for first.
+// A third database for the word-run patterns alone was measured too: no
+// faster on any of the three texts, and one more native call per scan.
 // The rule reads only the pattern's syntax, so a custom detector lands in
 // the right database without anyone tuning it.
 
@@ -22,8 +24,8 @@
  * of prose and JSON (COMMON_CHARACTER) counts 1, any other character 2.
  * Below this weight a literal is too common in ordinary data to filter on
  * (measured: a lone `1`, space or `:` anchors nothing, `;` and `@` do;
- * IPv6 and IPv4 shapes anchored on `:` and `.` made the anchored database
- * 3x slower on JSON).
+ * IPv6 and IPv4 shapes anchored on `:` and `.` made the main database 3x
+ * slower on JSON).
  */
 export const MIN_ANCHOR_WEIGHT = 2;
 
@@ -32,7 +34,7 @@ const COMMON_CHARACTER = /^[A-Za-z0-9\s:.,"/_=-]$/;
 /** A repeat of a lowercase-admitting class at least this long runs through words. */
 export const TEXT_RUN_LENGTH = 16;
 
-export type PatternGroup = 'anchored' | 'classes' | 'text-runs';
+export type PatternGroup = 'main' | 'classes';
 
 export interface PatternSyntax {
   /** Weight of the heaviest literal every match contains (alternatives: the lightest of theirs). */
@@ -174,14 +176,10 @@ export function patternSyntax(source: string, caseless = false): PatternSyntax {
 
 export function patternGroup(source: string, caseless = false): PatternGroup {
   const syntax = patternSyntax(source, caseless);
-  // A weak anchor (one punctuation character) holds a pattern in the
-  // anchored database only when nothing around it runs through words.
-  const anchorHolds = syntax.textRuns ? syntax.anchorWeight > MIN_ANCHOR_WEIGHT : syntax.anchorWeight >= MIN_ANCHOR_WEIGHT;
-  if (anchorHolds) return 'anchored';
-  return syntax.textRuns ? 'text-runs' : 'classes';
+  return syntax.anchorWeight >= MIN_ANCHOR_WEIGHT || syntax.textRuns ? 'main' : 'classes';
 }
 
-const GROUP_ORDER: readonly PatternGroup[] = ['anchored', 'classes', 'text-runs'];
+const GROUP_ORDER: readonly PatternGroup[] = ['main', 'classes'];
 
 /** The patterns split by group, in a fixed order, empty groups left out; each keeps its index. */
 export function partitionPatterns<P extends { source: string; detector: { caseInsensitive?: boolean } }>(patterns: readonly P[]): P[][] {

@@ -10,7 +10,7 @@
 // openStream() (bodies as they arrive, native-stream.ts). A library whose
 // stream mode fails its known-answer test gets no stream database and its
 // streams are overlapped block scans (carry-stream.ts). Each of the two is
-// a set of up to three databases, one per pattern group
+// a set of up to two databases, one per pattern group
 // (pattern-partition.ts), scanned in turn (database-set.ts).
 import type { Finding } from '../types';
 import type { CompiledPattern } from '../detector-set';

@@ -47,11 +47,15 @@ class ScratchSet implements NativeScratch {
   }
 }
 
-function partsOf(scratch: NativeScratch, count: number): readonly NativeScratch[] {
-  if (!(scratch instanceof ScratchSet) || scratch.parts.length !== count) {
+/**
+ * One call per part, each with its own scratch, results joined: every scan
+ * of a set (block, stream write, close, reset) is this.
+ */
+function eachPart<T>(parts: readonly T[], scratch: NativeScratch, call: (part: T, scratch: NativeScratch) => MatchTriplets): MatchTriplets {
+  if (!(scratch instanceof ScratchSet) || scratch.parts.length !== parts.length) {
     throw new TypeError('a database set scans only with a scratch it allocated');
   }
-  return scratch.parts;
+  return joinMatches(parts.map((part, i) => call(part, scratch.parts[i])));
 }
 
 class StreamSet implements NativeStream {
@@ -64,19 +68,17 @@ class StreamSet implements NativeStream {
   }
 
   scan(buffer: Uint8Array, scratch: NativeScratch, maxMatches?: number): MatchTriplets {
-    const scratches = partsOf(scratch, this.parts.length);
-    return joinMatches(this.parts.map((s, i) => s.scan(buffer, scratches[i], maxMatches)));
+    return eachPart(this.parts, scratch, (s, own) => s.scan(buffer, own, maxMatches));
   }
 
   close(scratch: NativeScratch, maxMatches?: number): MatchTriplets {
-    const scratches = partsOf(scratch, this.parts.length);
+    const matches = eachPart(this.parts, scratch, (s, own) => s.close(own, maxMatches));
     this.done = true;
-    return joinMatches(this.parts.map((s, i) => s.close(scratches[i], maxMatches)));
+    return matches;
   }
 
   reset(scratch: NativeScratch, maxMatches?: number): MatchTriplets {
-    const scratches = partsOf(scratch, this.parts.length);
-    return joinMatches(this.parts.map((s, i) => s.reset(scratches[i], maxMatches)));
+    return eachPart(this.parts, scratch, (s, own) => s.reset(own, maxMatches));
   }
 }
 
@@ -106,8 +108,7 @@ export class DatabaseSet implements NativeDatabase {
   }
 
   scanBlock(buffer: Uint8Array, scratch: NativeScratch, maxMatches?: number): MatchTriplets {
-    const scratches = partsOf(scratch, this.parts.length);
-    return joinMatches(this.parts.map((d, i) => d.scanBlock(buffer, scratches[i], maxMatches)));
+    return eachPart(this.parts, scratch, (d, own) => d.scanBlock(buffer, own, maxMatches));
   }
 
   openStream(): NativeStream {

@@ -6,7 +6,7 @@ import { compilePatterns, resolveDetectors, type CompiledPattern } from './detec
 import { EngineUnavailableError } from './errors';
 import { redactionBytes } from './mask';
 import { Re2Engine } from './engines/re2-engine';
-import { VectorscanEngine } from './engines/vectorscan-engine';
+import { VectorscanEngine, type VectorscanEngineOptions } from './engines/vectorscan-engine';
 import { loadNativeBinding, type NativeBinding } from '../native';
 import { analysePattern, MAX_BYTES_PER_CHARACTER } from './pattern-width';
 
@@ -16,10 +16,15 @@ export { DetectorCompileError, EngineUnavailableError, ScanOverflowError, Stream
 
 const MAX_CANDIDATES_PER_CALL = 1_000_000;
 
+/** What both ways of building a Vectorscan engine take from the config. */
+function engineOptions(config: ScannerConfig): VectorscanEngineOptions {
+  return { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL, streamMode: config.streamMode, prebuilt: config.databases, partition: config.partition };
+}
+
 export function createScanner(config: ScannerConfig = {}): Scanner {
   const plan = planScanner(config);
   if (plan.native) {
-    const engine = VectorscanEngine.create(plan.native, plan.patterns, { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL, streamMode: config.streamMode, prebuilt: config.databases, partition: config.partition });
+    const engine = VectorscanEngine.create(plan.native, plan.patterns, engineOptions(config));
     return afterCompile(new CompiledScanner('vectorscan', plan.detectors, engine.maxWidth, engine, undefined));
   }
   return afterCompile(re2Scanner(plan));
@@ -33,7 +38,7 @@ export function createScanner(config: ScannerConfig = {}): Scanner {
 export async function createScannerAsync(config: ScannerConfig = {}): Promise<Scanner> {
   const plan = planScanner(config);
   if (plan.native) {
-    const engine = await VectorscanEngine.createAsync(plan.native, plan.patterns, { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL, streamMode: config.streamMode, prebuilt: config.databases, partition: config.partition });
+    const engine = await VectorscanEngine.createAsync(plan.native, plan.patterns, engineOptions(config));
     return afterCompile(new CompiledScanner('vectorscan', plan.detectors, engine.maxWidth, engine, undefined));
   }
   return afterCompile(re2Scanner(plan));

@@ -99,3 +99,15 @@ export function generateCorpus(size: number, detectors: readonly DetectorSpec[],
   });
   return { data: out, planted };
 }
+
+/**
+ * `size` bytes of one JSON event line repeated, nothing sensitive in it:
+ * the body bench:proxy streams in its upload, and what bench:scan times
+ * the pattern split on as plain text.
+ */
+export function jsonEventLines(size: number): Buffer {
+  const line = Buffer.from('{"event":"page_view","path":"/catalog/items","ua":"bench"}\n');
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) out[i] = line[i % line.length];
+  return out;
+}

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { runTlsBench } from './tls-bench';
+import { jsonEventLines } from './corpus';
 import { loadTemplate } from '../operator/inject/render-template';
 
 const ROOT = join(__dirname, '..', '..');
@@ -329,9 +330,7 @@ const ENCODED_CARDS = [
  */
 async function streamUpload(connectPort: number, requestTarget: string, total: number): Promise<{ seconds: number; planted: number; plantedEncoded: number; status: number }> {
   const chunkSize = 256 * 1024;
-  const filler = Buffer.alloc(chunkSize);
-  const line = Buffer.from('{"event":"page_view","path":"/catalog/items","ua":"bench"}\n');
-  for (let i = 0; i < chunkSize; i++) filler[i] = line[i % line.length];
+  const filler = jsonEventLines(chunkSize);
   const split = Math.floor(CARD.length / 2);
   const head = Buffer.from(CARD.slice(0, split));
   const tail = Buffer.from(CARD.slice(split));

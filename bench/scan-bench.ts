@@ -15,7 +15,7 @@ import { DEFAULT_DETECTORS } from '../proxy/scan/detectors';
 import { compileDatabase, loadNativeBinding, type NativeDatabase } from '../proxy/native';
 import { profileCandidates } from './scan-profile';
 import { interleavedBaseline } from './scan-baseline';
-import { generateCorpus, type PlantedSecret } from './corpus';
+import { generateCorpus, jsonEventLines, type PlantedSecret } from './corpus';
 import type { Finding } from '../proxy/scan/types';
 import { mayNeedNormalizing, normalizeAs } from '../proxy/scan/decode/normalize';
 
@@ -161,9 +161,7 @@ function main(): void {
   // most.
   {
     const one = createScanner({ engine: 'vectorscan', partition: false });
-    const line = Buffer.from('{"event":"page_view","path":"/catalog/items","ua":"bench"}\n');
-    const jsonText = Buffer.alloc(16 * MiB);
-    for (let i = 0; i < jsonText.length; i++) jsonText[i] = line[i % line.length];
+    const jsonText = jsonEventLines(16 * MiB);
     const corpusPart = data.subarray(0, Math.min(data.length, 16 * MiB));
     const best: Record<string, number> = {};
     for (let round = 0; round < 3; round++) {

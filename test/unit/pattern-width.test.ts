@@ -10,6 +10,7 @@ import { lintPattern } from '../../proxy/scan/pattern-lint';
 import { analysePattern, MAX_BYTES_PER_CHARACTER, MAX_PATTERN_WIDTH } from '../../proxy/scan/pattern-width';
 import type { Finding } from '../../proxy/scan/types';
 import { loadNativeBinding } from '../../proxy/native';
+import { streamedKeys } from './stream-cuts';
 
 const ENGINES = loadNativeBinding().ok ? (['re2', 'vectorscan'] as const) : (['re2'] as const);
 if (ENGINES.length === 1) t.comment('Vectorscan addon not loaded: only the RE2 engine is checked here');
@@ -63,15 +64,7 @@ const WIDEST_BODY = 4089;
 const key = (f: Finding) => `${f.detector}@${f.start}-${f.end}`;
 
 function streamed(scanner: Scanner, body: Buffer, cuts: number[]): string[] {
-  const stream = scanner.openStream();
-  const out: Finding[] = [];
-  let from = 0;
-  for (const cut of [...cuts, body.length]) {
-    out.push(...stream.write(body.subarray(from, cut)));
-    from = cut;
-  }
-  out.push(...stream.end());
-  return out.map(key).sort();
+  return streamedKeys(scanner, body, cuts, key).keys;
 }
 
 t.test('a wide custom detector: both engines find the same spans in a body streamed in any chunks', async (t) => {

@@ -10,7 +10,12 @@ export function findingKey(f: Finding): string {
 }
 
 /** Findings of `data` written in pieces cut at `cuts` (ascending), then ended; sorted keys. */
-export function streamedKeys(scanner: Scanner, data: Buffer, cuts: readonly number[]): { keys: string[]; bytes: number } {
+export function streamedKeys(
+  scanner: Scanner,
+  data: Buffer,
+  cuts: readonly number[],
+  key: (f: Finding) => string = findingKey,
+): { keys: string[]; bytes: number } {
   const stream = scanner.openStream();
   const out: Finding[] = [];
   let from = 0;
@@ -19,5 +24,5 @@ export function streamedKeys(scanner: Scanner, data: Buffer, cuts: readonly numb
     from = cut;
   }
   out.push(...stream.end());
-  return { keys: out.map(findingKey).sort(), bytes: stream.bytes };
+  return { keys: out.map(key).sort(), bytes: stream.bytes };
 }

@@ -59,7 +59,13 @@ export interface Answer {
   result: RequestResult;
 }
 
-export class InjectionHandler {
+/** What the webhook server asks of a handler: one answer per AdmissionReview body. */
+export interface AdmissionReviewer {
+  /** Throws BadAdmissionRequestError only when the body has no answerable request. */
+  review(body: unknown): Promise<Answer>;
+}
+
+export class InjectionHandler implements AdmissionReviewer {
   constructor(private readonly opts: InjectionHandlerOptions) {}
 
   /** Throws BadAdmissionRequestError only when the body has no answerable request; everything else is an answer. */

@@ -7,7 +7,7 @@ import https from 'node:https';
 import type http from 'node:http';
 import type { SecureContextOptions } from 'node:tls';
 import { BadAdmissionRequestError } from '../errors';
-import type { InjectionHandler } from './handler';
+import type { AdmissionReviewer } from './handler';
 import type { FailureReason, WebhookMetrics } from './metrics';
 import type { Logger } from '../kube/logger';
 import { listen } from '../../proxy/http/listen';
@@ -22,7 +22,7 @@ export interface ServingIdentity {
 }
 
 export interface WebhookServerOptions {
-  handler: InjectionHandler;
+  handler: AdmissionReviewer;
   metrics: WebhookMetrics;
   log: Logger;
   identity: ServingIdentity;

@@ -110,8 +110,13 @@ export function decide(
   findings: readonly LocatedFinding[],
   uninspectable?: Uninspectable,
   /** Consulted only when something is uninspectable (it may cost an egress lookup). */
-  rule: UninspectableRule | (() => UninspectableRule) = { block: policy.blocking, because: 'blocked by a blocking profile' },
+  rule?: UninspectableRule | (() => UninspectableRule),
 ): Verdict {
+  // Most requests: nothing found, everything inspected. Every branch below
+  // would answer this, after building its arrays; the proxy asks twice per request.
+  if (findings.length === 0 && uninspectable === undefined) {
+    return { outcome: 'forward', decision: 'allowed', reason: '', findings: [], toRedact: [] };
+  }
   const late = findings.some((f) => f.late);
   if (policy.mode === 'Monitor') {
     return {
@@ -141,7 +146,7 @@ export function decide(
       toRedact: [],
     };
   }
-  const unreadable = uninspectable ? (typeof rule === 'function' ? rule() : rule) : undefined;
+  const unreadable = uninspectable ? (typeof rule === 'function' ? rule() : (rule ?? { block: policy.blocking, because: 'blocked by a blocking profile' })) : undefined;
   if (uninspectable && unreadable?.block) {
     return {
       outcome: 'block',

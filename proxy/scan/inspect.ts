@@ -111,6 +111,8 @@ function safeScan(scanner: Scanner, data: Buffer): { findings: Finding[]; uninsp
  * (exact offsets) and drop view findings of the same detector overlapping it.
  */
 function dedupeAcrossViews(findings: Finding[]): Finding[] {
+  // Nothing to deduplicate or order (most payloads): skip the index and the two sorts.
+  if (findings.length <= 1) return findings;
   const out: Finding[] = [];
   const kept = new Map<string, SpanIndex>();
   const sorted = [...findings].sort((a, b) => Number(a.view !== undefined) - Number(b.view !== undefined) || a.start - b.start);

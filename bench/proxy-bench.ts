@@ -3,7 +3,7 @@
 // Three paths to the same upstream, each proxy in its own process so its CPU
 // and memory can be read from /proc:
 //   (a) direct to the upstream,
-//   (b) a plain forward proxy: kube-dlp's forwarder (Node's http client, keep-alive agent), no scanning,
+//   (b) a plain forward proxy: http-proxy with a keep-alive agent, no scanning,
 //   (c) kube-dlp with the sample Protect profile.
 // Measured: wrk throughput and latency for 1 KiB and 64 KiB JSON POSTs, CPU
 // seconds per 1,000 requests, the p99 kube-dlp (and, as the baseline, the

@@ -1,20 +1,19 @@
-// The one file that opens upstream HTTP requests. It builds each request
-// with Node's http client directly, from the exact header set and path the
-// exchange decided, over a keep-alive agent (or the TLS origination agent).
-// It used to wrap `http-proxy` (no release since 2020); that library seeded
-// every request with the client's headers and a re-joined path, which this
-// file then had to strip and re-apply before the first byte, and it
-// allocated its options, closures and events per request: about 10% of the
-// proxy's CPU per small request went there.
+// The only file that knows about `http-proxy`. The library has had no release
+// since 2020, so everything else talks to this small interface and the
+// library can be replaced here alone.
 //
-// What this file owns: the body (always our inspected stream or buffer),
-// error plumbing (which side failed), aborting upstream when the client goes
-// away, and timeouts (classified so that the client gets 504, not a generic
-// 502). Response handling is the caller's.
+// What we use it for: building the outgoing request from the incoming one,
+// error plumbing, and aborting upstream when the client goes away. What we do
+// not leave to it: the body (always our inspected stream or buffer, passed through its
+// `buffer` option), the exact header set and path (re-applied before the
+// first byte, because its pass-through would collapse `//` in paths and
+// re-add headers we dropped), response handling (always self-handled), and
+// timeouts (classified so that the client gets 504, not a generic 502).
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import httpProxy from 'http-proxy';
 import { UpstreamError, classifyUpstreamError } from './errors';
 
 export interface UpstreamExchange {
@@ -71,91 +70,115 @@ export function createForwarder(opts: ForwarderOptions = {}): Forwarder {
     timeout: opts.freeSocketTimeoutMs ?? 30_000,
     scheduling: 'lifo',
   });
+  const proxy = httpProxy.createProxyServer({ agent, selfHandleResponse: true, toProxy: true, xfwd: false });
+  // The library emits this when the client socket is already gone; it also aborts upstream itself.
+  proxy.on('econnreset', () => undefined);
+
   return {
-    forward: (req, res, exchange) => forwardOne(agent, req, res, exchange),
+    forward(req, res, exchange) {
+      let upstreamReq: ClientRequest | undefined;
+      let upstreamFailed = false;
+      let abortedByUs = false;
+      let settled = false;
+
+      const handle: ForwardHandle = {
+        abort() {
+          if (abortedByUs) return;
+          abortedByUs = true;
+          if (!Buffer.isBuffer(exchange.body)) exchange.body.destroy();
+          upstreamReq?.destroy();
+        },
+        get aborted() {
+          return abortedByUs;
+        },
+      };
+
+      // http-proxy pipes `buffer` into the request it just created: this is our
+      // hook to own that request before a single byte is written.
+      const bodyAdapter = {
+        pipe(dest: Writable): Writable {
+          const outgoing = dest as ClientRequest;
+          upstreamReq = outgoing;
+          for (const name of outgoing.getHeaderNames()) {
+            if (!(name in exchange.headers)) outgoing.removeHeader(name);
+          }
+          for (const [name, value] of Object.entries(exchange.headers)) {
+            if (value !== undefined) outgoing.setHeader(name, value);
+          }
+          outgoing.path = exchange.path;
+          outgoing.prependListener('error', () => {
+            upstreamFailed = true;
+          });
+          outgoing.setTimeout(exchange.timeoutMs, () => {
+            outgoing.destroy(new UpstreamError('KDLP_UPSTREAM_TIMEOUT', 504, `no upstream activity for ${exchange.timeoutMs} ms`));
+          });
+          outgoing.on('response', (upstreamRes: IncomingMessage) => {
+            if (abortedByUs) {
+              upstreamRes.resume();
+              return;
+            }
+            exchange.onResponse(upstreamRes);
+          });
+          if (abortedByUs) {
+            outgoing.destroy();
+            return dest;
+          }
+          if (Buffer.isBuffer(exchange.body)) {
+            outgoing.end(exchange.body);
+            return dest;
+          }
+          return exchange.body.pipe(dest);
+        },
+      };
+
+      // pipe() does not forward errors: a failed body (client gone, decoder
+      // error) must still end the upstream request, and must not go unhandled.
+      if (!Buffer.isBuffer(exchange.body)) {
+        exchange.body.on('error', () => {
+          upstreamReq?.destroy();
+        });
+      }
+
+      res.once('close', () => {
+        // The client left before its response finished: nobody is waiting upstream either.
+        if (!res.writableFinished) upstreamReq?.destroy();
+      });
+
+      // http-proxy seeds the upstream request with the client's headers, and
+      // Node renders a request's head at construction when it carries
+      // Expect: the exact header set could then no longer be applied. The
+      // expectation was the proxy's to answer anyway (hop-by-hop here).
+      if (req.headers.expect !== undefined) delete req.headers.expect;
+      proxy.web(
+        req,
+        res,
+        {
+          target: {
+            protocol: exchange.target.tls ? 'https:' : 'http:',
+            host: exchange.target.host,
+            hostname: exchange.target.host,
+            port: exchange.target.port,
+          },
+          ...(exchange.target.tls ? { agent: exchange.target.tls.agent } : {}),
+          method: exchange.method,
+          buffer: bodyAdapter as unknown as NodeJS.ReadableStream & import('node:stream').Stream,
+        },
+        (err: Error) => {
+          if (abortedByUs || settled) return;
+          settled = true;
+          if (upstreamFailed) {
+            exchange.onError(classifyUpstreamError(err), 'upstream');
+          } else {
+            upstreamReq?.destroy();
+            exchange.onError(new UpstreamError('KDLP_UPSTREAM_RESET', 502, 'client request failed'), 'client');
+          }
+        },
+      );
+      return handle;
+    },
     close() {
       agent.destroy();
+      proxy.close();
     },
   };
-}
-
-function forwardOne(agent: http.Agent, req: IncomingMessage, res: ServerResponse, exchange: UpstreamExchange): ForwardHandle {
-  const { target, body } = exchange;
-  const options: http.RequestOptions = {
-    host: target.host,
-    port: target.port,
-    method: exchange.method,
-    path: exchange.path,
-    headers: exchange.headers,
-    agent: target.tls ? target.tls.agent : agent,
-  };
-  const upstreamReq: ClientRequest = target.tls ? https.request(options) : http.request(options);
-  let upstreamFailed = false;
-  let abortedByUs = false;
-  // Set once the exchange is over for this side: the client left (its reset
-  // is not an upstream failure) or one error was already reported.
-  let settled = false;
-
-  const handle: ForwardHandle = {
-    abort() {
-      if (abortedByUs) return;
-      abortedByUs = true;
-      if (!Buffer.isBuffer(body)) body.destroy();
-      upstreamReq.destroy();
-    },
-    get aborted() {
-      return abortedByUs;
-    },
-  };
-
-  const fail = (err: Error, side: 'upstream' | 'client'): void => {
-    if (abortedByUs || settled) return;
-    // A reset caused by the client leaving is the client's doing: nobody is left to answer.
-    if (req.socket.destroyed && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
-      settled = true;
-      upstreamReq.destroy();
-      return;
-    }
-    settled = true;
-    if (side === 'upstream' || upstreamFailed) {
-      exchange.onError(classifyUpstreamError(err), 'upstream');
-    } else {
-      upstreamReq.destroy();
-      exchange.onError(new UpstreamError('KDLP_UPSTREAM_RESET', 502, 'client request failed'), 'client');
-    }
-  };
-  upstreamReq.on('error', (err) => {
-    upstreamFailed = true;
-    fail(err, 'upstream');
-  });
-  req.on('error', (err) => fail(err, 'client'));
-  req.on('aborted', () => {
-    // The client's request ended unfinished: the upstream copy must not complete.
-    settled = true;
-    upstreamReq.destroy();
-  });
-  upstreamReq.setTimeout(exchange.timeoutMs, () => {
-    upstreamReq.destroy(new UpstreamError('KDLP_UPSTREAM_TIMEOUT', 504, `no upstream activity for ${exchange.timeoutMs} ms`));
-  });
-  upstreamReq.on('response', (upstreamRes: IncomingMessage) => {
-    if (abortedByUs) {
-      upstreamRes.resume();
-      return;
-    }
-    exchange.onResponse(upstreamRes);
-  });
-  res.once('close', () => {
-    // The client left before its response finished: nobody is waiting upstream either.
-    if (!res.writableFinished) upstreamReq.destroy();
-  });
-
-  if (Buffer.isBuffer(body)) {
-    upstreamReq.end(body);
-  } else {
-    // pipe() does not forward errors: a failed body (client gone, decoder
-    // error) must still end the upstream request, and must not go unhandled.
-    body.on('error', () => upstreamReq.destroy());
-    body.pipe(upstreamReq);
-  }
-  return handle;
 }

@@ -106,7 +106,7 @@ export class ProxyServer {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.loopGuard = opts.loopGuard ?? new LoopGuard();
     this.forwarder = createForwarder(opts.upstream);
-    // HTTP and upgrade exchanges judge destinations the same way; only HTTP forwards through the forwarder.
+    // HTTP and upgrade exchanges judge destinations the same way; only HTTP forwards through http-proxy.
     const exchangeDeps: UpgradeExchangeDeps = {
       loopGuard: this.loopGuard,
       reporter: opts.reporter,

@@ -14,7 +14,8 @@
 // what calling any mutating webhook costs), and none. The added
 // p99 (kube-dlp vs none) is the goal (<= 20 ms). The last line is JSON.
 //   node dist/bench/webhook-bench.js      (KDLP_BENCH_WEBHOOK_ROUNDS, default 6)
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -30,7 +31,7 @@ import { WebhookMetrics } from '../operator/webhook/metrics';
 import { WebhookServer } from '../operator/webhook/server';
 import { desiredWebhookConfiguration } from '../operator/webhook/webhook-configuration';
 
-const CONCURRENCY = 50;
+const CONCURRENCY = Number(process.env.KDLP_BENCH_WEBHOOK_CONCURRENCY ?? 50);
 const ROUNDS = Number(process.env.KDLP_BENCH_WEBHOOK_ROUNDS ?? 6);
 const WARMUP_ROUNDS = 1;
 const SUITE_LABEL = 'kube-dlp.test/webhook-suite';
@@ -64,6 +65,37 @@ async function round(client: KubeClient, namespace: string, tag: string): Promis
       return Number(process.hrtime.bigint() - start) / 1e6;
     }),
   );
+}
+
+// ---------------------------------------------- control plane CPU ----
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** The pids of this run's kube-apiserver (by its --secure-port) and etcd (by the client URL the apiserver names). */
+function controlPlanePids(server: string): number[] {
+  const port = new URL(server).port;
+  const cmdlines = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => {
+      try {
+        return { pid: Number(d), args: readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0') };
+      } catch {
+        return { pid: Number(d), args: [] as string[] };
+      }
+    });
+  const apiserver = cmdlines.find((c) => c.args.includes(`--secure-port=${port}`));
+  const etcdUrl = apiserver?.args.find((a) => a.startsWith('--etcd-servers='))?.slice('--etcd-servers='.length);
+  const etcd = cmdlines.find((c) => etcdUrl !== undefined && c.args.includes(`--listen-client-urls=${etcdUrl}`));
+  return [apiserver?.pid, etcd?.pid].filter((p): p is number => p !== undefined);
+}
+
+/** CPU milliseconds the processes have used (utime + stime). */
+function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / CLK_TCK;
 }
 
 /** A non-loopback IPv4 address of this machine: the apiserver treats it as a remote webhook (HTTP/1.1), as it treats a Service. */
@@ -146,6 +178,8 @@ async function runWebhookProcess(start: WebhookStart): Promise<void> {
 
 function startWebhookProcess(kubeconfigPath: string, start: WebhookStart): Promise<{ child: ChildProcess; port: number; minimalPort: number }> {
   const child = fork(__filename, ['--role', 'webhook', JSON.stringify(start)], {
+    // KDLP_BENCH_WEBHOOK_CPU_PROF=DIR: a CPU profile of the webhook process, written when it ends.
+    execArgv: process.env.KDLP_BENCH_WEBHOOK_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.KDLP_BENCH_WEBHOOK_CPU_PROF] : [],
     env: { ...process.env, [KUBECONFIG_ENV]: kubeconfigPath },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -222,12 +256,21 @@ async function main(): Promise<void> {
     const withWebhook: number[] = [];
     const withMinimalWebhook: number[] = [];
     const withoutWebhook: number[] = [];
+    // The control plane's CPU per creation, by namespace: what each webhook makes the apiserver and etcd do.
+    const planePids = controlPlanePids(plane.server);
+    const planeCpu = { kubeDlp: 0, minimal: 0, none: 0 };
+    const timed = async (kind: keyof typeof planeCpu, namespace: string, tag: string) => {
+      const before = cpuMs(planePids);
+      const latencies = await round(client, namespace, tag);
+      planeCpu[kind] += cpuMs(planePids) - before;
+      return latencies;
+    };
     for (let r = 0; r < ROUNDS; r++) {
       // Interleaved, so both see the same apiserver and machine state.
-      withoutWebhook.push(...(await round(client, plain, `r${r}`)));
-      withMinimalWebhook.push(...(await round(client, minimal, `r${r}`)));
+      withoutWebhook.push(...(await timed('none', plain, `r${r}`)));
+      withMinimalWebhook.push(...(await timed('minimal', minimal, `r${r}`)));
       record(true);
-      withWebhook.push(...(await round(client, injected, `r${r}`)));
+      withWebhook.push(...(await timed('kubeDlp', injected, `r${r}`)));
       record(false);
     }
     const webhook = await collect(child);
@@ -237,10 +280,15 @@ async function main(): Promise<void> {
     const m = sorted(withMinimalWebhook);
     const added = percentile(c, 99) - percentile(b, 99);
     const cpuPerRequestMs = webhook.cpuMicros / 1000 / Math.max(1, w.length);
+    const creations = ROUNDS * CONCURRENCY;
+    const planePer = (kind: keyof typeof planeCpu) => planeCpu[kind] / creations;
     const transport = remote ? `https://${host} (non-loopback: HTTP/1.1, as through a Service)` : 'https://127.0.0.1 (no non-loopback address here)';
     process.stdout.write(`webhook: ${w.length} admission requests, ${CONCURRENCY} concurrent pod creations x ${ROUNDS} rounds, ${transport}\n`);
     process.stdout.write(`  webhook time      p50 ${ms(percentile(w, 50))} ms  p99 ${ms(percentile(w, 99))} ms  max ${ms(w[w.length - 1]!)} ms\n`);
     process.stdout.write(`  webhook CPU       ${ms(cpuPerRequestMs)} ms per admission request (TLS handshakes included)\n`);
+    process.stdout.write(
+      `  apiserver + etcd CPU per creation: ${ms(planePer('kubeDlp'))} ms with kube-dlp, ${ms(planePer('minimal'))} ms with the minimal webhook, ${ms(planePer('none'))} ms with none${planePids.length < 2 ? ' (control plane processes not all found)' : ''}\n`,
+    );
     process.stdout.write(`  webhook loop delay p99 ${ms(webhook.loopDelayP99Ms)} ms  max ${ms(webhook.loopDelayMaxMs)} ms\n`);
     process.stdout.write(`  create, webhook   p50 ${ms(percentile(c, 50))} ms  p99 ${ms(percentile(c, 99))} ms\n`);
     process.stdout.write(`  create, minimal   p50 ${ms(percentile(m, 50))} ms  p99 ${ms(percentile(m, 99))} ms  (a webhook that adds one label)\n`);
@@ -257,6 +305,7 @@ async function main(): Promise<void> {
         webhook_p99_ms: ms(percentile(w, 99)),
         webhook_cpu_ms_per_request: ms(cpuPerRequestMs),
         webhook_event_loop_p99_ms: ms(webhook.loopDelayP99Ms),
+        control_plane_cpu_ms_per_creation: { kube_dlp: ms(planePer('kubeDlp')), minimal_webhook: ms(planePer('minimal')), none: ms(planePer('none')) },
         create_p50_ms: ms(percentile(c, 50)),
         create_p99_ms: ms(percentile(c, 99)),
         create_minimal_webhook_p50_ms: ms(percentile(m, 50)),

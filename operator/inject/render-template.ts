@@ -66,10 +66,14 @@ function lookup(name: string, values: TemplateValues, path: string): unknown {
 
 function renderNode(node: unknown, values: TemplateValues, path: string): unknown {
   if (typeof node === 'string') {
+    // Most of a template is literal text: no placeholder, nothing to match (the webhook renders on every admission).
+    if (!node.includes('{{')) return node;
     const whole = WHOLE.exec(node);
     if (whole) {
       const v = lookup(whole[1]!, values, path);
-      return v === undefined ? DROP : structuredClone(v);
+      if (v === undefined) return DROP;
+      // A copy per pod for lists and maps (the caller may change them); text and numbers are values already.
+      return typeof v === 'object' && v !== null ? structuredClone(v) : v;
     }
     let absent = false;
     const text = node.replace(INLINE, (_m, name: string) => {

@@ -149,11 +149,12 @@ async function runWebhookProcess(start: WebhookStart): Promise<void> {
       recording = m.on;
       if (m.on) {
         cpuAtRecord = process.cpuUsage();
+        // Enabled once, for all the measured rounds: a histogram re-enabled
+        // after a pause counts the pause as one long delay.
         loopDelay.enable();
       } else {
         const used = process.cpuUsage(cpuAtRecord);
         cpuMicros += used.user + used.system;
-        loopDelay.disable();
       }
       return;
     }
@@ -319,6 +320,16 @@ async function main(): Promise<void> {
   } finally {
     await client.delete(MUTATING_WEBHOOK_CONFIGURATIONS, configName).catch(() => {});
     await client.delete(MUTATING_WEBHOOK_CONFIGURATIONS, minimalConfigName).catch(() => {});
+    // Collected: it closes its servers and exits (writing its CPU profile, if asked for); otherwise it is stopped.
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     child.kill();
     client.close();
     await plane.stop();

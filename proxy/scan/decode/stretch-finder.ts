@@ -74,7 +74,10 @@ export class StretchFinder {
 
   private nativeNext(native: NativeWindow, src: Uint8Array, from: number, openEnded: boolean): number {
     const m = native.db.scanBlock(src.subarray(from), native.scratch, 1);
-    if (m.length >= 3) return from + m[2] - this.minLength;
+    // Offsets come back as doubles (a Float64Array): `| 0` hands the walks a
+    // small integer again, or V8 deoptimizes nextStretch, which every decoded
+    // view and the normalize pre-check call, and reoptimizes it for doubles.
+    if (m.length >= 3) return (from + m[2] - this.minLength) | 0;
     return openEnded ? this.trailingStretch(src, from) : -1;
   }
 

@@ -123,7 +123,7 @@ export function decide(
       outcome: 'forward',
       decision: uninspectable ? 'uninspected' : 'allowed',
       reason: monitorReason(findings, uninspectable),
-      findings: findings.map((f) => ({ ...f, applied: 'monitor' })),
+      findings: findings.map((f) => applied(f, 'monitor')),
       toRedact: [],
     };
   }
@@ -131,10 +131,7 @@ export function decide(
   const configured = findings.map((f) => policy.actionFor(f.finding));
   const blockers = findings.filter((_, i) => configured[i] === 'block');
   const redactions = findings.filter((_, i) => configured[i] === 'redact');
-  const blockedAs = (f: LocatedFinding, i: number): AppliedFinding => ({
-    ...f,
-    applied: configured[i] === 'monitor' ? 'monitor' : 'block',
-  });
+  const blockedAs = (f: LocatedFinding, i: number): AppliedFinding => applied(f, configured[i] === 'monitor' ? 'monitor' : 'block');
 
   if (blockers.length > 0) {
     const lateBlock = blockers.some((f) => f.late);
@@ -172,7 +169,7 @@ export function decide(
       outcome: 'redact',
       decision: 'redacted',
       reason: `${describeFindings(redactions)} redacted`,
-      findings: findings.map((f, i) => ({ ...f, applied: configured[i] })),
+      findings: findings.map((f, i) => applied(f, configured[i]!)),
       toRedact: redactions,
     };
   }
@@ -180,9 +177,31 @@ export function decide(
     outcome: 'forward',
     decision: uninspectable ? 'uninspected' : 'allowed',
     reason: uninspectable ? `forwarded uninspected: ${uninspectable.reason}` : findings.length > 0 ? `${describeFindings(findings)} (action monitor)` : '',
-    findings: findings.map((f) => ({ ...f, applied: 'monitor' })),
+    findings: findings.map((f) => applied(f, 'monitor')),
     toRedact: [],
   };
+}
+
+// A streamed body is judged again at every chunk that brings a finding, over
+// every finding kept so far (up to 4,096). Copying each one into a new
+// AppliedFinding every time made that quadratic in garbage: the copies live
+// until the next verdict, so they were promoted and grew the old space (a
+// 1 GiB upload with 768 findings peaked ~40 MiB higher). Verdicts only read
+// their findings, so one copy per finding and action is shared by all of them.
+const APPLIED: Record<Action, WeakMap<LocatedFinding, AppliedFinding>> = {
+  monitor: new WeakMap(),
+  block: new WeakMap(),
+  redact: new WeakMap(),
+};
+
+function applied(f: LocatedFinding, action: Action): AppliedFinding {
+  const copies = APPLIED[action];
+  let copy = copies.get(f);
+  if (copy === undefined) {
+    copy = Object.freeze({ ...f, applied: action });
+    copies.set(f, copy);
+  }
+  return copy;
 }
 
 /** Detector ids, in first-seen order, without duplicates. */

@@ -119,3 +119,19 @@ ${spec}`);
   egress: { uninspectable: Deny }`);
   t.same(uninspectableRule(monitorMode, policyOf(monitorMode), dest('a.example')), { block: false, because: '' }, 'Monitor enforces nothing');
 });
+
+t.test('a body judged again and again shares one applied copy per finding and action', async (t) => {
+  // The inspection stage re-judges every kept finding at each chunk that brings a new one.
+  const kept = [at(finding('pci.card-number', 'block')), at(finding('pii.email', 'redact'))];
+  const first = decide(monitor, kept);
+  const again = decide(monitor, [...kept, at(finding('pii.phone', 'monitor'))]);
+  t.equal(again.findings[0], first.findings[0], 'the same copy, not a new one per verdict');
+  t.equal(again.findings[1], first.findings[1]);
+  t.ok(Object.isFrozen(first.findings[0]), 'shared copies cannot be changed by one reader for the others');
+  // The same finding under another action is another copy, with that action.
+  const blocked = decide(protect, kept);
+  t.not(blocked.findings[0], first.findings[0]);
+  t.same(blocked.findings.map((f) => f.applied), ['block', 'block']);
+  t.same(first.findings.map((f) => f.applied), ['monitor', 'monitor'], 'earlier verdicts keep their own action');
+  t.equal(first.findings[0]!.finding, kept[0]!.finding, 'the finding itself is not copied');
+});

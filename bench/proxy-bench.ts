@@ -152,11 +152,11 @@ function startRole(role: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
     // BENCH_CPU_PROFILE_DIR: each server process writes a V8 CPU profile
     // there on exit, to see where a figure's time goes.
     const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`, `--cpu-prof-name=${role}-${Date.now()}.cpuprofile`] : [];
-    // kube-dlp runs with the Node options the webhook gives the sidecar, so it is measured as deployed.
-    const nodeOptions = role === 'kubedlp' ? sidecarNodeOptions() : '';
+    // kube-dlp runs with the environment the webhook gives the sidecar (Node options, allocator), so it is measured as deployed.
+    const deployed = role === 'kubedlp' ? sidecarEnv() : {};
     const child = spawn(process.execPath, [...profile, __filename, '--role', role, ...extra], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-      env: nodeOptions ? { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, nodeOptions].filter(Boolean).join(' ') } : env,
+      env: { ...env, ...deployed, NODE_OPTIONS: [env.NODE_OPTIONS, deployed.NODE_OPTIONS].filter(Boolean).join(' ') },
     });
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -171,14 +171,17 @@ function startRole(role: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
 }
 
 /**
- * NODE_OPTIONS of the injected proxy container (operator/inject/sidecar-template.yaml);
- * BENCH_PROXY_NODE_OPTIONS replaces them, e.g. with '' for a run without.
+ * The injected proxy container's literal environment (operator/inject/sidecar-template.yaml):
+ * NODE_OPTIONS and the allocator setting, not the downward-API or per-pod values.
+ * BENCH_PROXY_NODE_OPTIONS replaces NODE_OPTIONS, e.g. with '' for a run without.
  */
-function sidecarNodeOptions(): string {
-  const override = process.env.BENCH_PROXY_NODE_OPTIONS;
-  if (override !== undefined) return override;
+function sidecarEnv(): Record<string, string> {
   const proxy = loadTemplate().proxy as { env?: Array<{ name: string; value?: string }> };
-  return proxy.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+  const literal = (proxy.env ?? []).filter((e): e is { name: string; value: string } => typeof e.value === 'string' && !e.value.includes('{{'));
+  const env = Object.fromEntries(literal.map((e) => [e.name, e.value]));
+  const override = process.env.BENCH_PROXY_NODE_OPTIONS;
+  if (override !== undefined) env.NODE_OPTIONS = override;
+  return env;
 }
 
 function stopRole(server: Server): Promise<void> {
@@ -545,7 +548,7 @@ async function main(): Promise<void> {
       saturation_p99_ms_plain_proxy: round(saturationPlain.p99ms, 2),
       saturation_rps_plain_proxy: round(saturationPlain.rps, 0),
       cpus: (await import('node:os')).cpus().length,
-      kube_dlp_node_options: sidecarNodeOptions(),
+      kube_dlp_env: sidecarEnv(),
       ...(await runTlsBench(dir)),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);

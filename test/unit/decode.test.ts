@@ -429,3 +429,53 @@ t.test('text heuristics: counting four bytes at a time gives the byte-by-byte co
   );
   t.pass('same counts on 3000 inputs at all alignments');
 });
+
+t.test('offset maps of many segments (past every growth of their storage) map each decoded byte to its unit', async (t) => {
+  // A reference model: for each decoded byte, the source span of the unit that made it.
+  type Op = { kind: 'copy'; length: number } | { kind: 'unit'; d: number; s: number; count: number } | { kind: 'gap'; length: number };
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('copy' as const), length: fc.integer({ min: 1, max: 40 }) }),
+    fc.record({ kind: fc.constant('unit' as const), d: fc.integer({ min: 1, max: 4 }), s: fc.integer({ min: 1, max: 6 }), count: fc.integer({ min: 1, max: 5 }) }),
+    fc.record({ kind: fc.constant('gap' as const), length: fc.integer({ min: 1, max: 3 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 2 ** 40 }), (ops, origin) => {
+      const builder = new OffsetMapBuilder();
+      const expected: [number, number][] = [];
+      let source = origin;
+      const snapshots: { length: number; map: ReturnType<OffsetMapBuilder['build']> }[] = [];
+      ops.forEach((o, index) => {
+        if (o.kind === 'gap') {
+          source += o.length; // source bytes that made nothing (a dropped line break)
+        } else if (o.kind === 'copy') {
+          builder.copy(source, o.length);
+          for (let i = 0; i < o.length; i++) expected.push([source + i, source + i + 1]);
+          source += o.length;
+        } else {
+          builder.units(o.d, source, o.s, o.count);
+          for (let u = 0; u < o.count; u++) {
+            for (let i = 0; i < o.d; i++) expected.push([source, source + o.s]);
+            source += o.s;
+          }
+        }
+        if (index === 5 || index === 40 || index === 150) snapshots.push({ length: builder.length, map: builder.build() });
+      });
+      const map = builder.build();
+      if (map.decodedLength !== expected.length) return false;
+      for (let i = 0; i < expected.length; i++) {
+        const [a, b] = map.toSource(i, i + 1);
+        if (a !== expected[i]![0] || b !== expected[i]![1]) return false;
+      }
+      // A map built earlier still describes what had been written then.
+      for (const snap of snapshots) {
+        for (let i = 0; i < snap.length; i++) {
+          const [a, b] = snap.map.toSource(i, i + 1);
+          if (a !== expected[i]![0] || b !== expected[i]![1]) return false;
+        }
+      }
+      return true;
+    }),
+    { seed: 20261206, numRuns: 200 },
+  );
+  t.pass('every decoded byte maps to its unit, offsets past 2^32 included');
+});

@@ -8,29 +8,34 @@
 // over contiguous source bytes form one segment, so a long copied stretch or
 // a base64 run costs one segment, not one entry per byte.
 
+// Segments are kept in one Float64Array, FIELDS numbers each (doubles:
+// offsets of a multi-GiB input stay exact). The escape views open two
+// segments per escape, and JSON dense with escapes has one every few words:
+// five growing JS arrays of them were most of the heap those views
+// allocated (the sampling heap profiler put it at about 7 bytes per body
+// byte), copied at every growth and scavenge; a typed array's elements are
+// neither.
+const FIELDS = 5;
+const D_START = 0;
+const S_START = 1;
+const D_UNIT = 2;
+const S_UNIT = 3;
+const COUNT = 4;
+// One segment fits in V8's on-heap typed arrays (64 bytes): most maps (a copied stretch, a base64 run) never grow.
+const INITIAL_SEGMENTS = 1;
+
 export class OffsetMap {
   private constructor(
-    private readonly dStart: readonly number[],
-    private readonly sStart: readonly number[],
-    private readonly dUnit: readonly number[],
-    private readonly sUnit: readonly number[],
+    /** FIELDS numbers per segment: decoded start, source start, decoded unit, source unit, units. */
+    private readonly seg: Float64Array,
+    readonly segmentCount: number,
     /** Number of decoded bytes described. */
     readonly decodedLength: number,
   ) {}
 
   /** Used by OffsetMapBuilder only. */
-  static fromSegments(
-    dStart: number[],
-    sStart: number[],
-    dUnit: number[],
-    sUnit: number[],
-    decodedLength: number,
-  ): OffsetMap {
-    return new OffsetMap(dStart, sStart, dUnit, sUnit, decodedLength);
-  }
-
-  get segmentCount(): number {
-    return this.dStart.length;
+  static fromSegments(seg: Float64Array, segmentCount: number, decodedLength: number): OffsetMap {
+    return new OffsetMap(seg, segmentCount, decodedLength);
   }
 
   /**
@@ -42,7 +47,7 @@ export class OffsetMap {
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > this.decodedLength) {
       throw new RangeError(`span [${start}, ${end}) is outside the decoded view (length ${this.decodedLength})`);
     }
-    if (this.dStart.length === 0) return [0, 0];
+    if (this.segmentCount === 0) return [0, 0];
     if (start === end) {
       const at = start === this.decodedLength ? this.unitEnd(end - 1) : this.unitStart(start);
       return [at, at];
@@ -52,25 +57,27 @@ export class OffsetMap {
 
   /** Source offset where the unit holding decoded byte `pos` begins. */
   private unitStart(pos: number): number {
-    const i = this.segmentOf(pos);
-    const unit = Math.floor((pos - this.dStart[i]) / this.dUnit[i]);
-    return this.sStart[i] + unit * this.sUnit[i];
+    const at = this.segmentOf(pos) * FIELDS;
+    const s = this.seg;
+    const unit = Math.floor((pos - s[at + D_START]!) / s[at + D_UNIT]!);
+    return s[at + S_START]! + unit * s[at + S_UNIT]!;
   }
 
   /** Source offset just past the unit holding decoded byte `pos`. */
   private unitEnd(pos: number): number {
-    const i = this.segmentOf(pos);
-    const unit = Math.floor((pos - this.dStart[i]) / this.dUnit[i]);
-    return this.sStart[i] + (unit + 1) * this.sUnit[i];
+    const at = this.segmentOf(pos) * FIELDS;
+    const s = this.seg;
+    const unit = Math.floor((pos - s[at + D_START]!) / s[at + D_UNIT]!);
+    return s[at + S_START]! + (unit + 1) * s[at + S_UNIT]!;
   }
 
   /** Last segment starting at or before `pos` (binary search). */
   private segmentOf(pos: number): number {
     let lo = 0;
-    let hi = this.dStart.length - 1;
+    let hi = this.segmentCount - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (this.dStart[mid] <= pos) lo = mid;
+      if (this.seg[mid * FIELDS + D_START]! <= pos) lo = mid;
       else hi = mid - 1;
     }
     return lo;
@@ -78,11 +85,8 @@ export class OffsetMap {
 }
 
 export class OffsetMapBuilder {
-  private readonly dStart: number[] = [];
-  private readonly sStart: number[] = [];
-  private readonly dUnit: number[] = [];
-  private readonly sUnit: number[] = [];
-  private readonly count: number[] = [];
+  private seg = new Float64Array(INITIAL_SEGMENTS * FIELDS);
+  private segments = 0;
   private decoded = 0;
 
   /** Decoded bytes written so far. */
@@ -93,9 +97,10 @@ export class OffsetMapBuilder {
   /** `length` bytes copied unchanged from source offset `sourceStart`. */
   copy(sourceStart: number, length: number): void {
     if (length <= 0) return;
-    const last = this.count.length - 1;
-    if (last >= 0 && this.dUnit[last] === 1 && this.sUnit[last] === 1 && this.sStart[last] + this.count[last] === sourceStart) {
-      this.count[last] += length;
+    const last = (this.segments - 1) * FIELDS;
+    const s = this.seg;
+    if (last >= 0 && s[last + D_UNIT] === 1 && s[last + S_UNIT] === 1 && s[last + S_START]! + s[last + COUNT]! === sourceStart) {
+      s[last + COUNT] += length;
     } else {
       this.open(1, sourceStart, 1, length);
     }
@@ -105,14 +110,15 @@ export class OffsetMapBuilder {
   /** `decodedLength` bytes produced, as a whole, by source bytes [sourceStart, sourceStart + sourceLength). */
   unit(decodedLength: number, sourceStart: number, sourceLength: number): void {
     if (decodedLength <= 0) return;
-    const last = this.count.length - 1;
+    const last = (this.segments - 1) * FIELDS;
+    const s = this.seg;
     if (
       last >= 0 &&
-      this.dUnit[last] === decodedLength &&
-      this.sUnit[last] === sourceLength &&
-      this.sStart[last] + this.count[last] * sourceLength === sourceStart
+      s[last + D_UNIT] === decodedLength &&
+      s[last + S_UNIT] === sourceLength &&
+      s[last + S_START]! + s[last + COUNT]! * sourceLength === sourceStart
     ) {
-      this.count[last] += 1;
+      s[last + COUNT] += 1;
     } else {
       this.open(decodedLength, sourceStart, sourceLength, 1);
     }
@@ -124,20 +130,27 @@ export class OffsetMapBuilder {
     if (count <= 0 || decodedLength <= 0) return;
     this.unit(decodedLength, sourceStart, sourceLength);
     if (count === 1) return;
-    this.count[this.count.length - 1] += count - 1;
+    this.seg[(this.segments - 1) * FIELDS + COUNT] += count - 1;
     this.decoded += decodedLength * (count - 1);
   }
 
   build(): OffsetMap {
-    return OffsetMap.fromSegments(this.dStart, this.sStart, this.dUnit, this.sUnit, this.decoded);
+    return OffsetMap.fromSegments(this.seg, this.segments, this.decoded);
   }
 
   private open(dUnit: number, sourceStart: number, sUnit: number, count: number): void {
-    this.dStart.push(this.decoded);
-    this.sStart.push(sourceStart);
-    this.dUnit.push(dUnit);
-    this.sUnit.push(sUnit);
-    this.count.push(count);
+    if ((this.segments + 1) * FIELDS > this.seg.length) {
+      const grown = new Float64Array(this.seg.length * 2);
+      grown.set(this.seg);
+      this.seg = grown;
+    }
+    const at = this.segments * FIELDS;
+    this.seg[at + D_START] = this.decoded;
+    this.seg[at + S_START] = sourceStart;
+    this.seg[at + D_UNIT] = dUnit;
+    this.seg[at + S_UNIT] = sUnit;
+    this.seg[at + COUNT] = count;
+    this.segments++;
   }
 }
 

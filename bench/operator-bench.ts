@@ -15,6 +15,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { join } from 'node:path';
 import { installCRDs, startControlPlane } from '../test/envtest';
+import { controlPlanePids, cpuSeconds } from './proc-stats';
 import { loadKubeConfig } from '../operator/kube/kube-config';
 import { KubeClient, type WatchEvent } from '../operator/kube/client';
 import { CLUSTER_SECURITY_PROFILES, collectionPath, CONFIG_MAPS, NAMESPACES, NETWORK_POLICIES, type ResourceType } from '../operator/kube/resources';
@@ -39,31 +40,6 @@ function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 Hz on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Pids of the control plane's processes: their command lines name its state folder. */
-function controlPlanePids(stateDir: string): { apiserver?: number; etcd?: number } {
-  const out: { apiserver?: number; etcd?: number } = {};
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let cmdline: string;
-    try {
-      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!cmdline.includes(stateDir)) continue;
-    if (cmdline.includes('kube-apiserver')) out.apiserver = Number(entry);
-    else if (cmdline.includes('etcd')) out.etcd = Number(entry);
-  }
-  return out;
 }
 
 /** RSS of a process and its descendants (the operator validates profiles in a child process). */

@@ -25,6 +25,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { runTlsBench } from './tls-bench';
 import { jsonEventLines } from './corpus';
+import { cpuSeconds } from './proc-stats';
 import { loadTemplate } from '../operator/inject/render-template';
 
 const ROOT = join(__dirname, '..', '..');
@@ -32,7 +33,6 @@ const SAMPLE_PROFILE = join(ROOT, 'config', 'samples', 'securityprofile-protect.
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
 const PACED_SECONDS = Number(process.env.BENCH_PACED_SECONDS ?? 8);
 const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? 1024 ** 3);
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 // ---------------------------------------------------------------- roles ----
 // The same file runs as each server process: `--role <name>`.
@@ -216,13 +216,6 @@ async function readyAfterS(server: Server): Promise<number> {
     await new Promise((r) => setTimeout(r, 5));
   }
   return NaN;
-}
-
-function cpuSeconds(pid: number): number {
-  // /proc/<pid>/stat: fields 14 and 15 (utime, stime) after the parenthesised command.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
 function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {

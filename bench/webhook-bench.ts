@@ -14,8 +14,8 @@
 // what calling any mutating webhook costs), and none. The added
 // p99 (kube-dlp vs none) is the goal (<= 20 ms). The last line is JSON.
 //   node dist/bench/webhook-bench.js      (KDLP_BENCH_WEBHOOK_ROUNDS, default 6)
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -30,6 +30,7 @@ import { allowWithPatch, readAdmissionRequest } from '../operator/webhook/admiss
 import { WebhookMetrics } from '../operator/webhook/metrics';
 import { WebhookServer } from '../operator/webhook/server';
 import { desiredWebhookConfiguration } from '../operator/webhook/webhook-configuration';
+import { controlPlanePids, cpuSeconds } from './proc-stats';
 
 const CONCURRENCY = Number(process.env.KDLP_BENCH_WEBHOOK_CONCURRENCY ?? 50);
 const ROUNDS = Number(process.env.KDLP_BENCH_WEBHOOK_ROUNDS ?? 6);
@@ -65,37 +66,6 @@ async function round(client: KubeClient, namespace: string, tag: string): Promis
       return Number(process.hrtime.bigint() - start) / 1e6;
     }),
   );
-}
-
-// ---------------------------------------------- control plane CPU ----
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-/** The pids of this run's kube-apiserver (by its --secure-port) and etcd (by the client URL the apiserver names). */
-function controlPlanePids(server: string): number[] {
-  const port = new URL(server).port;
-  const cmdlines = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map((d) => {
-      try {
-        return { pid: Number(d), args: readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0') };
-      } catch {
-        return { pid: Number(d), args: [] as string[] };
-      }
-    });
-  const apiserver = cmdlines.find((c) => c.args.includes(`--secure-port=${port}`));
-  const etcdUrl = apiserver?.args.find((a) => a.startsWith('--etcd-servers='))?.slice('--etcd-servers='.length);
-  const etcd = cmdlines.find((c) => etcdUrl !== undefined && c.args.includes(`--listen-client-urls=${etcdUrl}`));
-  return [apiserver?.pid, etcd?.pid].filter((p): p is number => p !== undefined);
-}
-
-/** CPU milliseconds the processes have used (utime + stime). */
-function cpuMs(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return (ticks * 1000) / CLK_TCK;
 }
 
 /** A non-loopback IPv4 address of this machine: the apiserver treats it as a remote webhook (HTTP/1.1), as it treats a Service. */
@@ -258,12 +228,15 @@ async function main(): Promise<void> {
     const withMinimalWebhook: number[] = [];
     const withoutWebhook: number[] = [];
     // The control plane's CPU per creation, by namespace: what each webhook makes the apiserver and etcd do.
-    const planePids = controlPlanePids(plane.server);
+    const { apiserver, etcd } = controlPlanePids(dirname(plane.kubeconfigPath));
+    const planePids = [apiserver, etcd].filter((p): p is number => p !== undefined);
+    // CPU milliseconds the control plane has used so far.
+    const planeCpuMs = () => planePids.reduce((sum, pid) => sum + cpuSeconds(pid) * 1000, 0);
     const planeCpu = { kubeDlp: 0, minimal: 0, none: 0 };
     const timed = async (kind: keyof typeof planeCpu, namespace: string, tag: string) => {
-      const before = cpuMs(planePids);
+      const before = planeCpuMs();
       const latencies = await round(client, namespace, tag);
-      planeCpu[kind] += cpuMs(planePids) - before;
+      planeCpu[kind] += planeCpuMs() - before;
       return latencies;
     };
     for (let r = 0; r < ROUNDS; r++) {

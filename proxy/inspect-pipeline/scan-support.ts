@@ -106,7 +106,6 @@ export function inspectPayload(
   } catch (err) {
     return { findings: [], uninspectable: asUninspectable(err), decodedBody: false };
   }
-  if (result.findings.length === 0) return { findings: result.findings, uninspectable: result.uninspectable, decodedBody: result.decodedBody };
   const enabled = enabledDecoders(cfg);
   const findings = result.findings.filter((f) => f.view === undefined || viewAllowed(f.view, enabled));
   return { findings, uninspectable: result.uninspectable, decodedBody: result.decodedBody };

@@ -112,11 +112,6 @@ export function decide(
   /** Consulted only when something is uninspectable (it may cost an egress lookup). */
   rule?: UninspectableRule | (() => UninspectableRule),
 ): Verdict {
-  // Most requests: nothing found, everything inspected. Every branch below
-  // would answer this, after building its arrays; the proxy asks twice per request.
-  if (findings.length === 0 && uninspectable === undefined) {
-    return { outcome: 'forward', decision: 'allowed', reason: '', findings: [], toRedact: [] };
-  }
   const late = findings.some((f) => f.late);
   if (policy.mode === 'Monitor') {
     return {

@@ -5,6 +5,7 @@
 // goes idle again. A secret spelled partly plain and partly escaped
 // (`4111%201111...`) is therefore whole in the view, while plain stretches,
 // which the parent already scans, are not scanned twice.
+import { copyBytes } from '../../scan/decode/copy-bytes';
 import { OffsetMapBuilder } from '../../scan/decode/offset-map';
 import { looksLikeText } from '../../scan/decode/text-heuristics';
 import { ViewNode, type TreeContext } from './view-node';
@@ -15,8 +16,6 @@ const PERCENT = 0x25;
 const PLUS = 0x2b;
 const BACKSLASH = 0x5c;
 const EMPTY = Buffer.alloc(0);
-/** Stretches up to this long are copied by a loop (see copyBytes). */
-const SHORT_COPY = 64;
 
 /** `\x` escapes of JSON and what they stand for. */
 const JSON_SIMPLE = new Int16Array(256).fill(-1);
@@ -288,19 +287,4 @@ export class EscapeView extends ViewNode {
     const keepOld = Math.min(this.context.length, want - len);
     this.context = Buffer.concat([this.context.subarray(this.context.length - keepOld), data.subarray(from, to)]);
   }
-}
-
-/**
- * src[from, to) into dst at `at`. Between dense escapes (JSON with a `\"`
- * every few words) the plain stretches are a few bytes long, and
- * Buffer#copy allocates a Uint8Array view per call: 2.8 bytes of heap per
- * body byte on such bodies. A loop allocates nothing; long stretches still
- * go through copy.
- */
-function copyBytes(src: Buffer, from: number, to: number, dst: Buffer, at: number): void {
-  if (to - from > SHORT_COPY) {
-    src.copy(dst, at, from, to);
-    return;
-  }
-  for (let i = from; i < to; i++) dst[at++] = src[i]!;
 }

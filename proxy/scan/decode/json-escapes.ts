@@ -1,6 +1,7 @@
 // Undoing JSON string escapes (`\u0041`, `\/`, `\n`, ...) so that values
 // hidden behind escapes are scannable. Only escapes inside string literals
 // are decoded (and \u escapes anywhere); the rest is copied byte for byte.
+import { copyBytes } from './copy-bytes';
 import { OffsetMapBuilder, type Decoded } from './offset-map';
 
 const QUOTE = 0x22;
@@ -51,7 +52,7 @@ export function decodeJsonEscapes(src: Buffer): Decoded | null {
     // Outside a string only `\u` escapes are decoded: a string's content cut
     // out of its document (and nested in another encoding) has no quotes left.
     if (!inString && escape.length < 6) continue;
-    src.copy(out, map.length, copyFrom, i);
+    copyBytes(src, copyFrom, i, out, map.length);
     map.copy(copyFrom, i - copyFrom);
     const at = map.length;
     const written = writeUtf8(out, at, escape.codePoint);
@@ -61,7 +62,7 @@ export function decodeJsonEscapes(src: Buffer): Decoded | null {
     decodedAny = true;
   }
   if (!decodedAny) return null;
-  src.copy(out, map.length, copyFrom, src.length);
+  copyBytes(src, copyFrom, src.length, out, map.length);
   map.copy(copyFrom, src.length - copyFrom);
   return { data: out.subarray(0, map.length), map: map.build() };
 }

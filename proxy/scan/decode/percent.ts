@@ -1,5 +1,6 @@
 // Percent-decoding (RFC 3986 %XX) with optional `+` -> space, as used by
 // application/x-www-form-urlencoded bodies and URL query strings.
+import { copyBytes } from './copy-bytes';
 import { OffsetMapBuilder, type Decoded } from './offset-map';
 
 /**
@@ -22,7 +23,7 @@ export function decodePercent(src: Buffer, plus: PlusRule): Decoded | null {
   const map = new OffsetMapBuilder();
   let copyFrom = 0;
   const flushCopy = (to: number): void => {
-    src.copy(out, map.length, copyFrom, to);
+    copyBytes(src, copyFrom, to, out, map.length);
     map.copy(copyFrom, to - copyFrom);
   };
   for (let i = 0; i < src.length; i++) {

@@ -1,5 +1,6 @@
 // Quoted-printable (RFC 2045 §6.7), the other Content-Transfer-Encoding a
 // multipart part can declare.
+import { copyBytes } from './copy-bytes';
 import { OffsetMapBuilder, type Decoded } from './offset-map';
 
 const EQUALS = 0x3d;
@@ -12,7 +13,7 @@ export function decodeQuotedPrintable(src: Buffer): Decoded | null {
   let copyFrom = 0;
   let changed = false;
   const flushCopy = (to: number): void => {
-    src.copy(out, map.length, copyFrom, to);
+    copyBytes(src, copyFrom, to, out, map.length);
     map.copy(copyFrom, to - copyFrom);
   };
   for (let i = src.indexOf(EQUALS); i !== -1; i = src.indexOf(EQUALS, i)) {

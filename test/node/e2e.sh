@@ -34,6 +34,10 @@ diagnostics() {
   done
 }
 fail() { echo "FAILED: $*"; diagnostics; exit 1; }
+# grep over a pipe that is read to its end first. Under pipefail, `cmd | grep -q`
+# fails when grep exits at its first match while cmd is still writing (SIGPIPE):
+# kubectl's multi-line output made a present HTTP_PROXY read as missing.
+matches() { local input; input="$(cat)"; grep "$@" <<<"$input"; }
 # Bounded wait with a message naming what did not happen.
 await() { # <seconds> <what> <cmd...>
   local limit=$1 what=$2; shift 2
@@ -174,7 +178,7 @@ run_app() { # <namespace> <name> <ignore proxy 0|1> [annotations yaml] [app secu
   local out
   out="$(app_pod "$@")" || fail "the app pod $1/$2 was refused: $out"
   await 120 "the injected app pod $1/$2 to run" kubectl -n "$1" wait --for=condition=Ready "pod/$2" --timeout=2s
-  kubectl -n "$1" get pod "$2" -o jsonpath='{.spec.initContainers[*].name}' | grep -qw kube-dlp-proxy \
+  kubectl -n "$1" get pod "$2" -o jsonpath='{.spec.initContainers[*].name}' | matches -qw kube-dlp-proxy \
     || fail "$1/$2 was not injected"
 }
 init_names() { kubectl -n "$1" get pod "$2" -o jsonpath='{.spec.initContainers[*].name}'; }
@@ -235,8 +239,8 @@ step "Protect (transparent capture by default): namespace e2e-protect, an app th
 opt_in e2e-protect securityprofile-protect.yaml protect-payments
 await_in_directory e2e-protect e2e-upstream
 run_app e2e-protect app 1
-init_names e2e-protect app | grep -qw kube-dlp-init || fail "e2e-protect/app has no kube-dlp-init (iptables) container"
-! app_env e2e-protect app | grep -q '^HTTP_PROXY=' || fail "e2e-protect/app got HTTP_PROXY in transparent mode"
+init_names e2e-protect app | matches -qw kube-dlp-init || fail "e2e-protect/app has no kube-dlp-init (iptables) container"
+! app_env e2e-protect app | matches -q '^HTTP_PROXY=' || fail "e2e-protect/app got HTTP_PROXY in transparent mode"
 proved "transparent: the Protect namespace's pod got kube-dlp-init (iptables) and the native sidecar, no HTTP_PROXY; the app connects directly"
 check_protected e2e-protect app transparent
 [[ "$(field via <<<"$(last_result e2e-protect app card)")" == direct ]] || fail "transparent: the app did not connect directly"
@@ -245,8 +249,8 @@ proved "transparent: the app ignored the proxy variables and was still inspected
 step "Monitor (explicit capture by default): namespace e2e-monitor"
 opt_in e2e-monitor securityprofile-monitor.yaml monitor-all
 run_app e2e-monitor app 0
-! init_names e2e-monitor app | grep -qw kube-dlp-init || fail "e2e-monitor/app got the iptables init container in explicit mode"
-app_env e2e-monitor app | grep -q '^HTTP_PROXY=http://127.0.0.1:15001$' || fail "e2e-monitor/app has no HTTP_PROXY to the sidecar: $(app_env e2e-monitor app | tr '\n' ' ')"
+! init_names e2e-monitor app | matches -qw kube-dlp-init || fail "e2e-monitor/app got the iptables init container in explicit mode"
+app_env e2e-monitor app | matches -q '^HTTP_PROXY=http://127.0.0.1:15001$' || fail "e2e-monitor/app has no HTTP_PROXY to the sidecar: $(app_env e2e-monitor app | tr '\n' ' ')"
 proved "explicit: the Monitor namespace's pod got the sidecar and HTTP_PROXY=http://127.0.0.1:15001, no iptables"
 await_results e2e-monitor app 3
 for name in card email benign; do
@@ -260,10 +264,10 @@ step "deleting the Protect profile of e2e-protect"
 kubectl -n e2e-protect delete securityprofile protect-payments >/dev/null
 await 60 "the operator to mark e2e-protect as missing its profile" \
   sh -c "kubectl get namespace e2e-protect -o jsonpath='{.metadata.annotations.kubedlp\.io/profile-status}' | grep -q '^missing: '"
-kubectl get events -n e2e-protect --field-selector reason=ProfileNotFound -o name | grep -q . \
+kubectl get events -n e2e-protect --field-selector reason=ProfileNotFound -o name | matches -q . \
   || fail "no ProfileNotFound event in namespace e2e-protect"
 proved "profile deleted: the namespace says so (kubedlp.io/profile-status: $(kubectl get namespace e2e-protect -o jsonpath='{.metadata.annotations.kubedlp\.io/profile-status}')) and a ProfileNotFound event is in the namespace"
-kubectl -n e2e-protect get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the running pod did not survive the profile's deletion"
+kubectl -n e2e-protect get pod app -o jsonpath='{.status.phase}' | matches -qx Running || fail "the running pod did not survive the profile's deletion"
 before="$(kubectl -n e2e-protect logs app -c app | grep -c '^RESULT ')"
 await 30 "new requests from e2e-protect/app" sh -c "[ \$(kubectl -n e2e-protect logs app -c app | grep -c '^RESULT ') -gt $((before + 2)) ]"
 card="$(last_result e2e-protect app card)"; benign="$(last_result e2e-protect app benign)"
@@ -284,7 +288,7 @@ out="$(app_pod e2e-monitor app-opted-out 0)" || fail "a pod in the opted-out nam
 await 60 "the opted-out app pod to run" kubectl -n e2e-monitor wait --for=condition=Ready pod/app-opted-out --timeout=2s
 [[ -z "$(init_names e2e-monitor app-opted-out)" ]] || fail "a pod created after opting out was injected"
 proved "opted out: new pods are not injected"
-kubectl -n e2e-monitor get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the injected pod did not survive opting out"
+kubectl -n e2e-monitor get pod app -o jsonpath='{.status.phase}' | matches -qx Running || fail "the injected pod did not survive opting out"
 await 60 "a PodsOrphanedSidecar event in e2e-monitor" \
   sh -c "kubectl get events -n e2e-monitor --field-selector reason=PodsOrphanedSidecar -o name | grep -q ."
 proved "opted out: the pod injected before keeps running with its sidecar and is reported ($(kubectl get events -n e2e-monitor --field-selector reason=PodsOrphanedSidecar -o jsonpath='{.items[0].message}'))"
@@ -379,7 +383,7 @@ proved "bypass: a pod forging kubedlp.io/sidecar-status with its own container n
 out="$(bypass_pod e2e-helm forged-status-alone '{}' \
   'annotations: {kubedlp.io/sidecar-status: '"'"'{"mode":"transparent","native":true,"containers":["app"],"initContainers":[]}'"'"'}')" \
   || fail "forged status alone: refused ($out); the webhook should have injected it"
-kubectl -n e2e-helm get pod forged-status-alone -o jsonpath='{.spec.initContainers[*].name}' | grep -qw kube-dlp-proxy \
+kubectl -n e2e-helm get pod forged-status-alone -o jsonpath='{.spec.initContainers[*].name}' | matches -qw kube-dlp-proxy \
   || fail "forged status alone: admitted without the genuine sidecar"
 proved "bypass: a pod forging kubedlp.io/sidecar-status (naming exactly its containers) without any sidecar is not taken as injected: the webhook injects the genuine sidecar"
 kubectl -n e2e-helm delete pod forged-status-alone --wait=false >/dev/null 2>&1 || true
@@ -387,7 +391,7 @@ kubectl -n e2e-helm delete pod forged-status-alone --wait=false >/dev/null 2>&1 
 # webhook added containers since): the webhook injects the pod again, and
 # writes its own status over the forged one.
 run_app e2e-helm forged-stale 1 'kubedlp.io/sidecar-status: '"'"'{"mode":"explicit","native":true,"containers":["app","kube-dlp-proxy"],"initContainers":[]}'"'"''
-init_names e2e-helm forged-stale | grep -qw kube-dlp-init || fail "forged stale status: e2e-helm/forged-stale has no kube-dlp-init (iptables) container"
+init_names e2e-helm forged-stale | matches -qw kube-dlp-init || fail "forged stale status: e2e-helm/forged-stale has no kube-dlp-init (iptables) container"
 status="$(kubectl -n e2e-helm get pod forged-stale -o jsonpath='{.metadata.annotations.kubedlp\.io/sidecar-status}')"
 node -e 'const s=JSON.parse(process.argv[1]);process.exit(s.mode==="transparent"&&s.initContainers.includes("kube-dlp-init")&&s.initContainers.includes("kube-dlp-proxy")?0:1)' "$status" \
   || fail "forged stale status: the webhook did not write its own kubedlp.io/sidecar-status over the forged one: $status"
@@ -526,7 +530,7 @@ proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a 
 refused "operator down, hostNetwork" "hostNetwork pod's egress bypasses the sidecar" e2e-helm host-network-2 '{}' '' 'hostNetwork: true'
 [[ "$msg" == *"ValidatingAdmissionPolicy"* ]] || fail "operator down, hostNetwork: not refused by the policy: $msg"
 proved "bypass: with the operator down, the ValidatingAdmissionPolicy refuses a hostNetwork pod: $(reason_of "$msg")"
-kubectl -n e2e-helm get pod app -o jsonpath='{.status.phase}' | grep -qx Running || fail "the protected pod did not survive the operator's outage"
+kubectl -n e2e-helm get pod app -o jsonpath='{.status.phase}' | matches -qx Running || fail "the protected pod did not survive the operator's outage"
 proved "bypass: the protected pod keeps running (and enforcing) while the operator is down"
 
 step "done in $((SECONDS - T0))s"

@@ -21,9 +21,11 @@ export class BodyReadError extends KdlpError {
 }
 
 /**
- * Reads until at least `windowBytes` are buffered or the body ends. The
+ * Reads until more than `windowBytes` are buffered or the body ends. The
  * source is left paused with any further data unread, for the streaming
- * stage to take over.
+ * stage to take over. A body of exactly `windowBytes` ends inside the window
+ * and is decided whole: stopping at the window's last byte would stream it,
+ * and its block would be a late one.
  */
 export function holdBack(source: Readable, windowBytes: number): Promise<HeldBody> {
   return new Promise<HeldBody>((resolve, reject) => {
@@ -42,7 +44,7 @@ export function holdBack(source: Readable, windowBytes: number): Promise<HeldBod
     const onData = (chunk: Buffer): void => {
       held.chunks.push(chunk);
       held.bytes += chunk.length;
-      if (held.bytes >= windowBytes) {
+      if (held.bytes > windowBytes) {
         source.pause();
         cleanup();
         resolve(held);

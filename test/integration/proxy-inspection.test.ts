@@ -140,6 +140,24 @@ t.test('finding 2: decoded views run past the hold-back window', async (t) => {
   });
 });
 
+t.test('a body of exactly holdBackBytes ends inside the window: decided whole, nothing forwarded', (t) =>
+  withProxy(profile('Protect'), async (proxy) => {
+    for (const size of [HOLD_BACK - 1, HOLD_BACK]) {
+      // The card is the body's last bytes, where a streamed body's first verdict cannot see it yet.
+      const tail = Buffer.from(` card=${CARD}`);
+      const body = Buffer.concat([filler(size - tail.length), tail]);
+      t.equal(body.length, size, 'precondition: the body size');
+      const path = `/window-${size}`;
+      const res = await send(proxy, path, body);
+      t.equal(res.status, 403, `${size} bytes: a clean 403`);
+      t.equal(await received(path), undefined, `${size} bytes: the upstream saw no request at all`);
+      // Repeated audit events are folded into one line: count decisions in the metrics.
+      t.equal(await proxy.metric('kubedlp_proxy_requests_total', { decision: 'blocked' }), size - HOLD_BACK + 2, `${size} bytes: counted as blocked`);
+    }
+    t.equal(await proxy.metric('kubedlp_proxy_requests_total', { decision: 'blocked_late' }), 0, 'neither counted as blocked_late');
+  }),
+);
+
 t.test('finding 3: Content-Encoding: identity keeps the decoded views on', (t) =>
   withProxy(profile('Protect'), async (proxy) => {
     const token = encodeText('base64', Buffer.from(`card=${CARD};`));

@@ -31,6 +31,7 @@ export interface ProxyCommandOptions {
   requestTimeout: string;
   keepAliveTimeout: string;
   maxSockets: string;
+  dnsCacheTtl: string;
   interceptCaDir?: string;
   upstreamCaFile?: string;
 }
@@ -57,6 +58,7 @@ export function registerProxyCommand(program: Command): void {
     .option('--request-timeout <seconds>', 'time a client has to send a whole request, body included, before 408 (0: no limit)', '300')
     .option('--keep-alive-timeout <seconds>', 'idle client keep-alive connections are closed after this', '5')
     .option('--max-sockets <n>', 'concurrent upstream connections per destination', '256')
+    .option('--dns-cache-ttl <seconds>', "explicit mode: how long a destination name's addresses are reused (0: look the name up for every request)", '5')
     .option('--intercept-ca-dir <dir>', 'TLS interception CA: a directory with tls.crt and tls.key (a mounted kubernetes.io/tls Secret), re-read when it changes; used when the profile sets tls.intercept: Enabled')
     .option('--upstream-ca-file <file>', 'PEM bundle of extra roots trusted for intercepted upstreams, beside the system roots')
     .action(async (opts: ProxyCommandOptions) => {
@@ -88,6 +90,7 @@ export async function runProxy(opts: ProxyCommandOptions, env: NodeJS.ProcessEnv
         keepAliveMs: seconds('--keep-alive-timeout', opts.keepAliveTimeout),
       },
       upstream: { maxSockets: positiveInt('--max-sockets', opts.maxSockets) },
+      dnsCacheTtlMs: secondsOrOff('--dns-cache-ttl', opts.dnsCacheTtl),
       mode: opts.mode,
       transparent: {
         timeouts: { sniffMs: seconds('--sniff-timeout', opts.sniffTimeout), clientFirstSniffMs: seconds('--headers-timeout', opts.headersTimeout) },
@@ -135,6 +138,13 @@ export function parseAddress(flag: string, value: string): ListenAddress {
 function seconds(flag: string, value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number of seconds`);
+  return Math.round(n * 1000);
+}
+
+/** Like seconds(), with 0 meaning off. */
+function secondsOrOff(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds (0: off)`);
   return Math.round(n * 1000);
 }
 

@@ -12,7 +12,8 @@ import { OutcomeReporter } from './exchange/outcome-reporter';
 import { DEFAULT_TIMEOUTS, ProxyServer, type ProxyTimeouts } from './server/proxy-server';
 import type { ProxyIdentity } from './exchange/request-context';
 import type { ForwarderOptions } from './http/forwarder';
-import type { NameResolver } from './http/name-resolver';
+import { systemResolver, type NameResolver } from './http/name-resolver';
+import { cachingResolver, DEFAULT_DNS_CACHE_TTL_MS, DNS_CACHE_NAMES } from './http/cached-resolver';
 import { startTenancy, type TenancyRuntime, type TenancyRuntimeOptions } from './tenancy/tenancy-runtime';
 import { TlsOriginator } from './tls/origination';
 import tls from 'node:tls';
@@ -48,6 +49,8 @@ export interface StartProxyOptions {
   tenancy?: TenancyRuntimeOptions;
   /** Explicit-mode name resolution; default the system resolver (tests inject answers here). */
   resolver?: NameResolver;
+  /** How long a destination name's answer is reused (cached-resolver.ts); default 5 s, 0 looks every request up. */
+  dnsCacheTtlMs?: number;
   /** Bounds of the observed-egress summary served at /observed. */
   observed?: ObservedEgressOptions;
   /** TLS interception (profile tls.intercept): the CA directory and extra upstream roots. */
@@ -207,7 +210,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     timeouts: opts.timeouts,
     upstream: opts.upstream,
     maxHeaderBytes: opts.maxHeaderBytes,
-    resolver: opts.resolver,
+    resolver: cachingResolver(opts.resolver ?? systemResolver, { ttlMs: opts.dnsCacheTtlMs ?? DEFAULT_DNS_CACHE_TTL_MS, maxNames: DNS_CACHE_NAMES }),
   });
   if (adminAddress) proxy.loopGuard.addListenAddress(adminAddress);
   let proxyAddress: ListenAddress;

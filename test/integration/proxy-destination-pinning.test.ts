@@ -93,7 +93,8 @@ t.test('DNS rebinding cannot move the connection: one lookup per request, the co
   let answer = 0;
   // First answer: the real upstream on loopback. Any later answer: the metadata address.
   const dns = fakeDns({ 'rebind.test': () => (answer++ === 0 ? ['127.0.0.1'] : [METADATA]) });
-  const proxy = await startTestProxy(profile('Protect', [`{ cidr: ${METADATA}/32 }`]), { resolver: dns.resolver });
+  // Answers not reused (--dns-cache-ttl 0): every request sees the resolver's latest answer, the worst case.
+  const proxy = await startTestProxy(profile('Protect', [`{ cidr: ${METADATA}/32 }`]), { resolver: dns.resolver, dnsCacheTtlMs: 0 });
   t.teardown(() => proxy.stop());
   const first = await request(proxy.port, { path: `http://rebind.test:${upstream.port}/a` });
   t.equal(first.status, 200, 'connected to the address decided on');
@@ -105,6 +106,21 @@ t.test('DNS rebinding cannot move the connection: one lookup per request, the co
   answer = 0;
   const tunnel = await connectThrough(proxy.port, `rebind.test:${upstream.port}`, `GET /t HTTP/1.1\r\nHost: rebind.test\r\nConnection: close\r\n\r\n`);
   t.match(tunnel, /^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200/, 'the tunnel reached the pinned address');
+});
+
+t.test('an answer is reused for requests and tunnels to the same name (default --dns-cache-ttl)', async (t) => {
+  const dns = fakeDns({ 'reuse.test': () => ['127.0.0.1'] });
+  const proxy = await startTestProxy(profile('Protect', [`{ cidr: ${METADATA}/32 }`]), { resolver: dns.resolver });
+  t.teardown(() => proxy.stop());
+  const answers = await Promise.all([1, 2, 3].map((i) => request(proxy.port, { path: `http://reuse.test:${upstream.port}/r${i}` })));
+  t.same(
+    answers.map((a) => a.status),
+    [200, 200, 200],
+  );
+  t.equal((await request(proxy.port, { path: `http://REUSE.test:${upstream.port}/r4` })).status, 200);
+  const tunnel = await connectThrough(proxy.port, `reuse.test:${upstream.port}`, `GET /t HTTP/1.1\r\nHost: reuse.test\r\nConnection: close\r\n\r\n`);
+  t.match(tunnel, /^HTTP\/1\.1 200 Connection Established/);
+  t.same(dns.asked, ['reuse.test'], 'one question for five exchanges, concurrent ones included');
 });
 
 t.test('a name refused by name, or carrying a secret, is never looked up', async (t) => {

@@ -82,6 +82,9 @@ async function runRole(role: string): Promise<void> {
     return;
   }
   if (role === 'kubedlp') {
+    // The sidecar runs the whole CLI (`kube-dlp proxy`): load its module graph
+    // first, so memory and start-up are measured as deployed.
+    await import('../cli/main');
     const { startProxy } = await import('../proxy/start-proxy');
     const pino = (await import('pino')).default;
     const running = await startProxy({

@@ -3,7 +3,7 @@
 // in a pod, its service account.
 import type { Command } from 'commander';
 import { OperatorOptionsError } from '../operator/errors';
-import { runOperator, type OperatorOptions } from '../operator/run';
+import type { OperatorOptions } from '../operator/run';
 import { parseListenAddress } from '../operator/admin/admin-server';
 import { parseWebhookHost, type WebhookHost } from '../operator/webhook/webhook-host';
 import { UsageError } from './exit-codes';
@@ -77,7 +77,11 @@ export function registerOperatorCommand(program: Command): void {
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
       try {
-        process.exitCode = await runOperator(toRunOptions(o), controller.signal);
+        const options = toRunOptions(o);
+        // The operator and its Kubernetes client load only for this command:
+        // every injected sidecar runs this same CLI, as `kube-dlp proxy`.
+        const { runOperator } = await import('../operator/run');
+        process.exitCode = await runOperator(options, controller.signal);
       } catch (err) {
         if (err instanceof OperatorOptionsError) throw new UsageError(err.message);
         throw err;

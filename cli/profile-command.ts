@@ -10,7 +10,6 @@ import { parseProfile, ProfileError, type SecurityProfileSpec } from '../proxy/p
 import { suggestProfile, type Suggestion } from '../operator/discover/suggest-profile';
 import { suggestionYaml } from '../operator/discover/suggestion-yaml';
 import { diffProfiles, formatChanges } from '../operator/discover/profile-diff';
-import { ProposalNotFoundError, readProposalSuggestion } from '../operator/discover/proposal-client';
 import { KubeConfigError } from '../operator/errors';
 import { UsageError } from './exit-codes';
 
@@ -64,6 +63,9 @@ export function registerProfileCommand(program: Command): void {
 }
 
 async function fromProposal(namespace: string, opts: { kubeconfig?: string; name: string; mode: 'Protect' | 'Monitor' }): Promise<Suggestion> {
+  // Loaded here, not at the top: it brings the Kubernetes client, which every
+  // other command (the sidecar's `proxy` above all) would otherwise load too.
+  const { ProposalNotFoundError, readProposalSuggestion } = await import('../operator/discover/proposal-client');
   try {
     return await readProposalSuggestion(namespace, opts);
   } catch (err) {

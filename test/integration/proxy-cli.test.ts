@@ -90,3 +90,25 @@ t.test('bad flags and an invalid profile are usage errors (exit 2)', async (t) =
   t.equal(missing.code, 2);
   t.match(missing.stderr, /profile could not be read/);
 });
+
+t.test('the CLI loads the operator and its Kubernetes client only for the commands that use them', async (t) => {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+    t.fail('dist/ is missing: run `npm run build` first');
+    return;
+  }
+  // Every injected sidecar runs this CLI as `kube-dlp proxy`: what the program
+  // loads before a command runs is paid in every pod (memory, start-up).
+  const loaded = await new Promise<string>((resolve, reject) => {
+    const script = `require(${JSON.stringify(join(ROOT, 'dist', 'cli', 'main.js'))}).buildProgram();
+      process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', () => resolve(out));
+  });
+  const modules = JSON.parse(loaded) as string[];
+  t.ok(modules.some((m) => m.includes(join('dist', 'proxy', 'start-proxy'))), 'precondition: the proxy command is loaded');
+  t.notOk(modules.some((m) => m.includes(join('node_modules', '@kubernetes', 'client-node'))), 'no @kubernetes/client-node');
+  t.notOk(modules.some((m) => m.includes(join('dist', 'operator', 'run'))), 'no operator/run');
+});

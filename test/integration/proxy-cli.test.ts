@@ -111,4 +111,5 @@ t.test('the CLI loads the operator and its Kubernetes client only for the comman
   t.ok(modules.some((m) => m.includes(join('dist', 'proxy', 'start-proxy'))), 'precondition: the proxy command is loaded');
   t.notOk(modules.some((m) => m.includes(join('node_modules', '@kubernetes', 'client-node'))), 'no @kubernetes/client-node');
   t.notOk(modules.some((m) => m.includes(join('dist', 'operator', 'run'))), 'no operator/run');
+  t.notOk(modules.some((m) => m.includes(join('node_modules', 'libphonenumber-js'))), 'no phone numbering plans (an opt-in detector loads them on first use)');
 });

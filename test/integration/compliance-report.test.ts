@@ -117,7 +117,11 @@ if (prometheusBinary === undefined) {
       const r = await prom.query('sum(kubedlp_proxy_requests_total{namespace="payments"})');
       return Number(r.result[0]?.value[1] ?? -1) === paymentsRequests;
     }, { what: 'Prometheus to scrape the final counts', timeoutMs: 60000, intervalMs: 250 });
-    await new Promise((r) => setTimeout(r, 2500));
+    // The charts draw increase() at 5 s steps (a 10m report), and a counter's
+    // first sample counts nothing: the findings show only from the last
+    // round's scrape on. Two points (a drawn line) need 10 s of that, so the
+    // report runs 11 s after it; with 2.5 s a CI run got one point and no line.
+    await new Promise((r) => setTimeout(r, 11_000));
 
     const json = await cli(['report', '--prometheus', prom.url, '--since', '10m', '--format', 'json']);
     t.equal(json.code, 0, json.stderr);

@@ -86,7 +86,7 @@ export async function runProxy(opts: ProxyCommandOptions, env: NodeJS.ProcessEnv
       timeouts: {
         upstreamMs: seconds('--upstream-timeout', opts.upstreamTimeout),
         headersMs: seconds('--headers-timeout', opts.headersTimeout),
-        requestMs: opts.requestTimeout === '0' ? 0 : seconds('--request-timeout', opts.requestTimeout),
+        requestMs: secondsOrOff('--request-timeout', opts.requestTimeout),
         keepAliveMs: seconds('--keep-alive-timeout', opts.keepAliveTimeout),
       },
       upstream: { maxSockets: positiveInt('--max-sockets', opts.maxSockets) },
@@ -141,7 +141,7 @@ function seconds(flag: string, value: string): number {
   return Math.round(n * 1000);
 }
 
-/** Like seconds(), with 0 meaning off. */
+/** Like seconds(), with 0 meaning off (--request-timeout: no limit; --dns-cache-ttl: no reuse). */
 function secondsOrOff(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds (0: off)`);

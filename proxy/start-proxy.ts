@@ -25,6 +25,8 @@ import { UpstreamTrust } from './tls/upstream-trust';
 import { attachTransparentListener, type TransparentModeOptions } from './transparent/attach';
 import type { TransparentListener } from './transparent/transparent-listener';
 import { ObservedEgress, type ObservedEgressOptions } from './observe/observed-egress';
+import { loadNativeBinding } from './native';
+import { DEFAULT_RELEASE_MEMORY_QUIET_MS, ReleaseMemoryWhenIdle } from './server/release-memory-when-idle';
 
 export interface StartProxyOptions {
   profilePath: string;
@@ -55,6 +57,8 @@ export interface StartProxyOptions {
   observed?: ObservedEgressOptions;
   /** TLS interception (profile tls.intercept): the CA directory and extra upstream roots. */
   intercept?: InterceptOptions;
+  /** Quiet time after traffic before free native heap goes back to the kernel (release-memory-when-idle.ts); default 10 s, 0 never. */
+  releaseMemoryQuietMs?: number;
 }
 
 export interface InterceptOptions {
@@ -232,6 +236,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   }
   ready = true;
   logger.info({ listen: proxyAddress, admin: adminAddress, mode: opts.mode ?? 'explicit' }, 'proxy listening');
+  const memoryRelease = releaseMemoryWhenIdle(proxy, opts.releaseMemoryQuietMs ?? DEFAULT_RELEASE_MEMORY_QUIET_MS, logger);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -242,6 +247,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     currentProfile: () => watcher.current(),
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {
+        memoryRelease?.stop();
         await transparent?.close();
         const { cut } = await proxy.drain(deadlineMs);
         transparent?.destroyRelays();
@@ -257,4 +263,20 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       return stopping;
     },
   };
+}
+
+/** Only where there is a C library heap to trim: the native binding is what reaches malloc_trim. */
+function releaseMemoryWhenIdle(proxy: ProxyServer, quietMs: number, logger: pino.Logger): ReleaseMemoryWhenIdle | undefined {
+  const native = loadNativeBinding();
+  const release = native.ok ? native.binding.releaseFreeMemory?.bind(native.binding) : undefined;
+  if (!release || quietMs <= 0) return undefined;
+  const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+  const watcher = new ReleaseMemoryWhenIdle({
+    activity: proxy,
+    quietMs,
+    release,
+    onRelease: (before, after) => logger.debug({ rssMiB: { before: mib(before), after: mib(after) } }, 'traffic stopped: free native memory returned'),
+  });
+  watcher.start();
+  return watcher;
 }

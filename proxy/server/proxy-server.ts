@@ -95,6 +95,7 @@ export class ProxyServer {
   /** Sockets already answered for a parser error or timeout. */
   private readonly answeredClientError = new WeakSet<Duplex>();
   private inFlight = 0;
+  private started = 0;
   private idleWaiters: Array<() => void> = [];
   private draining = false;
   private readonly httpDeps: HttpExchangeDeps;
@@ -194,6 +195,11 @@ export class ProxyServer {
   /** Requests and tunnels currently being served. */
   get activeExchanges(): number {
     return this.inFlight;
+  }
+
+  /** Requests and tunnels started since the server was made; only grows. */
+  get exchangesStarted(): number {
+    return this.started;
   }
 
   get isDraining(): boolean {
@@ -339,6 +345,7 @@ export class ProxyServer {
 
   private begin(): void {
     this.inFlight++;
+    this.started++;
   }
 
   private end(): void {

@@ -3,6 +3,7 @@
 // that outlives the drain deadline is cut.
 import t from 'tap';
 import net from 'node:net';
+import { loadNativeBinding } from '../../proxy/native';
 import { protectProfile, request, startTestProxy, startUpstream, type Upstream } from './proxy-harness';
 
 let upstream: Upstream;
@@ -74,4 +75,23 @@ t.test('drain deadline: what is still running is cut', async (t) => {
   t.equal(await inFlight, 'ECONNRESET', 'the client connection was cut');
   t.match(proxy.logText(), /drain deadline reached/);
   t.match(proxy.logText(), /"cut":1/);
+});
+
+const native = loadNativeBinding();
+const noTrim = !native.ok ? `no native binding here: ${native.reason}` : !native.binding.releaseFreeMemory ? 'the addon was built before releaseFreeMemory' : false;
+t.test('when traffic stops, free native heap goes back to the kernel: once per quiet period', { skip: noTrim }, async (t) => {
+  const quietMs = 150;
+  const proxy = await startTestProxy(protectProfile(), { releaseMemoryQuietMs: quietMs });
+  t.teardown(() => proxy.stop());
+  const released = () => (proxy.logText().match(/free native memory returned/g) ?? []).length;
+  await new Promise((r) => setTimeout(r, quietMs * 4));
+  t.equal(released(), 0, 'no traffic yet: nothing to release (start-up released after compiling)');
+
+  for (let i = 0; i < 3; i++) t.equal((await request(proxy.port, { path: `http://127.0.0.1:${upstream.port}/burst`, method: 'POST', body: 'ok' })).status, 200);
+  const deadline = Date.now() + 10_000;
+  while (released() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  t.equal(released(), 1, 'released after the burst');
+  t.match(proxy.logText(), /"rssMiB":\{"before":[\d.]+,"after":[\d.]+\}/, 'with RSS before and after');
+  await new Promise((r) => setTimeout(r, quietMs * 4));
+  t.equal(released(), 1, 'a long quiet period releases once');
 });

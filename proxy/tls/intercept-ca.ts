@@ -10,12 +10,15 @@
 //
 // A leaf is minted on a first request to a host, on the request's path. What
 // every leaf of a CA shares (issuer, public key, algorithm, four of its five
-// extensions) is built once, at load, with @peculiar/x509; a mint fills in
-// serial, validity, subject and SAN with the ASN.1 schema classes that
-// library is built on (@peculiar/asn1-x509), encodes the TBSCertificate once
-// and signs it with Node's native ECDSA: the generator's path encodes the
-// certificate twice, signs through WebCrypto and parses the result back,
-// about four times the work.
+// extensions) is built once, at load; a mint fills in serial, validity,
+// subject and SAN, encodes the TBSCertificate once and signs it with Node's
+// native ECDSA: @peculiar/x509's generator encodes the certificate twice,
+// signs through WebCrypto and parses the result back, about four times the
+// work. Both use the ASN.1 schema classes that library is built on
+// (@peculiar/asn1-x509), and only those: the sidecar loads the CA and mints,
+// and @peculiar/x509 itself (3 MiB of heap and 70 ms of start-up with its
+// dependency injection and every other PKI format) is loaded only to create
+// a CA, which is the operator's job.
 import { X509Certificate as NodeX509, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
@@ -23,21 +26,35 @@ import {
   AlgorithmIdentifier,
   AttributeTypeAndValue,
   AttributeValue,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
   Certificate,
+  ExtendedKeyUsage,
   Extension,
   Extensions,
   GeneralName,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
   Name,
   RelativeDistinguishedName,
   SubjectAlternativeName,
+  SubjectKeyIdentifier,
   SubjectPublicKeyInfo,
   TBSCertificate,
   Validity,
   Version,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
   id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+  id_kp_serverAuth,
 } from '@peculiar/asn1-x509';
 import { InterceptError } from './errors';
-import { P256, P256_SHA256, subtle, toPem, x509, type CryptoKeyPair } from './x509';
+import { toPem } from './pem';
+import type { CryptoKeyPair } from './x509';
 
 /** ecdsa-with-SHA256 (RFC 5758 §3.2: no parameters). */
 const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
@@ -110,13 +127,7 @@ export class InterceptCa {
     const leafKeyPem = leafKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const leafPublicKey = AsnConvert.parse(leafKeys.publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo);
     const fingerprint = createHash('sha256').update(nodeCert.raw).digest('hex');
-    const caCert = new x509.X509Certificate(nodeCert.raw);
-    const shared = [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
-    ];
+    const caCertificate = AsnConvert.parse(nodeCert.raw, Certificate);
     const selfSigned = nodeCert.checkIssued(nodeCert) && nodeCert.verify(nodeCert.publicKey);
     return new InterceptCa(
       material.certPem,
@@ -125,15 +136,17 @@ export class InterceptCa {
       nodeCert.subject.replace(/\n/g, ', '),
       new Date(nodeCert.validTo),
       caKey,
-      AsnConvert.parse(nodeCert.raw, Certificate).tbsCertificate.subject,
+      caCertificate.tbsCertificate.subject,
       leafPublicKey,
       leafKeyPem,
-      shared.map((e) => AsnConvert.parse(e.rawData, Extension)),
+      sharedLeafExtensions(caCertificate),
     );
   }
 
   /** A fresh self-signed CA (tests, demos, the operator's per-tenant CA). */
   static async create(opts: { commonName: string; lifetimeMs: number; now?: Date }): Promise<CaMaterial> {
+    // Loaded here, not at the top: the sidecar never creates a CA (see the header).
+    const { P256, P256_SHA256, subtle, x509 } = await import('./x509');
     const now = opts.now ?? new Date();
     const keys = (await subtle.generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -180,6 +193,32 @@ export class InterceptCa {
     const der = AsnConvert.serialize(new Certificate({ tbsCertificate: tbs, signatureAlgorithm: algorithm, signatureValue: new Uint8Array(signature).buffer }));
     return { chainPem: `${toPem(der, 'CERTIFICATE')}${this.chainTail}`, keyPem: this.leafKeyPem, notAfter };
   }
+}
+
+/**
+ * The extensions every leaf of `ca` carries besides its SAN, in the order
+ * they are written: basicConstraints (not a CA), keyUsage (digitalSignature),
+ * extKeyUsage (serverAuth), authorityKeyIdentifier.
+ *
+ * The authority key identifier is the CA's own subjectKeyIdentifier when it
+ * has one (RFC 5280 §4.2.1.2: the two must be equal). Path builders such as
+ * OpenSSL's match on them, and a CA from cert-manager or a company PKI may
+ * compute its identifier another way than SHA-1 of the key (RFC 7093): a
+ * leaf that recomputed it would not chain. Only a CA without the extension
+ * gets the SHA-1 of its public key (RFC 5280's method 1).
+ */
+export function sharedLeafExtensions(ca: Certificate): Extension[] {
+  const of = (extnID: string, critical: boolean, value: object) => new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+  const ski = ca.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+  const keyId = ski
+    ? AsnConvert.parse(ski.extnValue, SubjectKeyIdentifier)
+    : new KeyIdentifier(createHash('sha1').update(Buffer.from(ca.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)).digest());
+  return [
+    of(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
+    of(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
+    of(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_serverAuth])),
+    of(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId.buffer) })),
+  ];
 }
 
 /** Positive 128-bit serial (RFC 5280 §4.1.2.2: unique per CA, at most 20 octets, non-negative). */

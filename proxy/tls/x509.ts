@@ -1,6 +1,8 @@
 // The one place that loads @peculiar/x509: it resolves its ASN.1 formatters
 // through tsyringe, which needs the reflect-metadata polyfill before the
-// library is evaluated, and it must be told to use Node's WebCrypto.
+// library is evaluated, and it must be told to use Node's WebCrypto. The
+// operator creates and issues certificates with it; the sidecar never loads
+// it (intercept-ca.ts).
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
@@ -17,7 +19,4 @@ export const subtle = webcrypto.subtle;
 export const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 export const P256_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
-export function toPem(der: ArrayBuffer, label: 'PRIVATE KEY' | 'CERTIFICATE'): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
+export { toPem } from './pem';

@@ -3,10 +3,11 @@
 // profile, an audit file, and a clean exit on SIGTERM.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { curl, startUpstream } from './proxy-harness';
+import { InterceptCa } from '../../proxy/tls/intercept-ca';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -112,4 +113,43 @@ t.test('the CLI loads the operator and its Kubernetes client only for the comman
   t.notOk(modules.some((m) => m.includes(join('node_modules', '@kubernetes', 'client-node'))), 'no @kubernetes/client-node');
   t.notOk(modules.some((m) => m.includes(join('dist', 'operator', 'run'))), 'no operator/run');
   t.notOk(modules.some((m) => m.includes(join('node_modules', 'libphonenumber-js'))), 'no phone numbering plans (an opt-in detector loads them on first use)');
+});
+
+t.test('a running sidecar loads X.509 code only to intercept, and never the CA generator', async (t) => {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+    t.fail('dist/ is missing: run `npm run build` first');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'kdlp-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = await InterceptCa.create({ commonName: 'cli test CA', lifetimeMs: 86_400_000 });
+  writeFileSync(join(dir, 'tls.crt'), ca.certPem);
+  writeFileSync(join(dir, 'tls.key'), ca.keyPem);
+  /** The modules a started `kube-dlp proxy` holds once it listens. */
+  const modulesOfRunningProxy = (extra: string[]) =>
+    new Promise<string[]>((resolve, reject) => {
+      const args = ['proxy', '--profile', join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml'), '--listen', '127.0.0.1:0', '--admin', 'off', '--audit-log', '/dev/null', ...extra];
+      const script = `process.on('SIGUSR2', () => { process.stdout.write(JSON.stringify(Object.keys(require.cache))); process.exit(0); });
+        require(${JSON.stringify(join(ROOT, 'dist', 'cli', 'main.js'))}).main(['node', 'kube-dlp', ...${JSON.stringify(args)}]);`;
+      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => {
+        err += d;
+        if (err.includes('"proxy listening"')) child.kill('SIGUSR2');
+      });
+      child.on('error', reject);
+      child.on('exit', () => (out ? resolve(JSON.parse(out) as string[]) : reject(new Error(`no module list: ${err}`))));
+    });
+  const has = (modules: string[], pkg: string) => modules.some((m) => m.includes(join('node_modules', '@peculiar', pkg)));
+
+  const plain = await modulesOfRunningProxy([]);
+  t.ok(plain.some((m) => m.includes(join('dist', 'proxy', 'start-proxy'))), 'precondition: the proxy started');
+  t.notOk(has(plain, 'asn1-x509'), 'without --intercept-ca-dir: no X.509 schema classes');
+  t.notOk(has(plain, 'x509'), 'nor @peculiar/x509');
+
+  const intercepting = await modulesOfRunningProxy(['--intercept-ca-dir', dir]);
+  t.ok(has(intercepting, 'asn1-x509'), 'intercepting: the schema classes leaves are minted with');
+  t.notOk(has(intercepting, 'x509'), 'but not @peculiar/x509, which only creates CAs (the operator)');
 });

@@ -1,7 +1,9 @@
 import t from 'tap';
 import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import tls from 'node:tls';
-import { InterceptCa } from '../../proxy/tls/intercept-ca';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { InterceptCa, sharedLeafExtensions } from '../../proxy/tls/intercept-ca';
 import { InterceptError } from '../../proxy/tls/errors';
 import { LeafCache } from '../../proxy/tls/leaf-cache';
 import { P256, P256_SHA256, subtle, toPem, x509, type CryptoKeyPair } from '../../proxy/tls/x509';
@@ -80,6 +82,46 @@ t.test('a CA issued by another (cert-manager under a company root) is sent after
     c.once('error', reject);
   });
   t.ok(authorized, 'the path leaf -> issuing CA -> root verifies');
+});
+
+t.test('the leaf extensions are the bytes @peculiar/x509 builds for them', async (t) => {
+  const material = await InterceptCa.create({ commonName: 'tenant-c CA', lifetimeMs: DAY });
+  const caCert = new x509.X509Certificate(material.certPem);
+  const expected = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
+  ];
+  const ours = sharedLeafExtensions(AsnConvert.parse(caCert.rawData, Certificate));
+  t.same(
+    ours.map((e) => Buffer.from(AsnConvert.serialize(e)).toString('hex')),
+    expected.map((e) => Buffer.from(e.rawData).toString('hex')),
+  );
+});
+
+t.test('a CA whose key identifier is not SHA-1 of its key (RFC 7093, company PKIs) still chains: the leaf names its identifier', async (t) => {
+  const keys = (await subtle.generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keyId = '5d2a7c0e9b81f4a3c6d0e7f1a2b3c4d5e6f70819';
+  const caCert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '02',
+    name: 'CN=company-made tenant CA',
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 30 * DAY),
+    keys,
+    signingAlgorithm: P256_SHA256,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true),
+      new x509.SubjectKeyIdentifierExtension(keyId),
+    ],
+  });
+  const ca = await InterceptCa.load({ certPem: caCert.toString('pem'), keyPem: toPem(await subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY') });
+  const leaf = new x509.X509Certificate((await ca.mint('api.example.com')).chainPem);
+  t.equal(leaf.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId, keyId);
+  // OpenSSL (what Node, curl and Python verify with) refuses an issuer whose
+  // subject key identifier differs from the leaf's authority key identifier.
+  t.ok(new X509Certificate(leaf.toString('pem')).checkIssued(new X509Certificate(caCert.toString('pem'))), 'OpenSSL accepts the CA as the issuer');
 });
 
 t.test('IP literals get an IP SAN', async (t) => {

@@ -210,14 +210,14 @@ export class InterceptCa {
 export function sharedLeafExtensions(ca: Certificate): Extension[] {
   const of = (extnID: string, critical: boolean, value: object) => new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
   const ski = ca.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
-  const keyId = ski
-    ? AsnConvert.parse(ski.extnValue, SubjectKeyIdentifier)
-    : new KeyIdentifier(createHash('sha1').update(Buffer.from(ca.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)).digest());
+  const keyId: ArrayBuffer | Buffer = ski
+    ? AsnConvert.parse(ski.extnValue.buffer, SubjectKeyIdentifier).buffer
+    : createHash('sha1').update(Buffer.from(ca.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)).digest();
   return [
     of(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
     of(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
     of(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_serverAuth])),
-    of(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId.buffer) })),
+    of(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId) })),
   ];
 }
 

@@ -98,6 +98,21 @@ t.test('the leaf extensions are the bytes @peculiar/x509 builds for them', async
     ours.map((e) => Buffer.from(AsnConvert.serialize(e)).toString('hex')),
     expected.map((e) => Buffer.from(e.rawData).toString('hex')),
   );
+
+  // A CA without a subject key identifier: SHA-1 of its key, as x509 computes it.
+  const keys = (await subtle.generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const bare = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '03',
+    name: 'CN=CA without a key identifier',
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + DAY),
+    keys,
+    signingAlgorithm: P256_SHA256,
+    extensions: [new x509.BasicConstraintsExtension(true, 0, true)],
+  });
+  t.notOk(bare.getExtension(x509.SubjectKeyIdentifierExtension), 'precondition: no SKI');
+  const [, , , aki] = sharedLeafExtensions(AsnConvert.parse(bare.rawData, Certificate));
+  t.equal(Buffer.from(AsnConvert.serialize(aki!)).toString('hex'), Buffer.from((await x509.AuthorityKeyIdentifierExtension.create(bare, false)).rawData).toString('hex'));
 });
 
 t.test('a CA whose key identifier is not SHA-1 of its key (RFC 7093, company PKIs) still chains: the leaf names its identifier', async (t) => {

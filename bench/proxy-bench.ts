@@ -229,7 +229,7 @@ async function readyAfterS(server: Server): Promise<number> {
   return NaN;
 }
 
-function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number {
+function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssFile'): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }

@@ -11,6 +11,7 @@ import { TenancyConfigError, TenantDirectoryError } from '../proxy/tenancy/error
 import { CaptureOptionsError, OriginalDestinationError } from '../proxy/transparent/errors';
 import { parsePortNumbers } from '../proxy/transparent/attach';
 import { InterceptError } from '../proxy/tls/errors';
+import { DEFAULT_RELEASE_MEMORY_QUIET_MS } from '../proxy/server/release-memory-when-idle';
 
 export interface ProxyCommandOptions {
   profile: string;
@@ -32,6 +33,7 @@ export interface ProxyCommandOptions {
   keepAliveTimeout: string;
   maxSockets: string;
   dnsCacheTtl: string;
+  releaseMemoryAfter: string;
   interceptCaDir?: string;
   upstreamCaFile?: string;
 }
@@ -59,6 +61,7 @@ export function registerProxyCommand(program: Command): void {
     .option('--keep-alive-timeout <seconds>', 'idle client keep-alive connections are closed after this', '5')
     .option('--max-sockets <n>', 'concurrent upstream connections per destination', '256')
     .option('--dns-cache-ttl <seconds>', "explicit mode: how long a destination name's addresses are reused (0: look the name up for every request)", '5')
+    .option('--release-memory-after <seconds>', 'quiet time after traffic before free native heap is handed back to the kernel, once per quiet period (0: never)', String(DEFAULT_RELEASE_MEMORY_QUIET_MS / 1000))
     .option('--intercept-ca-dir <dir>', 'TLS interception CA: a directory with tls.crt and tls.key (a mounted kubernetes.io/tls Secret), re-read when it changes; used when the profile sets tls.intercept: Enabled')
     .option('--upstream-ca-file <file>', 'PEM bundle of extra roots trusted for intercepted upstreams, beside the system roots')
     .action(async (opts: ProxyCommandOptions) => {
@@ -91,6 +94,7 @@ export async function runProxy(opts: ProxyCommandOptions, env: NodeJS.ProcessEnv
       },
       upstream: { maxSockets: positiveInt('--max-sockets', opts.maxSockets) },
       dnsCacheTtlMs: secondsOrOff('--dns-cache-ttl', opts.dnsCacheTtl),
+      releaseMemoryQuietMs: secondsOrOff('--release-memory-after', opts.releaseMemoryAfter),
       mode: opts.mode,
       transparent: {
         timeouts: { sniffMs: seconds('--sniff-timeout', opts.sniffTimeout), clientFirstSniffMs: seconds('--headers-timeout', opts.headersTimeout) },
@@ -141,7 +145,7 @@ function seconds(flag: string, value: string): number {
   return Math.round(n * 1000);
 }
 
-/** Like seconds(), with 0 meaning off (--request-timeout: no limit; --dns-cache-ttl: no reuse). */
+/** Like seconds(), with 0 meaning off (--request-timeout: no limit; --dns-cache-ttl: no reuse; --release-memory-after: never). */
 function secondsOrOff(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds (0: off)`);

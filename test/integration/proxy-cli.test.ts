@@ -82,6 +82,9 @@ t.test('bad flags and an invalid profile are usage errors (exit 2)', async (t) =
   const badListen = await run(['--profile', join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml'), '--listen', 'nonsense']);
   t.equal(badListen.code, 2);
   t.match(badListen.stderr, /--listen must be host:port/);
+  const badRelease = await run(['--profile', join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml'), '--release-memory-after', '-1']);
+  t.equal(badRelease.code, 2);
+  t.match(badRelease.stderr, /--release-memory-after must be a number of seconds \(0: off\)/);
   const badTtl = await run(['--profile', join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml'), '--dns-cache-ttl', 'soon']);
   t.equal(badTtl.code, 2);
   t.match(badTtl.stderr, /--dns-cache-ttl must be a number of seconds \(0: off\)/);

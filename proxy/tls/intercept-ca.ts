@@ -185,7 +185,7 @@ export class InterceptCa {
       subjectPublicKeyInfo: this.leafPublicKey,
       extensions: new Extensions([
         ...this.leafExtensions.slice(0, 3),
-        new Extension({ extnID: id_ce_subjectAltName, critical: false, extnValue: new OctetString(AsnConvert.serialize(sans)) }),
+        extension(id_ce_subjectAltName, false, sans),
         this.leafExtensions[3]!,
       ]),
     });
@@ -208,17 +208,21 @@ export class InterceptCa {
  * gets the SHA-1 of its public key (RFC 5280's method 1).
  */
 export function sharedLeafExtensions(ca: Certificate): Extension[] {
-  const of = (extnID: string, critical: boolean, value: object) => new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
   const ski = ca.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
   const keyId: ArrayBuffer | Buffer = ski
     ? AsnConvert.parse(ski.extnValue.buffer, SubjectKeyIdentifier).buffer
     : createHash('sha1').update(Buffer.from(ca.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)).digest();
   return [
-    of(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
-    of(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
-    of(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_serverAuth])),
-    of(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId) })),
+    extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
+    extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
+    extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_serverAuth])),
+    extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId) })),
   ];
+}
+
+/** An X.509 extension: `value` DER-encoded inside the OCTET STRING extnValue. */
+function extension(extnID: string, critical: boolean, value: object): Extension {
+  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
 }
 
 /** Positive 128-bit serial (RFC 5280 §4.1.2.2: unique per CA, at most 20 octets, non-negative). */

@@ -272,7 +272,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
 function releaseMemoryWhenIdle(proxy: ProxyServer, quietMs: number, logger: pino.Logger): ReleaseMemoryWhenIdle | undefined {
   const native = loadNativeBinding();
   const release = native.ok ? native.binding.releaseFreeMemory?.bind(native.binding) : undefined;
-  if (!release || quietMs <= 0) return undefined;
+  if (!release) return undefined;
   const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
   const watcher = new ReleaseMemoryWhenIdle({
     activity: proxy,

@@ -370,7 +370,8 @@ export const PII_FAMILIES: CaseFamily[] = [
   {
     family: 'card',
     category: 'pii',
-    detectors: ['pci.card-number'],
+    // UATP (prefix 1) is its own opt-in detector; the evaluation runs with every detector on.
+    detectors: ['pci.card-number', 'pci.uatp-card-number'],
     positive: (rng) => rng.pick(['card: {}', 'Card number {} exp 12/29', '"pan":"{}"', 'paid with {}']).replace('{}', formatCard(rng, card(rng))),
     negative: (rng) => rng.pick(['card: {}', 'order {}', 'tracking {}']).replace('{}', formatCard(rng, breakLast(card(rng)))),
   },

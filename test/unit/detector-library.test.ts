@@ -242,13 +242,17 @@ function cardNumber(prefix: string, length: number): string {
 
 t.test('every issuer range of the card validator is reachable through the card patterns', async (t) => {
   // The patterns pre-filter on the first digit; a brand added to the table
-  // with a new first digit must widen the patterns too.
-  const entry = compiled.find((c) => c.spec.id === 'pci.card-number')!;
+  // with a new first digit must widen the patterns too. UATP, the brand
+  // starting with 1, has its own (opt-in) detector.
+  const cards = compiled.find((c) => c.spec.id === 'pci.card-number')!;
+  const uatp = compiled.find((c) => c.spec.id === 'pci.uatp-card-number')!;
   for (const r of ISSUER_RANGES) {
+    const entry = r.brand === 'uatp' ? uatp : cards;
     for (const length of r.lengths.filter((n) => n >= 13)) {
       for (const prefix of [r.from, r.to]) {
         const pan = cardNumber(String(prefix), length);
-        t.same(leftmostFindings(entry, `pan=${pan};`), [pan], `${r.brand} ${prefix}... length ${length}`);
+        t.same(leftmostFindings(entry, `pan=${pan};`), [pan], `${r.brand} ${prefix}... length ${length} (${entry.spec.id})`);
+        if (entry === uatp) t.same(leftmostFindings(cards, `pan=${pan};`), [], 'not a candidate of the default card detector');
       }
     }
   }

@@ -18,7 +18,7 @@ const MAX_CANDIDATES_PER_CALL = 1_000_000;
 
 /** What both ways of building a Vectorscan engine take from the config. */
 function engineOptions(config: ScannerConfig): VectorscanEngineOptions {
-  return { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL, streamMode: config.streamMode, prebuilt: config.databases, partition: config.partition };
+  return { maxCandidatesPerCall: MAX_CANDIDATES_PER_CALL, streamMode: config.streamMode, prebuilt: config.databases, partition: config.partition, prefilter: config.prefilter };
 }
 
 export function createScanner(config: ScannerConfig = {}): Scanner {

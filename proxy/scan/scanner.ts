@@ -53,6 +53,13 @@ export interface ScannerConfig extends DetectorSelection {
    * bench:scan measures the split against).
    */
   partition?: boolean;
+  /**
+   * Vectorscan only: libhs looks for a shorter expression where a pattern
+   * opens with a long class run before a rare literal
+   * (prefilter-expression.ts), the default, or `false` for every pattern as
+   * written (what bench:scan measures it against).
+   */
+  prefilter?: boolean;
 }
 
 /** A compiled detector set. Immutable; safe to share across requests. */

@@ -22,6 +22,7 @@ import { DatabaseFileCache } from './database-file-cache';
 import { decodeBundle, encodeBundle, type BundleEntry, type WantedDatabase } from './database-bundle';
 import { DatabaseSet, databaseParts } from './database-set';
 import { partitionPatterns } from './pattern-partition';
+import { prefilterExpression } from './prefilter-expression';
 import { DetectorCompileError, ScanOverflowError } from '../errors';
 import { createHash } from 'node:crypto';
 import { streamSelfTestFailure } from '../../native/self-test';
@@ -49,6 +50,20 @@ export interface VectorscanEngineOptions {
    * Default true; false puts every pattern in one database (the bench's baseline).
    */
   partition?: boolean;
+  /**
+   * Give libhs the shorter expression prefilter-expression.ts derives for a
+   * pattern with a long leading run. Default true; false gives libhs every
+   * pattern as written (the bench's baseline).
+   */
+  prefilter?: boolean;
+}
+
+/** What libhs is given to look for, per pattern. */
+type LibhsExpression = (p: CompiledPattern) => string;
+
+function libhsExpressionOf(options: VectorscanEngineOptions): LibhsExpression {
+  if (options.prefilter === false) return (p) => p.source;
+  return (p) => prefilterExpression(p.source, p.detector.caseInsensitive === true);
 }
 
 /** The patterns of each database, in scan order. */
@@ -74,7 +89,8 @@ function adoptBundle(
 ): BundleOutcome | undefined {
   if (!options.prebuilt || patterns.length === 0) return undefined;
   const modes: HsMode[] = wantsNativeStreams(binding, options.streamMode) ? ['block', 'stream'] : ['block'];
-  const wanted: WantedDatabase[] = modes.flatMap((mode) => parts.map((part) => ({ mode, patternSet: cacheKey(part, mode) })));
+  const expression = libhsExpressionOf(options);
+  const wanted: WantedDatabase[] = modes.flatMap((mode) => parts.map((part) => ({ mode, patternSet: cacheKey(part, mode, expression) })));
   const result = decodeBundle(binding, options.prebuilt, wanted, patterns);
   if (!result.ok) return { accepted: false, reason: result.reason };
   for (const e of result.entries) remember(e.patternSet, e.db);
@@ -109,10 +125,11 @@ function wantsNativeStreams(binding: NativeBinding, mode: StreamMode | undefined
 const DATABASE_CACHE = new Map<string, NativeDatabase>();
 const DATABASE_CACHE_LIMIT = 8;
 
-function cacheKey(patterns: readonly CompiledPattern[], mode: HsMode): string {
+function cacheKey(patterns: readonly CompiledPattern[], mode: HsMode, expression: LibhsExpression): string {
   const h = createHash('sha256');
   h.update(mode);
-  for (const p of patterns) h.update(`\0${p.index}\0${flagsOf(p)}\0${p.source}`);
+  // What libhs compiles, not the pattern: a database built from other expressions is another database.
+  for (const p of patterns) h.update(`\0${p.index}\0${flagsOf(p)}\0${expression(p)}`);
   return h.digest('hex');
 }
 
@@ -127,8 +144,8 @@ function flagsOf(p: CompiledPattern): number {
   return p.detector.caseInsensitive ? HS_FLAGS.CASELESS : 0;
 }
 
-function toHsPatterns(patterns: readonly CompiledPattern[]) {
-  return patterns.map((p) => ({ expression: p.source, flags: flagsOf(p), id: p.index }));
+function toHsPatterns(patterns: readonly CompiledPattern[], expression: LibhsExpression) {
+  return patterns.map((p) => ({ expression: expression(p), flags: flagsOf(p), id: p.index }));
 }
 
 function mapCompileError(err: unknown, patterns: readonly CompiledPattern[]): unknown {
@@ -164,14 +181,14 @@ function cachedDatabase(key: string, files: DatabaseFileCache | undefined): Nati
   return hit ? remember(key, hit) : undefined;
 }
 
-function compileSync(binding: NativeBinding, patterns: readonly CompiledPattern[], mode: HsMode): NativeDatabase {
-  const key = cacheKey(patterns, mode);
+function compileSync(binding: NativeBinding, patterns: readonly CompiledPattern[], mode: HsMode, expression: LibhsExpression): NativeDatabase {
+  const key = cacheKey(patterns, mode, expression);
   const files = DatabaseFileCache.fromEnv(binding);
   const hit = cachedDatabase(key, files);
   if (hit) return hit;
   let db: NativeDatabase;
   try {
-    db = compileDatabase(toHsPatterns(patterns), mode);
+    db = compileDatabase(toHsPatterns(patterns, expression), mode);
   } catch (err) {
     throw mapCompileError(err, patterns);
   }
@@ -179,12 +196,17 @@ function compileSync(binding: NativeBinding, patterns: readonly CompiledPattern[
   return remember(key, db);
 }
 
-async function compileAsync(binding: NativeBinding, patterns: readonly CompiledPattern[], mode: HsMode): Promise<NativeDatabase> {
-  const key = cacheKey(patterns, mode);
+async function compileAsync(
+  binding: NativeBinding,
+  patterns: readonly CompiledPattern[],
+  mode: HsMode,
+  expression: LibhsExpression,
+): Promise<NativeDatabase> {
+  const key = cacheKey(patterns, mode, expression);
   const files = DatabaseFileCache.fromEnv(binding);
   const hit = cachedDatabase(key, files);
   if (hit) return hit;
-  const db = await compileDatabaseAsync(toHsPatterns(patterns), mode).catch((err: unknown) => {
+  const db = await compileDatabaseAsync(toHsPatterns(patterns, expression), mode).catch((err: unknown) => {
     throw mapCompileError(err, patterns);
   });
   files?.save(key, db);
@@ -220,9 +242,10 @@ export class VectorscanEngine {
     if (patterns.length === 0) return new VectorscanEngine(binding, patterns, [], options, widths, undefined, undefined, undefined);
     const parts = partsOf(patterns, options);
     const bundle = adoptBundle(binding, patterns, parts, options);
-    const block = DatabaseSet.of(parts.map((part) => compileSync(binding, part, 'block')));
+    const expression = libhsExpressionOf(options);
+    const block = DatabaseSet.of(parts.map((part) => compileSync(binding, part, 'block', expression)));
     const stream = wantsNativeStreams(binding, options.streamMode)
-      ? DatabaseSet.of(parts.map((part) => compileSync(binding, part, 'stream')))
+      ? DatabaseSet.of(parts.map((part) => compileSync(binding, part, 'stream', expression)))
       : undefined;
     return new VectorscanEngine(binding, patterns, parts, options, widths, block, stream, bundle);
   }
@@ -237,7 +260,8 @@ export class VectorscanEngine {
     if (patterns.length === 0) return new VectorscanEngine(binding, patterns, [], options, widths, undefined, undefined, undefined);
     const parts = partsOf(patterns, options);
     const bundle = adoptBundle(binding, patterns, parts, options);
-    const compileAll = (mode: HsMode) => Promise.all(parts.map((part) => compileAsync(binding, part, mode)));
+    const expression = libhsExpressionOf(options);
+    const compileAll = (mode: HsMode) => Promise.all(parts.map((part) => compileAsync(binding, part, mode, expression)));
     const [block, stream] = await Promise.all([
       compileAll('block'),
       wantsNativeStreams(binding, options.streamMode) ? compileAll('stream') : undefined,
@@ -251,8 +275,9 @@ export class VectorscanEngine {
    */
   exportDatabases(): Buffer | undefined {
     if (!this.blockDb) return undefined;
+    const expression = libhsExpressionOf(this.options);
     const entriesOf = (mode: HsMode, db: NativeDatabase): BundleEntry[] =>
-      databaseParts(db).map((part, i) => ({ mode, patternSet: cacheKey(this.parts[i], mode), db: part }));
+      databaseParts(db).map((part, i) => ({ mode, patternSet: cacheKey(this.parts[i], mode, expression), db: part }));
     const entries = entriesOf('block', this.blockDb);
     if (this.streamDb) entries.push(...entriesOf('stream', this.streamDb));
     return encodeBundle(this.binding, entries);

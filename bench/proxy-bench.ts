@@ -156,9 +156,11 @@ function startRole(role: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
     // BENCH_CPU_PROFILE_DIR: each server process writes a V8 CPU profile
     // there on exit, to see where a figure's time goes.
     const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`, `--cpu-prof-name=${role}-${Date.now()}.cpuprofile`] : [];
-    // kube-dlp runs with the environment the webhook gives the sidecar (Node options, allocator), so it is measured as deployed.
+    // kube-dlp runs with the environment the webhook gives the sidecar (Node options, allocator)
+    // and the V8 flags its launcher gives node, so it is measured as deployed.
     const deployed = role === 'kubedlp' ? sidecarEnv() : {};
-    const child = spawn(process.execPath, [...profile, __filename, '--role', role, ...extra], {
+    const v8Flags = role === 'kubedlp' ? launcherNodeFlags() : [];
+    const child = spawn(process.execPath, [...v8Flags, ...profile, __filename, '--role', role, ...extra], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
       env: { ...env, ...deployed, NODE_OPTIONS: [env.NODE_OPTIONS, deployed.NODE_OPTIONS].filter(Boolean).join(' ') },
     });
@@ -186,6 +188,20 @@ function sidecarEnv(): Record<string, string> {
   const override = process.env.BENCH_PROXY_NODE_OPTIONS;
   if (override !== undefined) env.NODE_OPTIONS = override;
   return env;
+}
+
+/**
+ * The flags bin/kube-dlp.js's first line gives node (`#!/usr/bin/env -S node
+ * FLAGS`), which the image's `kube-dlp` runs with. BENCH_PROXY_NODE_FLAGS
+ * replaces them, e.g. with '' for a run without.
+ */
+function launcherNodeFlags(): string[] {
+  const override = process.env.BENCH_PROXY_NODE_FLAGS;
+  if (override !== undefined) return override.split(' ').filter(Boolean);
+  const shebang = readFileSync(join(ROOT, 'bin', 'kube-dlp.js'), 'utf8').split('\n', 1)[0];
+  const m = /^#!\/usr\/bin\/env (?:-S )?node(?: (.*))?$/.exec(shebang);
+  if (!m) throw new Error(`bin/kube-dlp.js: unexpected first line ${JSON.stringify(shebang)}`);
+  return (m[1] ?? '').split(' ').filter(Boolean);
 }
 
 function stopRole(server: Server): Promise<void> {
@@ -574,6 +590,7 @@ async function main(): Promise<void> {
       saturation_rps_plain_proxy: round(saturationPlain.rps, 0),
       cpus: (await import('node:os')).cpus().length,
       kube_dlp_env: sidecarEnv(),
+      kube_dlp_node_flags: launcherNodeFlags(),
       ...(await runTlsBench(dir)),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -13,7 +13,7 @@ import { compilePatterns } from '../proxy/scan/detector-set';
 import { createScanner } from '../proxy/scan';
 import { DEFAULT_DETECTORS } from '../proxy/scan/detectors';
 import { compileDatabase, loadNativeBinding, type NativeDatabase } from '../proxy/native';
-import { prefilterExpression } from '../proxy/scan/engines/prefilter-expression';
+import { libhsExpression } from '../proxy/scan/engines/prefilter-expression';
 import { profileCandidates } from './scan-profile';
 import { interleavedBaseline } from './scan-baseline';
 import { generateCorpus, jsonEventLines, type PlantedSecret } from './corpus';
@@ -214,7 +214,7 @@ function main(): void {
   // the candidate resolution both kube-dlp paths add on top. One database,
   // the expressions the engine gives libhs (prefilter-expression.ts).
   const hsPatterns = compilePatterns(binding.detectors).map((p) => ({
-    expression: prefilterExpression(p.source, p.detector.caseInsensitive === true),
+    expression: libhsExpression(p),
     flags: p.detector.caseInsensitive ? 1 : 0,
     id: p.index,
   }));

@@ -7,7 +7,7 @@
 import type { Scanner } from '../proxy/scan';
 import type { CompiledPattern } from '../proxy/scan/detector-set';
 import { compileDatabase, type NativeDatabase, type NativeScratch } from '../proxy/native';
-import { prefilterExpression } from '../proxy/scan/engines/prefilter-expression';
+import { libhsExpression } from '../proxy/scan/engines/prefilter-expression';
 
 const CHUNK = 16 * 1024;
 const SOLO_BYTES = 4 * 1024 * 1024;
@@ -47,8 +47,7 @@ export function profileCandidates(
   for (const row of rows) {
     const p = patterns[row.index];
     // What the engine gives libhs for this pattern, not always its source.
-    const expression = prefilterExpression(p.source, p.detector.caseInsensitive === true);
-    const one = compileDatabase([{ expression, flags: p.detector.caseInsensitive ? 1 : 0, id: 0 }], 'block');
+    const one = compileDatabase([{ expression: libhsExpression(p), flags: p.detector.caseInsensitive ? 1 : 0, id: 0 }], 'block');
     const s = one.allocScratch();
     row.soloMs = cpuMs(() => {
       for (let off = 0; off < solo.length; off += CHUNK) one.scanBlock(solo.subarray(off, off + CHUNK), s);

@@ -13,7 +13,7 @@ import RE2 from 're2';
 import { createScanner } from '../../proxy/scan';
 import { DEFAULT_DETECTORS } from '../../proxy/scan/detectors';
 import { loadNativeBinding } from '../../proxy/native';
-import { MIN_LEADING_RUN, prefilterExpression } from '../../proxy/scan/engines/prefilter-expression';
+import { MIN_LEADING_RUN, libhsExpression, prefilterExpression } from '../../proxy/scan/engines/prefilter-expression';
 import { findingKey, streamedKeys } from './stream-cuts';
 
 t.test('a long leading run before a rare literal is left out; anything else is kept whole', async (t) => {
@@ -39,7 +39,7 @@ t.test('a long leading run before a rare literal is left out; anything else is k
 /** Every library pattern the rule shortens, with what libhs gets for it. */
 const shortened = DEFAULT_DETECTORS.flatMap((d) =>
   d.patterns
-    .map((source) => ({ detector: d, source, expression: prefilterExpression(source, d.caseInsensitive === true) }))
+    .map((source) => ({ detector: d, source, expression: libhsExpression({ source, detector: d }) }))
     .filter((p) => p.expression !== p.source),
 );
 

@@ -43,3 +43,8 @@ export function prefilterExpression(source: string, caseless = false): string {
   if (rest === '' || /^[?*+{|)]/.test(rest)) return source;
   return patternSyntax(rest, caseless).anchorWeight >= MIN_ANCHOR_WEIGHT ? rest : source;
 }
+
+/** The expression libhs compiles for a detector's pattern, with the detector's case flag. */
+export function libhsExpression(p: { source: string; detector: { caseInsensitive?: boolean } }): string {
+  return prefilterExpression(p.source, p.detector.caseInsensitive === true);
+}

@@ -22,7 +22,7 @@ import { DatabaseFileCache } from './database-file-cache';
 import { decodeBundle, encodeBundle, type BundleEntry, type WantedDatabase } from './database-bundle';
 import { DatabaseSet, databaseParts } from './database-set';
 import { partitionPatterns } from './pattern-partition';
-import { prefilterExpression } from './prefilter-expression';
+import { libhsExpression } from './prefilter-expression';
 import { DetectorCompileError, ScanOverflowError } from '../errors';
 import { createHash } from 'node:crypto';
 import { streamSelfTestFailure } from '../../native/self-test';
@@ -63,7 +63,7 @@ type LibhsExpression = (p: CompiledPattern) => string;
 
 function libhsExpressionOf(options: VectorscanEngineOptions): LibhsExpression {
   if (options.prefilter === false) return (p) => p.source;
-  return (p) => prefilterExpression(p.source, p.detector.caseInsensitive === true);
+  return libhsExpression;
 }
 
 /** The patterns of each database, in scan order. */

@@ -107,6 +107,7 @@ interface Env {
   plane: ControlPlane;
   prometheus: RunningPrometheus;
   webhookPort: number;
+  operatorAdminPort: number;
   /** Undone in reverse order at teardown, including whatever a failed set-up had started. */
   cleanups: Array<() => unknown>;
 }
@@ -372,7 +373,15 @@ async function setUp(prometheusBinary: string, cleanups: Array<() => unknown>): 
 
   const prometheus = await startPrometheus(prometheusConfig(sidecars, operatorAdminPort), prometheusBinary);
   cleanups.push(() => prometheus.stop());
-  return { upstream, sidecars, plane, prometheus, webhookPort, cleanups };
+  // Every target scraped once before any traffic, so each counter's first
+  // rise lies between two samples: rate() and increase() need two, and
+  // Prometheus starts scraping a few seconds after it reports ready.
+  await waitFor(async () => (await prometheus.query('up == 1')).result.length === sidecars.length + 1, {
+    what: 'Prometheus scraping every sidecar and the operator once',
+    timeoutMs: 60_000,
+    intervalMs: 250,
+  });
+  return { upstream, sidecars, plane, prometheus, webhookPort, operatorAdminPort, cleanups };
 }
 
 /**
@@ -553,23 +562,48 @@ function openTunnel(proxyPort: number, target: string): Promise<net.Socket> {
   });
 }
 
-/** Until Prometheus holds, for every sidecar, the counter values the sidecar itself reports now. */
+/**
+ * Counters whose current values Prometheus must hold before the panels are
+ * queried, per job. Each part of the traffic moves at least one of them, the
+ * operator's webhook and the transparent sidecar's capture included.
+ */
+const WATCHED_COUNTERS = {
+  'kube-dlp-sidecars': [
+    'kubedlp_proxy_requests_total',
+    'kubedlp_findings_total',
+    'kubedlp_config_reload_failures_total',
+    'kubedlp_tenant_directory_reload_failures_total',
+    'kubedlp_transparent_connections_total',
+  ],
+  'kube-dlp-operator': ['kubedlp_webhook_requests_total', 'kubedlp_webhook_injections_total', 'kubedlp_operator_reconciles_total'],
+};
+
+/**
+ * Until Prometheus holds, for every sidecar and the operator, at least the
+ * counter values they report themselves now (counters only grow; the
+ * operator's reconciles may go on after this read).
+ */
 async function waitUntilScraped(e: Env, what: string): Promise<void> {
-  const counters = ['kubedlp_proxy_requests_total', 'kubedlp_findings_total', 'kubedlp_config_reload_failures_total', 'kubedlp_tenant_directory_reload_failures_total'];
-  const expected = new Map<string, number>();
-  for (const s of e.sidecars) {
-    const text = await s.proxy.metrics.render();
-    for (const c of counters) expected.set(`${c} ${s.pod}`, sampleValue(text, c));
-  }
+  const expected: Array<{ job: keyof typeof WATCHED_COUNTERS; counter: string; pod: string; value: number }> = [];
+  const read = (job: keyof typeof WATCHED_COUNTERS, pod: string, text: string): void => {
+    for (const counter of WATCHED_COUNTERS[job]) {
+      // A counter this process does not export (capture metrics exist only in transparent mode).
+      if (!text.includes(`\n${counter}`)) continue;
+      expected.push({ job, counter, pod, value: sampleValue(text, counter) });
+    }
+  };
+  for (const s of e.sidecars) read('kube-dlp-sidecars', s.pod, await s.proxy.metrics.render());
+  read('kube-dlp-operator', 'kube-dlp-operator-0', (await request(e.operatorAdminPort, { path: '/metrics' })).body.toString());
   await waitFor(
     async () => {
-      for (const c of counters) {
-        const res = await e.prometheus.query(`sum by (pod) (${c}{job="kube-dlp-sidecars"})`);
-        for (const s of e.sidecars) {
-          const got = res.result.find((r) => r.metric.pod === s.pod);
-          if (Number(got?.value[1] ?? 0) !== expected.get(`${c} ${s.pod}`)) return false;
-        }
+      const lagging: string[] = [];
+      for (const x of expected) {
+        const res = await e.prometheus.query(`sum(${x.counter}{job="${x.job}", pod="${x.pod}"})`);
+        const got = Number(res.result[0]?.value[1] ?? Number.NaN);
+        if (!(got >= x.value)) lagging.push(`${x.counter}{pod="${x.pod}"}: Prometheus has ${got}, the process ${x.value}`);
       }
+      // Thrown, so a timeout names what still lags.
+      if (lagging.length > 0) throw new Error(lagging.join('; '));
       return true;
     },
     { what: `Prometheus scraping the ${what} counters`, timeoutMs: 30_000, intervalMs: 250 },

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { generatedFiles as operatorApiFiles, repoRoot } from '../operator/crd/generate';
 import { MANIFEST_PATH, webhookManifests } from '../operator/webhook/manifests';
 import { generatedFiles as monitoringFiles } from './prometheus/generate';
+import { PLAIN_SCHEMAS_PATH, plainSchemasModule } from '../proxy/profile/plain-schema-generator';
 
 export { repoRoot };
 
@@ -23,6 +24,7 @@ export const GENERATED: readonly GeneratedSet[] = [
   { what: 'CRDs (crds/) and operator RBAC (config/rbac/)', files: () => operatorApiFiles() },
   { what: 'webhook configuration (config/webhook/)', files: () => new Map([[MANIFEST_PATH, webhookManifests()]]) },
   { what: 'Grafana dashboards, their ConfigMaps and the PrometheusRule', files: (root) => monitoringFiles(root) },
+  { what: 'plain schemas the sidecar checks documents with (proxy/profile/)', files: () => new Map([[PLAIN_SCHEMAS_PATH, plainSchemasModule()]]) },
 ];
 
 /** All generated files; two generators claiming one path is a programming error. */

@@ -1,7 +1,7 @@
 // Every name the operator shares with the outside world: the API group, the
 // annotations users write, the labels and objects the operator writes. One
 // file, so the webhook (part 2), the manifests and the tests agree by import.
-import { API_VERSION } from '../../proxy/profile/schema';
+import { API_VERSION } from '../../proxy/profile/document-kinds';
 
 export const GROUP = 'kubedlp.io';
 export const VERSION = 'v1alpha1';

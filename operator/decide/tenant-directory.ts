@@ -13,7 +13,7 @@
 // bare host. No other tenant's name, namespaces or workloads reach a copy.
 import { BlockList } from 'node:net';
 import { stringify } from 'yaml';
-import { API_VERSION } from '../../proxy/profile/schema';
+import { API_VERSION } from '../../proxy/profile/document-kinds';
 import { parseCidr } from '../../proxy/policy/egress-syntax';
 import { TENANT_DIRECTORY_KIND, normalizeAddress, type TenantDirectorySpec } from '../../proxy/tenancy/directory';
 import { contentHash, type PodView, type ServiceView } from '../model/views';

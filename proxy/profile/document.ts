@@ -6,13 +6,7 @@
 //   ConfigMap once it has resolved which profile applies to a workload.
 import { parseDocument } from 'yaml';
 import { ProfileError, type ProfileIssue } from './errors';
-import {
-  API_VERSION,
-  MANIFEST_KINDS,
-  ManifestEnvelopeSchema,
-  RENDERED_KIND,
-  RenderedEnvelopeSchema,
-} from './schema';
+import { API_VERSION, MANIFEST_KINDS, RENDERED_KIND } from './document-kinds';
 import { isRecord, joinPath, schemaIssues } from './validate';
 
 export type ProfileKind = (typeof MANIFEST_KINDS)[number] | typeof RENDERED_KIND;
@@ -72,7 +66,7 @@ function readEnvelope(value: unknown, source?: string): ProfileDocument {
 
   const issues: ProfileIssue[] = [];
   if (doc.apiVersion !== API_VERSION) issues.push({ path: 'apiVersion', message: `must be ${API_VERSION}` });
-  issues.push(...schemaIssues(rendered ? RenderedEnvelopeSchema : ManifestEnvelopeSchema, doc, ''));
+  issues.push(...schemaIssues(rendered ? 'RENDERED_ENVELOPE' : 'MANIFEST_ENVELOPE', doc, ''));
   const allowed = rendered ? RENDERED_FIELDS : MANIFEST_FIELDS;
   for (const key of Object.keys(doc)) {
     if (!allowed.includes(key)) issues.push({ path: joinPath('', key), message: `unknown field (known: ${allowed.join(', ')})` });

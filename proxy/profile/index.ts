@@ -9,14 +9,9 @@ export type {
   DetectorOverride,
   Mode,
 } from './schema';
-export {
-  SecurityProfileSpecSchema,
-  ManifestEnvelopeSchema,
-  RenderedEnvelopeSchema,
-  API_VERSION,
-  MANIFEST_KINDS,
-  RENDERED_KIND,
-} from './schema';
+// The TypeBox schemas are imported from './schema' where needed: re-exported
+// here they would load TypeBox into every sidecar (see plain-schema.ts).
+export { API_VERSION, MANIFEST_KINDS, RENDERED_KIND } from './document-kinds';
 export { ProfileError, type ProfileErrorCode, type ProfileIssue } from './errors';
 export type { ProfileKind } from './document';
 export {

@@ -5,17 +5,18 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { Value } from '@sinclair/typebox/value';
 import { createScanner, createScannerAsync, DetectorCompileError, type Scanner, type ScannerConfig } from '../scan';
 import { compileEgressPolicy, type EgressPolicy } from '../policy/egress';
 import { withActionOverrides } from './action-overrides';
 import { detectorCatalog } from './catalog';
 import { readProfileDocument, type ProfileKind } from './document';
 import { ProfileError, type ProfileIssue } from './errors';
-import { SecurityProfileSpecSchema, type CustomDetectorSpec, type SecurityProfileSpec } from './schema';
+import type { CustomDetectorSpec, SecurityProfileSpec } from './schema';
+import { withDefaults } from './plain-schema';
 import { CATEGORIES } from '../scan/types';
 import {
   effectiveCustomId,
+  plainSchema,
   schemaIssues,
   semanticIssues,
   unknownFieldIssues,
@@ -94,8 +95,8 @@ function checkProfile(text: string, source: string | undefined, opts: ParseOptio
   const catalog = detectorCatalog();
   const issues: ProfileIssue[] = [
     ...doc.issues,
-    ...schemaIssues(SecurityProfileSpecSchema, spec, SPEC_PATH),
-    ...unknownFieldIssues(SecurityProfileSpecSchema, spec, SPEC_PATH),
+    ...schemaIssues('SECURITY_PROFILE_SPEC', spec, SPEC_PATH),
+    ...unknownFieldIssues(plainSchema('SECURITY_PROFILE_SPEC'), spec, SPEC_PATH),
     ...semanticIssues(spec, catalog, SPEC_PATH),
   ];
   if (issues.length > 0) {
@@ -159,8 +160,8 @@ export function scannerConfigOf(spec: SecurityProfileSpec, engine?: ScannerConfi
 }
 
 function applyDefaults(rawSpec: unknown): unknown {
-  // Value.Default fills missing fields in place; the parsed document is ours to mutate.
-  return Value.Default(SecurityProfileSpecSchema, rawSpec);
+  // Fills missing fields in place, as TypeBox's Value.Default; the parsed document is ours to mutate.
+  return withDefaults(plainSchema('SECURITY_PROFILE_SPEC'), rawSpec);
 }
 
 /**

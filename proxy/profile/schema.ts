@@ -11,6 +11,7 @@
 //   `x-kubernetes-int-or-string: true`.
 // Every field has a description: they become `kubectl explain` docs.
 import { Kind, Type, TypeRegistry, type Static, type TUnsafe } from '@sinclair/typebox';
+import { API_VERSION, MANIFEST_KINDS, RENDERED_KIND } from './document-kinds';
 
 const STRING_ENUM_KIND = 'KdlpStringEnum';
 
@@ -505,9 +506,7 @@ export type CustomDetectorSpec = Static<typeof CustomDetectorSchema>;
 export type DetectorOverride = Static<typeof DetectorOverrideSchema>;
 export type Mode = SecurityProfileSpec['mode'];
 
-export const API_VERSION = 'kubedlp.io/v1alpha1';
-export const MANIFEST_KINDS = ['SecurityProfile', 'ClusterSecurityProfile'] as const;
-export const RENDERED_KIND = 'RenderedProfile';
+export { API_VERSION, MANIFEST_KINDS, RENDERED_KIND };
 
 /** Envelope of a SecurityProfile / ClusterSecurityProfile manifest (spec validated separately). */
 export const ManifestEnvelopeSchema = Type.Object({

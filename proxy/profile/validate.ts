@@ -1,46 +1,69 @@
-// Validation of a profile spec beyond parsing: schema conformance (TypeBox),
+// Validation of a profile spec beyond parsing: schema conformance (the plain
+// schemas of plain-schema.ts, with TypeBox's findings as messages),
 // unknown fields (which the Kubernetes API server would silently prune, so a
 // typo like `egress.alow` must be caught here), and the semantic rules a
 // schema cannot express (CIDRs, host globs, port ranges, id uniqueness).
 // Every check collects issues instead of throwing, so a user sees every
 // problem of a profile at once.
 import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import type { TypeCheck } from '@sinclair/typebox/compiler';
+import type { ValueError } from '@sinclair/typebox/errors';
 import { CATEGORIES } from '../scan/types';
 import { parseCidr, parseHostPattern, parsePortSpec } from '../policy/egress-syntax';
 import type { ProfileIssue } from './errors';
-import { enumValues } from './schema';
+import { conforms, type PlainSchema } from './plain-schema';
+import * as plainSchemas from './plain-schemas.generated';
 import { pemBundleProblem } from '../tls/pem-bundle';
 
-const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+/** A schema documents are checked against, by its name in plain-schemas.generated.ts. */
+export type SchemaName = keyof typeof plainSchemas;
 
-function checkerFor(schema: TSchema): TypeCheck<TSchema> {
-  let check = compiled.get(schema);
-  if (!check) {
-    check = TypeCompiler.Compile(schema);
-    compiled.set(schema, check);
+/** The plain form of a schema: what conformance and unknown fields are checked with. */
+export function plainSchema(name: SchemaName): PlainSchema {
+  return plainSchemas[name];
+}
+
+/** TypeBox, for the messages of a value that does not conform: loaded only then (see plain-schema.ts). */
+interface TypeBoxForMessages {
+  check: TypeCheck<TSchema>;
+  errorTypes: typeof import('@sinclair/typebox/errors').ValueErrorType;
+  enumValues: (schema: unknown) => readonly string[] | undefined;
+}
+
+const forMessages = new Map<SchemaName, TypeBoxForMessages>();
+
+function typeBoxFor(name: SchemaName): TypeBoxForMessages {
+  let loaded = forMessages.get(name);
+  if (!loaded) {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { TypeCompiler } = require('@sinclair/typebox/compiler') as typeof import('@sinclair/typebox/compiler');
+    const { ValueErrorType } = require('@sinclair/typebox/errors') as typeof import('@sinclair/typebox/errors');
+    const { PLAIN_SCHEMA_SOURCES } = require('./plain-schema-generator') as typeof import('./plain-schema-generator');
+    const { enumValues } = require('./schema') as typeof import('./schema');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    loaded = { check: TypeCompiler.Compile(PLAIN_SCHEMA_SOURCES[name]), errorTypes: ValueErrorType, enumValues };
+    forMessages.set(name, loaded);
   }
-  return check;
+  return loaded;
 }
 
 /** Every schema violation, one issue per path (the first, most specific one TypeBox reports). */
-export function schemaIssues(schema: TSchema, value: unknown, basePath: string): ProfileIssue[] {
-  const check = checkerFor(schema);
-  if (check.Check(value)) return [];
+export function schemaIssues(name: SchemaName, value: unknown, basePath: string): ProfileIssue[] {
+  if (conforms(plainSchemas[name], value)) return [];
+  const typeBox = typeBoxFor(name);
   const seen = new Set<string>();
   const issues: ProfileIssue[] = [];
-  for (const error of check.Errors(value)) {
+  for (const error of typeBox.check.Errors(value)) {
     const path = pointerToPath(value, error.path, basePath);
     if (seen.has(path)) continue;
     seen.add(path);
-    issues.push({ path, message: describe(error) });
+    issues.push({ path, message: describe(error, typeBox) });
   }
   return issues;
 }
 
 /** Friendlier than TypeBox's defaults, and never echoes the offending value. */
-function describe(error: ValueError): string {
+function describe(error: ValueError, { errorTypes: ValueErrorType, enumValues }: TypeBoxForMessages): string {
   const s = error.schema as Record<string, unknown>;
   switch (error.type) {
     case ValueErrorType.ObjectRequiredProperty:
@@ -82,19 +105,20 @@ function describe(error: ValueError): string {
  * Fields the schema does not define. Only walks object schemas (and lists of
  * them); values of the wrong type are left to schemaIssues.
  */
-export function unknownFieldIssues(schema: TSchema, value: unknown, basePath: string): ProfileIssue[] {
+export function unknownFieldIssues(schema: PlainSchema, value: unknown, basePath: string): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
   walkUnknown(schema, value, basePath, issues);
   return issues;
 }
 
-function walkUnknown(schema: TSchema, value: unknown, path: string, issues: ProfileIssue[]): void {
+function walkUnknown(schema: PlainSchema, value: unknown, path: string, issues: ProfileIssue[]): void {
   if (schema.type === 'array' && Array.isArray(value) && schema.items) {
-    value.forEach((item, i) => walkUnknown(schema.items as TSchema, item, `${path}[${i}]`, issues));
+    const items = schema.items;
+    value.forEach((item, i) => walkUnknown(items, item, `${path}[${i}]`, issues));
     return;
   }
   if (schema.type !== 'object' || !schema.properties || !isRecord(value)) return;
-  const properties = schema.properties as Record<string, TSchema>;
+  const properties = schema.properties;
   for (const key of Object.keys(value)) {
     const child = joinPath(path, key);
     const prop = properties[key];

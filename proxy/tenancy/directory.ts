@@ -21,62 +21,14 @@
 // prefix-length buckets; an address matches its longest prefix.
 import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
-import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import type { TenantDirectorySpec } from './directory-schema';
+import { API_VERSION, TENANT_DIRECTORY_KIND } from '../profile/document-kinds';
+import { TENANT_DIRECTORY } from '../profile/plain-schemas.generated';
+import { conforms, withDefaults as fillDefaults } from '../profile/plain-schema';
 import { parse as parseYaml } from 'yaml';
 import { parseCidr, stripBrackets, type Cidr } from '../policy/egress-syntax';
 import { TenantDirectoryError, type DirectoryIssue } from './errors';
 
-export const TENANT_DIRECTORY_KIND = 'TenantDirectory';
-const API_VERSION = 'kubedlp.io/v1alpha1';
-const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
-const DOMAIN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$';
-
-export const TenantDirectorySchema = Type.Object(
-  {
-    apiVersion: Type.Literal(API_VERSION, { description: API_VERSION }),
-    kind: Type.Literal(TENANT_DIRECTORY_KIND, { description: TENANT_DIRECTORY_KIND }),
-    version: Type.Optional(Type.String({ description: "The operator's version of this rendering, for logs." })),
-    clusterDomains: Type.Optional(
-      Type.Array(Type.String({ pattern: DOMAIN }), { description: 'Cluster DNS domains (default cluster.local).' }),
-    ),
-    clusterNetworks: Type.Optional(
-      Type.Array(Type.String(), {
-        description:
-          'In-cluster address ranges (Service and Pod CIDRs). An address inside them that no entry of ' +
-          '`addresses` maps is treated as belonging to an unknown tenant.',
-      }),
-    ),
-    namespaces: Type.Array(
-      Type.Object(
-        {
-          name: Type.String({ pattern: DNS_LABEL, description: 'Namespace name.' }),
-          tenant: Type.Optional(Type.String({ minLength: 1, description: 'Tenant owning the namespace.' })),
-          shared: Type.Optional(
-            Type.Boolean({ description: 'Cluster-wide services every tenant may reach (DNS, monitoring).' }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-      { default: [] },
-    ),
-    addresses: Type.Array(
-      Type.Object(
-        {
-          cidr: Type.String({ description: 'An IPv4/IPv6 address or network.' }),
-          namespace: Type.String({ pattern: DNS_LABEL, description: 'Namespace the address belongs to.' }),
-          kind: Type.Optional(Type.String({ description: 'Service, Pod, ... (for logs only).' })),
-          name: Type.Optional(Type.String({ description: 'Object name (for logs only).' })),
-        },
-        { additionalProperties: false },
-      ),
-      { default: [] },
-    ),
-  },
-  { additionalProperties: false },
-);
-
-export type TenantDirectorySpec = Static<typeof TenantDirectorySchema>;
 
 export interface NamespaceInfo {
   name: string;
@@ -112,17 +64,31 @@ export function parseTenantDirectory(text: string, source?: string): TenantDirec
   } catch (err) {
     throw new TenantDirectoryError('KDLP_TENANTS_INVALID', [{ path: '', message: `not YAML: ${(err as Error).message.split('\n')[0]}` }], source);
   }
-  const withDefaults = Value.Default(TenantDirectorySchema, doc ?? {});
-  const issues: DirectoryIssue[] = [...Value.Errors(TenantDirectorySchema, withDefaults)].map((e) => ({
-    path: e.path.replace(/^\//, '').replace(/\//g, '.') || '',
-    message: e.message,
-  }));
-  if (issues.length > 0) throw new TenantDirectoryError('KDLP_TENANTS_INVALID', dedupe(issues), source);
+  const withDefaults = fillDefaults(TENANT_DIRECTORY, doc ?? {});
+  if (!conforms(TENANT_DIRECTORY, withDefaults)) throw new TenantDirectoryError('KDLP_TENANTS_INVALID', dedupe(schemaIssues(withDefaults)), source);
   const spec = withDefaults as TenantDirectorySpec;
-  issues.push(...semanticIssues(spec));
+  const issues = semanticIssues(spec);
   if (issues.length > 0) throw new TenantDirectoryError('KDLP_TENANTS_INVALID', issues, source);
   return compileTenantDirectory(spec, contentHash(text));
 }
+
+/**
+ * What TypeBox says is wrong with a directory that does not conform. Loaded
+ * only then: the sidecar reads valid directories without TypeBox (see
+ * profile/plain-schema.ts).
+ */
+function schemaIssues(value: unknown): DirectoryIssue[] {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { Value } = require('@sinclair/typebox/value') as typeof import('@sinclair/typebox/value');
+  const { TenantDirectorySchema } = require('./directory-schema') as typeof import('./directory-schema');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return [...Value.Errors(TenantDirectorySchema, value)].map((e) => ({
+    path: e.path.replace(/^\//, '').replace(/\//g, '.') || '',
+    message: e.message,
+  }));
+}
+
+export { TENANT_DIRECTORY_KIND, type TenantDirectorySpec };
 
 function semanticIssues(spec: TenantDirectorySpec): DirectoryIssue[] {
   const issues: DirectoryIssue[] = [];

@@ -1,13 +1,14 @@
 // Tenant isolation for the sidecar: the operator's tenant directory (format
 // and hot reload), in-cluster DNS names, and the guard that decides.
+// TenantDirectorySchema (TypeBox) is imported from './directory-schema' where
+// needed: re-exported here it would load TypeBox into every sidecar.
 export {
-  TenantDirectorySchema,
   TENANT_DIRECTORY_KIND,
+  type TenantDirectorySpec,
   parseTenantDirectory,
   emptyTenantDirectory,
   normalizeAddress,
   type TenantDirectory,
-  type TenantDirectorySpec,
   type NamespaceInfo,
   type AddressOwner,
 } from './directory';

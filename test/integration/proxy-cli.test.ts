@@ -118,7 +118,7 @@ t.test('the CLI loads the operator and its Kubernetes client only for the comman
   t.notOk(modules.some((m) => m.includes(join('node_modules', 'libphonenumber-js'))), 'no phone numbering plans (an opt-in detector loads them on first use)');
 });
 
-t.test('a running sidecar loads X.509 code only to intercept, and never the CA generator', async (t) => {
+t.test('a running sidecar loads X.509 code only to intercept, never the CA generator, and no TypeBox', async (t) => {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
     t.fail('dist/ is missing: run `npm run build` first');
     return;
@@ -151,6 +151,11 @@ t.test('a running sidecar loads X.509 code only to intercept, and never the CA g
   t.ok(plain.some((m) => m.includes(join('dist', 'proxy', 'start-proxy'))), 'precondition: the proxy started');
   t.notOk(has(plain, 'asn1-x509'), 'without --intercept-ca-dir: no X.509 schema classes');
   t.notOk(has(plain, 'x509'), 'nor @peculiar/x509');
+  // ~7 MiB per pod: a profile and tenant directory that conform are checked with the generated plain schemas.
+  t.notOk(
+    plain.some((m) => m.includes(join('node_modules', '@sinclair', 'typebox'))),
+    'no TypeBox (profile/plain-schema.ts; it loads only to describe a document that does not conform)',
+  );
 
   const intercepting = await modulesOfRunningProxy(['--intercept-ca-dir', dir]);
   t.ok(has(intercepting, 'asn1-x509'), 'intercepting: the schema classes leaves are minted with');

@@ -6,8 +6,8 @@ import {
   parseProfile,
   ProfileError,
   scannerConfigOf,
-  SecurityProfileSpecSchema,
 } from '../../proxy/profile';
+import { SecurityProfileSpecSchema } from '../../proxy/profile/schema';
 import { detectorCatalog } from '../../proxy/profile/catalog';
 
 const manifest = (spec: string, kind = 'SecurityProfile') =>

@@ -1,7 +1,8 @@
 // The sidecar's schema check, without TypeBox. TypeBox builds the schemas
 // (schema.ts) and stays the source of truth for the CRD, the operator and the
-// error messages; but loading it costs a sidecar ~7 MiB of resident memory
-// (its 200-module type builder, measured after malloc_trim), paid in every
+// error messages; but its 200-module type builder holds ~7 MiB of resident
+// memory once loaded (measured alone, after malloc_trim), 2-3 MiB of a
+// sidecar's idle RSS with the V8 settings the webhook gives it, paid in every
 // pod for a check that runs once per profile load. So the schemas are
 // serialized at `npm run generate` into plain-schemas.generated.ts, and this
 // module answers the two questions the load path asks of them:

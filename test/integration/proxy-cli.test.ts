@@ -151,7 +151,7 @@ t.test('a running sidecar loads X.509 code only to intercept, never the CA gener
   t.ok(plain.some((m) => m.includes(join('dist', 'proxy', 'start-proxy'))), 'precondition: the proxy started');
   t.notOk(has(plain, 'asn1-x509'), 'without --intercept-ca-dir: no X.509 schema classes');
   t.notOk(has(plain, 'x509'), 'nor @peculiar/x509');
-  // ~7 MiB per pod: a profile and tenant directory that conform are checked with the generated plain schemas.
+  // 2-3 MiB per pod: a profile and tenant directory that conform are checked with the generated plain schemas.
   t.notOk(
     plain.some((m) => m.includes(join('node_modules', '@sinclair', 'typebox'))),
     'no TypeBox (profile/plain-schema.ts; it loads only to describe a document that does not conform)',

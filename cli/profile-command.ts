@@ -1,3 +1,7 @@
+// `kube-dlp profile validate FILE...`: each profile checked as the sidecar
+// and the operator check it (schema, unknown fields, the rules a schema
+// cannot express, and its detectors compiled), for a pipeline to run before
+// `kubectl apply`.
 // `kube-dlp profile suggest`: a SecurityProfile from what sidecars observed,
 // read from their admin endpoints (--from) or from the operator's proposal
 // in a namespace (--namespace). Prints ready-to-apply YAML with the evidence
@@ -6,12 +10,12 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { mergeObserved, parseObservedSummary } from '../proxy/observe/merge-observed';
 import type { ObservedSummary } from '../proxy/observe/observed-egress';
-import { parseProfile, ProfileError, type SecurityProfileSpec } from '../proxy/profile';
+import { loadProfileFile, parseProfile, ProfileError, type RuntimeConfig, type SecurityProfileSpec } from '../proxy/profile';
 import { suggestProfile, type Suggestion } from '../operator/discover/suggest-profile';
 import { suggestionYaml } from '../operator/discover/suggestion-yaml';
 import { diffProfiles, formatChanges } from '../operator/discover/profile-diff';
 import { KubeConfigError } from '../operator/errors';
-import { UsageError } from './exit-codes';
+import { EXIT_USAGE, UsageError } from './exit-codes';
 
 interface SuggestOptions {
   from: string[];
@@ -25,6 +29,27 @@ interface SuggestOptions {
 
 export function registerProfileCommand(program: Command): void {
   const profile = program.command('profile').description('work with SecurityProfiles');
+  profile
+    .command('validate')
+    .description('check SecurityProfile, ClusterSecurityProfile or RenderedProfile files as the sidecar loads them; exit 2 if any is invalid')
+    .argument('<files...>', 'profile files (one document each)')
+    .action(async (files: string[]) => {
+      let invalid = 0;
+      for (const file of files) {
+        try {
+          process.stdout.write(`ok ${file}: ${summary(await loadProfileFile(file))}\n`);
+        } catch (err) {
+          if (!(err instanceof ProfileError)) throw err;
+          invalid++;
+          const what = err.code === 'KDLP_PROFILE_UNREADABLE' ? 'cannot read' : 'invalid';
+          process.stdout.write(`${what} ${file}:\n${err.issues.map((i) => `  ${i.path || '(document)'}: ${i.message}`).join('\n')}\n`);
+        }
+      }
+      if (invalid > 0) {
+        process.stderr.write(`${invalid} of ${files.length} profile(s) invalid\n`);
+        process.exitCode = EXIT_USAGE;
+      }
+    });
   profile
     .command('suggest')
     .description('suggest a SecurityProfile from observed egress (sidecar /observed endpoints or the operator proposal)')
@@ -60,6 +85,16 @@ export function registerProfileCommand(program: Command): void {
       const current = await readCurrentSpec(o.diff);
       process.stdout.write(formatChanges(diffProfiles(current, suggested)));
     });
+}
+
+/** One line on what a valid profile does, e.g. `SecurityProfile shop/payments, Protect: 142 detectors; egress default Deny, 3 allow, 1 deny rules`. */
+function summary(cfg: RuntimeConfig): string {
+  const name = cfg.namespace ? `${cfg.namespace}/${cfg.profileName}` : cfg.profileName;
+  const { egress } = cfg.spec;
+  return (
+    `${cfg.kind} ${name}, ${cfg.spec.mode}: ${cfg.scanner.detectors.length} detectors; ` +
+    `egress default ${egress.default}, ${egress.allow.length} allow, ${egress.deny.length} deny rules`
+  );
 }
 
 async function fromProposal(namespace: string, opts: { kubeconfig?: string; name: string; mode: 'Protect' | 'Monitor' }): Promise<Suggestion> {

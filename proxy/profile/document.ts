@@ -38,7 +38,14 @@ export function readProfileDocument(text: string, source?: string): ProfileDocum
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     // Only the first line of yaml's message: the rest quotes file content.
-    const issues = doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0].replace(/:$/, '')}` }));
+    // yaml's own wording for several documents names its API, not the fix.
+    const issues = doc.errors.map((e) => ({
+      path: '',
+      message:
+        e.code === 'MULTIPLE_DOCS'
+          ? 'holds more than one YAML document (---); give one profile per file'
+          : `YAML: ${e.message.split('\n')[0].replace(/:$/, '')}`,
+    }));
     throw new ProfileError('KDLP_PROFILE_INVALID', issues, source);
   }
   let value: unknown;

@@ -47,13 +47,22 @@ function typeBoxFor(name: SchemaName): TypeBoxForMessages {
   return loaded;
 }
 
+/**
+ * TypeBox's findings on a value that does not conform to schema `name`, for
+ * messages; TypeBox is loaded on the first call. The profile's issues below
+ * and the tenant directory's are worded from these.
+ */
+export function typeBoxErrors(name: SchemaName, value: unknown): Iterable<ValueError> {
+  return typeBoxFor(name).check.Errors(value);
+}
+
 /** Every schema violation, one issue per path (the first, most specific one TypeBox reports). */
 export function schemaIssues(name: SchemaName, value: unknown, basePath: string): ProfileIssue[] {
   if (conforms(plainSchemas[name], value)) return [];
   const typeBox = typeBoxFor(name);
   const seen = new Set<string>();
   const issues: ProfileIssue[] = [];
-  for (const error of typeBox.check.Errors(value)) {
+  for (const error of typeBoxErrors(name, value)) {
     const path = pointerToPath(value, error.path, basePath);
     if (seen.has(path)) continue;
     seen.add(path);

@@ -25,6 +25,7 @@ import type { TenantDirectorySpec } from './directory-schema';
 import { API_VERSION, TENANT_DIRECTORY_KIND } from '../profile/document-kinds';
 import { TENANT_DIRECTORY } from '../profile/plain-schemas.generated';
 import { conforms, withDefaults as fillDefaults } from '../profile/plain-schema';
+import { typeBoxErrors } from '../profile/validate';
 import { parse as parseYaml } from 'yaml';
 import { parseCidr, stripBrackets, type Cidr } from '../policy/egress-syntax';
 import { TenantDirectoryError, type DirectoryIssue } from './errors';
@@ -78,11 +79,7 @@ export function parseTenantDirectory(text: string, source?: string): TenantDirec
  * profile/plain-schema.ts).
  */
 function schemaIssues(value: unknown): DirectoryIssue[] {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { Value } = require('@sinclair/typebox/value') as typeof import('@sinclair/typebox/value');
-  const { TenantDirectorySchema } = require('./directory-schema') as typeof import('./directory-schema');
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  return [...Value.Errors(TenantDirectorySchema, value)].map((e) => ({
+  return [...typeBoxErrors('TENANT_DIRECTORY', value)].map((e) => ({
     path: e.path.replace(/^\//, '').replace(/\//g, '.') || '',
     message: e.message,
   }));

@@ -16,6 +16,7 @@ import { suggestionYaml } from '../operator/discover/suggestion-yaml';
 import { diffProfiles, formatChanges } from '../operator/discover/profile-diff';
 import { KubeConfigError } from '../operator/errors';
 import { EXIT_USAGE, UsageError } from './exit-codes';
+import { profileIssueLines } from './profile-selection';
 
 interface SuggestOptions {
   from: string[];
@@ -42,7 +43,7 @@ export function registerProfileCommand(program: Command): void {
           if (!(err instanceof ProfileError)) throw err;
           invalid++;
           const what = err.code === 'KDLP_PROFILE_UNREADABLE' ? 'cannot read' : 'invalid';
-          process.stdout.write(`${what} ${file}:\n${err.issues.map((i) => `  ${i.path || '(document)'}: ${i.message}`).join('\n')}\n`);
+          process.stdout.write(`${what} ${file}:\n${profileIssueLines(err)}\n`);
         }
       }
       if (invalid > 0) {

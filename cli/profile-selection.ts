@@ -10,10 +10,14 @@ export async function loadScannerFromProfile(path: string, engine: ScannerConfig
     return (await loadProfileFile(path, { engine })).scanner;
   } catch (err) {
     if (err instanceof ProfileError) {
-      const details = err.issues.map((i) => `  ${i.path || '(document)'}: ${i.message}`).join('\n');
       const what = err.code === 'KDLP_PROFILE_UNREADABLE' ? 'cannot read profile' : 'invalid profile';
-      throw new UsageError(`${what} ${path}:\n${details}`);
+      throw new UsageError(`${what} ${path}:\n${profileIssueLines(err)}`);
     }
     throw err;
   }
+}
+
+/** A profile's problems as the CLI prints them: one indented `path: message` line each. */
+export function profileIssueLines(err: ProfileError): string {
+  return err.issues.map((i) => `  ${i.path || '(document)'}: ${i.message}`).join('\n');
 }

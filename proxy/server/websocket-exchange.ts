@@ -1,4 +1,8 @@
-// One WebSocket through the proxy. The handshake is an HTTP request and gets
+// One WebSocket through the proxy: ws:// from an explicit client or a
+// captured connection, and wss:// inside an intercepted TLS tunnel (the
+// decrypted connection's handshake goes to the tunnel's verified upstream,
+// over the TLS agent that reaches it, like any intercepted request). The
+// handshake is an HTTP request and gets
 // the same checks as any (target, loop, URL/header scan, tenancy, egress by
 // name and by every resolved address); then either the profile denies
 // WebSockets (egress.websocket: Deny → 403), or the upgrade is forwarded to
@@ -26,6 +30,8 @@ import { scanRequestMetadata, type MetadataScan } from '../inspect-pipeline/meta
 import { decide, detectorIds, policyOf, uninspectableRule, type AppliedFinding, type UninspectableRule } from '../inspect-pipeline/verdict';
 import { capturedHttpTarget, decideHttpEgress, upstreamTargetFor } from '../exchange/http-capture';
 import { transparentOriginOf } from '../exchange/transparent-origin';
+import { interceptedOriginOf } from '../tls/intercepted-origin';
+import { interceptedHttpTarget } from '../tls/intercepted-request';
 import { clientCloseFrame, serverCloseFrame } from '../websocket/frames';
 import { ClientMessageGate, type MessageKind, type MessageVerdict } from '../websocket/message-gate';
 import type { Decision } from '../outcome/decision';
@@ -69,9 +75,11 @@ export async function handleWebSocketExchange(
   client.once('close', clientLeft);
 
   const origin = transparentOriginOf(client as Socket);
+  // Decrypted by TLS interception: origin-form, bound to the verified upstream of its tunnel.
+  const intercepted = interceptedOriginOf(client);
   let target: HttpTarget;
   try {
-    target = origin ? capturedHttpTarget(origin, req) : parseAbsoluteTarget(req.url ?? '');
+    target = intercepted ? interceptedHttpTarget(intercepted, req) : origin ? capturedHttpTarget(origin, req) : parseAbsoluteTarget(req.url ?? '');
     if (deps.loopGuard.isSelf(target.destination) || deps.loopGuard.seenBefore(req.headers.via)) {
       throw new TargetError('KDLP_PROXY_LOOP', 508, 'loop', 'request is addressed to the proxy itself');
     }
@@ -88,7 +96,9 @@ export async function handleWebSocketExchange(
   ctx.destination = dest;
   ctx.auditDestination = formatHostPort(dest);
 
-  let headers = handshakeHeaders(req, dest.port === 80 ? hostOnly(dest.host) : formatHostPort(dest), deps.loopGuard);
+  // An intercepted client's Host was checked against the tunnel's host: it goes upstream as the client wrote it.
+  const hostHeader = intercepted && req.headers.host !== undefined ? req.headers.host : dest.port === 80 ? hostOnly(dest.host) : formatHostPort(dest);
+  let headers = handshakeHeaders(req, hostHeader, deps.loopGuard);
   let path = target.path;
   let meta: MetadataScan | undefined;
   if (cfg.spec.inspection.url || cfg.spec.inspection.headers) {
@@ -142,7 +152,8 @@ export async function handleWebSocketExchange(
   ctx.findings = handshake.findings;
   ctx.settle(handshake.decision, handshake.reason);
 
-  let address = origin?.address;
+  // Captured and intercepted connections already have their address (an intercepted one, the one its tunnel was pinned to).
+  let address = intercepted ? intercepted.address : origin?.address;
   if (address === undefined) {
     try {
       const pinned = await pinDestination(cfg, dest, { resolver: deps.resolver, resolveTimeoutMs: deps.upstreamTimeoutMs, tenancy: deps.tenancy }, true);
@@ -166,22 +177,27 @@ export async function handleWebSocketExchange(
     }
   }
   if (finished) return;
-  const upstreamTarget = upstreamTargetFor(cfg, dest, address, deps.tlsOrigination);
-  if ('error' in upstreamTarget) {
-    answer(upstreamTarget.error.status, 'upstream_failed', 'error', upstreamTarget.error.message);
-    return;
+  let upstreamReq: http.ClientRequest;
+  if (intercepted) {
+    // The tunnel's agent holds the upstream connection verified at CONNECT time (and opens verified ones).
+    upstreamReq = https.request({ host: intercepted.address, port: intercepted.port, method: 'GET', path, headers, agent: intercepted.agent });
+  } else {
+    const upstreamTarget = upstreamTargetFor(cfg, dest, address, deps.tlsOrigination);
+    if ('error' in upstreamTarget) {
+      answer(upstreamTarget.error.status, 'upstream_failed', 'error', upstreamTarget.error.message);
+      return;
+    }
+    const { target: up } = upstreamTarget;
+    upstreamReq = (up.tls ? https : http).request({
+      host: up.host,
+      port: up.port,
+      method: 'GET',
+      path,
+      headers,
+      agent: up.tls ? up.tls.agent : false,
+      ...(up.tls ? { servername: up.tls.servername } : {}),
+    });
   }
-
-  const { target: up } = upstreamTarget;
-  const upstreamReq = (up.tls ? https : http).request({
-    host: up.host,
-    port: up.port,
-    method: 'GET',
-    path,
-    headers,
-    agent: up.tls ? up.tls.agent : false,
-    ...(up.tls ? { servername: up.tls.servername } : {}),
-  });
   upstreamReq.setTimeout(deps.upstreamTimeoutMs, () => {
     upstreamReq.destroy(new UpstreamError('KDLP_UPSTREAM_TIMEOUT', 504, `no upstream activity for ${deps.upstreamTimeoutMs} ms`));
   });

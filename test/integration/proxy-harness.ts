@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync, rmSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { Test } from 'tap';
 import pino from 'pino';
 import { startProxy, type RunningProxy, type StartProxyOptions } from '../../proxy/start-proxy';
 import { listen } from '../../proxy/http/listen';
@@ -332,3 +333,19 @@ export function monitorProfile(extra = '', holdBackBytes = 1024): string {
 export const CARD = '4111 1111 1111 1111';
 export const CARD_DIGITS = '4111111111111111';
 export const EMAIL = 'jane.doe@acme-corp.io';
+
+/**
+ * The card and email planted by a test appear nowhere the proxy writes: not
+ * in the audit log, the operational log or the metrics (`metricsText`, read
+ * by the caller while the proxy runs).
+ */
+export function assertNoSecret(t: Test, proxy: TestProxy, metricsText: string): void {
+  for (const [name, text] of [
+    ['audit log', proxy.auditText()],
+    ['operational log', proxy.logText()],
+    ['metrics', metricsText],
+  ] as const) {
+    t.notOk(text.includes(CARD_DIGITS) || text.includes(CARD), `no card in the ${name}`);
+    t.notOk(text.includes(EMAIL), `no email in the ${name}`);
+  }
+}

@@ -15,7 +15,7 @@ import { waitFor } from '../envtest/wait';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InterceptCa, type CaMaterial } from '../../proxy/tls/intercept-ca';
-import { CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
+import { assertNoSecret, CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
 import { listen } from '../../proxy/http/listen';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -148,18 +148,6 @@ function curl(proxyPort: number, url: string, env: Record<string, string>, args:
       },
     );
   });
-}
-
-
-function assertNoSecret(t: Test, proxy: TestProxy, metricsText: string): void {
-  for (const [name, text] of [
-    ['audit log', proxy.auditText()],
-    ['operational log', proxy.logText()],
-    ['metrics', metricsText],
-  ] as const) {
-    t.notOk(text.includes(CARD_DIGITS) || text.includes(CARD), `no card in ${name}`);
-    t.notOk(text.includes(EMAIL), `no email in ${name}`);
-  }
 }
 
 t.test('curl over HTTPS: card blocked, email redacted, clean request forwarded, all over a verified upstream', async (t) => {

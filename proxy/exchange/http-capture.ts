@@ -16,14 +16,21 @@ import type { TransparentOrigin } from './transparent-origin';
 
 /** The request's target: host from the Host header (else the address), port from the original destination. */
 export function capturedHttpTarget(origin: TransparentOrigin, req: IncomingMessage): HttpTarget {
-  const url = req.url ?? '';
+  return capturedTarget(origin, req.url ?? '', req.headers.host);
+}
+
+/**
+ * The same from a request target and the authority it names: the Host
+ * header, or HTTP/2's :authority (a captured h2c stream).
+ */
+export function capturedTarget(origin: TransparentOrigin, url: string, host: string | undefined): HttpTarget {
   // A client that believes it talks to a proxy sends absolute-form even when captured.
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
     const t = parseAbsoluteTarget(url);
     return { destination: { ...t.destination, port: origin.port }, path: t.path };
   }
   if (!url.startsWith('/') && url !== '*') throw new TargetError('KDLP_BAD_TARGET', 400, 'bad_target', 'request target is not a path');
-  const hostHeader = req.headers.host?.trim();
+  const hostHeader = host?.trim();
   const addressAuthority = origin.family === 6 ? `[${origin.address}]` : origin.address;
   const authority = hostHeader ? stripPort(hostHeader) : addressAuthority;
   const parsed = parseAbsoluteTarget(`http://${authority}:${origin.port}${url === '*' ? '/' : url}`);

@@ -1,9 +1,11 @@
-// One HTTP/2 stream on an intercepted TLS connection: the same exchange an
-// intercepted HTTP/1.1 request gets (proxy/server/http-exchange.ts), in order:
-//   target (bound to the tunnel's verified host) → loop check → URL/header
-//   scan → tenancy and egress → request body through inspection (the
-//   hold-back stage; gRPC message by message) → forwarded over the
-//   tunnel's HTTP/2 upstream → response and trailers relayed.
+// One HTTP/2 stream on an intercepted TLS connection, or on a captured
+// cleartext one (h2c): the same exchange an intercepted or captured
+// HTTP/1.1 request gets (proxy/server/http-exchange.ts), in order:
+//   target (bound to the tunnel's verified host; captured: the :authority
+//   at the original address) → loop check → URL/header scan → tenancy and
+//   egress (captured: on the name and the address) → request body through
+//   inspection (the hold-back stage; gRPC message by message) → forwarded
+//   over the connection's HTTP/2 upstream → response and trailers relayed.
 // Refusals answer plain HTTP/2 with the HTTP/1.1 JSON bodies and gRPC with a
 // trailers-only status; every path ends in the reporter.
 import http2 from 'node:http2';
@@ -16,7 +18,9 @@ import type { LoopGuard } from '../http/loop-guard';
 import type { ProxyMetrics } from '../metrics/proxy-metrics';
 import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import type { RequestContext } from '../exchange/request-context';
-import { decideHttpEgress } from '../exchange/http-capture';
+import { capturedTarget, decideHttpEgress } from '../exchange/http-capture';
+import type { TransparentOrigin } from '../exchange/transparent-origin';
+import type { HttpTarget } from '../http/destination';
 import { inspectBody, InspectionStage } from '../inspect-pipeline/inspection-stage';
 import { scanRequestMetadata, type MetadataScan } from '../inspect-pipeline/metadata-scan';
 import { decide, policyOf, uninspectableRule, type Uninspectable, type UninspectableRule, type Verdict } from '../inspect-pipeline/verdict';
@@ -33,6 +37,19 @@ import { GRPC_STATUS, grpcStatusFields, resetStream, respondGrpcStatus, respondJ
 /** An intercepted connection that negotiated h2: its verified host and the HTTP/2 upstream it is bound to. */
 export interface InterceptedH2Origin extends InterceptedTargetOrigin {
   upstream: H2Upstream;
+}
+
+/** A captured cleartext connection that opened with the HTTP/2 preface: where it was going, and its upstream there. */
+export interface CapturedH2Origin {
+  captured: TransparentOrigin;
+  upstream: H2Upstream;
+}
+
+export type H2Origin = InterceptedH2Origin | CapturedH2Origin;
+
+/** The stream's destination and path, from its :path and :authority. */
+function streamTarget(origin: H2Origin, path: string, authority: string | undefined): HttpTarget {
+  return 'captured' in origin ? capturedTarget(origin.captured, path, authority) : interceptedTarget(origin, path, authority);
 }
 
 export interface H2ExchangeDeps {
@@ -55,7 +72,7 @@ export async function handleH2Stream(
   ctx: RequestContext,
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
-  origin: InterceptedH2Origin,
+  origin: H2Origin,
   deps: H2ExchangeDeps,
 ): Promise<void> {
   const cfg = ctx.config;
@@ -112,7 +129,7 @@ export async function handleH2Stream(
 
   let target;
   try {
-    target = interceptedTarget(origin, header(headers, ':path') ?? '', header(headers, ':authority') ?? header(headers, 'host'));
+    target = streamTarget(origin, header(headers, ':path') ?? '', header(headers, ':authority') ?? header(headers, 'host'));
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     ctx.refusedAs = err.reason;
@@ -142,13 +159,15 @@ export async function handleH2Stream(
   ctx.auditPath ??= target.path;
   const metaFindings = meta?.findings ?? [];
 
-  const tenancy = deps.tenancy?.decide({ host: dest.host }, cfg.spec.tenancy);
+  // A captured stream is judged on its name and on the address it was really going to.
+  const captured = 'captured' in origin ? origin.captured : undefined;
+  const tenancy = deps.tenancy?.decide({ host: dest.host, address: captured?.address }, cfg.spec.tenancy);
   if (tenancy && !tenancy.allowed) {
     ctx.findings = decide(policy, metaFindings).findings;
     refuseDestination('denied_cross_tenant', tenancy.detail);
     return;
   }
-  const egress = decideHttpEgress(cfg, dest, undefined);
+  const egress = decideHttpEgress(cfg, dest, captured);
   if (!egress.allowed) {
     const why = `egress ${egress.reason}${egress.rule ? ` (${egress.rule})` : ''}`;
     if (policy.mode === 'Protect') {
@@ -182,7 +201,7 @@ export async function handleH2Stream(
     if (verdict.outcome === 'redact' && meta) ({ path, headers: sent } = meta.redact(verdict.toRedact, path, outHeaders));
     const requestHeaders: http2.OutgoingHttpHeaders = {
       ':method': header(headers, ':method') ?? 'GET',
-      ':scheme': 'https',
+      ':scheme': origin.upstream.scheme,
       ':authority': header(headers, ':authority') ?? formatHostPort(dest),
       ':path': path,
       ...sent,

@@ -1,12 +1,14 @@
-// Serves decrypted connections that negotiated h2: one HTTP/2 session per
-// intercepted client connection, one exchange (proxy/h2/h2-exchange.ts)
-// per stream, each with its own request id, profile snapshot and outcome.
+// Serves the client connections that speak HTTP/2: decrypted ones that
+// negotiated h2, and captured cleartext ones that opened with the HTTP/2
+// preface (h2c). One HTTP/2 session per client connection, one exchange
+// (proxy/h2/h2-exchange.ts) per stream, each with its own request id,
+// profile snapshot and outcome.
 import http2 from 'node:http2';
-import type tls from 'node:tls';
+import type { Socket } from 'node:net';
 import type pino from 'pino';
 import type { RuntimeConfig } from '../profile';
 import { RequestContext } from '../exchange/request-context';
-import { handleH2Stream, type H2ExchangeDeps, type InterceptedH2Origin } from './h2-exchange';
+import { handleH2Stream, type H2ExchangeDeps, type H2Origin } from './h2-exchange';
 import { resetStream, respondJson } from './h2-responses';
 
 export interface InterceptedH2ServerOptions {
@@ -23,7 +25,7 @@ export interface InterceptedH2ServerOptions {
 export class InterceptedH2Server {
   private readonly server = http2.createServer();
   /** The origin of the connection being attached: 'session' is emitted synchronously inside emit('connection'). */
-  private attaching?: InterceptedH2Origin;
+  private attaching?: H2Origin;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
 
   constructor(private readonly opts: InterceptedH2ServerOptions) {
@@ -41,7 +43,8 @@ export class InterceptedH2Server {
     });
   }
 
-  serve(socket: tls.TLSSocket, origin: InterceptedH2Origin): void {
+  /** `socket` may hold bytes already read (the preface, what TLS decrypted): the session replays them. */
+  serve(socket: Socket, origin: H2Origin): void {
     this.attaching = origin;
     try {
       this.server.emit('connection', socket);
@@ -56,7 +59,7 @@ export class InterceptedH2Server {
     this.sessions.clear();
   }
 
-  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, origin: InterceptedH2Origin): void {
+  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, origin: H2Origin): void {
     const method = typeof headers[':method'] === 'string' ? headers[':method'] : 'GET';
     const ctx = new RequestContext(this.opts.nextId(), this.opts.profiles.current(), 'http', method);
     const ended = this.opts.exchangeStarted();

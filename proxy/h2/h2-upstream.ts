@@ -1,20 +1,28 @@
-// The HTTP/2 upstream of one intercepted client connection that speaks h2.
-// The first session runs over the connection opened (and verified) before
-// the client's handshake, which proved the upstream negotiates h2; if that
-// session ends while the client is still there, the next stream opens a
-// fresh one to the same pinned address under the same trust, never a new
-// lookup. One client connection, one upstream session at a time: what the
-// client would have had without the proxy.
+// The HTTP/2 upstream of one client connection that speaks h2: an
+// intercepted TLS connection that negotiated h2, or a captured cleartext
+// one that opened with the HTTP/2 preface (h2c, e.g. plaintext gRPC).
+// Over TLS the first session runs over the connection opened (and
+// verified) before the client's handshake, which proved the upstream
+// negotiates h2; a cleartext upstream is connected at the first stream
+// that is allowed through. When a session ends while the client is still
+// there, the next stream opens a fresh one to the same pinned (or
+// original) address under the same trust, never a new lookup. One client
+// connection, one upstream session at a time: what the client would have
+// had without the proxy.
 import http2 from 'node:http2';
+import net from 'node:net';
 import tls from 'node:tls';
 
 export interface H2UpstreamTarget {
-  /** The pinned address of the tunnel. */
+  /** The pinned address of the tunnel, or the original destination of a captured connection. */
   address: string;
   port: number;
-  /** SNI and the name the certificate is verified for; undefined for an IP destination. */
-  servername: string | undefined;
-  secureContext: tls.SecureContext;
+  /** TLS to the upstream; absent for cleartext HTTP/2 (h2c). */
+  tls?: {
+    /** SNI and the name the certificate is verified for; undefined for an IP destination. */
+    servername: string | undefined;
+    secureContext: tls.SecureContext;
+  };
 }
 
 export class H2Upstream {
@@ -23,12 +31,17 @@ export class H2Upstream {
 
   constructor(
     private readonly target: H2UpstreamTarget,
-    first: tls.TLSSocket,
+    first?: tls.TLSSocket,
   ) {
-    this.session = this.open(first);
+    if (first) this.session = this.open(first);
   }
 
-  /** A session for the next stream (reconnecting when the last one ended). */
+  /** The scheme the upstream is spoken to in (the `:scheme` of its requests). */
+  get scheme(): 'https' | 'http' {
+    return this.target.tls ? 'https' : 'http';
+  }
+
+  /** A session for the next stream (connecting, or reconnecting when the last one ended). */
   current(): http2.ClientHttp2Session {
     if (this.closed) throw new Error('upstream closed');
     if (!this.session || this.session.closed || this.session.destroyed) this.session = this.open(undefined);
@@ -42,12 +55,15 @@ export class H2Upstream {
   }
 
   private open(socket: tls.TLSSocket | undefined): http2.ClientHttp2Session {
-    const { address, port, servername, secureContext } = this.target;
-    const session = http2.connect(`https://${address.includes(':') ? `[${address}]` : address}:${port}`, {
-      createConnection: () =>
-        socket ??
-        tls.connect({ host: address, port, servername, secureContext, ALPNProtocols: ['h2'], minVersion: 'TLSv1.2', rejectUnauthorized: true }),
-    });
+    const { address, port, tls: secure } = this.target;
+    const authority = `${address.includes(':') ? `[${address}]` : address}:${port}`;
+    const session = secure
+      ? http2.connect(`https://${authority}`, {
+          createConnection: () =>
+            socket ??
+            tls.connect({ host: address, port, servername: secure.servername, secureContext: secure.secureContext, ALPNProtocols: ['h2'], minVersion: 'TLSv1.2', rejectUnauthorized: true }),
+        })
+      : http2.connect(`http://${authority}`, { createConnection: () => net.connect({ host: address, port, noDelay: true }) });
     // Errors surface on the streams using the session; an idle session's error only ends it.
     session.on('error', () => undefined);
     session.once('close', () => {

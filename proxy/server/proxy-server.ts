@@ -27,7 +27,7 @@ import type { TlsInterceptor } from '../tls/tls-interceptor';
 import { interceptedOriginOf } from '../tls/intercepted-origin';
 import { listen } from '../http/listen';
 import { InterceptedH2Server } from '../h2/h2-server';
-import type { InterceptedH2Origin } from '../h2/h2-exchange';
+import type { H2Origin } from '../h2/h2-exchange';
 import type tls from 'node:tls';
 
 /** Anything that hands out the current profile; ProfileWatcher is one. */
@@ -169,8 +169,8 @@ export class ProxyServer {
     this.server.emit('connection', socket);
   }
 
-  /** Serve an intercepted connection that negotiated h2 (its streams are exchanges like requests). */
-  acceptH2Connection(socket: tls.TLSSocket, origin: InterceptedH2Origin): void {
+  /** Serve a connection that speaks HTTP/2 (intercepted h2, captured h2c): its streams are exchanges like requests. */
+  acceptH2Connection(socket: Socket, origin: H2Origin): void {
     this.h2.serve(socket, origin);
   }
 

@@ -1,8 +1,9 @@
 // Requests that ask to switch protocols (`Connection: Upgrade`). WebSocket is
 // relayed with its client messages inspected (websocket-exchange.ts). HTTP/2
-// over cleartext (`Upgrade: h2c`) is refused until HTTP/2 is inspected, and
-// any other protocol is refused too: after a switch the proxy would see only
-// bytes it cannot read. Refusals are bad requests (counted by reason), and
+// over cleartext by upgrade (`Upgrade: h2c`) is refused (a captured client
+// that opens with the HTTP/2 preface is served by the transparent listener's
+// h2c path instead), and any other protocol is refused too: after a switch
+// the proxy would see only bytes it cannot read. Refusals are bad requests (counted by reason), and
 // never echo the client's header values.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -297,7 +297,7 @@ export class TlsInterceptor {
       const onFirstRequest = (): void => this.opts.metrics.tlsConnection('intercepted');
       let origin: { requests: number };
       if (h2) {
-        h2Upstream = new H2Upstream({ address, port: dest.port, servername, secureContext: trusted }, upstream!);
+        h2Upstream = new H2Upstream({ address, port: dest.port, tls: { servername, secureContext: trusted } }, upstream!);
         upstream = undefined;
         const h2Origin: InterceptedH2Origin = { host: dest.host, port: dest.port, requests: 0, onFirstRequest, upstream: h2Upstream };
         origin = h2Origin;

@@ -3,6 +3,7 @@
 // relayed here with the same reporter (metrics, audit), loop guard, tenancy
 // and exchange accounting (draining).
 import type { Socket } from 'node:net';
+import type { CapturedH2Origin } from '../h2/h2-exchange';
 import type pino from 'pino';
 import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import type { LoopGuard } from '../http/loop-guard';
@@ -47,6 +48,8 @@ export interface HttpServerHandOff {
   readonly loopGuard: LoopGuard;
   /** Serve a captured HTTP connection as if it had been accepted by the server. */
   acceptConnection(socket: Socket): void;
+  /** Serve a captured cleartext HTTP/2 connection: each stream an exchange like a captured request. */
+  acceptH2Connection(socket: Socket, origin: CapturedH2Origin): void;
   /** Counts an opaque exchange for draining; call the returned function when it ends. */
   exchangeStarted(): () => void;
 }
@@ -65,6 +68,7 @@ export function attachTransparentListener(
     nextId: requestIdGenerator(),
     readOriginal: opts.readOriginal ?? nativeOriginalDestinationReader(),
     handOffHttp: (socket) => proxy.acceptConnection(socket),
+    handOffH2c: (socket, origin) => proxy.acceptH2Connection(socket, origin),
     tenancy: deps.tenancy,
     interceptor: deps.interceptor,
     timeouts: opts.timeouts,

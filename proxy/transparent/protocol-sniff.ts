@@ -1,13 +1,17 @@
 // Decides what a captured connection speaks from its first bytes, without
-// consuming them: HTTP/1.x (a method token and a space), TLS (a handshake
-// record, whose ClientHello gives the server name), or anything else, which
+// consuming them: HTTP/1.x (a method token and a space), cleartext HTTP/2
+// (the client preface `PRI * HTTP/2.0...`, as plaintext gRPC opens), TLS (a
+// handshake record, whose ClientHello gives the server name), or anything else, which
 // is relayed as opaque TCP. Protocols where the server speaks first (SMTP,
 // MySQL) send nothing: after `timeoutMs` of silence the connection is TCP.
 // Everything read is returned, to be replayed before the rest of the stream.
 import type { Socket } from 'node:net';
 import { looksLikeTls, parseClientHello, type ClientHello } from '../tls/client-hello';
 
-export type SniffedProtocol = 'http' | 'tls' | 'tcp';
+export type SniffedProtocol = 'http' | 'h2c' | 'tls' | 'tcp';
+
+/** The client connection preface of HTTP/2 (RFC 9113 §3.4), what a prior-knowledge h2c client sends first. */
+export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 export interface SniffResult {
   protocol: SniffedProtocol;
@@ -42,6 +46,11 @@ export function classifyHead(head: Buffer, maxClientHelloBytes: number): Omit<Sn
     if (r.kind === 'client-hello') return { protocol: 'tls', hello: r.hello };
     if (r.kind === 'not-tls') return { protocol: 'tcp' };
     return { protocol: 'tls', note: r.kind === 'too-large' ? `ClientHello over ${r.limit} bytes` : `malformed ClientHello: ${r.reason}` };
+  }
+  // "PRI" and a space would read as an HTTP/1.x method: the whole preface decides first.
+  const prefaceBytes = Math.min(head.length, HTTP2_PREFACE.length);
+  if (head.subarray(0, prefaceBytes).equals(HTTP2_PREFACE.subarray(0, prefaceBytes))) {
+    return prefaceBytes === HTTP2_PREFACE.length ? { protocol: 'h2c' } : undefined;
   }
   for (let i = 0; i < Math.min(head.length, MAX_METHOD + 1); i++) {
     const c = String.fromCharCode(head[i]!);

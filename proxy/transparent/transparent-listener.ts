@@ -4,6 +4,9 @@
 //     HTTP: handed to the explicit proxy's HTTP server, tagged with its
 //           origin, so it gets the very same inspection, allowlist, actions,
 //           metrics and audit (http-exchange reads the tag);
+//     cleartext HTTP/2 (the preface; plaintext gRPC): handed to the proxy's
+//           HTTP/2 server with an h2c upstream at the original address,
+//           every stream inspected like a captured request;
 //     TLS, when the profile intercepts it (tls.intercept, not bypassed):
 //           terminated with a minted leaf for the SNI name (or the IP
 //           literal), the decrypted requests inspected like CONNECT ones;
@@ -30,6 +33,8 @@ import { sniffProtocol } from './protocol-sniff';
 import type { SocketRelay } from '../http/socket-relay';
 import type { TransparentMetrics } from './transparent-metrics';
 import { listen } from '../http/listen';
+import type { CapturedH2Origin } from '../h2/h2-exchange';
+import { H2Upstream } from '../h2/h2-upstream';
 
 export interface TransparentTimeouts {
   /** Silence after which a connection is treated as server-speaks-first TCP. Default 1000. */
@@ -61,6 +66,8 @@ export interface TransparentListenerOptions {
   readOriginal: OriginalDestinationReader;
   /** Serve this socket as HTTP (the explicit proxy's server); it is paused, with sniffed bytes unshifted. */
   handOffHttp(socket: Socket): void;
+  /** Serve this socket as HTTP/2 (the proxy's HTTP/2 server); the preface is unshifted. */
+  handOffH2c(socket: Socket, origin: CapturedH2Origin): void;
   tenancy?: TenancyGuard;
   /** TLS interception (profile tls.intercept); without it captured TLS is relayed opaquely. */
   interceptor?: TlsInterceptor;
@@ -179,6 +186,15 @@ export class TransparentListener {
       if (sniffed.head.length > 0) socket.unshift(sniffed.head);
       this.opts.handOffHttp(socket);
       socket.resume();
+      return;
+    }
+    if (sniffed.protocol === 'h2c') {
+      // Connected upstream at the first stream allowed through, to the original address: never a lookup.
+      const upstream = new H2Upstream({ address: original.address, port: original.port });
+      socket.once('close', () => upstream.close());
+      // The session replays the unshifted preface itself and reads the socket natively: no resume() here.
+      socket.unshift(sniffed.head);
+      this.opts.handOffH2c(socket, { captured: original, upstream });
       return;
     }
 

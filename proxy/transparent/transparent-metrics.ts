@@ -15,7 +15,7 @@ export class TransparentMetrics {
   constructor(registry: Registry) {
     this.connections = new Counter({
       name: 'kubedlp_transparent_connections_total',
-      help: 'Connections captured by the iptables redirect, by detected protocol (http, tls, tcp) or explicit (not redirected, from loopback).',
+      help: 'Connections captured by the iptables redirect, by detected protocol (http, h2c: cleartext HTTP/2, tls, tcp) or explicit (not redirected, from loopback).',
       labelNames: ['protocol'],
       registers: [registry],
     });
@@ -27,7 +27,7 @@ export class TransparentMetrics {
       labelNames: ['problem'],
       registers: [registry],
     });
-    for (const p of ['http', 'tls', 'tcp', 'explicit']) this.connections.inc({ protocol: p }, 0);
+    for (const p of ['http', 'h2c', 'tls', 'tcp', 'explicit']) this.connections.inc({ protocol: p }, 0);
     for (const p of ['original_dst_failed', 'direct_from_network', 'loop', 'client_gone']) this.problems.inc({ problem: p }, 0);
   }
 

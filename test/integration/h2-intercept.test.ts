@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { callEcho, ECHO_SERVICE, EchoClient } from './grpc-echo';
 import { InterceptCa, type CaMaterial } from '../../proxy/tls/intercept-ca';
 import { CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
 import { waitFor } from '../envtest/wait';
@@ -175,20 +176,6 @@ t.test('curl --http2 to an HTTP/1.1-only upstream: HTTP/1.1 end to end; the seco
   t.equal(await proxy.metric('kubedlp_tls_upstream_connections_total', { source: 'pooled' }), 1, 'an idle upstream connection the first client left');
 });
 
-// A hand-written unary service with raw Buffer messages: the proxy sees gRPC framing, not protobuf.
-const ECHO_SERVICE: grpc.ServiceDefinition = {
-  echo: {
-    path: '/kdlp.test.Echo/Echo',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-};
-const EchoClient = grpc.makeGenericClientConstructor(ECHO_SERVICE, 'Echo');
-
 async function grpcUpstream(t: Test, pki: Pki) {
   const handled: string[] = [];
   const server = new grpc.Server();
@@ -202,13 +189,6 @@ async function grpcUpstream(t: Test, pki: Pki) {
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (err, p) => (err ? reject(err) : resolve(p))));
   t.teardown(() => new Promise<void>((resolve) => server.tryShutdown(() => resolve())));
   return { port, handled };
-}
-
-function callEcho(client: grpc.Client, message: Buffer): Promise<{ reply?: Buffer; error?: grpc.ServiceError }> {
-  return new Promise((resolve) => {
-    (client as unknown as Record<string, (m: Buffer, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Buffer) => void) => void>)
-      .echo!(message, { deadline: Date.now() + 10_000 }, (error, reply) => resolve(error ? { error } : { reply }));
-  });
 }
 
 t.test('gRPC through the proxy: a benign call served, a card refused with PERMISSION_DENIED before the handler runs, gzip too', async (t) => {

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
-import { classifyHead, sniffProtocol, type SniffResult } from '../../proxy/transparent/protocol-sniff';
+import { classifyHead, HTTP2_PREFACE, sniffProtocol, type SniffResult } from '../../proxy/transparent/protocol-sniff';
 
 const LIMIT = 64 * 1024;
 
@@ -25,6 +25,12 @@ t.test('classifyHead: HTTP methods, other protocols, undecided prefixes', async 
     [Buffer.from([0x16, 0x03, 0x01]), undefined],
     [Buffer.from([0x16, 0x02]), 'tcp'],
     ['', undefined],
+    // Cleartext HTTP/2: only the whole preface decides; "PRI" and a space is not an HTTP/1.x method here.
+    ['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'h2c'],
+    [Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]), 'h2c'],
+    ['PRI ', undefined],
+    ['PRI * HTTP/2.0\r\n', undefined],
+    ['PRI * HTTP/1.1\r\n', 'http'],
   ];
   for (const [head, expected] of cases) {
     const buf = typeof head === 'string' ? Buffer.from(head) : head;
@@ -72,6 +78,18 @@ t.test('HTTP: decided on the method, every byte kept for replay', async (t) => {
   client.end('tail');
   server.unshift(r.head);
   t.equal((await readAll(server)).toString(), 'POST /upload HTTP/1.1\r\nHost: x\r\n\r\ntail', 'replayed head, then the rest, in order');
+});
+
+t.test('h2c: the HTTP/2 preface written a byte at a time is read whole, then replayed with what follows', async (t) => {
+  const { client, server } = await pair(t);
+  const sniffed = sniffProtocol(server, { timeoutMs: 60_000, maxClientHelloBytes: LIMIT });
+  for (const byte of HTTP2_PREFACE) client.write(Buffer.from([byte]));
+  const r = await sniffed;
+  t.equal(r.protocol, 'h2c');
+  t.same(r.head, HTTP2_PREFACE);
+  client.end('SETTINGS');
+  server.unshift(r.head);
+  t.equal((await readAll(server)).toString('latin1'), `${HTTP2_PREFACE.toString('latin1')}SETTINGS`);
 });
 
 t.test('TLS: a ClientHello written in small pieces is read whole', async (t) => {

@@ -254,7 +254,7 @@ export const dataPlaneDashboard: DashboardSpec = {
         {
           kind: 'timeseries',
           title: 'Transparent capture: connections by protocol',
-          description: 'Transparent mode only: what do captured connections carry (http, tls, tcp), and how many arrive explicitly (HTTP_PROXY clients on loopback)?',
+          description: 'Transparent mode only: what do captured connections carry (http, h2c, tls, tcp), and how many arrive explicitly (HTTP_PROXY clients on loopback)?',
           targets: [{ expr: `sum by (protocol) (${ratePerSidecar('kubedlp_transparent_connections_total')})`, legend: '{{protocol}}' }],
           unit: 'cps',
           w: 6,

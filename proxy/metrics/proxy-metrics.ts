@@ -160,7 +160,8 @@ export class ProxyMetrics {
       'CONNECT tunnels by what TLS interception did: intercepted, bypassed (tls.bypass), client_rejected_ca (the client ' +
       'refused the minted certificate: pinning or missing trust; audited with the host), client_handshake_failed, ' +
       'upstream_verify_failed (refused), upstream_failed, sni_mismatch (SNI differs from the CONNECT host: refused), ' +
-      'not_tls, ca_unavailable (interception enabled but no CA loaded: tunnelled uninspected).',
+      'not_tls (the payload is not TLS: plain HTTP and h2c are inspected, anything else judged uninspectable), ' +
+      'ca_unavailable (interception enabled but no CA loaded: tunnelled uninspected).',
     labelNames: ['outcome'],
     registers: [this.registry],
   });

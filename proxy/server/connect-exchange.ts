@@ -1,7 +1,12 @@
-// One CONNECT request: the tunnel's payload is opaque (TLS), so the only
-// control is whether the tunnel may exist. Allowed tunnels are counted and
-// audited as uninspected; the profile's egress.uninspectable decides whether
-// they are allowed at all in Protect mode.
+// One CONNECT request. Without interception the tunnel's payload is opaque
+// (TLS), so the only control is whether the tunnel may exist: allowed tunnels
+// are counted and audited as uninspected, and the profile's
+// egress.uninspectable decides whether they are allowed at all in Protect
+// mode. With interception the payload is read: TLS is terminated
+// (tls-interceptor.ts); plaintext HTTP/1.x and HTTP/2 (h2c: gRPC clients
+// with insecure channels tunnel it through grpc_proxy) are served by the
+// proxy's own HTTP and HTTP/2 servers, bound to the CONNECT host and pinned
+// address like decrypted requests; anything else is judged as uninspectable.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { formatHostPort, parseConnectTarget, type Destination } from '../http/destination';
@@ -17,7 +22,12 @@ import { describeEgress, pinDestination } from './pinned-destination';
 import { refusalOf } from './refusals';
 import type { RequestContext } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
-import type { TlsInterceptor } from '../tls/tls-interceptor';
+import type { PlaintextTunnel, TlsInterceptor } from '../tls/tls-interceptor';
+import { setInterceptedOrigin } from '../tls/intercepted-origin';
+import type { InterceptedH2Origin } from '../h2/h2-exchange';
+import { H2Upstream } from '../h2/h2-upstream';
+import { relaySockets } from '../http/socket-relay';
+import type { Socket } from 'node:net';
 
 export interface ConnectExchangeDeps {
   loopGuard: LoopGuard;
@@ -31,6 +41,10 @@ export interface ConnectExchangeDeps {
   interceptor?: TlsInterceptor;
   /** The one lookup of the CONNECT target's name. */
   resolver: NameResolver;
+  /** Serve a tunnel's plaintext HTTP/1.x as the proxy's HTTP server serves any connection (sniffed bytes unshifted). */
+  handOffHttp(socket: Socket): void;
+  /** Serve a tunnel's cleartext HTTP/2 on the proxy's HTTP/2 server. */
+  handOffH2(socket: Socket, origin: InterceptedH2Origin): void;
 }
 
 /** Resolves with the tunnel when one was opened (for draining), and calls `done` once it is gone. */
@@ -95,7 +109,7 @@ export async function handleConnectExchange(
     return undefined;
   }
 
-  if (plan === 'intercept') return deps.interceptor!.intercept(ctx, client, head, pinned, done);
+  if (plan === 'intercept') return deps.interceptor!.intercept(ctx, client, head, pinned, done, plaintextTunnel(ctx, dest, pinned, deps));
 
   return openTunnel(
     client,
@@ -159,4 +173,58 @@ async function pinConnectTarget(ctx: RequestContext, client: Duplex, dest: Desti
 function refuseTunnel(client: Duplex, ctx: RequestContext): void {
   const { status, error } = refusalOf(ctx.decision ?? 'blocked');
   writeRawJson(client, status, { error, requestId: ctx.id, destination: ctx.auditDestination, reason: ctx.reason }, { requestId: ctx.id });
+}
+
+/**
+ * What an intercepting tunnel does with a payload that is not TLS. HTTP/1.x
+ * and h2c are inspected request by request (each request is bound to the
+ * CONNECT host, a Host naming another one is refused with 421, and goes to
+ * the pinned address in cleartext, as the client asked); any other protocol
+ * is relayed only where uninspectable traffic may pass (Monitor records it).
+ */
+function plaintextTunnel(ctx: RequestContext, dest: Destination, address: string, deps: ConnectExchangeDeps): PlaintextTunnel {
+  return (socket, sniffed) => {
+    if (sniffed.protocol === 'http') {
+      setInterceptedOrigin(socket, { host: dest.host, address, port: dest.port, scheme: 'http', requests: 0 });
+      socket.unshift(sniffed.head);
+      deps.handOffHttp(socket);
+      socket.resume();
+      return;
+    }
+    if (sniffed.protocol === 'h2c') {
+      // Connected at the first stream allowed through; the session replays the unshifted preface itself.
+      const upstream = new H2Upstream({ address, port: dest.port });
+      socket.once('close', () => upstream.close());
+      socket.unshift(sniffed.head);
+      deps.handOffH2(socket, { host: dest.host, port: dest.port, scheme: 'http', requests: 0, upstream });
+      return;
+    }
+    const what = `CONNECT ${formatHostPort(dest)}: tunnel payload is neither TLS nor HTTP${sniffed.note ? ` (${sniffed.note})` : ''}`;
+    const egress = ctx.config.egress.decide(dest, { inspectable: false });
+    if (!egress.allowed) {
+      const why = `${what}; ${describeEgress(egress)}`;
+      if (policyOf(ctx.config).mode === 'Protect') {
+        // The client already has its 200: a refusal can only close the tunnel.
+        ctx.settle('denied_destination', `${why}: refused, it cannot be inspected`);
+        deps.reporter.finish(ctx);
+        socket.destroy();
+        return;
+      }
+      ctx.note = `${why}: not enforced in Monitor mode`;
+    }
+    relaySockets(socket, sniffed.head, { host: address, port: dest.port }, { connectTimeoutMs: deps.connectTimeoutMs, idleTimeoutMs: deps.tunnelIdleTimeoutMs }, {
+      onEstablished: () => {
+        ctx.settle('uninspected', `${what}: payload not inspected`);
+        // Reported when the relay opens: tunnels can live for hours.
+        deps.reporter.finish(ctx);
+      },
+      onFailed: (failure) => {
+        const code = failure.kind === 'client-gone' ? 'client closed' : failure.kind === 'connect-timeout' ? 'ETIMEDOUT' : (failure.error.code ?? 'ECONNRESET');
+        ctx.settle('error', `${what}: upstream ${code}`);
+        deps.reporter.finish(ctx);
+        socket.destroy();
+      },
+      onClosed: () => undefined,
+    });
+  };
 }

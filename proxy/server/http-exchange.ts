@@ -149,7 +149,7 @@ export async function handleHttpExchange(
   const connectAddress = intercepted ? intercepted.address : origin ? origin.address : await pinExplicitUpstream(ctx, res, dest, deps, hasBody, meta?.findings ?? []);
   if (connectAddress === undefined) return;
   const upstream = intercepted
-    ? { target: { host: intercepted.address, port: intercepted.port, tls: { agent: intercepted.agent } } }
+    ? { target: { host: intercepted.address, port: intercepted.port, ...(intercepted.agent ? { tls: { agent: intercepted.agent } } : {}) } }
     : upstreamTargetFor(cfg, dest, connectAddress, deps.tlsOrigination);
   if ('error' in upstream) {
     ctx.settle('error', upstream.error.message);

@@ -127,6 +127,8 @@ export class ProxyServer {
       tenancy: opts.tenancy,
       interceptor: opts.interceptor,
       resolver: exchangeDeps.resolver,
+      handOffHttp: (socket) => this.acceptConnection(socket),
+      handOffH2: (socket, origin) => this.acceptH2Connection(socket, origin),
     };
     this.upgradeDeps = exchangeDeps;
     this.h2 = new InterceptedH2Server({

@@ -179,8 +179,10 @@ export async function handleWebSocketExchange(
   if (finished) return;
   let upstreamReq: http.ClientRequest;
   if (intercepted) {
-    // The tunnel's agent holds the upstream connection verified at CONNECT time (and opens verified ones).
-    upstreamReq = https.request({ host: intercepted.address, port: intercepted.port, method: 'GET', path, headers, agent: intercepted.agent });
+    // Over TLS, the tunnel's agent holds the upstream connection verified at CONNECT time (and opens verified ones);
+    // a plaintext tunnel's upgrade goes to its pinned address.
+    const options = { host: intercepted.address, port: intercepted.port, method: 'GET', path, headers };
+    upstreamReq = intercepted.agent ? https.request({ ...options, agent: intercepted.agent }) : http.request({ ...options, agent: false });
   } else {
     const upstreamTarget = upstreamTargetFor(cfg, dest, address, deps.tlsOrigination);
     if ('error' in upstreamTarget) {

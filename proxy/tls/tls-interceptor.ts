@@ -27,10 +27,10 @@ import type { RequestContext } from '../exchange/request-context';
 import { DEFAULT_MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello';
 import type { InterceptedH2Origin } from '../h2/h2-exchange';
 import { H2Upstream } from '../h2/h2-upstream';
-import { sniffProtocol } from '../transparent/protocol-sniff';
+import { sniffProtocol, type SniffResult } from '../transparent/protocol-sniff';
 import { isBypassed } from './bypass';
 import type { InterceptCa } from './intercept-ca';
-import { setInterceptedOrigin } from './intercepted-origin';
+import { setInterceptedOrigin, type InterceptedOrigin } from './intercepted-origin';
 import type { LeafCache } from './leaf-cache';
 import { PreconnectedAgent } from './preconnected-agent';
 import { classifyClientHandshakeError, isUpstreamVerifyError, type TlsOutcome } from './tls-outcome';
@@ -75,6 +75,14 @@ interface Prelude {
   offersH2: boolean;
 }
 
+/**
+ * Takes over a CONNECT tunnel whose payload turned out not to be TLS (its
+ * first bytes, already read, in `sniffed.head`): plaintext HTTP and h2c are
+ * inspected as such, anything else is judged as uninspectable. The tunnel's
+ * `done` is called when `socket` closes.
+ */
+export type PlaintextTunnel = (socket: Socket, sniffed: SniffResult) => void;
+
 export class TlsInterceptor {
   private readonly sessions = new UpstreamSessions();
   private readonly pool: UpstreamPool;
@@ -105,9 +113,9 @@ export class TlsInterceptor {
    * `address`, the one the name was pinned to: every upstream connection goes there).
    * `done` is called once when the client connection is gone.
    */
-  intercept(ctx: RequestContext, client: Duplex, head: Buffer, address: string, done: () => void): Tunnel {
+  intercept(ctx: RequestContext, client: Duplex, head: Buffer, address: string, done: () => void, plaintext?: PlaintextTunnel): Tunnel {
     const dest = ctx.destination!;
-    return this.terminate(ctx, client as Socket, address, done, async (socket, fail) => {
+    return this.terminate(ctx, client as Socket, address, done, plaintext, async (socket, fail) => {
       // TLS records are written in pieces (header, body): with Nagle each waits for a delayed ACK.
       socket.setNoDelay?.(true);
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -117,6 +125,7 @@ export class TlsInterceptor {
         fail('client_handshake_failed', 'client left before its TLS handshake');
         return undefined;
       }
+      if (plaintext && sniff.protocol !== 'tls') return { plaintext: sniff };
       if (sniff.protocol !== 'tls' || !sniff.hello) {
         fail('not_tls', `CONNECT ${formatHostPort(dest)}: tunnel payload is not a TLS ClientHello${sniff.note ? ` (${sniff.note})` : ''}; refused, it cannot be inspected`);
         return undefined;
@@ -139,7 +148,7 @@ export class TlsInterceptor {
    * destination, where every upstream connection goes.
    */
   interceptCaptured(ctx: RequestContext, socket: Socket, hello: Buffer, address: string, done: () => void): Tunnel {
-    return this.terminate(ctx, socket, address, done, async (s) => {
+    return this.terminate(ctx, socket, address, done, undefined, async (s) => {
       s.setNoDelay(true);
       // The listener accepts half-open sockets (for raw TCP relays); the TLS socket inherits the
       // flag, and a half-open TLS connection is never closed after our answer: TLS has close_notify.
@@ -160,7 +169,8 @@ export class TlsInterceptor {
     socket: Socket,
     address: string,
     done: () => void,
-    prelude: (socket: Socket, fail: (outcome: TlsOutcome, reason: string) => void) => Promise<Prelude | undefined>,
+    plaintext: PlaintextTunnel | undefined,
+    prelude: (socket: Socket, fail: (outcome: TlsOutcome, reason: string) => void) => Promise<Prelude | { plaintext: SniffResult } | undefined>,
   ): Tunnel {
     const dest = ctx.destination!;
     let upstream: tls.TLSSocket | undefined;
@@ -216,6 +226,18 @@ export class TlsInterceptor {
       const opened = await preluded;
       if (closed) return;
       if (opened === undefined) return close();
+      if ('plaintext' in opened) {
+        // Not TLS: the caller's plaintext path takes the connection over; close() still runs at its close (done()).
+        clearTimeout(timer);
+        const started = upstream;
+        upstream = undefined;
+        // The upstream TLS started for it is not needed: an idle pooled one goes back to the pool.
+        if (pooled) this.pool.release(sessionKey, pooled);
+        else started?.destroy();
+        this.opts.metrics.tlsConnection('not_tls');
+        plaintext!(socket, opened.plaintext);
+        return;
+      }
       socket.unshift(opened.hello);
       const [leaf, up] = await ready;
       if (up.status === 'rejected') upstream = undefined;
@@ -299,7 +321,7 @@ export class TlsInterceptor {
       if (h2) {
         h2Upstream = new H2Upstream({ address, port: dest.port, tls: { servername, secureContext: trusted } }, upstream!);
         upstream = undefined;
-        const h2Origin: InterceptedH2Origin = { host: dest.host, port: dest.port, requests: 0, onFirstRequest, upstream: h2Upstream };
+        const h2Origin: InterceptedH2Origin = { host: dest.host, port: dest.port, scheme: 'https', requests: 0, onFirstRequest, upstream: h2Upstream };
         origin = h2Origin;
         client.once('secure', () => {
           secured = true;
@@ -318,7 +340,7 @@ export class TlsInterceptor {
         const agent = new PreconnectedAgent(upstream, { servername, secureContext: trusted, ALPNProtocols: ALPN, minVersion: 'TLSv1.2', timeout: this.opts.upstreamIdleMs, noDelay: true });
         upstream = undefined;
         // Counted at the first request: a connection never used is either a refusal or idle.
-        const h1Origin = { host: dest.host, address, port: dest.port, agent, requests: 0, onFirstRequest };
+        const h1Origin: InterceptedOrigin = { host: dest.host, address, port: dest.port, scheme: 'https', agent, requests: 0, onFirstRequest };
         origin = h1Origin;
         client.once('secure', () => {
           secured = true;

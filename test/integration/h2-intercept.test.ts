@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { callEcho, ECHO_SERVICE, EchoClient } from './grpc-echo';
+import { callEcho, EchoClient, startEchoServer } from './grpc-echo';
 import { InterceptCa, type CaMaterial } from '../../proxy/tls/intercept-ca';
 import { CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
 import { waitFor } from '../envtest/wait';
@@ -176,19 +176,8 @@ t.test('curl --http2 to an HTTP/1.1-only upstream: HTTP/1.1 end to end; the seco
   t.equal(await proxy.metric('kubedlp_tls_upstream_connections_total', { source: 'pooled' }), 1, 'an idle upstream connection the first client left');
 });
 
-async function grpcUpstream(t: Test, pki: Pki) {
-  const handled: string[] = [];
-  const server = new grpc.Server();
-  server.addService(ECHO_SERVICE, {
-    echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      handled.push(call.request.toString());
-      callback(null, Buffer.from(`echo: ${call.request.length} bytes`));
-    },
-  });
-  const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(pki.upstreamIdentity.chainPem), private_key: Buffer.from(pki.upstreamIdentity.keyPem) }]);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (err, p) => (err ? reject(err) : resolve(p))));
-  t.teardown(() => new Promise<void>((resolve) => server.tryShutdown(() => resolve())));
-  return { port, handled };
+function grpcUpstream(t: Test, pki: Pki) {
+  return startEchoServer(t, grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(pki.upstreamIdentity.chainPem), private_key: Buffer.from(pki.upstreamIdentity.keyPem) }]));
 }
 
 t.test('gRPC through the proxy: a benign call served, a card refused with PERMISSION_DENIED before the handler runs, gzip too', async (t) => {

@@ -13,7 +13,7 @@ import http2 from 'node:http2';
 import { execFile } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { callEcho, ECHO_SERVICE, EchoClient } from './grpc-echo';
+import { callEcho, EchoClient, startEchoServer } from './grpc-echo';
 import type { OriginalDestination } from '../../proxy/transparent/original-destination';
 import { listen } from '../../proxy/http/listen';
 import { waitFor } from '../envtest/wait';
@@ -124,18 +124,7 @@ t.test('h2c captured: an original destination that refuses the connection is ans
 });
 
 t.test('plaintext gRPC captured: a benign call served, a card refused with PERMISSION_DENIED and the request id before the handler runs', async (t) => {
-  const handled: string[] = [];
-  const server = new grpc.Server();
-  server.addService(ECHO_SERVICE, {
-    echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      handled.push(call.request.toString());
-      callback(null, Buffer.from(`echo: ${call.request.length} bytes`));
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  t.teardown(() => new Promise<void>((resolve) => server.tryShutdown(() => resolve())));
+  const { port, handled } = await startEchoServer(t, grpc.ServerCredentials.createInsecure());
   const proxy = await capturingProxy(t, port);
 
   // The client dials the proxy port as if it were the service (iptables' REDIRECT), naming the service as its authority.

@@ -183,6 +183,11 @@ export async function handleH2Stream(
   if (hasBody && inspection.requestBody && declaredLength > inspection.maxBodyBytes) {
     uninspectable ??= { code: 'KDLP_BODY_TOO_LARGE', reason: `body of ${declaredLength} bytes exceeds maxBodyBytes (${inspection.maxBodyBytes})` };
   }
+  if (inspection.responseBody) {
+    // Answers are relayed as they come on HTTP/2 (response bodies are inspected on HTTP/1.1 only): under a
+    // profile that inspects them, the stream is judged as uninspectable before anything is sent upstream.
+    uninspectable ??= { code: 'KDLP_RESPONSE_NOT_INSPECTABLE', reason: 'the profile inspects response bodies (inspection.responseBody), which kube-dlp does on HTTP/1.1 only' };
+  }
   let unreadableRule: UninspectableRule | undefined;
   const unreadable = (): UninspectableRule => (unreadableRule ??= uninspectableRule(cfg, policy, dest));
   const before = decide(policy, metaFindings, uninspectable, unreadable);

@@ -17,7 +17,7 @@ import { callEcho, EchoClient, startEchoServer } from './grpc-echo';
 import type { OriginalDestination } from '../../proxy/transparent/original-destination';
 import { listen } from '../../proxy/http/listen';
 import { waitFor } from '../envtest/wait';
-import { assertNoSecret, CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
+import { assertNoSecret, CARD, CARD_DIGITS, EMAIL, monitorProfile, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
 
 interface Seen {
   authority?: string;
@@ -45,9 +45,9 @@ async function h2cUpstream(t: Test) {
 }
 
 /** A proxy in transparent mode whose every captured connection was going to `original`. */
-async function capturingProxy(t: Test, port: number): Promise<TestProxy> {
+async function capturingProxy(t: Test, port: number, yaml = protectProfile()): Promise<TestProxy> {
   const original: OriginalDestination = { address: '127.0.0.1', port, family: 4 };
-  const proxy = await startTestProxy(protectProfile(), {
+  const proxy = await startTestProxy(yaml, {
     mode: 'transparent',
     transparent: { readOriginal: () => original, timeouts: { sniffMs: 10_000 } },
   });
@@ -109,6 +109,21 @@ t.test('h2c captured: egress is decided per stream on the :authority name, the u
   t.equal(denied.status, 403, denied.stderr);
   t.match(JSON.parse(denied.body), { error: 'denied_destination' });
   t.equal(upstream.seen.length, 0);
+});
+
+t.test('h2c captured under a profile that inspects responses: Protect refuses the stream saying why (HTTP/2 answers are not inspected), Monitor forwards it', async (t) => {
+  const upstream = await h2cUpstream(t);
+  const withResponses = (yaml: string) => yaml.replace('  inspection:\n', '  inspection:\n    responseBody: true\n');
+  const protect = await capturingProxy(t, upstream.port, withResponses(protectProfile()));
+  const refused = await curlH2c(protect.port, 'orders.example', upstream.port, '/v1/report');
+  t.equal(refused.status, 403, refused.stderr);
+  t.match(JSON.parse(refused.body), { reason: /inspection\.responseBody.*HTTP\/1\.1 only/ });
+  t.equal(upstream.seen.length, 0, 'nothing was sent upstream');
+
+  const monitor = await capturingProxy(t, upstream.port, withResponses(monitorProfile()));
+  const forwarded = await curlH2c(monitor.port, 'orders.example', upstream.port, '/v1/report');
+  t.equal(forwarded.status, 200, forwarded.stderr);
+  t.equal(upstream.seen.length, 1);
 });
 
 t.test('h2c captured: an original destination that refuses the connection is answered 502, not hung', async (t) => {

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// A recording "internet" for namespace tests: HTTP, HTTPS and raw TCP
-// servers on the addresses given as JSON in argv[2]; every arrival is one
-// JSON line on stdout, so a test sees exactly what got past the proxy.
+// A recording "internet" for namespace tests: HTTP, cleartext HTTP/2
+// (h2c), HTTPS and raw TCP servers on the addresses given as JSON in
+// argv[2]; every arrival is one JSON line on stdout, so a test sees exactly
+// what got past the proxy.
 //   {"http":[{"name":"web","host":"10.213.0.2","port":8080}],
+//    "h2c":[{"name":"grpc-ish","host":"10.213.0.2","port":8081}],
 //    "https":[{"name":"tls","host":"10.213.0.2","port":8443,"cert":"/x.pem","key":"/x.key"}],
 //    "tcp":[{"name":"raw","host":"10.213.0.2","port":7000}]}
 'use strict';
 const http = require('node:http');
+const http2 = require('node:http2');
 const https = require('node:https');
 const net = require('node:net');
 const fs = require('node:fs');
@@ -29,7 +32,8 @@ function recordRequests(name, kind) {
         name,
         method: req.method,
         url: req.url,
-        host: req.headers.host,
+        host: req.headers.host || req.headers[':authority'],
+        httpVersion: req.httpVersion,
         via: req.headers.via,
         servername: req.socket.servername || undefined,
         body: body.toString('utf8').slice(0, 4000),
@@ -46,6 +50,10 @@ function recordRequests(name, kind) {
 for (const l of config.http || []) {
   pending++;
   http.createServer(recordRequests(l.name, 'http')).listen(l.port, l.host, listening);
+}
+for (const l of config.h2c || []) {
+  pending++;
+  http2.createServer(recordRequests(l.name, 'h2c')).listen(l.port, l.host, listening);
 }
 for (const l of config.https || []) {
   pending++;

@@ -112,6 +112,7 @@ async function main(): Promise<void> {
           { name: 'same-tenant', host: SAME_TENANT_SVC, port: 8080 },
           { name: 'other-tenant', host: OTHER_TENANT_SVC, port: 8080 },
         ],
+        h2c: [{ name: 'h2c', host: INTERNET_V4, port: 8081 }],
         https: [
           { name: 'tls', host: INTERNET_V4, port: 8443, cert: good.cert, key: good.key },
           { name: 'wrong-cert', host: INTERNET_V4, port: 9443, cert: wrong.cert, key: wrong.key },
@@ -193,6 +194,24 @@ async function main(): Promise<void> {
     t.match(JSON.stringify(line.evidence), /4111[ *]+1111/, 'masked evidence only');
     await settle('exfil');
     t.same(arrivalsSince(before).map((l) => l.url), ['/marker-exfil']);
+  });
+
+  await t.test('cleartext HTTP/2 (h2c, as plaintext gRPC opens) is captured and inspected stream by stream', async (t) => {
+    const curl = (path: string, args: string[] = []) =>
+      topo.run(topo.pod, ['curl', '-sS', '--max-time', '20', '--http2-prior-knowledge', '-o', '-', '-w', '\n%{http_version} %{http_code}', ...args, `http://${INTERNET_V4}:8081${path}`]);
+    const ok = await curl('/h2c-ok', ['-d', 'quarterly numbers']);
+    t.match(ok.stdout, /\n2 200$/, ok.stderr);
+    const seen = await upstream.waitFor((l) => l.url === '/h2c-ok', 'h2c request');
+    t.equal(seen.httpVersion, '2.0', 'HTTP/2 all the way');
+    t.match(seen.via, /kube-dlp/, 'through the proxy');
+
+    const before = upstream.lines.length;
+    const blocked = await curl('/h2c-exfil', ['-d', `dump: ${CARD}`]);
+    t.match(blocked.stdout, /\n2 403$/, blocked.stderr);
+    const line = await audit((l) => l.decision === 'blocked' && l.path === '/h2c-exfil', 'h2c blocked audit line');
+    t.equal(line.destination, `${INTERNET_V4}:8081`);
+    await settle('h2c');
+    t.same(arrivalsSince(before).map((l) => l.url), ['/marker-h2c'], 'the card never left the pod');
   });
 
   await t.test('raw TCP is relayed opaquely, allowed or denied by destination, and counted', async (t) => {
@@ -287,10 +306,10 @@ async function main(): Promise<void> {
 
   await t.test('nothing bypassed the proxy, and its own connections were not looped back', async (t) => {
     // TLS passthrough cannot carry a Via (the proxy never sees inside); its audit line proves it passed through the proxy.
-    const fromPod = upstream.lines.filter((l) => (l.event === 'http' || l.event === 'https') && l.url !== '/passthrough');
+    const fromPod = upstream.lines.filter((l) => (l.event === 'http' || l.event === 'https' || l.event === 'h2c') && l.url !== '/passthrough');
     t.same(
       fromPod.map((l) => l.url).sort(),
-      ['/by-name', '/explicit', '/intercepted', '/marker-exfil', '/marker-intercept', '/marker-tcp', '/marker-tenancy', '/originated', '/same-tenant', '/upload?x=1', '/v6'],
+      ['/by-name', '/explicit', '/h2c-ok', '/intercepted', '/marker-exfil', '/marker-h2c', '/marker-intercept', '/marker-tcp', '/marker-tenancy', '/originated', '/same-tenant', '/upload?x=1', '/v6'],
       'exactly the allowed requests arrived',
     );
     t.same(fromPod.filter((l) => !/kube-dlp-/.test(l.via ?? '')).map((l) => l.url), [], 'every HTTP request carries the Via of the proxy');
@@ -300,12 +319,13 @@ async function main(): Promise<void> {
     t.equal(sampleValue(metrics, 'kubedlp_transparent_rejected_connections_total', { problem: 'loop' }), 0);
     t.equal(sampleValue(metrics, 'kubedlp_transparent_rejected_connections_total', { problem: 'original_dst_failed' }), 0);
     t.equal(sampleValue(metrics, 'kubedlp_proxy_requests_total', { decision: 'denied_cross_tenant' }), 4);
-    t.equal(sampleValue(metrics, 'kubedlp_proxy_requests_total', { decision: 'blocked' }), 2);
+    t.equal(sampleValue(metrics, 'kubedlp_proxy_requests_total', { decision: 'blocked' }), 3);
     t.equal(sampleValue(metrics, 'kubedlp_tls_connections_total', { outcome: 'intercepted' }), 2);
     t.equal(sampleValue(metrics, 'kubedlp_tls_connections_total', { outcome: 'bypassed' }), 1);
     t.equal(sampleValue(metrics, 'kubedlp_tls_connections_total', { outcome: 'client_rejected_ca' }), 1);
     t.ok(sampleValue(metrics, 'kubedlp_transparent_connections_total', { protocol: 'tls' }) >= 1);
     t.ok(sampleValue(metrics, 'kubedlp_transparent_connections_total', { protocol: 'tcp' }) >= 3);
+    t.equal(sampleValue(metrics, 'kubedlp_transparent_connections_total', { protocol: 'h2c' }), 2);
     t.notMatch(JSON.stringify(proxy.lines) + proxy.stderr(), /4111 1111 1111 1111|4111111111111111/, 'the card number never appears in logs');
   });
 

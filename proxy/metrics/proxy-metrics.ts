@@ -133,7 +133,7 @@ export class ProxyMetrics {
     help:
       'Requests rejected before policy: malformed, header_too_large, invalid_chunked, conflicting_length, ' +
       'invalid_content_length, invalid_transfer_encoding, timeout, origin_form, loop, bad_target, unsupported_scheme, ' +
-      'http2_cleartext (h2c upgrade or prior-knowledge HTTP/2: not inspected), unsupported_upgrade, ' +
+      'http2_cleartext (prior-knowledge HTTP/2 sent to the proxy port, or h2c offered beside other protocols), unsupported_upgrade, ' +
       'misdirected (Host differs from the intercepted TLS host).',
     labelNames: ['reason'],
     registers: [this.registry],

@@ -4,7 +4,7 @@
 // connections, and draining gracefully on shutdown.
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type pino from 'pino';
 import type { RuntimeConfig } from '../profile';
@@ -19,6 +19,7 @@ import { handleConnectExchange, type ConnectExchangeDeps } from './connect-excha
 import { handleHttpExchange, type HttpExchangeDeps } from './http-exchange';
 import { handleUpgradeExchange, type UpgradeExchangeDeps } from './upgrade-exchange';
 import { http2Refusal } from '../http/http2-refusal';
+import { offersOnlyH2c, requestWithoutH2cUpgrade } from '../http/h2c-upgrade';
 import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import { RequestContext, requestIdGenerator } from '../exchange/request-context';
 import type { TenancyGuard } from '../tenancy/tenancy-guard';
@@ -102,6 +103,8 @@ export class ProxyServer {
   private readonly connectDeps: ConnectExchangeDeps;
   private readonly upgradeDeps: UpgradeExchangeDeps;
   private readonly h2: InterceptedH2Server;
+  /** Connections handed back to the server after a declined h2c upgrade. */
+  private readonly redelivered = new WeakSet<Socket>();
 
   constructor(private readonly opts: ProxyServerOptions) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
@@ -161,6 +164,8 @@ export class ProxyServer {
     // the connection ends after that response.
     (this.server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     this.server.on('connection', (socket: Socket) => {
+      // A connection handed back after a declined h2c upgrade is already counted.
+      if (this.redelivered.has(socket)) return;
       this.opts.metrics.connectionOpened();
       socket.once('close', () => this.opts.metrics.connectionClosed());
     });
@@ -289,6 +294,14 @@ export class ProxyServer {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (offersOnlyH2c(req) && socket instanceof net.Socket) {
+      // Declined: the request is parsed again without the offer and served as HTTP/1.1 (h2c-upgrade.ts).
+      this.redelivered.add(socket);
+      socket.unshift(requestWithoutH2cUpgrade(req, head));
+      this.server.emit('connection', socket);
+      socket.resume();
+      return;
+    }
     const ctx = new RequestContext(this.nextId(), this.opts.profiles.current(), 'http', req.method ?? 'GET');
     this.begin();
     let finished = false;

@@ -1,9 +1,9 @@
 // Requests that ask to switch protocols (`Connection: Upgrade`). WebSocket is
-// relayed with its client messages inspected (websocket-exchange.ts). HTTP/2
-// over cleartext by upgrade (`Upgrade: h2c`) is refused (a captured client
-// that opens with the HTTP/2 preface is served by the transparent listener's
-// h2c path instead), and any other protocol is refused too: after a switch
-// the proxy would see only bytes it cannot read. Refusals are bad requests (counted by reason), and
+// relayed with its client messages inspected (websocket-exchange.ts). An
+// offer of h2c alone never gets here: the server declines it and serves the
+// request as HTTP/1.1 (proxy/http/h2c-upgrade.ts); h2c offered beside other
+// protocols is refused, and any other protocol is refused too: after a
+// switch the proxy would see only bytes it cannot read. Refusals are bad requests (counted by reason), and
 // never echo the client's header values.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -13,6 +13,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import WebSocket, { WebSocketServer } from 'ws';
 import { InterceptCa } from '../../proxy/tls/intercept-ca';
 import { listen } from '../../proxy/http/listen';
 import { waitFor } from '../envtest/wait';
@@ -115,6 +116,43 @@ t.test('gRPC with an insecure channel through grpc_proxy (h2c in CONNECT): serve
   t.match(blocked.error?.details, /pci\.card-number/);
   t.same(handled, ['hello through the tunnel'], 'the handler never ran for the refused call');
   t.match(proxy.audit().find((l) => l.decision === 'blocked'), { destination: `localhost:${port}`, method: 'POST' });
+  assertNoSecret(t, proxy, await proxy.metrics());
+});
+
+t.test('ws:// inside CONNECT (a proxy agent tunnelling a WebSocket): messages inspected, a card closes it with 1008', async (t) => {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server });
+  const received: string[] = [];
+  wss.on('connection', (ws) => ws.on('message', (data) => {
+    received.push(String(data));
+    ws.send(`echo ${String(data)}`);
+  }));
+  await listen(server, { host: '127.0.0.1', port: 0 });
+  t.teardown(() => {
+    for (const c of wss.clients) c.terminate();
+    server.close();
+  });
+  const port = (server.address() as AddressInfo).port;
+  const proxy = await interceptingProxy(t, protectProfile(INTERCEPT));
+
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: proxy.port, method: 'CONNECT', path: `localhost:${port}` });
+    req.once('connect', (_res, s: Socket) => resolve(s));
+    req.once('error', reject);
+    req.end();
+  });
+  const ws = new WebSocket(`ws://localhost:${port}/chat`, { createConnection: () => socket } as WebSocket.ClientOptions);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))));
+  ws.send('hello through the tunnel');
+  t.equal(await reply, 'echo hello through the tunnel');
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  ws.send(`card ${CARD}`);
+  t.equal(await closed, 1008);
+  t.same(received, ['hello through the tunnel'], 'the card never reached the server');
   assertNoSecret(t, proxy, await proxy.metrics());
 });
 

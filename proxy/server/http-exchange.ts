@@ -8,7 +8,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import type { RuntimeConfig } from '../profile';
 import { formatHostPort, parseAbsoluteTarget, type Destination, type HttpTarget } from '../http/destination';
 import { TargetError, UpstreamError } from '../http/errors';
 import type { Forwarder, ForwardHandle } from '../http/forwarder';

@@ -29,7 +29,6 @@ import { interceptedOriginOf } from '../tls/intercepted-origin';
 import { listen } from '../http/listen';
 import { InterceptedH2Server } from '../h2/h2-server';
 import type { H2Origin } from '../h2/h2-exchange';
-import type tls from 'node:tls';
 
 /** Anything that hands out the current profile; ProfileWatcher is one. */
 export interface ConfigSource {

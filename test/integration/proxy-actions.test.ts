@@ -1,7 +1,7 @@
 // Every mode and action against a real upstream: what the client gets, what
 // the upstream receives, what metrics and the audit log say — and that the
 // secret itself appears in none of the proxy's outputs.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { gzipSync } from 'node:zlib';
 import {
   assertNoSecret,

@@ -20,7 +20,7 @@ import { InterceptCa } from '../../proxy/tls/intercept-ca';
 import type { OriginalDestination } from '../../proxy/transparent/original-destination';
 import { listen } from '../../proxy/http/listen';
 import { waitFor } from '../envtest/wait';
-import { assertNoSecret, CARD, CARD_DIGITS, EMAIL, monitorProfile, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
+import { assertNoSecret, CARD, EMAIL, monitorProfile, protectProfile, startTestProxy } from './proxy-harness';
 
 const DAY = 24 * 60 * 60 * 1000;
 

@@ -15,7 +15,7 @@ import { waitFor } from '../envtest/wait';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InterceptCa, type CaMaterial } from '../../proxy/tls/intercept-ca';
-import { assertNoSecret, CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
+import { assertNoSecret, CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy } from './proxy-harness';
 import { listen } from '../../proxy/http/listen';
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -43,8 +43,16 @@ export class InterceptedH2Server {
     });
   }
 
-  /** `socket` may hold bytes already read (the preface, what TLS decrypted): the session replays them. */
-  serve(socket: Socket, origin: H2Origin): void {
+  /**
+   * Serve `socket` with `origin`'s upstream, which is closed when the socket
+   * closes. `replay`: bytes already read from it (a sniffed preface), parsed
+   * first; the session reads the socket natively after that, so the socket
+   * is not resumed here. Bytes TLS decrypted before the hand-off are replayed
+   * by the session itself.
+   */
+  serve(socket: Socket, origin: H2Origin, replay?: Buffer): void {
+    socket.once('close', () => origin.upstream.close());
+    if (replay !== undefined && replay.length > 0) socket.unshift(replay);
     this.attaching = origin;
     try {
       this.server.emit('connection', socket);

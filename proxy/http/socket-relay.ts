@@ -23,6 +23,13 @@ export type RelayFailure =
   /** The client closed before the upstream answered. */
   | { kind: 'client-gone' };
 
+/** How a relay failure is named in audit reasons: the client left, or the upstream's error code. */
+export function relayFailureCode(failure: RelayFailure): string {
+  if (failure.kind === 'client-gone') return 'client closed';
+  if (failure.kind === 'connect-timeout') return 'ETIMEDOUT';
+  return failure.error.code ?? 'ECONNRESET';
+}
+
 export interface RelayStats {
   /** False when the client errored before the upstream answered. */
   established: boolean;

@@ -26,7 +26,7 @@ import type { PlaintextTunnel, TlsInterceptor } from '../tls/tls-interceptor';
 import { setInterceptedOrigin } from '../tls/intercepted-origin';
 import type { InterceptedH2Origin } from '../h2/h2-exchange';
 import { H2Upstream } from '../h2/h2-upstream';
-import { relaySockets } from '../http/socket-relay';
+import { relayFailureCode, relaySockets } from '../http/socket-relay';
 import type { Socket } from 'node:net';
 
 export interface ConnectExchangeDeps {
@@ -41,10 +41,10 @@ export interface ConnectExchangeDeps {
   interceptor?: TlsInterceptor;
   /** The one lookup of the CONNECT target's name. */
   resolver: NameResolver;
-  /** Serve a tunnel's plaintext HTTP/1.x as the proxy's HTTP server serves any connection (sniffed bytes unshifted). */
-  handOffHttp(socket: Socket): void;
-  /** Serve a tunnel's cleartext HTTP/2 on the proxy's HTTP/2 server. */
-  handOffH2(socket: Socket, origin: InterceptedH2Origin): void;
+  /** Serve a tunnel's plaintext HTTP/1.x as the proxy's HTTP server serves any connection: `replay`, the bytes sniffed, first. */
+  handOffHttp(socket: Socket, replay: Buffer): void;
+  /** Serve a tunnel's cleartext HTTP/2 on the proxy's HTTP/2 server: `replay`, the sniffed preface, first. */
+  handOffH2(socket: Socket, origin: InterceptedH2Origin, replay: Buffer): void;
 }
 
 /** Resolves with the tunnel when one was opened (for draining), and calls `done` once it is gone. */
@@ -186,17 +186,12 @@ function plaintextTunnel(ctx: RequestContext, dest: Destination, address: string
   return (socket, sniffed) => {
     if (sniffed.protocol === 'http') {
       setInterceptedOrigin(socket, { host: dest.host, address, port: dest.port, scheme: 'http', requests: 0 });
-      socket.unshift(sniffed.head);
-      deps.handOffHttp(socket);
-      socket.resume();
+      deps.handOffHttp(socket, sniffed.head);
       return;
     }
     if (sniffed.protocol === 'h2c') {
-      // Connected at the first stream allowed through; the session replays the unshifted preface itself.
-      const upstream = new H2Upstream({ address, port: dest.port });
-      socket.once('close', () => upstream.close());
-      socket.unshift(sniffed.head);
-      deps.handOffH2(socket, { host: dest.host, port: dest.port, scheme: 'http', requests: 0, upstream });
+      // Connected at the first stream allowed through.
+      deps.handOffH2(socket, { host: dest.host, port: dest.port, scheme: 'http', requests: 0, upstream: new H2Upstream({ address, port: dest.port }) }, sniffed.head);
       return;
     }
     const what = `CONNECT ${formatHostPort(dest)}: tunnel payload is neither TLS nor HTTP${sniffed.note ? ` (${sniffed.note})` : ''}`;
@@ -219,8 +214,7 @@ function plaintextTunnel(ctx: RequestContext, dest: Destination, address: string
         deps.reporter.finish(ctx);
       },
       onFailed: (failure) => {
-        const code = failure.kind === 'client-gone' ? 'client closed' : failure.kind === 'connect-timeout' ? 'ETIMEDOUT' : (failure.error.code ?? 'ECONNRESET');
-        ctx.settle('error', `${what}: upstream ${code}`);
+        ctx.settle('error', `${what}: upstream ${relayFailureCode(failure)}`);
         deps.reporter.finish(ctx);
         socket.destroy();
       },

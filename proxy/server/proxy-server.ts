@@ -129,8 +129,8 @@ export class ProxyServer {
       tenancy: opts.tenancy,
       interceptor: opts.interceptor,
       resolver: exchangeDeps.resolver,
-      handOffHttp: (socket) => this.acceptConnection(socket),
-      handOffH2: (socket, origin) => this.acceptH2Connection(socket, origin),
+      handOffHttp: (socket, replay) => this.acceptConnection(socket, replay),
+      handOffH2: (socket, origin, replay) => this.acceptH2Connection(socket, origin, replay),
     };
     this.upgradeDeps = exchangeDeps;
     this.h2 = new InterceptedH2Server({
@@ -170,14 +170,26 @@ export class ProxyServer {
     });
   }
 
-  /** Serve a connection accepted elsewhere (transparent capture) exactly like one accepted on the proxy port. */
-  acceptConnection(socket: Socket): void {
+  /**
+   * Serve a connection accepted elsewhere (transparent capture, a CONNECT
+   * tunnel, a decrypted TLS connection) exactly like one accepted on the
+   * proxy port. `replay`, for a socket its acceptor paused and read from
+   * (sniffed bytes, a request rebuilt without its h2c offer): parsed first,
+   * then the socket is resumed.
+   */
+  acceptConnection(socket: Socket, replay?: Buffer): void {
+    if (replay === undefined) {
+      this.server.emit('connection', socket);
+      return;
+    }
+    if (replay.length > 0) socket.unshift(replay);
     this.server.emit('connection', socket);
+    socket.resume();
   }
 
   /** Serve a connection that speaks HTTP/2 (intercepted h2, captured h2c): its streams are exchanges like requests. */
-  acceptH2Connection(socket: Socket, origin: H2Origin): void {
-    this.h2.serve(socket, origin);
+  acceptH2Connection(socket: Socket, origin: H2Origin, replay?: Buffer): void {
+    this.h2.serve(socket, origin, replay);
   }
 
   /** Count an exchange served outside the HTTP server (captured opaque connections) for draining; call the result once it ends. */
@@ -296,9 +308,7 @@ export class ProxyServer {
     if (offersOnlyH2c(req) && socket instanceof net.Socket) {
       // Declined: the request is parsed again without the offer and served as HTTP/1.1 (h2c-upgrade.ts).
       this.redelivered.add(socket);
-      socket.unshift(requestWithoutH2cUpgrade(req, head));
-      this.server.emit('connection', socket);
-      socket.resume();
+      this.acceptConnection(socket, requestWithoutH2cUpgrade(req, head));
       return;
     }
     const ctx = new RequestContext(this.nextId(), this.opts.profiles.current(), 'http', req.method ?? 'GET');

@@ -83,6 +83,11 @@ interface Prelude {
  */
 export type PlaintextTunnel = (socket: Socket, sniffed: SniffResult) => void;
 
+/** A prelude that found no TLS: once the TLS side is cleaned up, the connection goes to the plaintext path. */
+interface PlaintextHandOff {
+  handOff(): void;
+}
+
 export class TlsInterceptor {
   private readonly sessions = new UpstreamSessions();
   private readonly pool: UpstreamPool;
@@ -115,7 +120,7 @@ export class TlsInterceptor {
    */
   intercept(ctx: RequestContext, client: Duplex, head: Buffer, address: string, done: () => void, plaintext?: PlaintextTunnel): Tunnel {
     const dest = ctx.destination!;
-    return this.terminate(ctx, client as Socket, address, done, plaintext, async (socket, fail) => {
+    return this.terminate(ctx, client as Socket, address, done, async (socket, fail) => {
       // TLS records are written in pieces (header, body): with Nagle each waits for a delayed ACK.
       socket.setNoDelay?.(true);
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -125,7 +130,7 @@ export class TlsInterceptor {
         fail('client_handshake_failed', 'client left before its TLS handshake');
         return undefined;
       }
-      if (plaintext && sniff.protocol !== 'tls') return { plaintext: sniff };
+      if (plaintext && sniff.protocol !== 'tls') return { handOff: () => plaintext(socket, sniff) };
       if (sniff.protocol !== 'tls' || !sniff.hello) {
         fail('not_tls', `CONNECT ${formatHostPort(dest)}: tunnel payload is not a TLS ClientHello${sniff.note ? ` (${sniff.note})` : ''}; refused, it cannot be inspected`);
         return undefined;
@@ -148,7 +153,7 @@ export class TlsInterceptor {
    * destination, where every upstream connection goes.
    */
   interceptCaptured(ctx: RequestContext, socket: Socket, hello: Buffer, address: string, done: () => void): Tunnel {
-    return this.terminate(ctx, socket, address, done, undefined, async (s) => {
+    return this.terminate(ctx, socket, address, done, async (s) => {
       s.setNoDelay(true);
       // The listener accepts half-open sockets (for raw TCP relays); the TLS socket inherits the
       // flag, and a half-open TLS connection is never closed after our answer: TLS has close_notify.
@@ -169,8 +174,7 @@ export class TlsInterceptor {
     socket: Socket,
     address: string,
     done: () => void,
-    plaintext: PlaintextTunnel | undefined,
-    prelude: (socket: Socket, fail: (outcome: TlsOutcome, reason: string) => void) => Promise<Prelude | { plaintext: SniffResult } | undefined>,
+    prelude: (socket: Socket, fail: (outcome: TlsOutcome, reason: string) => void) => Promise<Prelude | PlaintextHandOff | undefined>,
   ): Tunnel {
     const dest = ctx.destination!;
     let upstream: tls.TLSSocket | undefined;
@@ -226,7 +230,7 @@ export class TlsInterceptor {
       const opened = await preluded;
       if (closed) return;
       if (opened === undefined) return close();
-      if ('plaintext' in opened) {
+      if ('handOff' in opened) {
         // Not TLS: the caller's plaintext path takes the connection over; close() still runs at its close (done()).
         clearTimeout(timer);
         const started = upstream;
@@ -235,7 +239,7 @@ export class TlsInterceptor {
         if (pooled) this.pool.release(sessionKey, pooled);
         else started?.destroy();
         this.opts.metrics.tlsConnection('not_tls');
-        plaintext!(socket, opened.plaintext);
+        opened.handOff();
         return;
       }
       socket.unshift(opened.hello);

@@ -46,10 +46,10 @@ export interface TransparentModeOptions {
  */
 export interface HttpServerHandOff {
   readonly loopGuard: LoopGuard;
-  /** Serve a captured HTTP connection as if it had been accepted by the server. */
-  acceptConnection(socket: Socket): void;
-  /** Serve a captured cleartext HTTP/2 connection: each stream an exchange like a captured request. */
-  acceptH2Connection(socket: Socket, origin: CapturedH2Origin): void;
+  /** Serve a captured HTTP connection as if it had been accepted by the server; `replay` (bytes read) first, then it is resumed. */
+  acceptConnection(socket: Socket, replay: Buffer): void;
+  /** Serve a captured cleartext HTTP/2 connection, `replay` first: each stream an exchange like a captured request. */
+  acceptH2Connection(socket: Socket, origin: CapturedH2Origin, replay: Buffer): void;
   /** Counts an opaque exchange for draining; call the returned function when it ends. */
   exchangeStarted(): () => void;
 }
@@ -67,8 +67,8 @@ export function attachTransparentListener(
     loopGuard: proxy.loopGuard,
     nextId: requestIdGenerator(),
     readOriginal: opts.readOriginal ?? nativeOriginalDestinationReader(),
-    handOffHttp: (socket) => proxy.acceptConnection(socket),
-    handOffH2c: (socket, origin) => proxy.acceptH2Connection(socket, origin),
+    handOffHttp: (socket, replay) => proxy.acceptConnection(socket, replay),
+    handOffH2c: (socket, origin, replay) => proxy.acceptH2Connection(socket, origin, replay),
     tenancy: deps.tenancy,
     interceptor: deps.interceptor,
     timeouts: opts.timeouts,

@@ -13,7 +13,7 @@ import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import { decideCapturedEgress } from '../policy/egress-by-name-and-address';
 import type { TransparentOrigin } from '../exchange/transparent-origin';
 import type { SniffResult } from './protocol-sniff';
-import { relaySockets, type SocketRelay, type SocketRelayOptions } from '../http/socket-relay';
+import { relayFailureCode, relaySockets, type SocketRelay, type SocketRelayOptions } from '../http/socket-relay';
 
 export interface OpaqueExchangeDeps {
   reporter: OutcomeReporter;
@@ -74,8 +74,7 @@ export function handleOpaqueExchange(
     },
     onFailed: (failure) => {
       if (failure.kind !== 'client-gone') client.resetAndDestroy();
-      const code = failure.kind === 'client-gone' ? 'client closed' : failure.kind === 'connect-timeout' ? 'ETIMEDOUT' : (failure.error.code ?? 'ECONNRESET');
-      ctx.settle('error', `${what}: upstream ${code}`);
+      ctx.settle('error', `${what}: upstream ${relayFailureCode(failure)}`);
       deps.reporter.finish(ctx);
       done();
     },

@@ -51,6 +51,9 @@ export interface TransparentTimeouts {
   idleMs: number;
 }
 
+/** A connection made straight to the proxy port has had nothing read yet. */
+const NOTHING_READ = Buffer.alloc(0);
+
 export const DEFAULT_TRANSPARENT_TIMEOUTS: TransparentTimeouts = { sniffMs: 1000, clientFirstSniffMs: 30_000, connectMs: 30_000, idleMs: 600_000 };
 
 /** Ports whose protocols have the client speak first (HTTP, HTTPS and their common alternates). */
@@ -64,10 +67,10 @@ export interface TransparentListenerOptions {
   loopGuard: LoopGuard;
   nextId: () => string;
   readOriginal: OriginalDestinationReader;
-  /** Serve this socket as HTTP (the explicit proxy's server); it is paused, with sniffed bytes unshifted. */
-  handOffHttp(socket: Socket): void;
-  /** Serve this socket as HTTP/2 (the proxy's HTTP/2 server); the preface is unshifted. */
-  handOffH2c(socket: Socket, origin: CapturedH2Origin): void;
+  /** Serve this (paused) socket as HTTP, on the explicit proxy's server: `replay`, the bytes sniffed, parsed first. */
+  handOffHttp(socket: Socket, replay: Buffer): void;
+  /** Serve this socket as HTTP/2, on the proxy's HTTP/2 server: `replay`, the sniffed preface, parsed first. */
+  handOffH2c(socket: Socket, origin: CapturedH2Origin, replay: Buffer): void;
   tenancy?: TenancyGuard;
   /** TLS interception (profile tls.intercept); without it captured TLS is relayed opaquely. */
   interceptor?: TlsInterceptor;
@@ -154,8 +157,7 @@ export class TransparentListener {
         return;
       }
       this.opts.metrics.connection('explicit');
-      this.opts.handOffHttp(socket);
-      socket.resume();
+      this.opts.handOffHttp(socket, NOTHING_READ);
       return;
     }
     if (this.opts.loopGuard.isSelf({ host: original.address, port: original.port })) {
@@ -183,18 +185,12 @@ export class TransparentListener {
 
     if (sniffed.protocol === 'http') {
       setTransparentOrigin(socket, original);
-      if (sniffed.head.length > 0) socket.unshift(sniffed.head);
-      this.opts.handOffHttp(socket);
-      socket.resume();
+      this.opts.handOffHttp(socket, sniffed.head);
       return;
     }
     if (sniffed.protocol === 'h2c') {
       // Connected upstream at the first stream allowed through, to the original address: never a lookup.
-      const upstream = new H2Upstream({ address: original.address, port: original.port });
-      socket.once('close', () => upstream.close());
-      // The session replays the unshifted preface itself and reads the socket natively: no resume() here.
-      socket.unshift(sniffed.head);
-      this.opts.handOffH2c(socket, { captured: original, upstream });
+      this.opts.handOffH2c(socket, { captured: original, upstream: new H2Upstream({ address: original.address, port: original.port }) }, sniffed.head);
       return;
     }
 

@@ -9,29 +9,19 @@ import t, { type Test } from 'tap';
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import WebSocket, { WebSocketServer } from 'ws';
-import { InterceptCa } from '../../proxy/tls/intercept-ca';
 import { listen } from '../../proxy/http/listen';
 import { waitFor } from '../envtest/wait';
 import { callEcho, EchoClient, startEchoServer } from './grpc-echo';
-import { assertNoSecret, CARD, EMAIL, monitorProfile, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
+import { assertNoSecret, CARD, EMAIL, interceptCaDir, monitorProfile, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
 
 const INTERCEPT = `  tls:
     intercept: Enabled
 `;
 
 async function interceptingProxy(t: Test, yaml: string): Promise<TestProxy> {
-  const dir = mkdtempSync(join(tmpdir(), 'kdlp-connect-plain-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const caDir = join(dir, 'ca');
-  mkdirSync(caDir);
-  const ca = await InterceptCa.create({ commonName: 'test tenant CA', lifetimeMs: 86_400_000 });
-  writeFileSync(join(caDir, 'tls.crt'), ca.certPem);
-  writeFileSync(join(caDir, 'tls.key'), ca.keyPem);
+  const { caDir } = await interceptCaDir(t, 'test tenant CA', 86_400_000);
   const proxy = await startTestProxy(yaml, { intercept: { caDir } });
   t.teardown(() => proxy.stop());
   return proxy;

@@ -12,13 +12,10 @@ import https from 'node:https';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { callEcho, EchoClient, startEchoServer } from './grpc-echo';
 import { InterceptCa, type CaMaterial } from '../../proxy/tls/intercept-ca';
-import { CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
+import { CARD, CARD_DIGITS, EMAIL, interceptCaDir, protectProfile, startTestProxy, type TestProxy } from './proxy-harness';
 import { waitFor } from '../envtest/wait';
 import { listen } from '../../proxy/http/listen';
 
@@ -33,18 +30,10 @@ interface Pki {
 }
 
 async function setup(t: Test): Promise<Pki> {
-  const dir = mkdtempSync(join(tmpdir(), 'kdlp-h2-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const caDir = join(dir, 'ca');
-  mkdirSync(caDir);
-  const intercept = await InterceptCa.create({ commonName: 'test tenant CA', lifetimeMs: 30 * DAY });
-  writeFileSync(join(caDir, 'tls.crt'), intercept.certPem);
-  writeFileSync(join(caDir, 'tls.key'), intercept.keyPem);
-  const caFile = join(dir, 'intercept-ca.pem');
-  writeFileSync(caFile, intercept.certPem);
+  const { caDir, caFile, certPem } = await interceptCaDir(t);
   const upstreamCa = await InterceptCa.create({ commonName: 'private upstream CA', lifetimeMs: 30 * DAY });
   const upstreamIdentity = await (await InterceptCa.load(upstreamCa)).mint('localhost');
-  return { caDir, caFile, caPem: intercept.certPem, upstreamCa, upstreamIdentity };
+  return { caDir, caFile, caPem: certPem, upstreamCa, upstreamIdentity };
 }
 
 const interceptProfile = (upstreamCaPem: string) =>

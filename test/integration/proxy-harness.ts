@@ -5,7 +5,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, renameSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,6 +13,7 @@ import type { Test } from 'tap';
 import pino from 'pino';
 import { startProxy, type RunningProxy, type StartProxyOptions } from '../../proxy/start-proxy';
 import { listen } from '../../proxy/http/listen';
+import { InterceptCa } from '../../proxy/tls/intercept-ca';
 
 export interface RecordedRequest {
   method: string;
@@ -348,4 +349,27 @@ export function assertNoSecret(t: Test, proxy: TestProxy, metricsText: string): 
     t.notOk(text.includes(CARD_DIGITS) || text.includes(CARD), `no card in the ${name}`);
     t.notOk(text.includes(EMAIL), `no email in the ${name}`);
   }
+}
+
+/**
+ * A tenant interception CA as the operator mounts it: `caDir` holds tls.crt
+ * and tls.key (a kubernetes.io/tls Secret), `caFile` the certificate alone
+ * for clients to trust. Both in `dir`, a temporary folder removed at the
+ * test's end, where callers may put more files.
+ */
+export async function interceptCaDir(
+  t: Test,
+  commonName = 'test tenant CA',
+  lifetimeMs = 30 * 86_400_000,
+): Promise<{ dir: string; caDir: string; caFile: string; certPem: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kdlp-intercept-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const caDir = join(dir, 'ca');
+  mkdirSync(caDir);
+  const ca = await InterceptCa.create({ commonName, lifetimeMs });
+  writeFileSync(join(caDir, 'tls.crt'), ca.certPem);
+  writeFileSync(join(caDir, 'tls.key'), ca.keyPem);
+  const caFile = join(dir, 'intercept-ca.pem');
+  writeFileSync(caFile, ca.certPem);
+  return { dir, caDir, caFile, certPem: ca.certPem };
 }

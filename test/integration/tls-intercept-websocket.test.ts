@@ -13,14 +13,11 @@ import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { InterceptCa } from '../../proxy/tls/intercept-ca';
 import type { OriginalDestination } from '../../proxy/transparent/original-destination';
 import { listen } from '../../proxy/http/listen';
 import { waitFor } from '../envtest/wait';
-import { assertNoSecret, CARD, EMAIL, monitorProfile, protectProfile, startTestProxy } from './proxy-harness';
+import { assertNoSecret, CARD, EMAIL, interceptCaDir, monitorProfile, protectProfile, startTestProxy } from './proxy-harness';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -67,17 +64,11 @@ interface Setup {
 }
 
 async function setup(t: Test): Promise<Setup> {
-  const dir = mkdtempSync(join(tmpdir(), 'kdlp-intercept-ws-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const caDir = join(dir, 'ca');
-  mkdirSync(caDir);
-  const intercept = await InterceptCa.create({ commonName: 'test tenant CA', lifetimeMs: 30 * DAY });
-  writeFileSync(join(caDir, 'tls.crt'), intercept.certPem);
-  writeFileSync(join(caDir, 'tls.key'), intercept.keyPem);
+  const intercept = await interceptCaDir(t);
   const upstreamCa = await InterceptCa.create({ commonName: 'private upstream CA', lifetimeMs: 30 * DAY });
   const upstream = await wssUpstream(await (await InterceptCa.load(upstreamCa)).mint('localhost'));
   t.teardown(() => upstream.close());
-  return { caDir, interceptCaPem: intercept.certPem, upstreamCaPem: upstreamCa.certPem, upstream };
+  return { caDir: intercept.caDir, interceptCaPem: intercept.certPem, upstreamCaPem: upstreamCa.certPem, upstream };
 }
 
 const withTls = (upstreamCaPem: string) => `  tls:
@@ -86,6 +77,13 @@ const withTls = (upstreamCaPem: string) => `  tls:
       pem: |
 ${upstreamCaPem.trim().split('\n').map((l) => `        ${l}`).join('\n')}
 `;
+
+/** A proxy intercepting with the set-up's CA under `profile` (Protect by default), stopped at the test's end. */
+async function interceptingProxy(t: Test, s: Setup, profile: (extra: string) => string = protectProfile, opts: Parameters<typeof startTestProxy>[1] = {}) {
+  const proxy = await startTestProxy(profile(withTls(s.upstreamCaPem)), { intercept: { caDir: s.caDir }, ...opts });
+  t.teardown(() => proxy.stop());
+  return proxy;
+}
 
 /** A CONNECT tunnel through the proxy to localhost:port. */
 function tunnel(proxyPort: number, port: number): Promise<Socket> {
@@ -132,8 +130,7 @@ function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
 
 t.test('wss:// through interception: a benign message echoes, the upstream sees the client Host and no compression offer', async (t) => {
   const s = await setup(t);
-  const proxy = await startTestProxy(protectProfile(withTls(s.upstreamCaPem)), { intercept: { caDir: s.caDir } });
-  t.teardown(() => proxy.stop());
+  const proxy = await interceptingProxy(t, s);
 
   const ws = await wssThroughProxy(proxy.port, s.upstream.port, s.interceptCaPem);
   await opened(ws);
@@ -153,8 +150,7 @@ t.test('wss:// through interception: a benign message echoes, the upstream sees 
 
 t.test('wss:// through interception: a card in a message closes the socket with 1008 before any of it reaches the server; audited, masked', async (t) => {
   const s = await setup(t);
-  const proxy = await startTestProxy(protectProfile(withTls(s.upstreamCaPem)), { intercept: { caDir: s.caDir } });
-  t.teardown(() => proxy.stop());
+  const proxy = await interceptingProxy(t, s);
 
   const ws = await wssThroughProxy(proxy.port, s.upstream.port, s.interceptCaPem);
   await opened(ws);
@@ -177,8 +173,7 @@ t.test('wss:// through interception: a card in a message closes the socket with 
 
 t.test('wss:// through interception: an email in a message is redacted before the server sees it', async (t) => {
   const s = await setup(t);
-  const proxy = await startTestProxy(protectProfile(withTls(s.upstreamCaPem)), { intercept: { caDir: s.caDir } });
-  t.teardown(() => proxy.stop());
+  const proxy = await interceptingProxy(t, s);
 
   const ws = await wssThroughProxy(proxy.port, s.upstream.port, s.interceptCaPem);
   await opened(ws);
@@ -195,8 +190,7 @@ t.test('wss:// through interception: an email in a message is redacted before th
 
 t.test('wss:// through interception in Monitor: a card is recorded and forwarded', async (t) => {
   const s = await setup(t);
-  const proxy = await startTestProxy(monitorProfile(withTls(s.upstreamCaPem)), { intercept: { caDir: s.caDir } });
-  t.teardown(() => proxy.stop());
+  const proxy = await interceptingProxy(t, s, monitorProfile);
 
   const ws = await wssThroughProxy(proxy.port, s.upstream.port, s.interceptCaPem);
   await opened(ws);
@@ -214,8 +208,7 @@ t.test('wss:// through interception in Monitor: a card is recorded and forwarded
 
 t.test('wss:// through interception: a handshake naming another host than the tunnel is refused (421), nothing reaches the server', async (t) => {
   const s = await setup(t);
-  const proxy = await startTestProxy(protectProfile(withTls(s.upstreamCaPem)), { intercept: { caDir: s.caDir } });
-  t.teardown(() => proxy.stop());
+  const proxy = await interceptingProxy(t, s);
 
   const ws = await wssThroughProxy(proxy.port, s.upstream.port, s.interceptCaPem, '/chat', { host: 'elsewhere.example' });
   const refused = await opened(ws).then(
@@ -230,12 +223,10 @@ t.test('wss:// through interception: a handshake naming another host than the tu
 t.test('wss:// captured in transparent mode is intercepted the same way: echo, then a card closes with 1008', async (t) => {
   const s = await setup(t);
   const original: OriginalDestination = { address: '127.0.0.1', port: s.upstream.port, family: 4 };
-  const proxy = await startTestProxy(protectProfile(withTls(s.upstreamCaPem)), {
+  const proxy = await interceptingProxy(t, s, protectProfile, {
     mode: 'transparent',
     transparent: { readOriginal: () => original, timeouts: { sniffMs: 10_000 } },
-    intercept: { caDir: s.caDir },
   });
-  t.teardown(() => proxy.stop());
 
   // The client believes it talks to the upstream; its TCP lands on the proxy port, as iptables would send it.
   const ws = new WebSocket(`wss://localhost:${s.upstream.port}/captured`, {

@@ -7,13 +7,12 @@
 import t, { type Test } from 'tap';
 import https from 'node:https';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { InterceptCa } from '../../proxy/tls/intercept-ca';
 import type { OriginalDestination } from '../../proxy/transparent/original-destination';
-import { CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy } from './proxy-harness';
+import { CARD, CARD_DIGITS, EMAIL, interceptCaDir, protectProfile, startTestProxy } from './proxy-harness';
 import { listen } from '../../proxy/http/listen';
 
 const DAY = 86_400_000;
@@ -25,15 +24,7 @@ interface Seen {
 }
 
 async function setup(t: Test, tlsSpec: string, egressSpec = '') {
-  const dir = mkdtempSync(join(tmpdir(), 'kdlp-tp-intercept-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const caDir = join(dir, 'ca');
-  mkdirSync(caDir);
-  const ca = await InterceptCa.create({ commonName: 'captured tenant CA', lifetimeMs: DAY });
-  writeFileSync(join(caDir, 'tls.crt'), ca.certPem);
-  writeFileSync(join(caDir, 'tls.key'), ca.keyPem);
-  const caFile = join(dir, 'ca.pem');
-  writeFileSync(caFile, ca.certPem);
+  const { dir, caDir, caFile } = await interceptCaDir(t, 'captured tenant CA', DAY);
   const upstreamCa = await InterceptCa.create({ commonName: 'private upstream CA', lifetimeMs: DAY });
   const upstreamCaFile = join(dir, 'upstream-ca.pem');
   writeFileSync(upstreamCaFile, upstreamCa.certPem);

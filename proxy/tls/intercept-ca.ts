@@ -21,7 +21,7 @@
 // a CA, which is the operator's job.
 import { X509Certificate as NodeX509, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AsnConvert, BitString, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
   AttributeTypeAndValue,
@@ -168,7 +168,7 @@ export class InterceptCa {
   /** A leaf for one host name or IP literal (and `alsoFor`, tests and benches), valid for a day (never beyond the CA). */
   async mint(host: string, now: Date = new Date(), alsoFor: readonly string[] = []): Promise<MintedLeaf> {
     const notAfter = new Date(Math.min(now.getTime() + LEAF_LIFETIME_MS, this.notAfter.getTime()));
-    const sans = new SubjectAlternativeName([host, ...alsoFor].map((h) => new GeneralName(isIP(h) ? { iPAddress: h } : { dNSName: h })));
+    const sans = new SubjectAlternativeName([host, ...alsoFor].map((h) => new GeneralName(isIP(h) ? { iPAddress: canonicalIp(h) } : { dNSName: h })));
     const algorithm = new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 });
     const tbs = new TBSCertificate({
       version: Version.v3,
@@ -189,8 +189,9 @@ export class InterceptCa {
         this.leafExtensions[3]!,
       ]),
     });
-    const signature = sign('sha256', Buffer.from(AsnConvert.serialize(tbs)), this.caKey);
-    const der = AsnConvert.serialize(new Certificate({ tbsCertificate: tbs, signatureAlgorithm: algorithm, signatureValue: new Uint8Array(signature).buffer }));
+    const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
+    const signature = sign('sha256', tbsDer, this.caKey);
+    const der = signedCertificate(tbsDer, signature);
     return { chainPem: `${toPem(der, 'CERTIFICATE')}${this.chainTail}`, keyPem: this.leafKeyPem, notAfter };
   }
 }
@@ -223,6 +224,49 @@ export function sharedLeafExtensions(ca: Certificate): Extension[] {
 /** An X.509 extension: `value` DER-encoded inside the OCTET STRING extnValue. */
 function extension(extnID: string, critical: boolean, value: object): Extension {
   return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+}
+
+/**
+ * An IP literal as the library's address encoder reads it. IPv6 has forms
+ * that name the same 16 bytes which that encoder refuses, such as an
+ * embedded IPv4 tail (`::ffff:10.0.0.1`, what a dual-stack client may put in
+ * CONNECT): the WHATWG serializer writes every one as hex groups. An IP SAN
+ * is compared as bytes, so the client's own form still matches.
+ */
+function canonicalIp(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    // A zone index (fe80::1%eth0) is no URL host: left as is, the encoder's refusal names it.
+    return ip;
+  }
+}
+
+/** The AlgorithmIdentifier every leaf is signed with, encoded once. */
+const SIGNATURE_ALGORITHM_DER = new Uint8Array(AsnConvert.serialize(new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 })));
+
+/**
+ * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
+ * (RFC 5280 §4.1), around the TBSCertificate bytes that were signed. The
+ * library builds every field; only this envelope is put together here,
+ * because giving the library the TBSCertificate object again would encode
+ * it a second time, and encoding is nearly all of a mint's cost (~260 µs
+ * and ~170 KB of short-lived objects each). DER: definite lengths, the
+ * short form below 128 (X.690 §8.1.3). A unit test checks the result is
+ * byte for byte what the library encodes for the same certificate.
+ */
+function signedCertificate(tbsDer: Uint8Array, signature: Buffer): Buffer {
+  const signatureDer = new Uint8Array(AsnConvert.serialize(new BitString(signature)));
+  const contentLength = tbsDer.length + SIGNATURE_ALGORITHM_DER.length + signatureDer.length;
+  return Buffer.concat([Buffer.from([0x30]), derLength(contentLength), tbsDer, SIGNATURE_ALGORITHM_DER, signatureDer]);
+}
+
+function derLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const octets: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
+  return Buffer.from([0x80 | octets.length, ...octets]);
 }
 
 /** Positive 128-bit serial (RFC 5280 §4.1.2.2: unique per CA, at most 20 octets, non-negative). */

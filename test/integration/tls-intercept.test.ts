@@ -275,6 +275,26 @@ fetch('https://localhost:' + port + '/fetch', { method: 'POST', body, headers: {
   assertNoSecret(t, proxy, await proxy.metrics());
 });
 
+t.test('an IPv6 literal with an IPv4 tail (CONNECT [::ffff:127.0.0.1]) is intercepted: its leaf names that address', async (t) => {
+  const pki = await setup(t);
+  // An upstream whose certificate names the address, reached through the v4-mapped form.
+  const mapped = await httpsUpstream(await (await InterceptCa.load(pki.upstreamCa)).mint('::ffff:127.0.0.1', new Date(), ['127.0.0.1']));
+  t.teardown(() => mapped.close());
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  const env = { CURL_CA_BUNDLE: pki.caFile };
+  const url = `https://[::ffff:127.0.0.1]:${mapped.port}`;
+
+  const clean = await curl(proxy.port, `${url}/v1/ping`, env);
+  t.equal(clean.code, 0, clean.stderr);
+  t.equal(clean.status, 200, 'curl accepted the leaf for the IPv6 address');
+  const blocked = await curl(proxy.port, `${url}/v1/charge`, env, ['-X', 'POST', '-d', `card=${CARD}`]);
+  t.equal(blocked.status, 403, 'and the decrypted body is inspected');
+  t.same(mapped.seen.map((s) => s.url), ['/v1/ping'], 'only the clean request reached the upstream');
+  t.equal(await proxy.metric('kubedlp_tls_connections_total', { outcome: 'intercepted' }), 2);
+  t.equal(await proxy.metric('kubedlp_tls_connections_total', { outcome: 'client_handshake_failed' }), 0);
+});
+
 t.test('a client that does not trust the CA fails, and is counted and audited with the host', async (t) => {
   const pki = await setup(t);
   const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });

@@ -2,6 +2,7 @@
 // wire bytes) and against hand-built ones for every edge the parser guards:
 // fragmentation over records and over reads, limits, and malformed lengths.
 import t, { type Test } from 'tap';
+import fc from 'fast-check';
 import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
@@ -203,4 +204,76 @@ t.test('the byte limit bounds what is buffered', async (t) => {
   // A stream of tiny records costs 5 header bytes each: the limit counts them too.
   const tiny = hello(sniExt('tiny.example'), 1);
   t.equal(parseClientHello(tiny, { maxBytes: tiny.length - 1 }).kind, 'too-large');
+});
+
+// --- properties: the parser reads untrusted bytes from every captured connection ---
+
+const dnsLabel = fc.stringMatching(/^[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,30}[a-zA-Z0-9_])?$/);
+const dnsName = fc.array(dnsLabel, { minLength: 1, maxLength: 5 }).map((labels) => labels.join('.'));
+const alpnToken = fc.stringMatching(/^[\x21-\x7e]{1,20}$/);
+
+t.test('property: any server name and ALPN list, in any record fragmentation, with any bytes after, reads back the same', async (t) => {
+  fc.assert(
+    fc.property(
+      dnsName,
+      fc.array(alpnToken, { maxLength: 5 }),
+      fc.integer({ min: 1, max: 16384 }),
+      fc.uint8Array({ maxLength: 64 }),
+      (name, alpn, fragment, tail) => {
+        const extensions = Buffer.concat([sniExt(name), ...(alpn.length > 0 ? [alpnExt(...alpn)] : [])]);
+        const wire = hello(extensions, fragment);
+        const r = parseClientHello(Buffer.concat([wire, tail]));
+        // Digits and dots only (`10.0.0.1`, `0`) is an IPv4 literal, which SNI must not carry: rejected, not trusted.
+        const literal = /^[0-9.]+$/.test(name);
+        return (
+          r.kind === 'client-hello' &&
+          r.hello.serverName === (literal ? undefined : name.toLowerCase()) &&
+          r.hello.serverNameRejected === (literal ? name : undefined) &&
+          JSON.stringify(r.hello.alpn) === JSON.stringify(alpn) &&
+          r.hello.recordBytes === wire.length
+        );
+      },
+    ),
+    { numRuns: 400 },
+  );
+  t.pass('400 hellos read back');
+});
+
+t.test('property: a hello with bytes changed, cut or inserted never throws, and any name it reports is a lower-case DNS name', async (t) => {
+  const wire = await captureClientHello({ servername: 'mutate.example.com', ALPNProtocols: ['h2', 'http/1.1'] });
+  const edit = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
+    fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  );
+  const kinds = new Set(['incomplete', 'not-tls', 'too-large', 'malformed', 'client-hello']);
+  fc.assert(
+    fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), fc.integer({ min: 64, max: 70_000 }), (edits, maxBytes) => {
+      let bytes = Buffer.from(wire);
+      for (const e of edits) {
+        const at = e.at % (bytes.length + 1);
+        if (e.kind === 'set' && at < bytes.length) bytes[at] = e.value;
+        else if (e.kind === 'cut') bytes = bytes.subarray(0, at);
+        else if (e.kind === 'insert') bytes = Buffer.concat([bytes.subarray(0, at), e.bytes, bytes.subarray(at)]);
+      }
+      const r = parseClientHello(bytes, { maxBytes });
+      if (!kinds.has(r.kind)) return false;
+      if (r.kind !== 'client-hello') return true;
+      const name = r.hello.serverName;
+      return r.hello.recordBytes <= bytes.length && (name === undefined || (/^[a-z0-9_.-]{1,253}$/.test(name) && !name.endsWith('.')));
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass('2,000 mutated hellos answered');
+});
+
+t.test('property: arbitrary bytes that start like a handshake record never throw', async (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 600 }), fc.integer({ min: 0, max: 4 }), (rest, version) => {
+      const r = parseClientHello(Buffer.concat([Buffer.from([22, 3, version]), rest]));
+      return typeof r.kind === 'string';
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass('2,000 byte strings answered');
 });

@@ -5,6 +5,7 @@
 // so it is parsed once, strictly, and carried in the request context.
 import type { Destination } from '../policy/egress';
 import { TargetError } from './errors';
+import { canonicalIpv6 } from './ip-literal';
 
 // One definition of a destination, shared with the egress policy that judges it.
 export type { Destination };
@@ -17,7 +18,6 @@ export interface HttpTarget {
 
 const ABSOLUTE_FORM = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^#]*)/;
 const REG_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)*\.?$/;
-const IPV6 = /^[0-9A-Fa-f:.]+$/;
 
 export function parseAbsoluteTarget(requestTarget: string): HttpTarget {
   if (requestTarget.startsWith('/') || requestTarget === '*') {
@@ -77,7 +77,10 @@ function parseAuthorityDetailed(authority: string, defaultPort: number): { host:
     const rest = authority.slice(close + 1);
     if (rest !== '' && !rest.startsWith(':')) throw badAuthority();
     portText = rest === '' ? undefined : rest.slice(1);
-    if (!IPV6.test(host) || !host.includes(':')) throw badAuthority();
+    // One spelling per address: egress, tenancy, audit and the minted leaf all see this form.
+    const canonical = canonicalIpv6(host);
+    if (canonical === undefined) throw badAuthority();
+    host = canonical;
   } else {
     const colon = authority.lastIndexOf(':');
     host = colon >= 0 ? authority.slice(0, colon) : authority;

@@ -9,6 +9,7 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Destination } from './destination';
+import { canonicalIpv6, ipv4OfMapped } from './ip-literal';
 
 export interface ListenAddress {
   host: string;
@@ -27,17 +28,17 @@ export class LoopGuard {
     this.viaToken = viaToken;
     this.localHosts = new Set(['localhost', 'localhost.localdomain', '127.0.0.1', '::1', '0.0.0.0', '::', hostname().toLowerCase()]);
     for (const list of Object.values(networkInterfaces())) {
-      for (const info of list ?? []) this.localHosts.add(info.address.toLowerCase());
+      for (const info of list ?? []) this.localHosts.add(comparable(info.address));
     }
   }
 
   /** Register an address the proxy accepts connections on (proxy port, admin port). */
   addListenAddress(address: ListenAddress): void {
-    this.addresses.push({ host: address.host.toLowerCase(), port: address.port });
+    this.addresses.push({ host: comparable(address.host), port: address.port });
   }
 
   isSelf(dest: Pick<Destination, 'host' | 'port'>): boolean {
-    const host = dest.host.toLowerCase();
+    const host = comparable(dest.host);
     for (const own of this.addresses) {
       if (own.port !== dest.port) continue;
       if (host === own.host) return true;
@@ -59,6 +60,18 @@ export class LoopGuard {
   }
 }
 
+/**
+ * A host as these checks compare it: names lower-cased, IPv6 in its one
+ * spelling, and an IPv4-mapped address as the IPv4 address it reaches, so
+ * `[::ffff:7f00:1]` or `[0:0:0:0:0:0:0:1]` is no way around them.
+ */
+function comparable(host: string): string {
+  const v6 = canonicalIpv6(host);
+  if (v6 === undefined) return host.toLowerCase();
+  return ipv4OfMapped(v6) ?? v6;
+}
+
+/** On a comparable host. */
 function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host.startsWith('::ffff:127.');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -4,6 +4,7 @@
 // so both agree on what is valid.
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { canonicalIpv6 } from '../http/ip-literal';
 
 export type HostPattern =
   /** Matches exactly this (lowercase, no trailing dot) name. */
@@ -28,9 +29,12 @@ const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /**
  * Normalises a host name the way both rules and destinations are compared:
- * lowercase, one trailing dot dropped, IDNs in their ASCII (punycode) form.
+ * lowercase, one trailing dot dropped, IDNs in their ASCII (punycode) form,
+ * IPv6 literals in their one spelling (ip-literal.ts).
  */
 export function normalizeHostName(host: string): string {
+  // An IPv6 literal in its one spelling, as the request-target parser writes it.
+  if (host.includes(':')) return canonicalIpv6(host) ?? host.toLowerCase();
   let h = host.toLowerCase();
   if (h.endsWith('.')) h = h.slice(0, -1);
   // Only non-ASCII names need IDNA; the common case stays allocation-free.

@@ -29,6 +29,7 @@ import { typeBoxErrors } from '../profile/validate';
 import { parse as parseYaml } from 'yaml';
 import { parseCidr, stripBrackets, type Cidr } from '../policy/egress-syntax';
 import { TenantDirectoryError, type DirectoryIssue } from './errors';
+import { canonicalIpv6, ipv4OfMapped } from '../http/ip-literal';
 
 
 export interface NamespaceInfo {
@@ -191,22 +192,17 @@ export function normalizeAddress(raw: string): { address: string; family: 'ipv4'
   let a = stripBrackets(raw.trim()).toLowerCase();
   const zone = a.indexOf('%');
   if (zone >= 0) a = a.slice(0, zone);
-  const family = isIP(a);
-  if (family === 4) return { address: a, family: 'ipv4' };
-  if (family !== 6) return undefined;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) return { address: mapped[1]!, family: 'ipv4' };
-  return { address: canonicalIpv6(a), family: 'ipv6' };
-}
-
-function canonical(c: Cidr): Cidr {
-  return c.family === 'ipv6' ? { ...c, address: canonicalIpv6(c.address) } : c;
+  if (isIP(a) === 4) return { address: a, family: 'ipv4' };
+  const v6 = canonicalIpv6(a);
+  if (v6 === undefined) return undefined;
+  // Either spelling of a mapped address (::ffff:10.0.0.1, ::ffff:a00:1) is the IPv4 host the directory lists.
+  const v4 = ipv4OfMapped(v6);
+  return v4 === undefined ? { address: v6, family: 'ipv6' } : { address: v4, family: 'ipv4' };
 }
 
 /** One spelling per IPv6 address, so "fd00:0::1" and "fd00::1" hit the same map key. */
-function canonicalIpv6(a: string): string {
-  // The URL parser compresses and lower-cases IPv6 literals per RFC 5952.
-  return new URL(`http://[${a}]/`).hostname.slice(1, -1);
+function canonical(c: Cidr): Cidr {
+  return c.family === 'ipv6' ? { ...c, address: canonicalIpv6(c.address) ?? c.address } : c;
 }
 
 function contentHash(text: string): string {

@@ -52,6 +52,7 @@ import {
   id_ce_subjectKeyIdentifier,
   id_kp_serverAuth,
 } from '@peculiar/asn1-x509';
+import { canonicalIpv6 } from '../http/ip-literal';
 import { InterceptError } from './errors';
 import { toPem } from './pem';
 import type { CryptoKeyPair } from './x509';
@@ -168,7 +169,7 @@ export class InterceptCa {
   /** A leaf for one host name or IP literal (and `alsoFor`, tests and benches), valid for a day (never beyond the CA). */
   async mint(host: string, now: Date = new Date(), alsoFor: readonly string[] = []): Promise<MintedLeaf> {
     const notAfter = new Date(Math.min(now.getTime() + LEAF_LIFETIME_MS, this.notAfter.getTime()));
-    const sans = new SubjectAlternativeName([host, ...alsoFor].map((h) => new GeneralName(isIP(h) ? { iPAddress: canonicalIp(h) } : { dNSName: h })));
+    const sans = new SubjectAlternativeName([host, ...alsoFor].map((h) => new GeneralName(isIP(h) ? { iPAddress: ipForSan(h) } : { dNSName: h })));
     const algorithm = new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 });
     const tbs = new TBSCertificate({
       version: Version.v3,
@@ -227,20 +228,15 @@ function extension(extnID: string, critical: boolean, value: object): Extension 
 }
 
 /**
- * An IP literal as the library's address encoder reads it. IPv6 has forms
- * that name the same 16 bytes which that encoder refuses, such as an
- * embedded IPv4 tail (`::ffff:10.0.0.1`, what a dual-stack client may put in
- * CONNECT): the WHATWG serializer writes every one as hex groups. An IP SAN
- * is compared as bytes, so the client's own form still matches.
+ * An IP literal as the library's address encoder reads it: that encoder
+ * misreads IPv6 with an IPv4 tail (`::ffff:10.0.0.1`, what a dual-stack
+ * client may put in CONNECT) and refuses some such forms outright. Hex
+ * groups name the same 16 bytes, and an IP SAN is compared as bytes, so the
+ * client's own spelling still matches. A zone index is left for the
+ * encoder to refuse by name.
  */
-function canonicalIp(ip: string): string {
-  if (isIP(ip) !== 6) return ip;
-  try {
-    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-  } catch {
-    // A zone index (fe80::1%eth0) is no URL host: left as is, the encoder's refusal names it.
-    return ip;
-  }
+function ipForSan(ip: string): string {
+  return canonicalIpv6(ip) ?? ip;
 }
 
 /** The AlgorithmIdentifier every leaf is signed with, encoded once. */

@@ -100,6 +100,9 @@ t.test('addresses: by IP literal, by original destination, and the stricter of n
   t.same(pick(g.decide({ host: '10.96.2.10' }, on)), [false, 'cross-tenant', 'address']);
   t.match(g.decide({ host: '10.96.2.10' }, on).detail, /Service\/api 10\.96\.2\.10\/32/);
   t.same(pick(g.decide({ host: '[::ffff:10.96.2.10]' }, on)), [false, 'cross-tenant', 'address']);
+  // The same mapped addresses spelled in hex groups (how a URL serializer writes them) are the same hosts.
+  t.same(pick(g.decide({ host: '[::ffff:a60:20a]' }, on)), [false, 'cross-tenant', 'address']);
+  t.same(pick(g.decide({ host: '[0:0:0:0:0:FFFF:0A60:010A]' }, on)), [true, 'same-tenant', 'address']);
   t.same(pick(g.decide({ host: '174064138' }, on)), [false, 'cross-tenant', 'address'], 'decimal shorthand of 10.96.2.10');
   t.same(pick(g.decide({ host: '10.96.1.10' }, on)), [true, 'same-tenant', 'address']);
   t.same(pick(g.decide({ host: '10.96.9.9' }, on)), [false, 'unknown-tenant', 'address'], 'cluster network, no entry: fail closed');

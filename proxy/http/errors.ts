@@ -2,6 +2,7 @@
 // gets and, for requests refused before policy, the bounded metric reason.
 import type { BadRequestReason } from '../outcome/decision';
 import { KdlpError } from '../errors/kdlp-error';
+import { CLIENT_CERTIFICATE_ADVICE, isClientCertificateRequired } from '../tls/tls-outcome';
 
 export type TargetErrorCode =
   | 'KDLP_ORIGIN_FORM'
@@ -26,7 +27,8 @@ export type UpstreamErrorCode =
   | 'KDLP_UPSTREAM_TIMEOUT'
   | 'KDLP_UPSTREAM_UNREACHABLE'
   | 'KDLP_UPSTREAM_RESET'
-  | 'KDLP_UPSTREAM_UNRESOLVED';
+  | 'KDLP_UPSTREAM_UNRESOLVED'
+  | 'KDLP_UPSTREAM_CLIENT_CERT_REQUIRED';
 
 /** The upstream failed: 504 on timeout, 502 otherwise. */
 export class UpstreamError extends KdlpError {
@@ -47,6 +49,10 @@ export function classifyUpstreamError(err: unknown): UpstreamError {
   if (err instanceof UpstreamError) return err;
   const code = typeof err === 'object' && err !== null ? String((err as { code?: unknown }).code ?? '') : '';
   if (code === 'ETIMEDOUT') return new UpstreamError('KDLP_UPSTREAM_TIMEOUT', 504, 'upstream timed out', { cause: err });
+  // Over TLS 1.3 this arrives on the first use of a connection whose handshake had completed.
+  if (isClientCertificateRequired({ code } as NodeJS.ErrnoException)) {
+    return new UpstreamError('KDLP_UPSTREAM_CLIENT_CERT_REQUIRED', 502, `upstream ${CLIENT_CERTIFICATE_ADVICE}`, { cause: err });
+  }
   if (UNREACHABLE.has(code)) {
     return new UpstreamError('KDLP_UPSTREAM_UNREACHABLE', 502, `upstream unreachable (${code})`, { cause: err });
   }

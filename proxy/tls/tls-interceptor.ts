@@ -33,7 +33,14 @@ import type { InterceptCa } from './intercept-ca';
 import { setInterceptedOrigin, type InterceptedOrigin } from './intercepted-origin';
 import type { LeafCache } from './leaf-cache';
 import { PreconnectedAgent } from './preconnected-agent';
-import { classifyClientHandshakeError, isUpstreamVerifyError, type TlsOutcome } from './tls-outcome';
+import {
+  CLIENT_CERTIFICATE_ADVICE,
+  classifyClientHandshakeError,
+  isBareHandshakeFailure,
+  isClientCertificateRequired,
+  isUpstreamVerifyError,
+  type TlsOutcome,
+} from './tls-outcome';
 import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool';
 import { Http1OnlyUpstreams } from './upstream-protocols';
 import { UpstreamSessions } from './upstream-sessions';
@@ -278,9 +285,7 @@ export class TlsInterceptor {
       let upstreamProblem: { outcome: TlsOutcome; error: string; reason: string } | undefined;
       if (up.status === 'rejected' && probed === undefined) {
         const err = up.reason as NodeJS.ErrnoException;
-        upstreamProblem = isUpstreamVerifyError(err)
-          ? { outcome: 'upstream_verify_failed', error: 'upstream_verify_failed', reason: `upstream certificate of ${formatHostPort(dest)} rejected: ${err.code}` }
-          : { outcome: 'upstream_failed', error: 'upstream_failed', reason: `upstream ${formatHostPort(dest)} unreachable over TLS: ${err.code ?? 'handshake failed'}` };
+        upstreamProblem = upstreamTlsProblem(err, formatHostPort(dest));
       }
 
       // Offering only h2 when it is on: the client offered it, and it can then only be h2 or no ALPN at all.
@@ -386,6 +391,17 @@ export class TlsInterceptor {
 
     return { destroy: close };
   }
+}
+
+/** Why the upstream TLS connection failed, in the words the client, the audit line and the metric get. */
+function upstreamTlsProblem(err: NodeJS.ErrnoException, hostPort: string): { outcome: TlsOutcome; error: string; reason: string } {
+  if (isUpstreamVerifyError(err)) {
+    return { outcome: 'upstream_verify_failed', error: 'upstream_verify_failed', reason: `upstream certificate of ${hostPort} rejected: ${err.code}` };
+  }
+  // Rare here: TLS 1.3 sends it after the handshake, and the request's own failure then carries it (classifyUpstreamError).
+  if (isClientCertificateRequired(err)) return { outcome: 'upstream_failed', error: 'upstream_failed', reason: `upstream ${hostPort} ${CLIENT_CERTIFICATE_ADVICE}` };
+  const hint = isBareHandshakeFailure(err) ? ' (no TLS version or cipher in common, or it wants a client certificate: then list the host under tls.bypass)' : '';
+  return { outcome: 'upstream_failed', error: 'upstream_failed', reason: `upstream ${hostPort} unreachable over TLS: ${err.code ?? 'handshake failed'}${hint}` };
 }
 
 /** `track` gets the socket at once, so a handshake timeout can cut a connect still in progress. */

@@ -31,3 +31,22 @@ const VERIFY_FAILED = /^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_|DEPTH_ZERO_SELF
 export function isUpstreamVerifyError(err: NodeJS.ErrnoException): boolean {
   return VERIFY_FAILED.test(err.code ?? '');
 }
+
+// The upstream asked for a client certificate and got none. TLS 1.3 says so
+// (alert certificate_required, 116), after the handshake has completed on
+// the proxy's side; TLS 1.2 only answers handshake_failure (40), which a
+// missing common version or cipher also sends.
+const CLIENT_CERT_REQUIRED = /ALERT_CERTIFICATE_REQUIRED$/;
+const HANDSHAKE_FAILURE = /ALERT_HANDSHAKE_FAILURE$/;
+
+export function isClientCertificateRequired(err: NodeJS.ErrnoException): boolean {
+  return CLIENT_CERT_REQUIRED.test(err.code ?? '');
+}
+
+export function isBareHandshakeFailure(err: NodeJS.ErrnoException): boolean {
+  return HANDSHAKE_FAILURE.test(err.code ?? '');
+}
+
+/** What to do about an upstream that wants mutual TLS: the proxy holds no certificate of the workload's. */
+export const CLIENT_CERTIFICATE_ADVICE =
+  'requires a client certificate (mutual TLS), which the proxy cannot present for the workload: list the host under tls.bypass so the workload\'s own TLS reaches it';

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { InterceptCa, type CaMaterial } from '../../proxy/tls/intercept-ca';
 import { assertNoSecret, CARD, CARD_DIGITS, EMAIL, protectProfile, startTestProxy } from './proxy-harness';
 import { listen } from '../../proxy/http/listen';
+import { P256, P256_SHA256, subtle, toPem, x509, type CryptoKeyPair } from '../../proxy/tls/x509';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -293,6 +294,78 @@ t.test('an IPv6 literal with an IPv4 tail (CONNECT [::ffff:127.0.0.1]) is interc
   t.same(mapped.seen.map((s) => s.url), ['/v1/ping'], 'only the clean request reached the upstream');
   t.equal(await proxy.metric('kubedlp_tls_connections_total', { outcome: 'intercepted' }), 2);
   t.equal(await proxy.metric('kubedlp_tls_connections_total', { outcome: 'client_handshake_failed' }), 0);
+});
+
+/** A client certificate (clientAuth) and key signed by `ca`, as PEM files curl can present. */
+async function clientCertificate(dir: string, ca: CaMaterial): Promise<{ certFile: string; keyFile: string }> {
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const caKey = await subtle.importKey('pkcs8', Buffer.from(ca.keyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64'), { ...P256 }, false, ['sign']);
+  const keys = (await subtle.generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: '0c11e47',
+    subject: 'CN=workload',
+    issuer: caCert.subject,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + DAY),
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: P256_SHA256,
+    extensions: [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])],
+  });
+  const certFile = join(dir, 'client.crt');
+  const keyFile = join(dir, 'client.key');
+  writeFileSync(certFile, cert.toString('pem'));
+  writeFileSync(keyFile, toPem(await subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'));
+  return { certFile, keyFile };
+}
+
+t.test('an upstream that requires a client certificate (mutual TLS) is refused with a reason naming it; bypassed, the workload\'s own certificate reaches it', async (t) => {
+  const pki = await setup(t);
+  const leaf = await (await InterceptCa.load(pki.upstreamCa)).mint('localhost');
+  let served = 0;
+  const mutualTls = (maxVersion: tls.SecureVersion) =>
+    https.createServer({ cert: leaf.chainPem, key: leaf.keyPem, requestCert: true, rejectUnauthorized: true, ca: pki.upstreamCa.certPem, maxVersion }, (_req, res) => {
+      served++;
+      res.end(`hello ${(res.socket as tls.TLSSocket).getPeerCertificate().subject.CN}`);
+    });
+  const tls13 = mutualTls('TLSv1.3');
+  const tls12 = mutualTls('TLSv1.2');
+  for (const server of [tls13, tls12]) await listen(server, { host: '127.0.0.1', port: 0 });
+  t.teardown(() => Promise.all([tls13, tls12].map((server) => new Promise((resolve) => server.close(resolve)))));
+  const portOf = (server: https.Server) => (server.address() as AddressInfo).port;
+  const env = { CURL_CA_BUNDLE: pki.caFile };
+
+  const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
+  t.teardown(() => proxy.stop());
+  // TLS 1.3 names the problem (alert certificate_required), once the proxy's side of the handshake is done.
+  const refused = await curl(proxy.port, `https://localhost:${portOf(tls13)}/v1/x`, env);
+  t.equal(refused.status, 502, refused.stderr);
+  t.match(JSON.parse(refused.body), { error: 'upstream_failed', reason: /^upstream requires a client certificate \(mutual TLS\).*tls\.bypass/ });
+  await waitFor(() => proxy.audit().some((l) => l.decision === 'error'), { what: 'the refusal is audited', timeoutMs: 5000, intervalMs: 20 });
+  t.match(
+    proxy.audit().find((l) => l.decision === 'error'),
+    { destination: `localhost:${portOf(tls13)}`, reason: /client certificate \(mutual TLS\)/ },
+  );
+  // TLS 1.2 only says handshake_failure: the reason names mutual TLS as a possible cause, and the outcome stays generic.
+  const refused12 = await curl(proxy.port, `https://localhost:${portOf(tls12)}/v1/x`, env);
+  t.equal(refused12.status, 502, refused12.stderr);
+  t.match(JSON.parse(refused12.body), { error: 'upstream_failed', reason: /HANDSHAKE_FAILURE \(no TLS version or cipher in common, or it wants a client certificate: then list the host under tls\.bypass\)/ });
+  t.equal(await proxy.metric('kubedlp_tls_connections_total', { outcome: 'upstream_failed' }), 1);
+  t.equal(served, 0, 'nothing was served without a client certificate');
+
+  // The advice works: bypassed (and allowed uninspected), the workload's own TLS presents its certificate.
+  const bypassing = await startTestProxy(
+    interceptProfile(pki.upstreamCa.certPem, '    bypass: [localhost]\n').replace('  egress:\n', '  egress:\n    uninspectable: Allow\n'),
+    { intercept: { caDir: pki.caDir } },
+  );
+  t.teardown(() => bypassing.stop());
+  const client = await clientCertificate(pki.dir, pki.upstreamCa);
+  for (const server of [tls13, tls12]) {
+    const ok = await curl(bypassing.port, `https://localhost:${portOf(server)}/v1/x`, { CURL_CA_BUNDLE: pki.upstreamCaFile }, ['--cert', client.certFile, '--key', client.keyFile]);
+    t.equal(ok.status, 200, ok.stderr);
+    t.equal(ok.body, 'hello workload');
+  }
+  t.equal(await bypassing.metric('kubedlp_tls_connections_total', { outcome: 'bypassed' }), 2);
 });
 
 t.test('a client that does not trust the CA fails, and is counted and audited with the host', async (t) => {

@@ -63,7 +63,7 @@ export class OutcomeReporter {
   }
 
   private worthAuditing(ctx: RequestContext, decision: Decision): boolean {
-    if (ctx.findings.length > 0 || ctx.note !== undefined) return true;
+    if (ctx.findings.length > 0 || ctx.note !== undefined || ctx.auditFailure) return true;
     // Upstream failures are operational, not DLP events: metrics cover them.
     return decision !== 'allowed' && decision !== 'error';
   }

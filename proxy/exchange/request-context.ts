@@ -35,6 +35,8 @@ export class RequestContext {
   uninspectable?: Uninspectable;
   /** Something worth auditing even when allowed (e.g. an egress deny not enforced in Monitor mode). */
   note?: string;
+  /** An upstream failure that names something to act on (a host that needs tls.bypass): audited, unlike other failures. */
+  auditFailure = false;
   /** Refused before policy: counted in kubedlp_bad_requests_total instead of as a decision. */
   refusedAs?: BadRequestReason;
 

@@ -33,6 +33,7 @@ import { isGrpcContentType } from './grpc-message-scan';
 import type { H2Upstream } from './h2-upstream';
 import { GrpcBoundaryTracker } from './grpc-frames';
 import { GRPC_STATUS, grpcStatusFields, resetStream, respondGrpcStatus, respondJson } from './h2-responses';
+import { CLIENT_CERTIFICATE_ADVICE, isClientCertificateRequired } from '../tls/tls-outcome';
 
 /** An intercepted connection that negotiated h2: its verified host and the HTTP/2 upstream it is bound to. */
 export interface InterceptedH2Origin extends InterceptedTargetOrigin {
@@ -114,9 +115,12 @@ export async function handleH2Stream(
     if (grpc) respondGrpcStatus(stream, GRPC_STATUS.PERMISSION_DENIED, `${decision} by kube-dlp (request ${ctx.id}): ${reason}`, ctx.id);
     else respondJsonOf(destinationRefusal(ctx, decision, reason));
   };
+  let upstreamFailure: string | undefined;
   const upstreamFailed = (reason: string): void => {
     // After a block, or once the client is gone (we cancelled the upstream), its failure is not the outcome.
-    if (stopped || stream.closed || stream.destroyed) return;
+    // Nor is a second report of the same failure (a stream's error, then its reset): the client was told the first.
+    if (stopped || stream.closed || stream.destroyed || upstreamFailure !== undefined) return;
+    upstreamFailure = reason;
     ctx.settle('error', reason);
     const answered = grpc
       ? respondGrpcStatus(stream, GRPC_STATUS.UNAVAILABLE, `kube-dlp: ${reason}`, ctx.id)
@@ -223,7 +227,11 @@ export async function handleH2Stream(
       upstreamFailed(`upstream ${formatHostPort(dest)} did not answer within ${deps.upstreamTimeoutMs} ms`);
       up.close(NGHTTP2_CANCEL);
     });
-    up.on('error', () => upstreamFailed(`upstream ${formatHostPort(dest)} failed over HTTP/2`));
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      if (!isClientCertificateRequired(err)) return upstreamFailed(`upstream ${formatHostPort(dest)} failed over HTTP/2`);
+      ctx.auditFailure = true;
+      upstreamFailed(`upstream ${formatHostPort(dest)} ${CLIENT_CERTIFICATE_ADVICE}`);
+    });
     up.once('close', () => {
       // A reset before any answer (or before the answer ended) must reach the client too.
       if (up.rstCode !== undefined && up.rstCode !== http2.constants.NGHTTP2_NO_ERROR) upstreamFailed(`upstream ${formatHostPort(dest)} reset the stream`);

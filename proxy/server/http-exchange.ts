@@ -247,8 +247,8 @@ export async function handleHttpExchange(
       if (stoppedLate) return;
       if (side === 'client') deps.metrics.clientAborted('forwarding');
       ctx.settle('error', side === 'client' ? 'client request failed' : err.message);
-      // Audited, unlike other upstream failures: like a client that refuses the CA, it names a host that needs tls.bypass.
-      if (side === 'upstream' && err.code === 'KDLP_UPSTREAM_CLIENT_CERT_REQUIRED') ctx.note = 'a tls.bypass candidate';
+      // Like a client that refuses the CA, it names a host that needs tls.bypass.
+      if (side === 'upstream' && err.code === 'KDLP_UPSTREAM_CLIENT_CERT_REQUIRED') ctx.auditFailure = true;
       if (side === 'client' || !sendJson(res, err.status, { error: 'upstream_failed', requestId: ctx.id, reason: err.message }, { requestId: ctx.id, close: true })) {
         res.destroy();
       }

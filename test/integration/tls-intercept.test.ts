@@ -6,6 +6,7 @@
 // tls.upstreamCA.
 import t, { type Test } from 'tap';
 import https from 'node:https';
+import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
@@ -330,9 +331,14 @@ t.test('an upstream that requires a client certificate (mutual TLS) is refused w
     });
   const tls13 = mutualTls('TLSv1.3');
   const tls12 = mutualTls('TLSv1.2');
-  for (const server of [tls13, tls12]) await listen(server, { host: '127.0.0.1', port: 0 });
-  t.teardown(() => Promise.all([tls13, tls12].map((server) => new Promise((resolve) => server.close(resolve)))));
-  const portOf = (server: https.Server) => (server.address() as AddressInfo).port;
+  // HTTP/2 (and HTTP/1.1) over TLS 1.3: the h2 path reports the same refusal.
+  const h2 = http2.createSecureServer({ cert: leaf.chainPem, key: leaf.keyPem, requestCert: true, rejectUnauthorized: true, ca: pki.upstreamCa.certPem, allowHTTP1: true }, (req, res) => {
+    served++;
+    res.end(`hello ${(req.socket as tls.TLSSocket).getPeerCertificate().subject.CN} over ${req.httpVersion}`);
+  });
+  for (const server of [tls13, tls12, h2]) await listen(server, { host: '127.0.0.1', port: 0 });
+  t.teardown(() => Promise.all([tls13, tls12, h2].map((server) => new Promise((resolve) => server.close(resolve)))));
+  const portOf = (server: net.Server) => (server.address() as AddressInfo).port;
   const env = { CURL_CA_BUNDLE: pki.caFile };
 
   const proxy = await startTestProxy(interceptProfile(pki.upstreamCa.certPem), { intercept: { caDir: pki.caDir } });
@@ -351,6 +357,11 @@ t.test('an upstream that requires a client certificate (mutual TLS) is refused w
   t.equal(refused12.status, 502, refused12.stderr);
   t.match(JSON.parse(refused12.body), { error: 'upstream_failed', reason: /HANDSHAKE_FAILURE \(no TLS version or cipher in common, or it wants a client certificate: then list the host under tls\.bypass\)/ });
   t.equal(await proxy.metric('kubedlp_tls_connections_total', { outcome: 'upstream_failed' }), 1);
+  const refusedH2 = await curl(proxy.port, `https://localhost:${portOf(h2)}/v1/x`, env, ['--http2']);
+  t.equal(refusedH2.status, 502, refusedH2.stderr);
+  t.match(JSON.parse(refusedH2.body), { error: 'upstream_failed', reason: `upstream localhost:${portOf(h2)} requires a client certificate (mutual TLS), which the proxy cannot present for the workload: list the host under tls.bypass so the workload's own TLS reaches it` });
+  await waitFor(() => proxy.audit().some((l) => l.destination === `localhost:${portOf(h2)}`), { what: 'the HTTP/2 refusal is audited', timeoutMs: 5000, intervalMs: 20 });
+  t.match(proxy.audit().find((l) => l.destination === `localhost:${portOf(h2)}`), { decision: 'error', reason: /^upstream \S+ requires a client certificate/ }, 'with that reason, not a later stream reset');
   t.equal(served, 0, 'nothing was served without a client certificate');
 
   // The advice works: bypassed (and allowed uninspected), the workload's own TLS presents its certificate.
@@ -365,7 +376,9 @@ t.test('an upstream that requires a client certificate (mutual TLS) is refused w
     t.equal(ok.status, 200, ok.stderr);
     t.equal(ok.body, 'hello workload');
   }
-  t.equal(await bypassing.metric('kubedlp_tls_connections_total', { outcome: 'bypassed' }), 2);
+  const okH2 = await curl(bypassing.port, `https://localhost:${portOf(h2)}/v1/x`, { CURL_CA_BUNDLE: pki.upstreamCaFile }, ['--http2', '--cert', client.certFile, '--key', client.keyFile]);
+  t.equal(okH2.body, 'hello workload over 2.0', okH2.stderr);
+  t.equal(await bypassing.metric('kubedlp_tls_connections_total', { outcome: 'bypassed' }), 3);
 });
 
 t.test('a client that does not trust the CA fails, and is counted and audited with the host', async (t) => {

@@ -50,7 +50,7 @@ export function classifyUpstreamError(err: unknown): UpstreamError {
   const code = typeof err === 'object' && err !== null ? String((err as { code?: unknown }).code ?? '') : '';
   if (code === 'ETIMEDOUT') return new UpstreamError('KDLP_UPSTREAM_TIMEOUT', 504, 'upstream timed out', { cause: err });
   // Over TLS 1.3 this arrives on the first use of a connection whose handshake had completed.
-  if (isClientCertificateRequired({ code } as NodeJS.ErrnoException)) {
+  if (isClientCertificateRequired({ code })) {
     return new UpstreamError('KDLP_UPSTREAM_CLIENT_CERT_REQUIRED', 502, `upstream ${CLIENT_CERTIFICATE_ADVICE}`, { cause: err });
   }
   if (UNREACHABLE.has(code)) {

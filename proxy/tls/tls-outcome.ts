@@ -39,11 +39,11 @@ export function isUpstreamVerifyError(err: NodeJS.ErrnoException): boolean {
 const CLIENT_CERT_REQUIRED = /ALERT_CERTIFICATE_REQUIRED$/;
 const HANDSHAKE_FAILURE = /ALERT_HANDSHAKE_FAILURE$/;
 
-export function isClientCertificateRequired(err: NodeJS.ErrnoException): boolean {
+export function isClientCertificateRequired(err: { code?: string }): boolean {
   return CLIENT_CERT_REQUIRED.test(err.code ?? '');
 }
 
-export function isBareHandshakeFailure(err: NodeJS.ErrnoException): boolean {
+export function isBareHandshakeFailure(err: { code?: string }): boolean {
   return HANDSHAKE_FAILURE.test(err.code ?? '');
 }
 

@@ -39,6 +39,7 @@ import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { startProxy, type RunningProxy } from '../proxy/start-proxy';
 import { InterceptCa } from '../proxy/tls/intercept-ca';
+import { LeafCache } from '../proxy/tls/leaf-cache';
 
 const ROOT = join(__dirname, '..', '..');
 const SAMPLE_PROFILE = join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml');
@@ -203,15 +204,7 @@ export async function runTlsBench(dir: string): Promise<TlsBenchResult> {
  * upstream: the handshake ends the sample.
  */
 async function nodeFloorProxy(issuer: InterceptCa): Promise<{ port: number; close(): void }> {
-  const contexts = new Map<string, tls.SecureContext>();
-  const contextFor = async (host: string): Promise<tls.SecureContext> => {
-    let context = contexts.get(host);
-    if (!context) {
-      const leaf = await issuer.mint(host);
-      contexts.set(host, (context = tls.createSecureContext({ cert: leaf.chainPem, key: leaf.keyPem, minVersion: 'TLSv1.2' })));
-    }
-    return context;
-  };
+  const leaves = new LeafCache((leaf) => tls.createSecureContext({ cert: leaf.chainPem, key: leaf.keyPem, minVersion: 'TLSv1.2' }));
   const server = net.createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => socket.destroy());
     let head = Buffer.alloc(0);
@@ -222,7 +215,7 @@ async function nodeFloorProxy(issuer: InterceptCa): Promise<{ port: number; clos
       socket.off('data', onData);
       socket.pause();
       const host = /^CONNECT \[?([^\]\s]+?)\]?:\d+ /.exec(head.toString('latin1'))?.[1] ?? '';
-      void contextFor(host).then((secureContext) => {
+      void leaves.get(issuer, host).then((secureContext) => {
         socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         if (end + 4 < head.length) socket.unshift(head.subarray(end + 4));
         const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });

@@ -115,12 +115,12 @@ export async function handleH2Stream(
     if (grpc) respondGrpcStatus(stream, GRPC_STATUS.PERMISSION_DENIED, `${decision} by kube-dlp (request ${ctx.id}): ${reason}`, ctx.id);
     else respondJsonOf(destinationRefusal(ctx, decision, reason));
   };
-  let upstreamFailure: string | undefined;
+  let upstreamFailureReported = false;
   const upstreamFailed = (reason: string): void => {
     // After a block, or once the client is gone (we cancelled the upstream), its failure is not the outcome.
     // Nor is a second report of the same failure (a stream's error, then its reset): the client was told the first.
-    if (stopped || stream.closed || stream.destroyed || upstreamFailure !== undefined) return;
-    upstreamFailure = reason;
+    if (stopped || stream.closed || stream.destroyed || upstreamFailureReported) return;
+    upstreamFailureReported = true;
     ctx.settle('error', reason);
     const answered = grpc
       ? respondGrpcStatus(stream, GRPC_STATUS.UNAVAILABLE, `kube-dlp: ${reason}`, ctx.id)

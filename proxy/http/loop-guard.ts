@@ -9,7 +9,7 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Destination } from './destination';
-import { canonicalIpv6, ipv4OfMapped } from './ip-literal';
+import { reachedAddress } from './ip-literal';
 
 export interface ListenAddress {
   host: string;
@@ -66,9 +66,7 @@ export class LoopGuard {
  * `[::ffff:7f00:1]` or `[0:0:0:0:0:0:0:1]` is no way around them.
  */
 function comparable(host: string): string {
-  const v6 = canonicalIpv6(host);
-  if (v6 === undefined) return host.toLowerCase();
-  return ipv4OfMapped(v6) ?? v6;
+  return reachedAddress(host)?.address ?? host.toLowerCase();
 }
 
 /** On a comparable host. */

@@ -178,13 +178,9 @@ export class ProxyServer {
    * then the socket is resumed.
    */
   acceptConnection(socket: Socket, replay?: Buffer): void {
-    if (replay === undefined) {
-      this.server.emit('connection', socket);
-      return;
-    }
-    if (replay.length > 0) socket.unshift(replay);
+    if (replay !== undefined && replay.length > 0) socket.unshift(replay);
     this.server.emit('connection', socket);
-    socket.resume();
+    if (replay !== undefined) socket.resume();
   }
 
   /** Serve a connection that speaks HTTP/2 (intercepted h2, captured h2c): its streams are exchanges like requests. */

@@ -20,7 +20,7 @@
 // Lookups are per request, so the file is compiled once into maps and
 // prefix-length buckets; an address matches its longest prefix.
 import { createHash } from 'node:crypto';
-import { BlockList, isIP } from 'node:net';
+import { BlockList } from 'node:net';
 import type { TenantDirectorySpec } from './directory-schema';
 import { API_VERSION, TENANT_DIRECTORY_KIND } from '../profile/document-kinds';
 import { TENANT_DIRECTORY } from '../profile/plain-schemas.generated';
@@ -29,7 +29,7 @@ import { typeBoxErrors } from '../profile/validate';
 import { parse as parseYaml } from 'yaml';
 import { parseCidr, stripBrackets, type Cidr } from '../policy/egress-syntax';
 import { TenantDirectoryError, type DirectoryIssue } from './errors';
-import { canonicalIpv6, ipv4OfMapped } from '../http/ip-literal';
+import { canonicalIpv6, reachedAddress } from '../http/ip-literal';
 
 
 export interface NamespaceInfo {
@@ -192,12 +192,8 @@ export function normalizeAddress(raw: string): { address: string; family: 'ipv4'
   let a = stripBrackets(raw.trim()).toLowerCase();
   const zone = a.indexOf('%');
   if (zone >= 0) a = a.slice(0, zone);
-  if (isIP(a) === 4) return { address: a, family: 'ipv4' };
-  const v6 = canonicalIpv6(a);
-  if (v6 === undefined) return undefined;
   // Either spelling of a mapped address (::ffff:10.0.0.1, ::ffff:a00:1) is the IPv4 host the directory lists.
-  const v4 = ipv4OfMapped(v6);
-  return v4 === undefined ? { address: v6, family: 'ipv6' } : { address: v4, family: 'ipv4' };
+  return reachedAddress(a);
 }
 
 /** One spelling per IPv6 address, so "fd00:0::1" and "fd00::1" hit the same map key. */

@@ -15,19 +15,21 @@
 // bytes as the baseline, MB/s and MB per CPU-second), and idle / peak RSS. The last line printed is
 // one JSON object with the headline numbers, including start-up to /readyz,
 // the proxy's own event-loop delay p99 during the paced run, p99 at
-// saturation (16 connections), where kube-dlp's idle memory goes, and TLS
+// saturation (16 connections), where kube-dlp's idle memory goes (started
+// cold and from a compiled database, beside node alone with the same flags), and TLS
 // interception (bench/tls-bench.ts: intercepted vs plain CONNECT tunnel, handshakes).
 import http from 'node:http';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { runTlsBench } from './tls-bench';
 import { jsonEventLines } from './corpus';
 import { cpuSeconds } from './proc-stats';
 import { loadTemplate } from '../operator/inject/render-template';
+import type { ProxyStats } from './sidecar-process';
 
 const ROOT = join(__dirname, '..', '..');
 const SAMPLE_PROFILE = join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml');
@@ -82,61 +84,11 @@ async function runRole(role: string): Promise<void> {
     server.listen(0, '127.0.0.1', () => announce({ port: (server.address() as AddressInfo).port }));
     return;
   }
-  if (role === 'kubedlp') {
-    // The sidecar runs the whole CLI (`kube-dlp proxy`): load its module graph
-    // first, so memory and start-up are measured as deployed.
-    await import('../cli/main');
-    const { startProxy } = await import('../proxy/start-proxy');
-    const pino = (await import('pino')).default;
-    const running = await startProxy({
-      profilePath: argValue('--profile'),
-      listen: { host: '127.0.0.1', port: 0 },
-      admin: { host: '127.0.0.1', port: 0 },
-      identity: { pod: 'bench', namespace: 'bench', tenant: 'bench' },
-      audit: { file: argValue('--audit') },
-      logger: pino({ level: 'warn' }, pino.destination(2)),
-      timeouts: { keepAliveMs: 60_000, requestMs: 0 },
-    });
-    process.on('SIGTERM', () => void running.stop(1000).then(() => process.exit(0)));
-    // The harness asks over IPC for what only the process itself can see:
-    // event-loop delay since the last ask, and its memory by owner.
-    const loop = monitorEventLoopDelay({ resolution: 1 });
-    loop.enable();
-    process.on('message', (msg) => {
-      if (msg !== 'stats') return;
-      const engine = running.currentProfile().scanner.engineInfo();
-      const stats: ProxyStats = {
-        eventLoopP99Ms: loop.percentile(99) / 1e6,
-        memory: process.memoryUsage(),
-        databaseBytes: engine.databaseBytes ?? 0,
-        scratchBytes: engine.scratchBytes ?? 0,
-        patterns: engine.patterns,
-      };
-      loop.reset();
-      process.send!(stats);
-    });
-    announce({ port: running.proxyAddress.port, admin: running.adminAddress!.port });
-    return;
-  }
   throw new Error(`unknown role ${role}`);
-}
-
-interface ProxyStats {
-  eventLoopP99Ms: number;
-  memory: NodeJS.MemoryUsage;
-  databaseBytes: number;
-  scratchBytes: number;
-  patterns: number;
 }
 
 function announce(info: object): void {
   process.stdout.write(`${JSON.stringify(info)}\n`);
-}
-
-function argValue(flag: string): string {
-  const i = process.argv.indexOf(flag);
-  if (i < 0 || i + 1 >= process.argv.length) throw new Error(`missing ${flag}`);
-  return process.argv[i + 1];
 }
 
 // ------------------------------------------------------------ processes ----
@@ -160,7 +112,10 @@ function startRole(role: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
     // and the V8 flags its launcher gives node, so it is measured as deployed.
     const deployed = role === 'kubedlp' ? sidecarEnv() : {};
     const v8Flags = role === 'kubedlp' ? launcherNodeFlags() : [];
-    const child = spawn(process.execPath, [...v8Flags, ...profile, __filename, '--role', role, ...extra], {
+    // kube-dlp runs from its own entry file, so its process carries the
+    // sidecar's module graph and not this bench's (TLS bench, corpus).
+    const entry = role === 'kubedlp' ? join(__dirname, 'sidecar-process.js') : __filename;
+    const child = spawn(process.execPath, [...v8Flags, ...profile, entry, '--role', role, ...extra], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
       env: { ...env, ...deployed, NODE_OPTIONS: [env.NODE_OPTIONS, deployed.NODE_OPTIONS].filter(Boolean).join(' ') },
     });
@@ -202,6 +157,25 @@ function launcherNodeFlags(): string[] {
   const m = /^#!\/usr\/bin\/env (?:-S )?node(?: (.*))?$/.exec(shebang);
   if (!m) throw new Error(`bin/kube-dlp.js: unexpected first line ${JSON.stringify(shebang)}`);
   return (m[1] ?? '').split(' ').filter(Boolean);
+}
+
+/**
+ * What node itself costs here: an empty process with the sidecar's flags and
+ * environment, idle for as long as kube-dlp is before its idle figure. The
+ * floor under any idle-RSS goal for a Node sidecar.
+ */
+async function nodeFloorRssMiB(): Promise<{ rssMiB: number; rssFileMiB: number }> {
+  const deployed = sidecarEnv();
+  const child = spawn(process.execPath, [...launcherNodeFlags(), '-e', 'setInterval(() => {}, 1 << 30)'], {
+    stdio: 'ignore',
+    env: { ...process.env, ...deployed, NODE_OPTIONS: deployed.NODE_OPTIONS ?? '' },
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 1_000));
+    return { rssMiB: memoryMiB(child.pid!, 'VmRSS'), rssFileMiB: memoryMiB(child.pid!, 'RssFile') };
+  } finally {
+    child.kill('SIGKILL');
+  }
 }
 
 function stopRole(server: Server): Promise<void> {
@@ -515,7 +489,15 @@ async function main(): Promise<void> {
     // counted, not block the upload, and its peak RSS is the stream's.
     const streamProxy = await start('kubedlp', ['--profile', monitorProfile, '--audit', join(dir, 'audit-stream.log')], withCache);
     const startupCachedS = await readyAfterS(streamProxy);
-    process.stdout.write(`start-up to /readyz with the compiled database from the file cache ${startupCachedS.toFixed(2)} s\n`);
+    // Idle like the first, but started from a compiled database, as a
+    // deployed sidecar is (the operator ships it in the rendered profile).
+    await new Promise((r) => setTimeout(r, 500));
+    const idleRssCached = memoryMiB(streamProxy.pid, 'VmRSS');
+    const nodeFloor = await nodeFloorRssMiB();
+    process.stdout.write(
+      `start-up to /readyz with the compiled database from the file cache ${startupCachedS.toFixed(2)} s; idle RSS then ${idleRssCached.toFixed(1)} MiB ` +
+        `(node alone, same flags: ${nodeFloor.rssMiB.toFixed(1)} MiB, ${nodeFloor.rssFileMiB.toFixed(1)} of it file pages)\n`,
+    );
     // The same upload through the plain proxy first: the same-run baseline.
     // MB per CPU-second of the proxy process is the number that holds when
     // other work shares the machine; MB/s is what a client sees.
@@ -578,6 +560,8 @@ async function main(): Promise<void> {
       stream_peak_rss_mib: round(streamPeak, 1),
       stream_findings: { planted: stream.planted + stream.plantedEncoded, planted_encoded: stream.plantedEncoded, found },
       idle_rss_mib: round(idleRss, 1),
+      idle_rss_from_compiled_database_mib: round(idleRssCached, 1),
+      idle_rss_node_floor_mib: round(nodeFloor.rssMiB, 1),
       idle_memory: memoryBreakdown,
       idle_rss_after_load_mib: round(quietAfter.rssMiB, 1),
       idle_rss_after_load_before_release_mib: round(quietBefore.rssMiB, 1),

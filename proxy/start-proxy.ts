@@ -25,8 +25,8 @@ import { UpstreamTrust } from './tls/upstream-trust';
 import { attachTransparentListener, type TransparentModeOptions } from './transparent/attach';
 import type { TransparentListener } from './transparent/transparent-listener';
 import { ObservedEgress, type ObservedEgressOptions } from './observe/observed-egress';
-import { loadNativeBinding } from './native';
 import { DEFAULT_RELEASE_MEMORY_QUIET_MS, ReleaseMemoryWhenIdle } from './server/release-memory-when-idle';
+import { unusedMemoryRelease, type ReleaseUnusedMemory } from './server/unused-memory';
 
 export interface StartProxyOptions {
   profilePath: string;
@@ -220,6 +220,15 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     resolver: cachingResolver(opts.resolver ?? systemResolver, { ttlMs: opts.dnsCacheTtlMs ?? DEFAULT_DNS_CACHE_TTL_MS, maxNames: DNS_CACHE_NAMES }),
   });
   if (adminAddress) proxy.loopGuard.addListenAddress(adminAddress);
+  // Everything is loaded: what loading left behind goes now, before the
+  // first client can be kept waiting by the collection's pause.
+  const releaseQuietMs = opts.releaseMemoryQuietMs ?? DEFAULT_RELEASE_MEMORY_QUIET_MS;
+  const releaseUnused = releaseQuietMs > 0 ? unusedMemoryRelease() : undefined;
+  if (releaseUnused) {
+    const before = process.memoryUsage.rss();
+    releaseUnused();
+    logger.debug({ rssMiB: { before: mib(before), after: mib(process.memoryUsage.rss()) } }, 'loaded: unused memory returned');
+  }
   let proxyAddress: ListenAddress;
   let transparent: TransparentListener | undefined;
   try {
@@ -239,7 +248,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   }
   ready = true;
   logger.info({ listen: proxyAddress, admin: adminAddress, mode: opts.mode ?? 'explicit' }, 'proxy listening');
-  const memoryRelease = releaseMemoryWhenIdle(proxy, opts.releaseMemoryQuietMs ?? DEFAULT_RELEASE_MEMORY_QUIET_MS, logger);
+  const memoryRelease = releaseMemoryWhenIdle(proxy, releaseQuietMs, releaseUnused, logger);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -268,12 +277,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   };
 }
 
-/** Only where there is a C library heap to trim: the native binding is what reaches malloc_trim. */
-function releaseMemoryWhenIdle(proxy: ProxyServer, quietMs: number, logger: pino.Logger): ReleaseMemoryWhenIdle | undefined {
-  const native = loadNativeBinding();
-  const release = native.ok ? native.binding.releaseFreeMemory?.bind(native.binding) : undefined;
+/** Only where the native binding is: it is what reaches malloc_trim and V8's compaction. */
+function releaseMemoryWhenIdle(proxy: ProxyServer, quietMs: number, release: ReleaseUnusedMemory | undefined, logger: pino.Logger): ReleaseMemoryWhenIdle | undefined {
   if (!release) return undefined;
-  const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
   const watcher = new ReleaseMemoryWhenIdle({
     activity: proxy,
     quietMs,
@@ -282,4 +288,8 @@ function releaseMemoryWhenIdle(proxy: ProxyServer, quietMs: number, logger: pino
   });
   watcher.start();
   return watcher;
+}
+
+function mib(bytes: number): number {
+  return Math.round((bytes / 2 ** 20) * 10) / 10;
 }

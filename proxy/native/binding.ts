@@ -81,6 +81,12 @@ export interface NativeBinding {
    * Optional: an addon built before it existed still loads.
    */
   releaseFreeMemory?(): boolean;
+  /**
+   * V8's LowMemoryNotification: a full collection that compacts the heap and
+   * hands emptied pages back. A pause of tens of milliseconds; for idle
+   * moments only. Optional: an addon built before it existed still loads.
+   */
+  compactJsHeap?(): void;
   /** hs_deserialize_database; throws KDLP_HS_ERROR for bytes of another version or platform, or corrupt ones. Optional like serialize. */
   deserialize?(bytes: Uint8Array): NativeDatabase;
 }

@@ -23,7 +23,7 @@ export interface IdleActivity {
 
 export interface ReleaseMemoryWhenIdleOptions {
   activity: IdleActivity;
-  /** Returns free native memory to the kernel (the binding's malloc_trim); true when something was released. */
+  /** Hands unused memory back (unused-memory.ts: V8's compaction, then malloc_trim); true when something was released. */
   release(): boolean;
   /** How long traffic must have stopped before releasing. */
   quietMs: number;

@@ -84,6 +84,7 @@ t.test('when traffic stops, free native heap goes back to the kernel: once per q
   const proxy = await startTestProxy(protectProfile(), { releaseMemoryQuietMs: quietMs });
   t.teardown(() => proxy.stop());
   const released = () => (proxy.logText().match(/free native memory returned/g) ?? []).length;
+  t.match(proxy.logText(), /"rssMiB":\{"before":[\d.]+,"after":[\d.]+\},"msg":"loaded: unused memory returned"/, 'start-up returned what loading left behind');
   await new Promise((r) => setTimeout(r, quietMs * 4));
   t.equal(released(), 0, 'no traffic yet: nothing to release (start-up released after compiling)');
 

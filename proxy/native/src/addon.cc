@@ -3,6 +3,7 @@
 // errors live in proxy/native/index.ts.
 #include <hs.h>
 #include <napi.h>
+#include <v8.h>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -39,6 +40,21 @@ Napi::Value ReleaseFreeMemory(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// V8 collects when allocation needs it, and the launcher starts the old
+// generation at 48 MiB so that start-up and bursts are not slowed by early
+// collections. The price: what loading left behind (the profile document,
+// the compiled-database bundle and its decompressed copy) and what a burst
+// left behind stay resident for as long as the pod is idle, on pages V8
+// keeps. LowMemoryNotification is V8's own "collect everything, compact,
+// and give emptied pages back" request; N-API has no equivalent, so this
+// one call reaches V8 directly (the addon is built against the running
+// node's headers). Only called when the proxy is idle: it is a full pause.
+Napi::Value CompactJsHeap(const Napi::CallbackInfo& info) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  if (isolate != nullptr) isolate->LowMemoryNotification();
+  return info.Env().Undefined();
+}
+
 Napi::Value PlatformValid(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), hs_valid_platform() == HS_SUCCESS);
 }
@@ -60,6 +76,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("platformValid", Napi::Function::New(env, PlatformValid, "platformValid"));
   exports.Set("deserialize", Napi::Function::New(env, Deserialize, "deserialize"));
   exports.Set("releaseFreeMemory", Napi::Function::New(env, ReleaseFreeMemory, "releaseFreeMemory"));
+  exports.Set("compactJsHeap", Napi::Function::New(env, CompactJsHeap, "compactJsHeap"));
   return exports;
 }
 

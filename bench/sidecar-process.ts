@@ -1,0 +1,62 @@
+// The kube-dlp process of bench:proxy: `kube-dlp proxy` as the sidecar runs
+// it, plus an IPC answer to what only the process itself can see. An entry
+// file of its own, so the process loads the sidecar's module graph and
+// nothing of the bench (TLS bench, corpus, template rendering): its memory
+// and start-up are the deployed ones.
+//   node dist/bench/sidecar-process.js --profile FILE --audit FILE
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+/** What the harness asks for over IPC ('stats'). */
+export interface ProxyStats {
+  /** Event-loop delay p99 since the last ask. */
+  eventLoopP99Ms: number;
+  memory: NodeJS.MemoryUsage;
+  databaseBytes: number;
+  scratchBytes: number;
+  patterns: number;
+}
+
+function argValue(flag: string): string {
+  const i = process.argv.indexOf(flag);
+  if (i < 0 || i + 1 >= process.argv.length) throw new Error(`missing ${flag}`);
+  return process.argv[i + 1];
+}
+
+async function main(): Promise<void> {
+  // The image runs the whole CLI: its module graph is loaded first, as it is there.
+  await import('../cli/main');
+  const { startProxy } = await import('../proxy/start-proxy');
+  const pino = (await import('pino')).default;
+  const running = await startProxy({
+    profilePath: argValue('--profile'),
+    listen: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
+    identity: { pod: 'bench', namespace: 'bench', tenant: 'bench' },
+    audit: { file: argValue('--audit') },
+    logger: pino({ level: 'warn' }, pino.destination(2)),
+    timeouts: { keepAliveMs: 60_000, requestMs: 0 },
+  });
+  process.on('SIGTERM', () => void running.stop(1000).then(() => process.exit(0)));
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  process.on('message', (msg) => {
+    if (msg !== 'stats') return;
+    const engine = running.currentProfile().scanner.engineInfo();
+    const stats: ProxyStats = {
+      eventLoopP99Ms: loop.percentile(99) / 1e6,
+      memory: process.memoryUsage(),
+      databaseBytes: engine.databaseBytes ?? 0,
+      scratchBytes: engine.scratchBytes ?? 0,
+      patterns: engine.patterns,
+    };
+    loop.reset();
+    process.send!(stats);
+  });
+  // The harness reads the first stdout line: where to send traffic.
+  process.stdout.write(`${JSON.stringify({ port: running.proxyAddress.port, admin: running.adminAddress!.port })}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`sidecar-process: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -29,7 +29,8 @@ import { runTlsBench } from './tls-bench';
 import { jsonEventLines } from './corpus';
 import { cpuSeconds } from './proc-stats';
 import { loadTemplate } from '../operator/inject/render-template';
-import type { ProxyStats } from './sidecar-process';
+import type { BundleReply, ProxyStats } from './sidecar-process';
+import { DATABASES_FILE } from '../proxy/profile/runtime-config';
 
 const ROOT = join(__dirname, '..', '..');
 const SAMPLE_PROFILE = join(ROOT, 'config', 'samples', 'securityprofile-protect.yaml');
@@ -194,6 +195,18 @@ function proxyStats(server: Server): Promise<ProxyStats> {
   return new Promise((resolve) => {
     server.child.once('message', (m) => resolve(m as ProxyStats));
     server.child.send('stats');
+  });
+}
+
+/** The kube-dlp process's compiled databases as the operator ships them (scanner.hsbundle). */
+function databaseBundle(server: Server): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    server.child.once('message', (m) => {
+      const { bundleBase64 } = m as BundleReply;
+      if (bundleBase64) resolve(Buffer.from(bundleBase64, 'base64'));
+      else reject(new Error('the kube-dlp process has no compiled databases to export (RE2 engine?)'));
+    });
+    server.child.send('bundle');
   });
 }
 
@@ -414,11 +427,11 @@ async function main(): Promise<void> {
 
     const upstream = await start('upstream');
     const plain = await start('plain-proxy');
-    // Both kube-dlp processes share a compiled-database cache: the first
-    // starts cold (compiles, writes it), the stream proxy (same detectors)
-    // starts from the file, so start-up is measured both ways in one run.
-    const withCache = { ...process.env, KUBE_DLP_SCANNER_CACHE_DIR: join(dir, 'hsdb') };
-    const kubedlp = await start('kubedlp', ['--profile', SAMPLE_PROFILE, '--audit', join(dir, 'audit.log')], withCache);
+    // The first kube-dlp starts cold (compiles); the stream proxy (same
+    // detectors) starts from the first one's compiled-database bundle, as a
+    // deployed sidecar starts from the operator's: start-up and idle memory
+    // are measured both ways in one run.
+    const kubedlp = await start('kubedlp', ['--profile', SAMPLE_PROFILE, '--audit', join(dir, 'audit.log')]);
     const startupToReadyS = await readyAfterS(kubedlp);
     await new Promise((r) => setTimeout(r, 500));
     const idleRss = memoryMiB(kubedlp.pid, 'VmRSS');
@@ -487,15 +500,15 @@ async function main(): Promise<void> {
 
     // A separate kube-dlp in Monitor mode for the stream: planted cards must be
     // counted, not block the upload, and its peak RSS is the stream's.
-    const streamProxy = await start('kubedlp', ['--profile', monitorProfile, '--audit', join(dir, 'audit-stream.log')], withCache);
+    writeFileSync(join(dir, DATABASES_FILE), await databaseBundle(kubedlp));
+    const streamProxy = await start('kubedlp', ['--profile', monitorProfile, '--audit', join(dir, 'audit-stream.log')]);
     const startupCachedS = await readyAfterS(streamProxy);
-    // Idle like the first, but started from a compiled database, as a
-    // deployed sidecar is (the operator ships it in the rendered profile).
+    // Idle like the first, but started from a compiled database.
     await new Promise((r) => setTimeout(r, 500));
     const idleRssCached = memoryMiB(streamProxy.pid, 'VmRSS');
     const nodeFloor = await nodeFloorRssMiB();
     process.stdout.write(
-      `start-up to /readyz with the compiled database from the file cache ${startupCachedS.toFixed(2)} s; idle RSS then ${idleRssCached.toFixed(1)} MiB ` +
+      `start-up to /readyz from a compiled-database bundle ${startupCachedS.toFixed(2)} s; idle RSS then ${idleRssCached.toFixed(1)} MiB ` +
         `(node alone, same flags: ${nodeFloor.rssMiB.toFixed(1)} MiB, ${nodeFloor.rssFileMiB.toFixed(1)} of it file pages)\n`,
     );
     // The same upload through the plain proxy first: the same-run baseline.

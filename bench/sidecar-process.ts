@@ -4,6 +4,7 @@
 // nothing of the bench (TLS bench, corpus, template rendering): its memory
 // and start-up are the deployed ones.
 //   node dist/bench/sidecar-process.js --profile FILE --audit FILE
+// IPC: 'stats' (ProxyStats), 'bundle' (BundleReply).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** What the harness asks for over IPC ('stats'). */
@@ -14,6 +15,11 @@ export interface ProxyStats {
   databaseBytes: number;
   scratchBytes: number;
   patterns: number;
+}
+
+/** Answer to 'bundle': the compiled databases, as the operator ships them (undefined on RE2). */
+export interface BundleReply {
+  bundleBase64?: string;
 }
 
 function argValue(flag: string): string {
@@ -40,6 +46,11 @@ async function main(): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   process.on('message', (msg) => {
+    if (msg === 'bundle') {
+      const reply: BundleReply = { bundleBase64: running.currentProfile().scanner.exportDatabases?.()?.toString('base64') };
+      process.send!(reply);
+      return;
+    }
     if (msg !== 'stats') return;
     const engine = running.currentProfile().scanner.engineInfo();
     const stats: ProxyStats = {

@@ -19,7 +19,7 @@
 // (allocating an ArrayBuffer per call would cost more than scanning a small
 // buffer): treat results as read-only.
 import type { HsMode, NativeDatabase, ExpressionInfo, OriginalDst, NativeBinding, NativeLoadResult } from './binding';
-import { selfTestFailure } from './self-test';
+import { selfTestFailure, testedWith } from './self-test';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { KdlpError } from '../errors/kdlp-error';
@@ -116,8 +116,15 @@ export function defaultAddonCandidates(): string[] {
   return unique.flatMap((dir) => ['Release', 'Debug'].map((kind) => path.join(dir, 'build', kind, ADDON_FILE)));
 }
 
+/**
+ * Where the load-time self-test may find its database ready-made (a bundle
+ * the operator compiled); undefined, or a database that fails, and the test
+ * compiles its own.
+ */
+export type SelfTestDatabaseSource = (binding: NativeBinding) => NativeDatabase | undefined;
+
 /** Loads the first existing candidate, uncached. Never throws. */
-export function loadNativeBindingFrom(candidates: readonly string[]): NativeLoadResult {
+export function loadNativeBindingFrom(candidates: readonly string[], selfTestDatabase?: SelfTestDatabaseSource): NativeLoadResult {
   const file = candidates.find((candidate) => existsSync(candidate));
   if (file === undefined) {
     return {
@@ -150,16 +157,19 @@ export function loadNativeBindingFrom(candidates: readonly string[]): NativeLoad
       reason: `this CPU lacks the instruction set Vectorscan ${binding.version()} needs; kube-dlp uses the RE2 engine`,
     };
   }
-  const defect = selfTestFailure(binding);
+  const defect = testedWith((db) => selfTestFailure(binding, db), selfTestDatabase?.(binding));
   if (defect !== undefined) return { ok: false, reason: `${defect}; until then kube-dlp uses the RE2 engine` };
   return { ok: true, binding };
 }
 
 let cached: NativeLoadResult | undefined;
 
-/** The addon, loaded once per process (or worker). */
-export function loadNativeBinding(): NativeLoadResult {
-  cached ??= loadNativeBindingFrom(defaultAddonCandidates());
+/**
+ * The addon, loaded once per process (or worker). `selfTestDatabase` is
+ * asked only by the call that loads it.
+ */
+export function loadNativeBinding(selfTestDatabase?: SelfTestDatabaseSource): NativeLoadResult {
+  cached ??= loadNativeBindingFrom(defaultAddonCandidates(), selfTestDatabase);
   return cached;
 }
 

@@ -5,18 +5,37 @@
 // all 64). A scanner whose answer depends on where the allocator put the
 // body cannot be trusted with blocking, so such a library is refused and
 // kube-dlp runs on RE2, saying why.
-import type { NativeBinding } from './binding';
+import { createHash } from 'node:crypto';
+import type { HsMode, NativeBinding, NativeDatabase } from './binding';
 
 const PATTERN = String.raw`@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\.[A-Za-z]{2,24}\b`;
 const LINE = 'lorem ipsum dolor {"k": 1}\n';
 const SAMPLE = `${LINE}${LINE}${LINE} {"email":"jane.doe@acme-corp.io"} tail text\n`;
 const ALIGNMENTS = 64;
 
-/** Undefined when the library answers the same at every alignment; otherwise why not. */
-export function selfTestFailure(binding: NativeBinding): string | undefined {
+/**
+ * Names the self-test's databases in a database bundle (database-bundle.ts):
+ * derived from the pattern, so a changed test never runs on an old database.
+ */
+export const SELF_TEST_PATTERN_SET = createHash('sha256').update(`kube-dlp self-test\0${PATTERN}`).digest('hex');
+
+/**
+ * The self-test's pattern compiled for `mode`. Compiling is what the test
+ * costs (over 100 ms, and the compiler's code paged in), so an operator
+ * ships these in the bundle and a sidecar started from one never compiles.
+ */
+export function compileSelfTestDatabase(binding: NativeBinding, mode: HsMode): NativeDatabase {
+  return binding.compile([PATTERN], [0], [0], mode);
+}
+
+/**
+ * Undefined when the library answers the same at every alignment; otherwise
+ * why not. `db`: the pattern's block database from a bundle; without one,
+ * the test compiles it.
+ */
+export function selfTestFailure(binding: NativeBinding, db = compileSelfTestDatabase(binding, 'block')): string | undefined {
   const sample = Buffer.from(SAMPLE, 'latin1');
   const expectedEnd = SAMPLE.indexOf('.io') + 3;
-  const db = binding.compile([PATTERN], [0], [0], 'block');
   const scratch = db.allocScratch();
   const arena = Buffer.alloc(sample.length + ALIGNMENTS);
   const missed: number[] = [];
@@ -41,10 +60,9 @@ export function selfTestFailure(binding: NativeBinding): string | undefined {
  * inside them; a library that fails here still serves block scans, and
  * streams fall back to overlapped block scans (carry-stream.ts).
  */
-export function streamSelfTestFailure(binding: NativeBinding): string | undefined {
+export function streamSelfTestFailure(binding: NativeBinding, db = compileSelfTestDatabase(binding, 'stream')): string | undefined {
   const sample = Buffer.from(SAMPLE, 'latin1');
   const expectedEnd = SAMPLE.indexOf('.io') + 3;
-  const db = binding.compile([PATTERN], [0], [0], 'stream');
   const scratch = db.allocScratch();
   const missed: number[] = [];
   for (let cut = 0; cut <= sample.length; cut++) {
@@ -57,4 +75,14 @@ export function streamSelfTestFailure(binding: NativeBinding): string | undefine
   }
   if (missed.length === 0) return undefined;
   return `libhs ${binding.version()} stream mode misses a match split across writes at ${missed.length} of ${sample.length + 1} cut points`;
+}
+
+/**
+ * A test run on a shipped database, trusted only when it passes: a database
+ * that fails (damaged, or not the test's pattern) proves nothing about the
+ * library, so the test is run again on one compiled here.
+ */
+export function testedWith(test: (db?: NativeDatabase) => string | undefined, shipped: NativeDatabase | undefined): string | undefined {
+  if (shipped !== undefined && test(shipped) === undefined) return undefined;
+  return test();
 }

@@ -71,7 +71,7 @@ if (!native.ok) {
     mkdirSync(damaged);
     writeFileSync(join(damaged, PROFILE_CONFIGMAP_KEY), rendered);
     const bad = Buffer.from(bundle);
-    bad[bad.length - 5] ^= 0xff;
+    bad[bad.indexOf(0x0a) + 100] ^= 0xff; // inside the first database's body
     writeFileSync(join(damaged, PROFILE_DATABASES_KEY), bad);
     const compiled = sidecarScanner(damaged);
     t.equal(compiled.info.databaseBundle?.accepted, false);

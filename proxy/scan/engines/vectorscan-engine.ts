@@ -19,13 +19,13 @@ import { dedupeOverlaps, evaluateCandidate } from '../candidates';
 import { CarryStream } from './carry-stream';
 import { NativeScanStream, historyBytes } from './native-stream';
 import { DatabaseFileCache } from './database-file-cache';
-import { decodeBundle, encodeBundle, type BundleEntry, type WantedDatabase } from './database-bundle';
+import { bundledSelfTestDatabase, decodeBundle, encodeBundle, type BundleEntry, type PatternWidths, type WantedDatabase } from './database-bundle';
 import { DatabaseSet, databaseParts } from './database-set';
 import { partitionPatterns } from './pattern-partition';
 import { libhsExpression } from './prefilter-expression';
 import { DetectorCompileError, ScanOverflowError } from '../errors';
 import { createHash } from 'node:crypto';
-import { streamSelfTestFailure } from '../../native/self-test';
+import { SELF_TEST_PATTERN_SET, compileSelfTestDatabase, streamSelfTestFailure, testedWith } from '../../native/self-test';
 import {
   HS_FLAGS,
   HsCompileError,
@@ -79,40 +79,72 @@ export interface BundleOutcome {
 
 /**
  * Puts a matching bundle's databases in the in-process cache, so the
- * compile step below finds them instead of compiling.
+ * compile step below finds them instead of compiling. Returns the bundle's
+ * pattern widths with the outcome, when it carried them.
  */
 function adoptBundle(
   binding: NativeBinding,
   patterns: readonly CompiledPattern[],
   parts: readonly CompiledPattern[][],
   options: VectorscanEngineOptions,
-): BundleOutcome | undefined {
+): { outcome: BundleOutcome; widths?: PatternWidths } | undefined {
   if (!options.prebuilt || patterns.length === 0) return undefined;
-  const modes: HsMode[] = wantsNativeStreams(binding, options.streamMode) ? ['block', 'stream'] : ['block'];
+  const modes: HsMode[] = wantsNativeStreams(binding, options.streamMode, options.prebuilt) ? ['block', 'stream'] : ['block'];
   const expression = libhsExpressionOf(options);
   const wanted: WantedDatabase[] = modes.flatMap((mode) => parts.map((part) => ({ mode, patternSet: cacheKey(part, mode, expression) })));
   const result = decodeBundle(binding, options.prebuilt, wanted, patterns);
-  if (!result.ok) return { accepted: false, reason: result.reason };
+  if (!result.ok) return { outcome: { accepted: false, reason: result.reason } };
   for (const e of result.entries) remember(e.patternSet, e.db);
-  return { accepted: true };
+  return { outcome: { accepted: true }, widths: result.widths };
 }
+
+/**
+ * Digest of what the widths are read from: each pattern's index, flags
+ * and source (not the prefilter expression libhs is given, which two
+ * sources may share).
+ */
+function widthsKey(patterns: readonly CompiledPattern[]): string {
+  const h = createHash('sha256');
+  for (const p of patterns) h.update(`\0${p.index}\0${flagsOf(p)}\0${p.source}`);
+  return h.digest('hex');
+}
+
+/**
+ * The widths a bundle carries, when they are for exactly these pattern
+ * sources and every one is a plausible width; else undefined and the
+ * compiler is asked. (A bundle is as trusted as the profile it comes with:
+ * both are the operator's ConfigMap.)
+ */
+function shippedWidths(shipped: PatternWidths | undefined, patterns: readonly CompiledPattern[]): number[] | undefined {
+  if (!shipped || !Array.isArray(shipped.values) || shipped.values.length !== patterns.length) return undefined;
+  if (!shipped.values.every((w) => Number.isInteger(w) && w >= 1 && w <= MAX_SHIPPED_WIDTH)) return undefined;
+  return shipped.patterns === widthsKey(patterns) ? shipped.values : undefined;
+}
+
+/** Far above any pattern the lint admits (MAX_PATTERN_WIDTH characters of up to four bytes). */
+const MAX_SHIPPED_WIDTH = 1 << 16;
 
 const streamDefects = new WeakMap<NativeBinding, string | null>();
 
-/** Why this library's stream mode cannot be trusted, or undefined; tested once per binding. */
-export function nativeStreamDefect(binding: NativeBinding): string | undefined {
+/**
+ * Why this library's stream mode cannot be trusted, or undefined; tested
+ * once per binding, on the bundle's self-test database when `prebuilt`
+ * carries one that passes.
+ */
+export function nativeStreamDefect(binding: NativeBinding, prebuilt?: Uint8Array): string | undefined {
   let known = streamDefects.get(binding);
   if (known === undefined) {
-    known = streamSelfTestFailure(binding) ?? null;
+    const shipped = prebuilt && bundledSelfTestDatabase(binding, prebuilt, 'stream', SELF_TEST_PATTERN_SET);
+    known = testedWith((db) => streamSelfTestFailure(binding, db), shipped) ?? null;
     streamDefects.set(binding, known);
   }
   return known ?? undefined;
 }
 
 /** Whether streams of this engine run on a libhs stream database. */
-function wantsNativeStreams(binding: NativeBinding, mode: StreamMode | undefined): boolean {
+function wantsNativeStreams(binding: NativeBinding, mode: StreamMode | undefined, prebuilt?: Uint8Array): boolean {
   if (mode === 'carry') return false;
-  const defect = nativeStreamDefect(binding);
+  const defect = nativeStreamDefect(binding, prebuilt);
   if (mode === 'native' && defect !== undefined) throw new Error(`native stream mode requested but ${defect}`);
   return defect === undefined;
 }
@@ -238,16 +270,16 @@ export class VectorscanEngine {
 
   /** Compiles on the calling thread. */
   static create(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): VectorscanEngine {
-    const widths = widthsOf(binding, patterns);
-    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, [], options, widths, undefined, undefined, undefined);
+    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, [], options, [], undefined, undefined, undefined);
     const parts = partsOf(patterns, options);
     const bundle = adoptBundle(binding, patterns, parts, options);
+    const widths = shippedWidths(bundle?.widths, patterns) ?? widthsOf(binding, patterns);
     const expression = libhsExpressionOf(options);
     const block = DatabaseSet.of(parts.map((part) => compileSync(binding, part, 'block', expression)));
-    const stream = wantsNativeStreams(binding, options.streamMode)
+    const stream = wantsNativeStreams(binding, options.streamMode, options.prebuilt)
       ? DatabaseSet.of(parts.map((part) => compileSync(binding, part, 'stream', expression)))
       : undefined;
-    return new VectorscanEngine(binding, patterns, parts, options, widths, block, stream, bundle);
+    return new VectorscanEngine(binding, patterns, parts, options, widths, block, stream, bundle?.outcome);
   }
 
   /** Compiles on the thread pool (both databases at once), so a serving process keeps serving. */
@@ -256,17 +288,17 @@ export class VectorscanEngine {
     patterns: readonly CompiledPattern[],
     options: VectorscanEngineOptions,
   ): Promise<VectorscanEngine> {
-    const widths = widthsOf(binding, patterns);
-    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, [], options, widths, undefined, undefined, undefined);
+    if (patterns.length === 0) return new VectorscanEngine(binding, patterns, [], options, [], undefined, undefined, undefined);
     const parts = partsOf(patterns, options);
     const bundle = adoptBundle(binding, patterns, parts, options);
+    const widths = shippedWidths(bundle?.widths, patterns) ?? widthsOf(binding, patterns);
     const expression = libhsExpressionOf(options);
     const compileAll = (mode: HsMode) => Promise.all(parts.map((part) => compileAsync(binding, part, mode, expression)));
     const [block, stream] = await Promise.all([
       compileAll('block'),
-      wantsNativeStreams(binding, options.streamMode) ? compileAll('stream') : undefined,
+      wantsNativeStreams(binding, options.streamMode, options.prebuilt) ? compileAll('stream') : undefined,
     ]);
-    return new VectorscanEngine(binding, patterns, parts, options, widths, DatabaseSet.of(block), stream && DatabaseSet.of(stream), bundle);
+    return new VectorscanEngine(binding, patterns, parts, options, widths, DatabaseSet.of(block), stream && DatabaseSet.of(stream), bundle?.outcome);
   }
 
   /**
@@ -280,7 +312,10 @@ export class VectorscanEngine {
       databaseParts(db).map((part, i) => ({ mode, patternSet: cacheKey(this.parts[i], mode, expression), db: part }));
     const entries = entriesOf('block', this.blockDb);
     if (this.streamDb) entries.push(...entriesOf('stream', this.streamDb));
-    return encodeBundle(this.binding, entries);
+    // What a sidecar would otherwise compile or ask the compiler for.
+    const selfTestModes: HsMode[] = this.streamDb ? ['block', 'stream'] : ['block'];
+    const selfTest = selfTestModes.map((mode) => ({ mode, patternSet: SELF_TEST_PATTERN_SET, db: compileSelfTestDatabase(this.binding, mode) }));
+    return encodeBundle(this.binding, entries, { selfTest, widths: { patterns: widthsKey(this.patterns), values: this.widths } });
   }
 
   /** Whether openStream() runs on libhs's stream mode (else overlapped block scans). */

@@ -6,7 +6,7 @@
 // and severities are closed sets; detectors and profiles come from the loaded
 // configuration; namespace/tenant identify this proxy instance. No URL, host
 // or header value is ever a label.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type CounterChild } from './prom-client-core';
 import type { BadRequestReason, ClientAbortStage, Decision } from '../outcome/decision';
 import type { Action, Category, Severity } from '../scan/types';
 import type { TlsOutcome } from '../tls/tls-outcome';
@@ -176,7 +176,7 @@ export class ProxyMetrics {
   });
 
   // prom-client hashes label objects on every inc(); hot paths reuse children.
-  private readonly requestChildren = new Map<string, Counter.Internal>();
+  private readonly requestChildren = new Map<string, CounterChild>();
 
   constructor(private readonly identity: MetricsIdentity) {}
 

@@ -3,7 +3,7 @@
 // guard every exchange asks. Without a directory file the guard still knows
 // the proxy's own namespace, so denyCrossTenant fails closed for every other
 // in-cluster namespace.
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from '../metrics/prom-client-core';
 import type pino from 'pino';
 import { parseClusterDomains } from './cluster-names';
 import { emptyTenantDirectory, type TenantDirectory } from './directory';

@@ -3,7 +3,7 @@
 // kubedlp_proxy_requests_total like every other exchange; these count what
 // only capture has: the protocol mix, and connections that never became an
 // exchange (not redirected, unreadable original destination, loops).
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry } from '../metrics/prom-client-core';
 import type { SniffedProtocol } from './protocol-sniff';
 
 export type CaptureProblem = 'original_dst_failed' | 'direct_from_network' | 'loop' | 'client_gone';

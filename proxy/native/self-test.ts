@@ -19,13 +19,18 @@ const ALIGNMENTS = 64;
  */
 export const SELF_TEST_PATTERN_SET = createHash('sha256').update(`kube-dlp self-test\0${PATTERN}`).digest('hex');
 
+const compiled = new WeakMap<NativeBinding, Partial<Record<HsMode, NativeDatabase>>>();
+
 /**
- * The self-test's pattern compiled for `mode`. Compiling is what the test
- * costs (over 100 ms, and the compiler's code paged in), so an operator
- * ships these in the bundle and a sidecar started from one never compiles.
+ * The self-test's pattern compiled for `mode`, once per process (databases
+ * are immutable). Compiling is what the test costs (over 100 ms, and the
+ * compiler's code paged in), so an operator ships these in the bundle, and
+ * a sidecar started from one never compiles.
  */
 export function compileSelfTestDatabase(binding: NativeBinding, mode: HsMode): NativeDatabase {
-  return binding.compile([PATTERN], [0], [0], mode);
+  let byMode = compiled.get(binding);
+  if (!byMode) compiled.set(binding, (byMode = {}));
+  return (byMode[mode] ??= binding.compile([PATTERN], [0], [0], mode));
 }
 
 /**

@@ -127,10 +127,13 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     if (bundle && !bundle.accepted) logger.warn({ reason: bundle.reason }, 'shipped scanner databases not used: compiled here instead');
   };
   announce(first);
-  logger.info({ profile: first.profileName, version: first.version, mode: first.spec.mode, engine: first.scanner.engine }, 'profile loaded');
+  logger.info(
+    { profile: first.profileName, version: first.version, mode: first.spec.mode, engine: first.scanner.engine, databases: databaseSource(first) },
+    'profile loaded',
+  );
   watcher.on('reload', (cfg) => {
     announce(cfg);
-    logger.info({ profile: cfg.profileName, version: cfg.version, mode: cfg.spec.mode }, 'profile reloaded');
+    logger.info({ profile: cfg.profileName, version: cfg.version, mode: cfg.spec.mode, databases: databaseSource(cfg) }, 'profile reloaded');
   });
   watcher.on('reloadError', (err) => {
     metrics.configReloadFailed();
@@ -292,4 +295,14 @@ function releaseMemoryWhenIdle(proxy: ProxyServer, quietMs: number, release: Rel
 
 function mib(bytes: number): number {
   return Math.round((bytes / 2 ** 20) * 10) / 10;
+}
+
+/**
+ * Where the scanner's Vectorscan databases came from: the operator's bundle
+ * (`shipped`: no pattern compiler ran), or not (`compiled` here, or read
+ * from the file cache). Undefined on RE2.
+ */
+function databaseSource(cfg: RuntimeConfig): 'shipped' | 'compiled' | undefined {
+  if (cfg.scanner.engine !== 'vectorscan') return undefined;
+  return cfg.scanner.engineInfo().databaseBundle?.accepted ? 'shipped' : 'compiled';
 }

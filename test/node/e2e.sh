@@ -207,6 +207,9 @@ check_audit_and_metrics() { # <namespace> <pod> <label> <card decision> <email d
   [[ "$got" == "$5" ]] || fail "$label: no audit line with decision $5 for the email in the sidecar's log (got: ${got:-none})"
   proxy_log="$(kubectl -n "$ns" logs "$pod" -c kube-dlp-proxy)"
   [[ "$proxy_log" != *"$CARD"* && "$proxy_log" != *"$EMAIL"* ]] || fail "$label: the sidecar's log holds a raw secret"
+  grep -F '"msg":"profile loaded"' <<<"$proxy_log" | grep -qF '"databases":"shipped"' \
+    || fail "$label: the sidecar did not start from the operator's compiled databases: $(grep -m 2 -e 'profile loaded' -e 'databases not used' <<<"$proxy_log")"
+  proved "$label: the sidecar started from the operator's compiled databases (no pattern compiler ran in the pod)"
   proved "$label: audit lines in the sidecar's log (card: $4, email: $5), evidence masked ($(grep -o '"masked":"[^"]*"' <<<"$proxy_log" | sort -u | tr '\n' ' '))"
   pod_ip="$(kubectl -n "$ns" get pod "$pod" -o jsonpath='{.status.podIP}')"
   metrics="$(curl -fsS --max-time 5 "http://$pod_ip:15090/metrics")" || fail "$label: the sidecar's /metrics did not answer on $pod_ip:15090"

@@ -8,7 +8,6 @@ import { redactionBytes } from './mask';
 import { Re2Engine } from './engines/re2-engine';
 import { VectorscanEngine, type VectorscanEngineOptions } from './engines/vectorscan-engine';
 import { loadNativeBinding, type NativeBinding } from '../native';
-import { SELF_TEST_PATTERN_SET } from '../native/self-test';
 import { bundledSelfTestDatabase } from './engines/database-bundle';
 import { analysePattern, MAX_BYTES_PER_CHARACTER } from './pattern-width';
 
@@ -72,7 +71,7 @@ function planScanner(config: ScannerConfig): ScannerPlan {
   // A bundle also carries the native self-test's database: the first load
   // of the addon then tests the library without compiling.
   const bundle = config.databases;
-  const native = loadNativeBinding(bundle && ((binding) => bundledSelfTestDatabase(binding, bundle, 'block', SELF_TEST_PATTERN_SET)));
+  const native = loadNativeBinding(bundle && ((binding) => bundledSelfTestDatabase(binding, bundle, 'block')));
   if (wanted !== 're2' && native.ok) return { detectors, patterns, native: native.binding };
   if (wanted === 'vectorscan' && !native.ok) throw new EngineUnavailableError('vectorscan', native.reason);
   const fallbackReason = wanted === 're2' ? 'RE2 engine requested' : native.ok ? undefined : native.reason;

@@ -27,6 +27,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { CompiledPattern } from '../detector-set';
 import type { HsMode, NativeBinding, NativeDatabase } from '../../native';
 import { DatabaseSet } from './database-set';
+import { SELF_TEST_PATTERN_SET } from '../../native/self-test';
 
 const MAGIC = 'kube-dlp-hsbundle/1';
 
@@ -141,12 +142,12 @@ const bodyBytes = (entries: readonly HeaderEntry[]) => entries.reduce((sum, e) =
  * The bundle's self-test database for `mode` (native/self-test.ts), or
  * undefined for any reason at all: the caller then compiles its own.
  */
-export function bundledSelfTestDatabase(binding: NativeBinding, bytes: Uint8Array, mode: HsMode, patternSet: string): NativeDatabase | undefined {
+export function bundledSelfTestDatabase(binding: NativeBinding, bytes: Uint8Array, mode: HsMode): NativeDatabase | undefined {
   const read = readHeader(binding, bytes);
   if (!read.ok || !Array.isArray(read.header.entries) || !Array.isArray(read.header.selfTest)) return undefined;
   const { header, data, bodiesAt } = read;
   const selfTest = header.selfTest!;
-  const index = selfTest.findIndex((e) => e.mode === mode && e.patternSet === patternSet);
+  const index = selfTest.findIndex((e) => e.mode === mode && e.patternSet === SELF_TEST_PATTERN_SET);
   if (index < 0) return undefined;
   const at = bodiesAt + bodyBytes(header.entries) + bodyBytes(selfTest.slice(0, index));
   const result = readDatabase(binding, data, at, selfTest[index]!);

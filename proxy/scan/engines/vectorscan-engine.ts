@@ -134,7 +134,7 @@ const streamDefects = new WeakMap<NativeBinding, string | null>();
 export function nativeStreamDefect(binding: NativeBinding, prebuilt?: Uint8Array): string | undefined {
   let known = streamDefects.get(binding);
   if (known === undefined) {
-    const shipped = prebuilt && bundledSelfTestDatabase(binding, prebuilt, 'stream', SELF_TEST_PATTERN_SET);
+    const shipped = prebuilt && bundledSelfTestDatabase(binding, prebuilt, 'stream');
     known = testedWith((db) => streamSelfTestFailure(binding, db), shipped) ?? null;
     streamDefects.set(binding, known);
   }

@@ -29,7 +29,12 @@ export interface NativeDatabase {
   streamSize(): number;
   /** Scratch big enough for this database. */
   allocScratch(): NativeScratch;
-  /** Block mode only. Reads `buffer` in place (only the view's bytes). */
+  /**
+   * Every match in `buffer` as a whole. A block database scans it with
+   * hs_scan; a stream database as one stream opened, fed and closed in the
+   * same native call, which gives the same matches. Reads `buffer` in place
+   * (only the view's bytes).
+   */
   scanBlock(buffer: Uint8Array, scratch: NativeScratch, maxMatches?: number): MatchTriplets;
   /** Stream mode only. */
   openStream(): NativeStream;

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
+import fc from 'fast-check';
 import {
   HS_FLAGS,
   HsCompileError,
@@ -261,11 +262,46 @@ function run(hs: NativeBinding): void {
     });
   });
 
-  t.test('block and stream databases refuse the other mode', async (t) => {
+  t.test('a block database refuses to open a stream', async (t) => {
     const block = compileDatabase([{ expression: 'a', flags: 0, id: 1 }], 'block');
-    const stream = compileDatabase([{ expression: 'a', flags: 0, id: 1 }], 'stream');
     t.throws(() => block.openStream(), { code: NATIVE_ERROR_CODES.HS, message: /stream-mode/ });
-    t.throws(() => stream.scanBlock(Buffer.from('a'), stream.allocScratch()), { code: NATIVE_ERROR_CODES.HS, message: /block-mode/ });
+  });
+
+  t.test('a stream database scans a whole buffer with the matches a block database gives', async (t) => {
+    const patterns = [
+      { expression: 'SECRET', flags: 0, id: 5 },
+      // Both only decidable at end of data: a stream reports them at close.
+      { expression: 'token[0-9]{2}\\b', flags: 0, id: 6 },
+      { expression: 'tail$', flags: 0, id: 7 },
+      { expression: '[0-9]{4}', flags: 0, id: 8 },
+    ];
+    const block = compileDatabase(patterns, 'block');
+    const stream = compileDatabase(patterns, 'stream');
+    const blockScratch = block.allocScratch();
+    const streamScratch = stream.allocScratch();
+    const both = (input: Buffer, max?: number) => ({
+      block: block.scanBlock(input, blockScratch, max),
+      stream: stream.scanBlock(input, streamScratch, max),
+    });
+    const ends = both(Buffer.from('x SECRET 12345 token42 tail'));
+    t.same(triplets(ends.stream), triplets(ends.block));
+    t.same(
+      triplets(ends.stream).map((m) => m[0]).sort(),
+      [5, 6, 7, 8, 8],
+      'end-of-data matches included',
+    );
+    t.same(triplets(both(Buffer.alloc(0)).stream), []);
+    const capped = both(Buffer.from('1234567 SECRET'), 2);
+    t.equal(capped.stream.overflow, true, 'the match cap marks the result incomplete');
+    t.same(triplets(capped.stream), triplets(capped.block));
+    // The shared stream scratch still works after a capped scan.
+    t.same(triplets(stream.scanBlock(Buffer.from('token07'), streamScratch)), [[6, 0, 7]]);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('SECRET', 'token', '42', '0', ' ', 'tail', 'x', '\n'), { maxLength: 40 }), (parts) => {
+        const r = both(Buffer.from(parts.join('')));
+        return JSON.stringify(triplets(r.stream)) === JSON.stringify(triplets(r.block));
+      }),
+    );
   });
 
   t.test('empty complete results are one shared frozen array', async (t) => {

@@ -126,15 +126,29 @@ Napi::Value Database::AllocScratch(const Napi::CallbackInfo& info) {
 
 Napi::Value Database::ScanBlock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (streaming_) {
-    throw CodedError(env, kCodeHs, "scanBlock needs a block-mode database; this one was compiled for streams");
-  }
   ByteView input = RequireBytes(env, info[0], "buffer");
   hs_scratch_t* scratch = Scratch::Require(env, info[1], "scratch");
   uint32_t maxMatches = OptionalMaxMatches(env, info[2]);
 
   MatchCollector& collector = static_cast<AddonData*>(info.Data())->collector;
   collector.Begin(maxMatches);
+  if (streaming_) {
+    // The whole buffer as one stream: same matches as a block scan (libhs
+    // reports end-anchored ones at close), so a process that streams need
+    // not also hold a block database.
+    hs_stream_t* stream = nullptr;
+    hs_error_t rc = hs_open_stream(database_, 0, &stream);
+    if (rc != HS_SUCCESS) throw HsRuntimeError(env, "hs_open_stream", rc);
+    rc = hs_scan_stream(stream, input.data, input.length, 0, scratch, &MatchCollector::OnMatch, &collector);
+    // Closing frees the stream; after a stopped scan it must not report more.
+    hs_error_t closed = rc == HS_SUCCESS ? hs_close_stream(stream, scratch, &MatchCollector::OnMatch, &collector)
+                                         : hs_close_stream(stream, nullptr, nullptr, nullptr);
+    if (rc == HS_SUCCESS) rc = closed;
+    if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
+      throw HsRuntimeError(env, "hs_scan_stream", rc, rc == HS_INVALID ? kScratchHint : "");
+    }
+    return collector.Finish(env);
+  }
   hs_error_t rc = hs_scan(database_, input.data, input.length, 0, scratch,
                           &MatchCollector::OnMatch, &collector);
   if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {

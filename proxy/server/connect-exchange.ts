@@ -25,7 +25,7 @@ import type { TenancyGuard } from '../tenancy/tenancy-guard';
 import type { PlaintextTunnel, TlsInterceptor } from '../tls/tls-interceptor';
 import { setInterceptedOrigin } from '../tls/intercepted-origin';
 import type { InterceptedH2Origin } from '../h2/h2-exchange';
-import { H2Upstream } from '../h2/h2-upstream';
+import { newH2Upstream } from '../h2/load-h2';
 import { relayFailureCode, relaySockets } from '../http/socket-relay';
 import type { Socket } from 'node:net';
 
@@ -191,7 +191,7 @@ function plaintextTunnel(ctx: RequestContext, dest: Destination, address: string
     }
     if (sniffed.protocol === 'h2c') {
       // Connected at the first stream allowed through.
-      deps.handOffH2(socket, { host: dest.host, port: dest.port, scheme: 'http', requests: 0, upstream: new H2Upstream({ address, port: dest.port }) }, sniffed.head);
+      deps.handOffH2(socket, { host: dest.host, port: dest.port, scheme: 'http', requests: 0, upstream: newH2Upstream({ address, port: dest.port }) }, sniffed.head);
       return;
     }
     const what = `CONNECT ${formatHostPort(dest)}: tunnel payload is neither TLS nor HTTP${sniffed.note ? ` (${sniffed.note})` : ''}`;

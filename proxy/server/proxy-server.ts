@@ -27,7 +27,8 @@ import type { TlsOriginator } from '../tls/origination';
 import type { TlsInterceptor } from '../tls/tls-interceptor';
 import { interceptedOriginOf } from '../tls/intercepted-origin';
 import { listen } from '../http/listen';
-import { InterceptedH2Server } from '../h2/h2-server';
+import type { InterceptedH2Server } from '../h2/h2-server';
+import { h2ServerModule } from '../h2/load-h2';
 import type { H2Origin } from '../h2/h2-exchange';
 
 /** Anything that hands out the current profile; ProfileWatcher is one. */
@@ -101,7 +102,8 @@ export class ProxyServer {
   private readonly httpDeps: HttpExchangeDeps;
   private readonly connectDeps: ConnectExchangeDeps;
   private readonly upgradeDeps: UpgradeExchangeDeps;
-  private readonly h2: InterceptedH2Server;
+  /** Created by the first HTTP/2 connection (load-h2.ts). */
+  private h2?: InterceptedH2Server;
   /** Connections handed back to the server after a declined h2c upgrade. */
   private readonly redelivered = new WeakSet<Socket>();
 
@@ -133,14 +135,6 @@ export class ProxyServer {
       handOffH2: (socket, origin, replay) => this.acceptH2Connection(socket, origin, replay),
     };
     this.upgradeDeps = exchangeDeps;
-    this.h2 = new InterceptedH2Server({
-      profiles: opts.profiles,
-      nextId: this.nextId,
-      deps: { loopGuard: this.loopGuard, reporter: opts.reporter, metrics: opts.metrics, upstreamTimeoutMs: this.timeouts.upstreamMs, tenancy: opts.tenancy },
-      logger: opts.logger,
-      exchangeStarted: () => this.exchangeStarted(),
-      idleMs: this.timeouts.keepAliveMs,
-    });
     this.server = http.createServer({
       headersTimeout: this.timeouts.headersMs,
       requestTimeout: this.timeouts.requestMs,
@@ -185,6 +179,20 @@ export class ProxyServer {
 
   /** Serve a connection that speaks HTTP/2 (intercepted h2, captured h2c): its streams are exchanges like requests. */
   acceptH2Connection(socket: Socket, origin: H2Origin, replay?: Buffer): void {
+    this.h2 ??= new (h2ServerModule().InterceptedH2Server)({
+      profiles: this.opts.profiles,
+      nextId: this.nextId,
+      deps: {
+        loopGuard: this.loopGuard,
+        reporter: this.opts.reporter,
+        metrics: this.opts.metrics,
+        upstreamTimeoutMs: this.timeouts.upstreamMs,
+        tenancy: this.opts.tenancy,
+      },
+      logger: this.opts.logger,
+      exchangeStarted: () => this.exchangeStarted(),
+      idleMs: this.timeouts.keepAliveMs,
+    });
     this.h2.serve(socket, origin, replay);
   }
 
@@ -243,7 +251,7 @@ export class ProxyServer {
     }
     for (const tunnel of this.tunnels) tunnel.destroy();
     for (const socket of this.upgraded) socket.destroy();
-    this.h2.closeAll();
+    this.h2?.closeAll();
     this.server.closeAllConnections();
     this.forwarder.close();
     await closed;

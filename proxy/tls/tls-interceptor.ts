@@ -26,7 +26,8 @@ import type { OutcomeReporter } from '../exchange/outcome-reporter';
 import type { RequestContext } from '../exchange/request-context';
 import { DEFAULT_MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello';
 import type { InterceptedH2Origin } from '../h2/h2-exchange';
-import { H2Upstream } from '../h2/h2-upstream';
+import type { H2Upstream } from '../h2/h2-upstream';
+import { newH2Upstream } from '../h2/load-h2';
 import { sniffProtocol, type SniffResult } from '../transparent/protocol-sniff';
 import { isBypassed } from './bypass';
 import type { InterceptCa } from './intercept-ca';
@@ -328,7 +329,7 @@ export class TlsInterceptor {
       const onFirstRequest = (): void => this.opts.metrics.tlsConnection('intercepted');
       let origin: { requests: number };
       if (h2) {
-        h2Upstream = new H2Upstream({ address, port: dest.port, tls: { servername, secureContext: trusted } }, upstream!);
+        h2Upstream = newH2Upstream({ address, port: dest.port, tls: { servername, secureContext: trusted } }, upstream!);
         upstream = undefined;
         const h2Origin: InterceptedH2Origin = { host: dest.host, port: dest.port, scheme: 'https', requests: 0, onFirstRequest, upstream: h2Upstream };
         origin = h2Origin;

@@ -34,7 +34,7 @@ import type { SocketRelay } from '../http/socket-relay';
 import type { TransparentMetrics } from './transparent-metrics';
 import { listen } from '../http/listen';
 import type { CapturedH2Origin } from '../h2/h2-exchange';
-import { H2Upstream } from '../h2/h2-upstream';
+import { newH2Upstream } from '../h2/load-h2';
 
 export interface TransparentTimeouts {
   /** Silence after which a connection is treated as server-speaks-first TCP. Default 1000. */
@@ -190,7 +190,7 @@ export class TransparentListener {
     }
     if (sniffed.protocol === 'h2c') {
       // Connected upstream at the first stream allowed through, to the original address: never a lookup.
-      this.opts.handOffH2c(socket, { captured: original, upstream: new H2Upstream({ address: original.address, port: original.port }) }, sniffed.head);
+      this.opts.handOffH2c(socket, { captured: original, upstream: newH2Upstream({ address: original.address, port: original.port }) }, sniffed.head);
       return;
     }
 

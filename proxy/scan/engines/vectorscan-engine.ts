@@ -5,13 +5,15 @@
 // maximum width. Candidates are rare next to the bytes scanned, so that cost
 // is paid per candidate, not per byte.
 //
-// Two databases are built from the same patterns: a block database for
-// scan() (headers, URLs, whole small bodies) and a stream database for
-// openStream() (bodies as they arrive, native-stream.ts). A library whose
-// stream mode fails its known-answer test gets no stream database and its
-// streams are overlapped block scans (carry-stream.ts). Each of the two is
-// a set of up to two databases, one per pattern group
-// (pattern-partition.ts), scanned in turn (database-set.ts).
+// The patterns are compiled in one mode (databaseMode below). Normally
+// that is stream mode: the stream database serves openStream() (bodies as
+// they arrive, native-stream.ts) and scan() too (headers, URLs, whole small
+// bodies), each whole buffer scanned as one stream opened and closed in a
+// single native call. A library whose stream mode fails its known-answer
+// test gets block databases instead, and its streams are overlapped block
+// scans (carry-stream.ts). Either way the database is a set of up to two,
+// one per pattern group (pattern-partition.ts), scanned in turn
+// (database-set.ts).
 import type { Finding } from '../types';
 import type { CompiledPattern } from '../detector-set';
 import type { ScanStream } from '../scanner';

@@ -31,6 +31,7 @@ import { jsonEventLines } from './corpus';
 import { cpuSeconds } from './proc-stats';
 import { loadTemplate } from '../operator/inject/render-template';
 import type { BundleReply, ProxyStats } from './sidecar-process';
+import { median } from './median';
 import { DATABASES_FILE } from '../proxy/profile/runtime-config';
 
 const ROOT = join(__dirname, '..', '..');
@@ -618,12 +619,6 @@ async function main(): Promise<void> {
     await Promise.all(servers.map(stopRole));
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function round(n: number, digits: number): number {

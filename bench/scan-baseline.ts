@@ -6,6 +6,7 @@
 import Module from 'node:module';
 import * as path from 'node:path';
 import type { Scanner } from '../proxy/scan';
+import { median } from './median';
 
 /**
  * Loads the other checkout's scanner. Its `re2` must be this process's
@@ -35,11 +36,6 @@ function mbPerCpuSecond(scanner: Scanner, data: Buffer): number {
   const d = process.cpuUsage(before);
   if (n < 0) console.log(n);
   return data.length / 1e6 / ((d.user + d.system) / 1e6);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 export function interleavedBaseline(dir: string, data: Buffer, current: Scanner): { baselineMbs: number; currentMbs: number; ratio: number } {

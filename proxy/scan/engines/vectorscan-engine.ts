@@ -80,8 +80,9 @@ export interface BundleOutcome {
 }
 
 /**
- * Puts a matching bundle's databases in the in-process cache, so the
- * compile step below finds them instead of compiling. Returns the bundle's
+ * Puts a matching bundle's databases (those of `mode`, the engine's) in the
+ * in-process cache, so the compile step below finds them instead of
+ * compiling. Returns the bundle's
  * pattern widths with the outcome, when it carried them.
  */
 function adoptBundle(
@@ -89,11 +90,11 @@ function adoptBundle(
   patterns: readonly CompiledPattern[],
   parts: readonly CompiledPattern[][],
   options: VectorscanEngineOptions,
+  mode: HsMode,
 ): { outcome: BundleOutcome; widths?: PatternWidths } | undefined {
   if (!options.prebuilt || patterns.length === 0) return undefined;
-  const modes: HsMode[] = [databaseMode(binding, options)];
   const expression = libhsExpressionOf(options);
-  const wanted: WantedDatabase[] = modes.flatMap((mode) => parts.map((part) => ({ mode, patternSet: cacheKey(part, mode, expression) })));
+  const wanted: WantedDatabase[] = parts.map((part) => ({ mode, patternSet: cacheKey(part, mode, expression) }));
   const result = decodeBundle(binding, options.prebuilt, wanted, patterns);
   if (!result.ok) return { outcome: { accepted: false, reason: result.reason } };
   for (const e of result.entries) remember(e.patternSet, e.db);
@@ -287,10 +288,10 @@ export class VectorscanEngine {
   static create(binding: NativeBinding, patterns: readonly CompiledPattern[], options: VectorscanEngineOptions): VectorscanEngine {
     if (patterns.length === 0) return new VectorscanEngine(binding, patterns, [], options, [], 'block', undefined, undefined);
     const parts = partsOf(patterns, options);
-    const bundle = adoptBundle(binding, patterns, parts, options);
+    const mode = databaseMode(binding, options);
+    const bundle = adoptBundle(binding, patterns, parts, options, mode);
     const widths = shippedWidths(bundle?.widths, patterns) ?? widthsOf(binding, patterns);
     const expression = libhsExpressionOf(options);
-    const mode = databaseMode(binding, options);
     const db = DatabaseSet.of(parts.map((part) => compileSync(binding, part, mode, expression)));
     return new VectorscanEngine(binding, patterns, parts, options, widths, mode, db, bundle?.outcome);
   }
@@ -303,10 +304,10 @@ export class VectorscanEngine {
   ): Promise<VectorscanEngine> {
     if (patterns.length === 0) return new VectorscanEngine(binding, patterns, [], options, [], 'block', undefined, undefined);
     const parts = partsOf(patterns, options);
-    const bundle = adoptBundle(binding, patterns, parts, options);
+    const mode = databaseMode(binding, options);
+    const bundle = adoptBundle(binding, patterns, parts, options, mode);
     const widths = shippedWidths(bundle?.widths, patterns) ?? widthsOf(binding, patterns);
     const expression = libhsExpressionOf(options);
-    const mode = databaseMode(binding, options);
     const dbs = await Promise.all(parts.map((part) => compileAsync(binding, part, mode, expression)));
     return new VectorscanEngine(binding, patterns, parts, options, widths, mode, DatabaseSet.of(dbs), bundle?.outcome);
   }

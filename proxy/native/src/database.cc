@@ -140,12 +140,16 @@ Napi::Value Database::ScanBlock(const Napi::CallbackInfo& info) {
     hs_error_t rc = hs_open_stream(database_, 0, &stream);
     if (rc != HS_SUCCESS) throw HsRuntimeError(env, "hs_open_stream", rc);
     rc = hs_scan_stream(stream, input.data, input.length, 0, scratch, &MatchCollector::OnMatch, &collector);
-    // Closing frees the stream; after a stopped scan it must not report more.
-    hs_error_t closed = rc == HS_SUCCESS ? hs_close_stream(stream, scratch, &MatchCollector::OnMatch, &collector)
-                                         : hs_close_stream(stream, nullptr, nullptr, nullptr);
-    if (rc == HS_SUCCESS) rc = closed;
+    const char* failed = "hs_scan_stream";
+    if (rc == HS_SUCCESS) {
+      rc = hs_close_stream(stream, scratch, &MatchCollector::OnMatch, &collector);
+      failed = "hs_close_stream";
+    } else {
+      // Frees the stream; after a stopped or failed scan it must not report more.
+      hs_close_stream(stream, nullptr, nullptr, nullptr);
+    }
     if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
-      throw HsRuntimeError(env, "hs_scan_stream", rc, rc == HS_INVALID ? kScratchHint : "");
+      throw HsRuntimeError(env, failed, rc, rc == HS_INVALID ? kScratchHint : "");
     }
     return collector.Finish(env);
   }
